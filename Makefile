@@ -1,0 +1,35 @@
+# The two commands: `make run` and `make test`. Both bootstrap everything they need.
+PYTHON ?= python3
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+# The machine's PostgreSQL, used as a second target for the database tests when reachable.
+SYSTEM_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test lint unit-tests system-pg-tests clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==0.13.8
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra dev
+	touch $@
+
+run: .venv/.synced
+	.venv/bin/vividly-notify serve
+
+lint: .venv/.synced
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+test: lint
+	.venv/bin/pytest
+	@if .venv/bin/python -m tests.reachable "$(SYSTEM_PG_URL)"; then \
+		echo "== database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \
+		TEST_DATABASE_URL="$(SYSTEM_PG_URL)" .venv/bin/pytest -m db; \
+	else echo "== system PostgreSQL not reachable at $(SYSTEM_PG_URL): embedded only"; fi
+
+clean:
+	rm -rf .venv .tools

@@ -1,0 +1,105 @@
+"""SQLAlchemy models of the schema. Alembic revisions create the schema; these describe it.
+
+A test compares these models with a migrated database, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+CONTENT_REQUEST_STATUSES = ("pending", "processing", "completed", "failed", "clarification_needed")
+FINAL_STATUSES = ("completed", "failed", "clarification_needed")
+NOTIFICATION_TYPES = ("video_complete", "video_failed", "clarification_needed")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ContentRequest(Base):
+    __tablename__ = "content_requests"
+    __table_args__ = (
+        Index(
+            "content_requests_student_newest",
+            "student_id",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
+        CheckConstraint("duration_seconds >= 0"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID, primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    status: Mapped[str] = mapped_column(
+        Enum(*CONTENT_REQUEST_STATUSES, name="content_request_status"),
+        server_default="pending",
+    )
+    title: Mapped[str | None] = mapped_column(Text)
+    video_url: Mapped[str | None] = mapped_column(Text)
+    thumbnail_url: Mapped[str | None] = mapped_column(Text)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    clarification_question: Mapped[str | None] = mapped_column(Text)
+    notify_round: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
+class NotificationType(Base):
+    __tablename__ = "notification_types"
+    __table_args__ = (CheckConstraint("name ~ '^[a-z][a-z0-9_]{0,62}$'"),)
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("notifications_user_newest", "user_id", text("id DESC")),
+        Index(
+            "notifications_user_unread",
+            "user_id",
+            text("id DESC"),
+            postgresql_where=text("read_at IS NULL AND dismissed_at IS NULL"),
+        ),
+        Index(
+            "notifications_one_per_round",
+            "content_request_id",
+            "content_request_round",
+            unique=True,
+        ),
+        CheckConstraint("jsonb_typeof(payload) = 'object'"),
+        CheckConstraint("content_request_id IS NULL OR content_request_round IS NOT NULL"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    type: Mapped[str] = mapped_column(Text, ForeignKey("notification_types.name"))
+    content_request_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID, ForeignKey("content_requests.id", ondelete="SET NULL")
+    )
+    content_request_round: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,33 @@
+"""asyncpg pool set-up: JSON codecs on every connection, sized from settings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from .urls import asyncpg_dsn
+
+
+async def init_connection(connection: asyncpg.Connection) -> None:
+    """Decode json/jsonb to Python objects on this connection."""
+    for type_name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool on `url` whose connections decode JSON."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        asyncpg_dsn(url), min_size=min_size, max_size=max_size, init=init_connection
+    )
+    return pool
+
+
+async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:
+    """One connection outside any pool (the listener's, or a test's)."""
+    connection: asyncpg.Connection = await asyncpg.connect(asyncpg_dsn(url), **kwargs)
+    await init_connection(connection)
+    return connection

@@ -1,0 +1,105 @@
+"""Shared fixtures: a real Postgres for the whole session, a fresh database per test module.
+
+The server is TEST_DATABASE_URL when set, else an embedded pgserver started for this session.
+A template database is migrated once; each module gets its own clone of it (fast, isolated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from db import migrate
+from db.pool import connect
+from db.urls import asyncpg_dsn, database_name, with_database
+
+
+async def _admin(url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def admin(url: str, *statements: str) -> None:
+    """Run statements (CREATE/DROP DATABASE) outside a transaction, from synchronous code."""
+    asyncio.run(_admin(url, *statements))
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a maintenance database on the test server."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        return configured
+    from db.embedded import start_embedded_postgres
+
+    return start_embedded_postgres(tmp_path_factory.mktemp("pg") / "data", delete_on_exit=True)
+
+
+def create_database(server_url: str, *, template: str | None = None) -> str:
+    """Create a uniquely named database (optionally cloned from `template`); return its URL."""
+    name = f"vividly_test_{uuid.uuid4().hex[:12]}"
+    clause = f' TEMPLATE "{template}"' if template else ""
+    admin(server_url, f'CREATE DATABASE "{name}"{clause}')
+    return with_database(server_url, name)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    """Drop the database at `url`, disconnecting whoever is still on it."""
+    name = database_name(url)
+    admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> Iterator[str]:
+    """A database migrated to head, used only as a template."""
+    url = create_database(server_url)
+    migrate.upgrade(url)
+    yield url
+    drop_database(server_url, url)
+
+
+@pytest.fixture(scope="module")
+def database_url(server_url: str, template_url: str) -> Iterator[str]:
+    """A migrated database of this test module's own."""
+    url = create_database(server_url, template=database_name(template_url))
+    yield url
+    drop_database(server_url, url)
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    """A database with no schema at all (for migration tests)."""
+    url = create_database(server_url)
+    yield url
+    drop_database(server_url, url)
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection to this module's database."""
+    connection = await connect(database_url)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test that touches the server is a database test: `pytest -m db` reruns exactly
+    # those against another Postgres (the Makefile does, with the system PostgreSQL 15).
+    for item in items:
+        if "server_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)

@@ -1,0 +1,99 @@
+"""The `vividly-notify` command, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from db.urls import asyncpg_dsn
+
+COMMAND = [sys.executable, "-m", "service"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            response = httpx.get(f"{base}/healthz", timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.1)
+            continue
+        return response
+    raise AssertionError("server did not answer /healthz in time")
+
+
+@pytest.mark.parametrize("args", [[], ["serve"], ["migrate"]])
+def test_help(args: list[str]) -> None:
+    result = subprocess.run([*COMMAND, *args, "--help"], capture_output=True, text=True, check=True)
+    assert "Usage:" in result.stdout
+
+
+@pytest.fixture
+def embedded_server(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    data_dir = tmp_path / "pgdata"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DATA_DIR"] = str(data_dir)
+    process = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], env=env)
+    try:
+        yield f"http://127.0.0.1:{port}", data_dir, process
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def test_serve_on_the_embedded_database(
+    embedded_server: tuple[str, Path, subprocess.Popen[bytes]],
+) -> None:
+    base, data_dir, process = embedded_server
+    health = wait_healthy(base, process)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "ok"}
+    page = httpx.get(base + "/")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert (data_dir / "PG_VERSION").read_text().strip() == "16"
+
+    process.terminate()
+    assert process.wait(20) == 0
+    # The embedded server stops with the last process that used it; the data stays.
+    assert (data_dir / "PG_VERSION").exists()
+    assert not (data_dir / "postmaster.pid").exists()
+
+
+def test_migrate_an_external_database(empty_database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": empty_database_url}
+    result = subprocess.run(
+        [*COMMAND, "migrate"], env=env, capture_output=True, text=True, check=True
+    )
+    assert "migrated" in result.stdout
+    import asyncio
+
+    import asyncpg
+
+    async def version() -> str:
+        connection = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+        try:
+            value: str = await connection.fetchval("SELECT version_num FROM alembic_version")
+            return value
+        finally:
+            await connection.close()
+
+    assert asyncio.run(version()) == "0001"
