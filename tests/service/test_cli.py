@@ -25,7 +25,9 @@ def free_port() -> int:
         return port
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> httpx.Response:
+def wait_healthy(
+    base: str, process: subprocess.Popen[bytes], timeout: float = 30
+) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
