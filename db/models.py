@@ -103,3 +103,11 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationRetention(Base):
+    __tablename__ = "notification_retention"
+    __table_args__ = (CheckConstraint("pruned_through_id >= 0"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    pruned_through_id: Mapped[int] = mapped_column(BigInteger)

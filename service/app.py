@@ -13,7 +13,9 @@ from fastapi.responses import FileResponse
 
 from db.pool import create_pool
 
-from .routes import ops
+from .hub import Hub
+from .listener import Listener
+from .routes import dev, ops, stream
 from .settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -24,6 +26,8 @@ class State(TypedDict):
 
     settings: Settings
     pool: asyncpg.Pool
+    hub: Hub
+    listener: Listener
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -37,14 +41,27 @@ def create_app(settings: Settings) -> FastAPI:
         pool = await create_pool(
             database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
         )
+        listener = Listener(
+            database_url,
+            pool,
+            unlisten_delay=settings.unlisten_delay_seconds,
+            heartbeat=settings.listener_heartbeat_seconds,
+        )
+        hub = Hub(listener, max_streams_per_user=settings.max_streams_per_user)
+        app.state.hub = hub  # the server's shutdown hook ends streams through it
+        listener.start(hub.publish)
         try:
-            yield {"settings": settings, "pool": pool}
+            yield {"settings": settings, "pool": pool, "hub": hub, "listener": listener}
         finally:
+            hub.close_all("shutdown")
+            await listener.stop()
             await pool.close()
 
     app = FastAPI(title="Vividly notifications", version="0.1.0", lifespan=lifespan)
-
     app.include_router(ops.router)
+    app.include_router(stream.router)
+    if settings.dev_login_enabled:
+        app.include_router(dev.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import uuid
+from datetime import timedelta
 from types import FrameType
+from typing import TextIO
 
 import click
 import uvicorn
@@ -14,15 +17,22 @@ from db import migrate as migrations
 from db.embedded import start_embedded_postgres
 
 from .app import create_app
-from .settings import Settings
+from .auth import mint_token
+from .server import Server
+from .settings import DEV_JWT_SECRET, Settings
 
 
 def resolve_database(settings: Settings) -> Settings:
-    """Settings whose `database_url` is set: the configured one, or the embedded server's."""
+    """Settings whose `database_url` is set: the configured one, or the embedded server's.
+
+    The embedded database is for trying the product out: it turns the development login on
+    (unless DEV_LOGIN says otherwise).
+    """
     if settings.database_url is not None:
         return settings
     url = start_embedded_postgres(settings.data_dir)
-    return settings.model_copy(update={"database_url": url})
+    dev_login = True if settings.dev_login is None else settings.dev_login
+    return settings.model_copy(update={"database_url": url, "dev_login": dev_login})
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -53,13 +63,39 @@ def serve(host: str | None, port: int | None) -> None:
     """Migrate, then serve the API and the web client."""
     settings = resolve_database(Settings())
     assert settings.database_url is not None
+    if not settings.dev_login_enabled and settings.jwt_algorithm == "HS256":
+        if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            raise click.UsageError("set JWT_SECRET: the development secret is for DEV_LOGIN only")
     migrations.upgrade(settings.database_url)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=host or settings.host,
         port=settings.port if port is None else port,
         log_level=settings.log_level,
         timeout_graceful_shutdown=5,
     )
+    Server(app, config).run()
+
+
+@main.command()
+@click.argument("user_id", type=click.UUID)
+@click.option(
+    "--ttl",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Lifetime in seconds.",
+)
+@click.option(
+    "--private-key-file",
+    type=click.File("r"),
+    default=None,
+    help="PEM private key, for JWT_ALGORITHM=RS256.",
+)
+def token(user_id: uuid.UUID, ttl: int, private_key_file: TextIO | None) -> None:
+    """Print an access token for USER_ID, signed with this deployment's settings."""
+    private_key = private_key_file.read() if private_key_file is not None else None
+    click.echo(mint_token(user_id, Settings(), ttl=timedelta(seconds=ttl), private_key=private_key))

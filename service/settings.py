@@ -6,9 +6,12 @@ The settings object is passed to every factory that needs it; nothing reads a gl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
 
 
 class Settings(BaseSettings):
@@ -25,11 +28,49 @@ class Settings(BaseSettings):
         description="Data directory of the embedded Postgres; survives restarts.",
     )
     jwt_secret: SecretStr = Field(
-        default=SecretStr("dev-only-insecure-secret-change-me"),
-        description="HS256 secret that signs access tokens.",
+        default=SecretStr(DEV_JWT_SECRET),
+        description="HS256 secret that signs access tokens. Required with an external database.",
+    )
+    jwt_algorithm: Literal["HS256", "RS256"] = Field(
+        default="HS256", description="HS256 (JWT_SECRET) or RS256 (JWT_PUBLIC_KEY)."
+    )
+    jwt_public_key: str | None = Field(
+        default=None, description="PEM public key that verifies RS256 tokens."
+    )
+    jwt_audience: str | None = Field(default=None, description="Required `aud`, when set.")
+    jwt_issuer: str | None = Field(default=None, description="Required `iss`, when set.")
+    dev_login: bool | None = Field(
+        default=None,
+        description="Enable POST /api/v1/dev/login. Unset: on for the embedded database only.",
+    )
+    sse_retry_ms: int = Field(default=3000, ge=0, description="`retry:` sent to browsers.")
+    keepalive_seconds: float = Field(default=15, gt=0, description="Comment keepalive period.")
+    max_streams_per_user: int = Field(default=3, ge=1, description="Open streams per user.")
+    stream_max_age_seconds: float = Field(
+        default=3600, gt=0, description="A stream ends after this; the client resumes."
+    )
+    stream_queue_size: int = Field(
+        default=256, ge=1, description="Events buffered per stream before it is dropped."
+    )
+    send_timeout_seconds: float = Field(
+        default=10, gt=0, description="A stream whose send blocks longer is dropped."
+    )
+    unlisten_delay_seconds: float = Field(
+        default=5, ge=0, description="UNLISTEN a user's channel this long after the last stream."
+    )
+    listener_heartbeat_seconds: float = Field(
+        default=5, gt=0, description="Listener connection health check period (and timeout)."
+    )
+    replay_page_size: int = Field(
+        default=500, ge=1, le=10_000, description="Rows per query when replaying a cursor."
     )
     host: str = Field(default="127.0.0.1", description="Address the API binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API binds to.")
     pool_min_size: int = Field(default=1, ge=0, description="Minimum asyncpg pool connections.")
     pool_max_size: int = Field(default=10, ge=1, description="Maximum asyncpg pool connections.")
     log_level: str = Field(default="info", description="uvicorn and service log level.")
+
+    @property
+    def dev_login_enabled(self) -> bool:
+        """Whether the development login is on (explicitly, or implied by the embedded database)."""
+        return bool(self.dev_login)

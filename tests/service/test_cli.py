@@ -98,4 +98,4 @@ def test_migrate_an_external_database(empty_database_url: str) -> None:
         finally:
             await connection.close()
 
-    assert asyncio.run(version()) == "0001"
+    assert asyncio.run(version()) == "0002"

@@ -1,0 +1,103 @@
+"""Access tokens: JWT verification, minting, and where a request carries its token.
+
+Browsers' EventSource cannot send headers, so a token is accepted as `Authorization: Bearer`
+or in the HttpOnly cookie `access_token`. `exp` and `sub` are required; `sub` is the user's
+UUID; `aud`/`iss` are checked when configured. Only the configured algorithm is accepted, so
+`alg: none` and algorithm confusion fail like any bad signature.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from starlette.requests import HTTPConnection
+
+from .settings import Settings
+
+COOKIE_NAME = "access_token"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An authenticated user and when their token stops being valid."""
+
+    id: uuid.UUID
+    expires_at: datetime
+
+
+class AuthError(Exception):
+    """Why a request is not authenticated (the text is safe to show the client)."""
+
+
+def _verification_key(settings: Settings) -> str:
+    if settings.jwt_algorithm == "RS256":
+        if not settings.jwt_public_key:
+            raise AuthError("server misconfigured: RS256 without JWT_PUBLIC_KEY")
+        return settings.jwt_public_key
+    return settings.jwt_secret.get_secret_value()
+
+
+def decode_token(token: str, settings: Settings) -> User:
+    """The user a token names; AuthError when it is not valid."""
+    try:
+        claims = jwt.decode(
+            token,
+            _verification_key(settings),
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={
+                "require": ["exp", "sub"],
+                "verify_aud": settings.jwt_audience is not None,
+                "verify_iss": settings.jwt_issuer is not None,
+            },
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise AuthError("token expired") from error
+    except jwt.InvalidTokenError as error:
+        raise AuthError(f"invalid token: {error}") from error
+    try:
+        user_id = uuid.UUID(str(claims["sub"]))
+    except ValueError as error:
+        raise AuthError("invalid token: sub is not a UUID") from error
+    return User(id=user_id, expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC))
+
+
+def token_from(connection: HTTPConnection) -> str:
+    """The raw token of a request: the Bearer header first, then the cookie."""
+    header = connection.headers.get("authorization")
+    if header is not None:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise AuthError("malformed Authorization header: expected 'Bearer <token>'")
+        return credentials.strip()
+    cookie = connection.cookies.get(COOKIE_NAME)
+    if cookie:
+        return cookie
+    raise AuthError(
+        "missing token: send 'Authorization: Bearer <token>' or the access_token cookie"
+    )
+
+
+def mint_token(
+    user_id: uuid.UUID,
+    settings: Settings,
+    *,
+    ttl: timedelta = timedelta(hours=1),
+    private_key: str | None = None,
+) -> str:
+    """A signed token for `user_id` (HS256 with JWT_SECRET, or RS256 with `private_key`)."""
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {"sub": str(user_id), "iat": now, "exp": now + ttl}
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_algorithm == "RS256":
+        if private_key is None:
+            raise ValueError("RS256 tokens need a private key")
+        return jwt.encode(claims, private_key, algorithm="RS256")
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")

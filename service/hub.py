@@ -1,0 +1,135 @@
+"""Per-user fan-out of rendered events to open streams. Knows nothing of Postgres.
+
+Guarantees:
+- `publish` never blocks and never waits on a stream: it only `put_nowait`s into bounded
+  per-stream queues. A stream whose queue is full is closed ("overflow") so its client
+  reconnects and replays from the table; the others are not slowed.
+- At most `max_streams_per_user` subscriptions per user; the next is refused (TooManyStreams).
+- A subscription returned by `subscribe` is registered before its user's channel is listened to,
+  so every event published after `subscribe` returns reaches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import Counter
+from typing import Final, Protocol
+
+from .events import Event
+
+
+class ChannelSource(Protocol):
+    """Where a user's events come from (the Postgres listener, or a fake in unit tests)."""
+
+    async def acquire(self, user_id: uuid.UUID) -> int:
+        """Start (or keep) delivering the user's events; return the newest id already seen."""
+        ...
+
+    def release(self, user_id: uuid.UUID) -> None:
+        """One fewer stream needs the user's events."""
+        ...
+
+
+class TooManyStreams(Exception):
+    """The user already has the maximum number of open streams."""
+
+
+CLOSE: Final = None  # the queue sentinel that wakes a stream to end
+
+
+class Subscription:
+    """One open stream's inbox."""
+
+    __slots__ = ("closed_reason", "last_id", "queue", "user_id")
+
+    def __init__(self, user_id: uuid.UUID, queue_size: int) -> None:
+        self.user_id = user_id
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(queue_size)
+        self.last_id = 0
+        self.closed_reason: str | None = None
+
+    def offer(self, event: Event) -> bool:
+        """Queue `event` without waiting; close the subscription when it cannot keep up."""
+        if self.closed_reason is not None:
+            return False
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.close("overflow")
+            return False
+        return True
+
+    def close(self, reason: str) -> None:
+        """Ask the stream to end. Idempotent; the first reason wins."""
+        if self.closed_reason is not None:
+            return
+        self.closed_reason = reason
+        # A full queue means the stream is busy sending; it checks closed_reason after each send.
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(CLOSE)
+
+
+class Hub:
+    """The open subscriptions of this process, by user."""
+
+    def __init__(self, source: ChannelSource, *, max_streams_per_user: int) -> None:
+        self._source = source
+        self._max_streams = max_streams_per_user
+        self._by_user: dict[uuid.UUID, set[Subscription]] = {}
+        self.closed_by_reason: Counter[str] = Counter()
+        self.delivered = 0
+
+    async def subscribe(self, user_id: uuid.UUID, *, queue_size: int) -> Subscription:
+        """Register a stream of `user_id`; return once the user's events are flowing to it."""
+        subscriptions = self._by_user.setdefault(user_id, set())
+        if len(subscriptions) >= self._max_streams:
+            raise TooManyStreams(f"at most {self._max_streams} open streams per user")
+        subscription = Subscription(user_id, queue_size)
+        subscriptions.add(subscription)
+        try:
+            subscription.last_id = await self._source.acquire(user_id)
+        except BaseException:
+            self._discard(subscription)
+            raise
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a stream that has ended; release its user's channel when it was the last."""
+        if subscription.closed_reason is None:
+            subscription.closed_reason = "ended"
+        self.closed_by_reason[subscription.closed_reason] += 1
+        if self._discard(subscription):
+            self._source.release(subscription.user_id)
+
+    def _discard(self, subscription: Subscription) -> bool:
+        subscriptions = self._by_user.get(subscription.user_id)
+        if subscriptions is None or subscription not in subscriptions:
+            return False
+        subscriptions.discard(subscription)
+        if not subscriptions:
+            del self._by_user[subscription.user_id]
+        return True
+
+    def publish(self, user_id: uuid.UUID, event: Event) -> None:
+        """Offer `event` to every open stream of `user_id`."""
+        for subscription in self._by_user.get(user_id, ()):
+            if subscription.offer(event):
+                self.delivered += 1
+
+    def close_all(self, reason: str) -> None:
+        """End every stream (server shutdown)."""
+        for subscriptions in self._by_user.values():
+            for subscription in subscriptions:
+                subscription.close(reason)
+
+    def stream_count(self, user_id: uuid.UUID | None = None) -> int:
+        """Open streams of one user, or of everyone."""
+        if user_id is not None:
+            return len(self._by_user.get(user_id, ()))
+        return sum(len(subscriptions) for subscriptions in self._by_user.values())
+
+    def users(self) -> list[uuid.UUID]:
+        """Users with at least one open stream."""
+        return list(self._by_user)

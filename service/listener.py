@@ -1,0 +1,302 @@
+"""The process's one LISTEN connection, and delivery of what it hears to the hub.
+
+Guarantees:
+- One dedicated asyncpg connection (never pooled: a pool's reset runs `UNLISTEN *`), owned by
+  one task that runs every LISTEN, UNLISTEN and health check, so nothing races on it.
+- A user's channel is LISTENed before `acquire` returns; it is UNLISTENed `unlisten_delay`
+  after the last stream releases it (reconnecting browsers come right back).
+- NOTIFY is a wake-up: the rows themselves are read from `notifications` (one query per batch
+  of wake-ups) and published in id order, at most once per id per user.
+- Connection loss is noticed by the termination callback or, for a silent peer, by a
+  `SELECT 1` heartbeat with a timeout. The task reconnects with jittered exponential backoff,
+  LISTENs every channel again in batched round trips, then reads each user's rows after the
+  last id it published: nothing committed during the outage is lost or published twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import asyncpg
+import orjson
+
+from db import queries
+from db.urls import asyncpg_dsn
+
+from .events import Event, notification_event
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "notifications:"
+APPLICATION_NAME = "vividly-listener"
+LISTEN_BATCH = 500  # statements per simple-query round trip
+CATCH_UP_PAGE = 1000
+
+Publish = Callable[[uuid.UUID, Event], None]
+
+
+class _ConnectionLost(Exception):
+    pass
+
+
+class _ListenerConnection(asyncpg.Connection):  # type: ignore[misc]
+    """An asyncpg connection that hands every NOTIFY to one callback.
+
+    asyncpg's `add_listener` runs one LISTEN round trip per channel; we LISTEN in batches
+    ourselves and take all notifications here instead of through per-channel callbacks.
+    """
+
+    on_notification: Callable[[str, str], None] | None = None
+
+    def _process_notification(self, pid: int, channel: str, payload: str) -> None:
+        if self.on_notification is not None:
+            self.on_notification(channel, payload)
+
+
+def channel_of(user_id: uuid.UUID) -> str:
+    """The NOTIFY channel of a user (the trigger's `'notifications:' || user_id`)."""
+    return CHANNEL_PREFIX + str(user_id)
+
+
+def _statements(verb: str, users: Iterable[uuid.UUID]) -> list[str]:
+    # Channel names are built from validated UUIDs only, and quoted as identifiers.
+    names = [f'{verb} "{channel_of(user)}"' for user in users]
+    return ["; ".join(names[i : i + LISTEN_BATCH]) for i in range(0, len(names), LISTEN_BATCH)]
+
+
+class Listener:
+    """Keeps the channels of users with open streams LISTENed and publishes their rows."""
+
+    def __init__(
+        self,
+        url: str,
+        pool: asyncpg.Pool,
+        *,
+        unlisten_delay: float,
+        heartbeat: float,
+    ) -> None:
+        self._dsn = asyncpg_dsn(url)
+        self._pool = pool
+        self._publish: Publish = lambda _user, _event: None
+        self._unlisten_delay = unlisten_delay
+        self._heartbeat = heartbeat
+        self._refs: dict[uuid.UUID, int] = {}
+        self._waiters: dict[uuid.UUID, list[asyncio.Future[int]]] = {}
+        self._last_id: dict[uuid.UUID, int] = {}
+        self._listening: set[uuid.UUID] = set()
+        self._unlisten_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
+        self._unlisten_due: set[uuid.UUID] = set()
+        self._inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self._generation = 0
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+        self.reconnects = 0
+        self.notifications_received = 0
+
+    # -- what streams call ------------------------------------------------------------------
+
+    async def acquire(self, user_id: uuid.UUID) -> int:
+        """LISTEN to the user's channel (if not yet); return the newest id already published."""
+        self._refs[user_id] = self._refs.get(user_id, 0) + 1
+        timer = self._unlisten_timers.pop(user_id, None)
+        if timer is not None:
+            timer.cancel()
+        self._unlisten_due.discard(user_id)
+        if user_id in self._listening and self.connected.is_set():
+            return self._last_id.get(user_id, 0)
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(user_id, []).append(waiter)
+        self._inbox.put_nowait(("wake",))
+        try:
+            return await waiter
+        except BaseException:
+            self.release(user_id)
+            raise
+
+    def release(self, user_id: uuid.UUID) -> None:
+        """One stream of the user ended; UNLISTEN after the delay if it was the last."""
+        remaining = self._refs.get(user_id, 0) - 1
+        if remaining > 0:
+            self._refs[user_id] = remaining
+            return
+        self._refs.pop(user_id, None)
+        loop = asyncio.get_running_loop()
+        self._unlisten_timers[user_id] = loop.call_later(
+            self._unlisten_delay, self._unlisten_later, user_id
+        )
+
+    def _unlisten_later(self, user_id: uuid.UUID) -> None:
+        self._unlisten_timers.pop(user_id, None)
+        self._unlisten_due.add(user_id)
+        self._inbox.put_nowait(("wake",))
+
+    @property
+    def channel_count(self) -> int:
+        """Channels LISTENed on the current connection."""
+        return len(self._listening)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self, publish: Publish) -> None:
+        """Start the task that owns the connection; hand every new row to `publish`."""
+        self._publish = publish
+        self._task = asyncio.create_task(self._run(), name="vividly-listener")
+
+    async def stop(self) -> None:
+        """Stop the task and close the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for timer in self._unlisten_timers.values():
+            timer.cancel()
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            connection: _ListenerConnection | None = None
+            try:
+                connection = await self._connect()
+                attempt = 0
+                await self._serve(connection)
+            except (
+                OSError,
+                TimeoutError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                _ConnectionLost,
+            ) as error:
+                logger.warning("listener connection lost (%s); reconnecting", error or type(error))
+            finally:
+                self.connected.clear()
+                self._listening.clear()
+                for user in [user for user in self._last_id if user not in self._refs]:
+                    del self._last_id[user]  # nobody to catch up for
+                if connection is not None:
+                    connection.terminate()
+            self.reconnects += 1
+            # Full jitter: many processes losing one database do not come back in lockstep.
+            await asyncio.sleep(random.uniform(0, min(10.0, 0.2 * 2**attempt)))
+            attempt += 1
+
+    async def _connect(self) -> _ListenerConnection:
+        connection: _ListenerConnection = await asyncpg.connect(
+            self._dsn,
+            connection_class=_ListenerConnection,
+            server_settings={"application_name": APPLICATION_NAME},
+            timeout=self._heartbeat,
+        )
+        self._generation += 1
+        generation = self._generation
+        connection.on_notification = self._on_notification
+        connection.add_termination_listener(
+            lambda _connection: self._inbox.put_nowait(("lost", generation))
+        )
+        logger.info("listener connected")
+        return connection
+
+    def _on_notification(self, channel: str, payload: str) -> None:
+        # Called by the protocol for every NOTIFY: parse and enqueue, nothing else.
+        try:
+            user_id = uuid.UUID(channel.removeprefix(CHANNEL_PREFIX))
+            message = orjson.loads(payload)
+        except ValueError:
+            logger.warning("ignoring malformed NOTIFY on %r", channel)
+            return
+        self.notifications_received += 1
+        self._inbox.put_nowait(("notify", user_id, message))
+
+    # -- the connection's one task ----------------------------------------------------------
+
+    async def _serve(self, connection: _ListenerConnection) -> None:
+        await self._sync_channels(connection)
+        self.connected.set()
+        last_check = time.monotonic()
+        while True:
+            try:
+                async with asyncio.timeout(self._heartbeat):
+                    items = [await self._inbox.get()]
+            except TimeoutError:
+                items = []
+            while not self._inbox.empty():
+                items.append(self._inbox.get_nowait())
+            if any(item[0] == "lost" and item[1] == self._generation for item in items):
+                raise _ConnectionLost("terminated")
+            await self._sync_channels(connection)
+            await self._deliver([item for item in items if item[0] == "notify"])
+            if time.monotonic() - last_check >= self._heartbeat:
+                await connection.fetchval("SELECT 1", timeout=self._heartbeat)
+                last_check = time.monotonic()
+
+    async def _sync_channels(self, connection: _ListenerConnection) -> None:
+        wanted = set(self._refs) | set(self._waiters)
+        to_listen = [user for user in wanted if user not in self._listening]
+        for statement in _statements("LISTEN", to_listen):
+            await connection.execute(statement)
+        # Now that NOTIFYs flow: users we published to before (we reconnected) get what they
+        # missed; new users start at their newest id.
+        known = [user for user in to_listen if user in self._last_id]
+        new = [user for user in to_listen if user not in self._last_id]
+        if known:
+            await self._catch_up(known)
+        if new:
+            for row in await self._pool.fetch(queries.LATEST_IDS, new):
+                self._last_id[row["user_id"]] = row["latest_id"]
+        self._listening.update(to_listen)
+
+        to_unlisten = [
+            user for user in self._unlisten_due if user not in wanted and user in self._listening
+        ]
+        self._unlisten_due.clear()
+        for statement in _statements("UNLISTEN", to_unlisten):
+            await connection.execute(statement)
+        for user in to_unlisten:
+            self._listening.discard(user)
+            self._last_id.pop(user, None)
+
+        for user in list(self._waiters):
+            if user in self._listening:
+                for waiter in self._waiters.pop(user):
+                    if not waiter.done():
+                        waiter.set_result(self._last_id[user])
+
+    async def _catch_up(self, users: list[uuid.UUID]) -> None:
+        while users:
+            rows = await self._pool.fetch(
+                queries.NOTIFICATIONS_AFTER_MANY,
+                users,
+                [self._last_id[user] for user in users],
+                CATCH_UP_PAGE,
+            )
+            self._publish_rows(rows)
+            per_user: dict[uuid.UUID, int] = {}
+            for row in rows:
+                per_user[row["user_id"]] = per_user.get(row["user_id"], 0) + 1
+            users = [user for user, count in per_user.items() if count >= CATCH_UP_PAGE]
+
+    async def _deliver(self, items: list[tuple[Any, ...]]) -> None:
+        ids = [
+            message["id"]
+            for _kind, user, message in items
+            if message.get("event") == "notification"
+            and isinstance(message.get("id"), int)
+            and user in self._last_id
+            and message["id"] > self._last_id[user]
+        ]
+        if ids:
+            self._publish_rows(await self._pool.fetch(queries.NOTIFICATIONS_BY_ID, ids))
+
+    def _publish_rows(self, rows: list[asyncpg.Record]) -> None:
+        for row in rows:  # ordered by id, so each user's rows go out in commit order
+            user = row["user_id"]
+            if user not in self._last_id or row["id"] <= self._last_id[user]:
+                continue  # not followed (any more), or already published
+            self._last_id[user] = row["id"]
+            self._publish(user, notification_event(row))

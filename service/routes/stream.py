@@ -1,0 +1,79 @@
+"""`GET /api/v1/notifications/stream`: the user's live notifications as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+
+from ..deps import AppSettings, CurrentUser, Pool, StreamHub
+from ..hub import TooManyStreams
+from ..stream import EventStream
+
+SUBSCRIBE_TIMEOUT = 5.0
+
+router = APIRouter(prefix="/api/v1/notifications", tags=["stream"])
+
+ERROR = {"content": {"application/json": {"example": {"detail": "why"}}}}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An endless `text/event-stream`: `retry:`, a `connected` message, then "
+        "one `id:`/`data:` event per notification, `event: read_state`, `event: reset`, "
+        "`event: auth_expired` and `: keepalive` comments.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
+    401: {"description": "Missing, malformed, wrongly signed or expired token.", **ERROR},
+    422: {"description": "Last-Event-ID is not a notification id.", **ERROR},
+    429: {"description": "The user already has the maximum number of open streams.", **ERROR},
+    503: {"description": "The listener is not connected to the database.", **ERROR},
+}
+
+
+def _cursor(header: str | None, query: int | None) -> int | None:
+    if query is not None:
+        return query
+    if header is None or header == "":
+        return None
+    if not header.isdigit() or len(header) > 19:
+        raise HTTPException(422, detail="Last-Event-ID must be a notification id (an integer)")
+    return int(header)
+
+
+@router.get("/stream", response_class=Response, responses=RESPONSES)
+async def stream(
+    request: Request,
+    user: CurrentUser,
+    hub: StreamHub,
+    pool: Pool,
+    settings: AppSettings,
+    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**63 - 1,
+            description="Resume after this id (for clients that "
+            "cannot set the Last-Event-ID header).",
+        ),
+    ] = None,
+) -> Any:
+    """Stream the user's notifications; with a cursor, replay what was missed first."""
+    cursor = _cursor(last_event_id_header, last_event_id)
+    try:
+        async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+            subscription = await hub.subscribe(user.id, queue_size=settings.stream_queue_size)
+    except TooManyStreams as error:
+        raise HTTPException(429, detail=str(error)) from error
+    except TimeoutError as error:
+        raise HTTPException(
+            503, detail="not connected to the database; retry shortly", headers={"Retry-After": "2"}
+        ) from error
+    return EventStream(
+        hub=hub,
+        subscription=subscription,
+        pool=pool,
+        settings=settings,
+        cursor=cursor,
+        token_expires_at=user.expires_at,
+    )

@@ -1,0 +1,26 @@
+"""uvicorn, taught to end every SSE stream as soon as shutdown starts.
+
+uvicorn waits for open requests before the lifespan's shutdown runs, and an SSE request never
+finishes by itself; without this hook a SIGTERM would hang for the whole graceful timeout.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import uvicorn
+from fastapi import FastAPI
+
+
+class Server(uvicorn.Server):
+    """A uvicorn server that closes the app's streams first when it shuts down."""
+
+    def __init__(self, app: FastAPI, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        hub = getattr(self._app.state, "hub", None)
+        if hub is not None:
+            hub.close_all("shutdown")
+        await super().shutdown(sockets)
