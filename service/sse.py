@@ -11,18 +11,15 @@ from __future__ import annotations
 KEEPALIVE = b": keepalive\n\n"
 
 
-def frame(data: bytes, *, id: int | None = None, event: str | None = None) -> bytes:
-    """One event: optional `event:` and `id:` fields and one `data:` line."""
+def frame(
+    data: bytes, *, id: int | None = None, event: str | None = None, retry: int | None = None
+) -> bytes:
+    """One event: optional `retry:`, `event:` and `id:` fields, then one `data:` line."""
     if b"\n" in data or b"\r" in data:
         raise ValueError("SSE data must be a single line")
-    head = b""
+    head = b"" if retry is None else b"retry: " + str(retry).encode() + b"\n"
     if event is not None:
         head += b"event: " + event.encode() + b"\n"
     if id is not None:
         head += b"id: " + str(id).encode() + b"\n"
     return head + b"data: " + data + b"\n\n"
-
-
-def retry(milliseconds: int) -> bytes:
-    """The reconnection delay field, sent first on every stream."""
-    return b"retry: " + str(milliseconds).encode() + b"\n\n"

@@ -82,7 +82,7 @@ class EventStream(Response):
         try:
             await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
             connected = orjson.dumps({"type": "connected", "timestamp": _now_iso()})
-            await self._write(sse.retry(self._settings.sse_retry_ms) + sse.frame(connected))
+            await self._write(sse.frame(connected, retry=self._settings.sse_retry_ms))
             if self._cursor is not None:
                 await self._replay(self._cursor)
             await self._live()
