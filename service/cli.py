@@ -63,9 +63,12 @@ def serve(host: str | None, port: int | None) -> None:
     """Migrate, then serve the API and the web client."""
     settings = resolve_database(Settings())
     assert settings.database_url is not None
-    if not settings.dev_login_enabled and settings.jwt_algorithm == "HS256":
-        if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-            raise click.UsageError("set JWT_SECRET: the development secret is for DEV_LOGIN only")
+    if (
+        not settings.dev_login_enabled
+        and settings.jwt_algorithm == "HS256"
+        and settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+    ):
+        raise click.UsageError("set JWT_SECRET: the development secret is for DEV_LOGIN only")
     migrations.upgrade(settings.database_url)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)

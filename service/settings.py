@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     )
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEV_JWT_SECRET),
-        description="HS256 secret that signs access tokens. Required with an external database.",
+        min_length=32,
+        description="HS256 secret (32+ bytes) that signs tokens. Required without DEV_LOGIN.",
     )
     jwt_algorithm: Literal["HS256", "RS256"] = Field(
         default="HS256", description="HS256 (JWT_SECRET) or RS256 (JWT_PUBLIC_KEY)."

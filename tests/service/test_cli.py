@@ -7,13 +7,17 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from db.urls import asyncpg_dsn
+from service.auth import decode_token
+from service.settings import Settings
 
 COMMAND = [sys.executable, "-m", "service"]
 
@@ -99,3 +103,32 @@ def test_migrate_an_external_database(empty_database_url: str) -> None:
             await connection.close()
 
     assert asyncio.run(version()) == "0002"
+
+
+def test_token_command_mints_a_token_the_server_accepts() -> None:
+    user = uuid.uuid4()
+    secret = "cli-secret-cli-secret-cli-secret-cli"
+    env = {**os.environ, "JWT_SECRET": secret}
+    result = subprocess.run(
+        [*COMMAND, "token", str(user), "--ttl", "60"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    decoded = decode_token(result.stdout.strip(), Settings(jwt_secret=SecretStr(secret)))
+    assert decoded.id == user
+
+
+def test_token_command_rejects_a_bad_user_id() -> None:
+    result = subprocess.run([*COMMAND, "token", "alice"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "not a valid UUID" in result.stderr
+
+
+def test_serve_refuses_the_development_secret_without_dev_login(empty_database_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
+    env["DATABASE_URL"] = empty_database_url
+    result = subprocess.run([*COMMAND, "serve"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "JWT_SECRET" in result.stderr

@@ -72,11 +72,14 @@ async def test_replay_after_last_event_id(
     user = uuid.uuid4()
     for _ in range(5):
         await complete(conn, user)
-    ids = [r["id"] for r in await conn.fetch(
-        "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
-    )]
+    ids = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
+        )
+    ]
     kwargs = {"last_event_id": ids[1]} if how == "header" else {"query": f"?last_event_id={ids[1]}"}
-    async with open_stream(server.base_url, server.token(user), **kwargs) as stream:  # type: ignore[arg-type]
+    async with open_stream(server.base_url, server.token(user), **kwargs) as stream:
         replayed = await stream.notifications(3)
         await stream.silent()
     assert [n["id"] for n in replayed] == ids[2:]
@@ -113,11 +116,14 @@ async def test_replay_racing_live_commits_has_no_duplicate_and_no_gap(
     try:
         async with open_stream(server.base_url, server.token(user), last_event_id=cursor) as stream:
             await racing
-            expected = [r["id"] for r in await conn.fetch(
-                "SELECT id FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id",
-                user,
-                cursor,
-            )]
+            expected = [
+                r["id"]
+                for r in await conn.fetch(
+                    "SELECT id FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id",
+                    user,
+                    cursor,
+                )
+            ]
             got = await stream.notifications(len(expected), timeout=10)
             await stream.silent()
     finally:
@@ -231,26 +237,30 @@ async def test_stream_ends_with_auth_expired_when_the_token_expires(
 
 async def test_stream_ends_at_its_maximum_age(database_url: str) -> None:
     settings = settings_for(database_url, stream_max_age_seconds=1)
-    async with running_server(settings) as short:
-        async with open_stream(short.base_url, short.token(uuid.uuid4())) as stream:
-            await stream.next_data()
-            await asyncio.wait_for(stream.ended.wait(), 3)
-            assert stream.events.empty()
+    async with (
+        running_server(settings) as short,
+        open_stream(short.base_url, short.token(uuid.uuid4())) as stream,
+    ):
+        await stream.next_data()
+        await asyncio.wait_for(stream.ended.wait(), 3)
+        assert stream.events.empty()
 
 
 async def test_keepalive_comments_keep_the_stream_open(database_url: str) -> None:
     settings = settings_for(database_url, keepalive_seconds=0.2)
-    async with running_server(settings) as fast:
-        async with httpx.AsyncClient(base_url=fast.base_url, timeout=5) as client:
-            token = fast.token(uuid.uuid4())
-            async with client.stream(
-                "GET", "/api/v1/notifications/stream",
-                headers={"Authorization": f"Bearer {token}"},
-            ) as response:
-                received = b""
-                async with asyncio.timeout(3):
-                    async for chunk in response.aiter_bytes():
-                        received += chunk
-                        if received.count(b": keepalive\n\n") >= 2:
-                            break
+    received = b""
+    async with (
+        running_server(settings) as fast,
+        httpx.AsyncClient(base_url=fast.base_url, timeout=5) as client,
+        client.stream(
+            "GET",
+            "/api/v1/notifications/stream",
+            headers={"Authorization": f"Bearer {fast.token(uuid.uuid4())}"},
+        ) as response,
+        asyncio.timeout(3),
+    ):
+        async for chunk in response.aiter_bytes():
+            received += chunk
+            if received.count(b": keepalive\n\n") >= 2:
+                break
     assert received.count(b": keepalive\n\n") >= 2

@@ -1,0 +1,107 @@
+"""`vividly-notify serve` as real processes: several on one database, and prompt shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+import httpx
+import pytest
+
+from service.auth import mint_token
+
+from .live import SECRET, complete, open_stream, settings_for
+from .test_cli import free_port
+
+
+@contextmanager
+def serve_process(database_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": SECRET,
+        "LOG_LEVEL": "warning",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--port", str(port)], env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "server exited early"
+            assert time.monotonic() < deadline, "server did not start"
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(20)
+
+
+@pytest.fixture(scope="module")
+def two_servers(database_url: str) -> Iterator[tuple[str, str]]:
+    with serve_process(database_url) as (first, _), serve_process(database_url) as (second, _):
+        yield first, second
+
+
+def token(database_url: str, user: uuid.UUID) -> str:
+    return mint_token(user, settings_for(database_url))
+
+
+async def test_two_processes_each_deliver_to_their_own_clients(
+    two_servers: tuple[str, str], database_url: str, conn: asyncpg.Connection
+) -> None:
+    first, second = two_servers
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    async with (
+        open_stream(first, token(database_url, alice)) as alice_on_first,
+        open_stream(second, token(database_url, alice)) as alice_on_second,
+        open_stream(second, token(database_url, bob)) as bob_on_second,
+    ):
+        for stream in (alice_on_first, alice_on_second, bob_on_second):
+            await stream.next_data()
+        await complete(conn, alice)
+        await complete(conn, bob)
+        [a1] = await alice_on_first.notifications(1)
+        [a2] = await alice_on_second.notifications(1)
+        [b] = await bob_on_second.notifications(1)
+        assert a1 == a2
+        assert a1["user_id"] == str(alice)
+        assert b["user_id"] == str(bob)
+        await alice_on_first.silent()
+        await alice_on_second.silent()
+
+
+async def test_sigterm_ends_every_stream_promptly(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    with serve_process(database_url) as (base, process):
+        async with (
+            open_stream(base, token(database_url, user)) as first,
+            open_stream(base, token(database_url, user)) as second,
+        ):
+            await first.next_data()
+            await second.next_data()
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(first.ended.wait(), 3)
+            await asyncio.wait_for(second.ended.wait(), 3)
+            ended_after = time.monotonic() - started
+        exit_code = await asyncio.to_thread(process.wait, 10)
+    assert ended_after < 2
+    assert exit_code == 0

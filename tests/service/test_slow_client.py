@@ -1,0 +1,74 @@
+"""A client that stops reading is dropped; the other streams do not wait for it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from db.pool import connect
+
+from .live import complete, open_stream, running_server, settings_for
+
+BIG_TITLE = "x" * 6000  # ~6 KB per event: the slow socket's buffers fill after a few MB
+
+
+async def open_unread_stream(base_url: str, token: str) -> socket.socket:
+    """Open a stream on a socket with a tiny receive buffer, then never read from it."""
+    parts = urlsplit(base_url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, (parts.hostname, parts.port))
+    request = (
+        f"GET /api/v1/notifications/stream HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    await loop.sock_sendall(sock, request.encode())
+    head = await asyncio.wait_for(loop.sock_recv(sock, 1024), 5)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return sock
+
+
+async def test_slow_client_is_dropped_and_the_fast_one_keeps_up(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    settings = settings_for(database_url, stream_queue_size=16, send_timeout_seconds=1)
+    slow_user, fast_user = uuid.uuid4(), uuid.uuid4()
+    async with running_server(settings) as server:
+        slow = await open_unread_stream(server.base_url, server.token(slow_user))
+        try:
+            async with open_stream(server.base_url, server.token(fast_user)) as fast:
+                await fast.next_data()
+                writer = await connect(database_url)
+                latencies: list[float] = []
+                try:
+                    for round_ in range(40):
+                        for _ in range(30):
+                            await complete(writer, slow_user, title=BIG_TITLE)
+                        started = time.monotonic()
+                        await complete(writer, fast_user, title=f"fast {round_}")
+                        await fast.notifications(1, timeout=2)
+                        latencies.append(time.monotonic() - started)
+                        if server.hub.stream_count(slow_user) == 0:
+                            break
+                finally:
+                    await writer.close()
+                for _ in range(60):  # the send timeout is 1 s
+                    if server.hub.stream_count(slow_user) == 0:
+                        break
+                    await asyncio.sleep(0.05)
+                assert server.hub.stream_count(slow_user) == 0, "the slow stream was not dropped"
+                dropped = server.hub.closed_by_reason
+                assert dropped["overflow"] + dropped["send_timeout"] >= 1
+                assert max(latencies) < 0.5, latencies
+                # The fast stream is still open and live.
+                await complete(conn, fast_user)
+                assert len(await fast.notifications(1)) == 1
+        finally:
+            slow.close()
