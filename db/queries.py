@@ -34,7 +34,20 @@ SELECT u.user_id,
 FROM unnest($1::uuid[]) AS u (user_id)
 """
 
-# Rows up to this id may have been deleted by retention: a cursor below it cannot be replayed.
-PRUNED_THROUGH = """
-SELECT COALESCE((SELECT pruned_through_id FROM notification_retention WHERE user_id = $1), 0)
+# The first replay page, with the user's retention watermark in the same round trip: rows up to
+# `pruned_through` may have been deleted, so a cursor below it cannot be replayed without a gap.
+# Always one row at least; `id` is NULL when the page is empty.
+FIRST_REPLAY_PAGE = f"""
+SELECT retention.pruned_through, page.*
+FROM (
+    SELECT COALESCE(
+        (SELECT pruned_through_id FROM notification_retention WHERE user_id = $1), 0
+    ) AS pruned_through
+) AS retention
+LEFT JOIN LATERAL (
+    SELECT {NOTIFICATION_COLUMNS} FROM notifications
+    WHERE user_id = $1 AND id > $2
+    ORDER BY id
+    LIMIT $3
+) AS page ON true
 """

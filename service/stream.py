@@ -110,29 +110,29 @@ class EventStream(Response):
             await self._send({"type": "http.response.body", "body": data, "more_body": True})
 
     async def _replay(self, cursor: int) -> None:
+        # A pool connection is held per query only, never while a page is being sent.
         subscription = self._subscription
-        async with self._pool.acquire() as connection:
-            pruned_through = await connection.fetchval(queries.PRUNED_THROUGH, subscription.user_id)
-            if cursor < pruned_through:
-                latest = max(subscription.last_id, pruned_through)
-                body = orjson.dumps({"reason": "cursor_expired", "latest_id": latest})
-                await self._write(sse.frame(body, id=latest, event="reset"))
-                subscription.last_id = latest
+        page_size = self._settings.replay_page_size
+        first = await self._pool.fetch(
+            queries.FIRST_REPLAY_PAGE, subscription.user_id, cursor, page_size
+        )
+        pruned_through = first[0]["pruned_through"]
+        if cursor < pruned_through:
+            latest = max(subscription.last_id, pruned_through)
+            body = orjson.dumps({"reason": "cursor_expired", "latest_id": latest})
+            await self._write(sse.frame(body, id=latest, event="reset"))
+            subscription.last_id = latest
+            return
+        subscription.last_id = cursor
+        rows = [row for row in first if row["id"] is not None]
+        while rows:
+            await self._write(b"".join(notification_event(row).frame for row in rows))
+            subscription.last_id = rows[-1]["id"]
+            if len(rows) < page_size:
                 return
-            subscription.last_id = cursor
-            while True:
-                rows = await connection.fetch(
-                    queries.NOTIFICATIONS_AFTER,
-                    subscription.user_id,
-                    subscription.last_id,
-                    self._settings.replay_page_size,
-                )
-                if rows:
-                    chunk = b"".join(notification_event(row).frame for row in rows)
-                    await self._write(chunk)
-                    subscription.last_id = rows[-1]["id"]
-                if len(rows) < self._settings.replay_page_size:
-                    return
+            rows = await self._pool.fetch(
+                queries.NOTIFICATIONS_AFTER, subscription.user_id, subscription.last_id, page_size
+            )
 
     async def _live(self) -> None:
         subscription = self._subscription

@@ -264,3 +264,24 @@ async def test_keepalive_comments_keep_the_stream_open(database_url: str) -> Non
             if received.count(b": keepalive\n\n") >= 2:
                 break
     assert received.count(b": keepalive\n\n") >= 2
+
+
+async def test_replay_pages_through_a_long_backlog(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    for _ in range(20):
+        await complete(conn, user)
+    expected = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
+        )
+    ]
+    async with (
+        running_server(settings_for(database_url, replay_page_size=7)) as paged,
+        open_stream(paged.base_url, paged.token(user), last_event_id=0) as stream,
+    ):
+        got = await stream.notifications(20)
+        await stream.silent()
+    assert [n["id"] for n in got] == expected
