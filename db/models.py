@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Enum,
@@ -111,3 +112,14 @@ class NotificationRetention(Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     pruned_through_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class NotificationPreference(Base):
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    type: Mapped[str] = mapped_column(
+        Text, ForeignKey("notification_types.name", ondelete="CASCADE"), primary_key=True
+    )
+    in_app: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")

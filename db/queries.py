@@ -51,3 +51,107 @@ LEFT JOIN LATERAL (
     LIMIT $3
 ) AS page ON true
 """
+
+# -- history and read state -----------------------------------------------------------------
+
+HISTORY_COLUMNS = NOTIFICATION_COLUMNS + ", dismissed_at"
+UNREAD = "read_at IS NULL AND dismissed_at IS NULL"
+
+
+def history_page(*, unread_only: bool, include_dismissed: bool, by_type: bool) -> str:
+    """One page of history, newest first, with the unread count in the same snapshot.
+
+    $1 user, $2 before (exclusive), $3 limit, $4 type (when `by_type`). Composed only of the
+    fixed fragments below, so that each variant gets a plan that can use its index: the unread
+    variant repeats the partial index's predicate literally.
+    """
+    conditions = ["user_id = $1", "id < $2"]
+    if unread_only:
+        conditions.append(UNREAD)
+    elif not include_dismissed:
+        conditions.append("dismissed_at IS NULL")
+    if by_type:
+        conditions.append("type = $4")
+    return f"""
+SELECT counts.unread_count, page.*
+FROM (
+    SELECT count(*) AS unread_count FROM notifications WHERE user_id = $1 AND {UNREAD}
+) AS counts
+LEFT JOIN LATERAL (
+    SELECT {HISTORY_COLUMNS} FROM notifications
+    WHERE {" AND ".join(conditions)}
+    ORDER BY id DESC
+    LIMIT $3
+) AS page ON true
+ORDER BY page.id DESC
+"""
+
+
+UNREAD_BY_TYPE = f"""
+SELECT type, count(*) AS unread FROM notifications WHERE user_id = $1 AND {UNREAD} GROUP BY type
+"""
+
+UNREAD_COUNT = f"SELECT count(*) FROM notifications WHERE user_id = $1 AND {UNREAD}"
+
+# Single-row changes: the row after the change, or nothing when it is not the user's.
+MARK_READ = f"""
+UPDATE notifications SET read_at = COALESCE(read_at, now())
+WHERE id = $1 AND user_id = $2 RETURNING {HISTORY_COLUMNS}
+"""
+MARK_UNREAD = f"""
+UPDATE notifications SET read_at = NULL
+WHERE id = $1 AND user_id = $2 RETURNING {HISTORY_COLUMNS}
+"""
+DISMISS = f"""
+UPDATE notifications SET dismissed_at = COALESCE(dismissed_at, now())
+WHERE id = $1 AND user_id = $2 RETURNING {HISTORY_COLUMNS}
+"""
+
+# Bulk changes up to a watermark ($2), so a notification arriving mid-click stays unread.
+READ_ALL = """
+UPDATE notifications SET read_at = now()
+WHERE user_id = $1 AND id <= $2 AND read_at IS NULL AND dismissed_at IS NULL
+"""
+DISMISS_ALL = """
+UPDATE notifications SET dismissed_at = now()
+WHERE user_id = $1 AND id <= $2 AND dismissed_at IS NULL
+"""
+
+PREFERENCES = """
+SELECT t.name AS type, COALESCE(p.in_app, true) AS in_app
+FROM notification_types t
+LEFT JOIN notification_preferences p ON p.type = t.name AND p.user_id = $1
+ORDER BY t.name
+"""
+
+SET_PREFERENCE = """
+INSERT INTO notification_preferences (user_id, type, in_app) VALUES ($1, $2, $3)
+ON CONFLICT (user_id, type) DO UPDATE SET in_app = EXCLUDED.in_app, updated_at = now()
+"""
+
+# Retention: delete read or archived rows older than the cutoff and raise each user's
+# watermark in the same statement, so a stream cursor below a deleted row gets `reset`.
+PRUNE = """
+WITH deleted AS (
+    DELETE FROM notifications
+    WHERE created_at < $1 AND (read_at IS NOT NULL OR dismissed_at IS NOT NULL)
+    RETURNING user_id, id
+), watermarks AS (
+    INSERT INTO notification_retention (user_id, pruned_through_id)
+    SELECT user_id, max(id) FROM deleted GROUP BY user_id
+    ON CONFLICT (user_id) DO UPDATE
+    SET pruned_through_id = GREATEST(
+        notification_retention.pruned_through_id, EXCLUDED.pruned_through_id
+    )
+)
+SELECT count(*) FROM deleted
+"""
+
+# After the listener reconnects: read state may have changed unseen; streams get the counts.
+UNREAD_COUNTS_MANY = """
+SELECT u.user_id,
+       (SELECT count(*) FROM notifications n
+        WHERE n.user_id = u.user_id AND n.read_at IS NULL AND n.dismissed_at IS NULL
+       ) AS unread_count
+FROM unnest($1::uuid[]) AS u (user_id)
+"""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +17,8 @@ from db.pool import create_pool
 
 from .hub import Hub
 from .listener import Listener
-from .routes import dev, ops, stream
+from .retention import prune_periodically
+from .routes import dev, notifications, ops, stream
 from .settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -50,9 +53,23 @@ def create_app(settings: Settings) -> FastAPI:
         hub = Hub(listener, max_streams_per_user=settings.max_streams_per_user)
         app.state.hub = hub  # the server's shutdown hook ends streams through it
         listener.start(hub.publish)
+        retention: asyncio.Task[None] | None = None
+        if settings.retention_days is not None:
+            retention = asyncio.create_task(
+                prune_periodically(
+                    pool,
+                    days=settings.retention_days,
+                    interval=settings.retention_interval_seconds,
+                ),
+                name="vividly-retention",
+            )
         try:
             yield {"settings": settings, "pool": pool, "hub": hub, "listener": listener}
         finally:
+            if retention is not None:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
             hub.close_all("shutdown")
             await listener.stop()
             await pool.close()
@@ -60,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Vividly notifications", version="0.1.0", lifespan=lifespan)
     app.include_router(ops.router)
     app.include_router(stream.router)
+    app.include_router(notifications.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import sys
@@ -15,7 +16,9 @@ import uvicorn
 
 from db import migrate as migrations
 from db.embedded import start_embedded_postgres
+from db.pool import connect
 
+from . import retention
 from .app import create_app
 from .auth import mint_token
 from .server import Server
@@ -81,6 +84,28 @@ def serve(host: str | None, port: int | None) -> None:
         timeout_graceful_shutdown=5,
     )
     Server(app, config).run()
+
+
+@main.command()
+@click.option(
+    "--days",
+    required=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Delete read or archived notifications older than this many days.",
+)
+def prune(days: float) -> None:
+    """Delete read or archived notifications older than --days (unread ones stay)."""
+    settings = resolve_database(Settings())
+    assert settings.database_url is not None
+
+    async def run(url: str) -> int:
+        connection = await connect(url)
+        try:
+            return await retention.prune(connection, days=days)
+        finally:
+            await connection.close()
+
+    click.echo(f"deleted {asyncio.run(run(settings.database_url))} notifications")
 
 
 @main.command()

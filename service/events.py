@@ -50,6 +50,16 @@ def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def read_state_event(message: Mapping[str, Any]) -> Event:
+    """A read-state change (from the trigger's NOTIFY) as a named event without an id.
+
+    Named, so clients that only handle `onmessage` ignore it; without an id, so it does not
+    move the browser's Last-Event-ID.
+    """
+    data = {"type": "read_state", **{k: v for k, v in message.items() if k != "event"}}
+    return Event(None, sse.frame(orjson.dumps(data), event="read_state"))
+
+
 def notification_event(row: Mapping[str, Any]) -> Event:
     """A row as an SSE event carrying its id, so Last-Event-ID resumes after it."""
     return Event(row["id"], sse.frame(orjson.dumps(notification_json(row)), id=row["id"]))

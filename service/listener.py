@@ -30,7 +30,7 @@ import orjson
 from db import queries
 from db.urls import asyncpg_dsn
 
-from .events import Event, notification_event
+from .events import Event, notification_event, read_state_event
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +246,7 @@ class Listener:
         new = [user for user in to_listen if user not in self._last_id]
         if known:
             await self._catch_up(known)
+            await self._resync_read_state(known)
         if new:
             for row in await self._pool.fetch(queries.LATEST_IDS, new):
                 self._last_id[row["user_id"]] = row["latest_id"]
@@ -281,17 +282,30 @@ class Listener:
                 per_user[row["user_id"]] = per_user.get(row["user_id"], 0) + 1
             users = [user for user, count in per_user.items() if count >= CATCH_UP_PAGE]
 
+    async def _resync_read_state(self, users: list[uuid.UUID]) -> None:
+        # Read-state NOTIFYs sent while we were away are gone; send each user's current count.
+        for row in await self._pool.fetch(queries.UNREAD_COUNTS_MANY, users):
+            message = {"state": "sync", "unread_count": row["unread_count"]}
+            self._publish(row["user_id"], read_state_event(message))
+
     async def _deliver(self, items: list[tuple[Any, ...]]) -> None:
-        ids = [
-            message["id"]
-            for _kind, user, message in items
-            if message.get("event") == "notification"
-            and isinstance(message.get("id"), int)
-            and user in self._last_id
-            and message["id"] > self._last_id[user]
-        ]
-        if ids:
-            self._publish_rows(await self._pool.fetch(queries.NOTIFICATIONS_BY_ID, ids))
+        # In arrival (= commit) order: runs of new-notification wake-ups are read in one query
+        # each; a read-state change is published as it is, after the rows that preceded it.
+        pending: list[int] = []
+        for _kind, user, message in items:
+            if user not in self._last_id:
+                continue  # not followed (any more)
+            event = message.get("event")
+            if event == "notification" and isinstance(message.get("id"), int):
+                if message["id"] > self._last_id[user]:
+                    pending.append(message["id"])
+            elif event == "read_state":
+                if pending:
+                    self._publish_rows(await self._pool.fetch(queries.NOTIFICATIONS_BY_ID, pending))
+                    pending = []
+                self._publish(user, read_state_event(message))
+        if pending:
+            self._publish_rows(await self._pool.fetch(queries.NOTIFICATIONS_BY_ID, pending))
 
     def _publish_rows(self, rows: list[asyncpg.Record]) -> None:
         for row in rows:  # ordered by id, so each user's rows go out in commit order

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API binds to.")
     pool_min_size: int = Field(default=1, ge=0, description="Minimum asyncpg pool connections.")
     pool_max_size: int = Field(default=10, ge=1, description="Maximum asyncpg pool connections.")
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="When set, `serve` deletes read/archived notifications older than this.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600, gt=0, description="How often `serve` runs retention (with RETENTION_DAYS)."
+    )
     log_level: str = Field(default="info", description="uvicorn and service log level.")
 
     @property

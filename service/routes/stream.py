@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from ..deps import AppSettings, CurrentUser, Pool, StreamHub
 from ..hub import TooManyStreams
@@ -24,7 +25,6 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
     401: {"description": "Missing, malformed, wrongly signed or expired token.", **ERROR},
-    422: {"description": "Last-Event-ID is not a notification id.", **ERROR},
     429: {"description": "The user already has the maximum number of open streams.", **ERROR},
     503: {"description": "The listener is not connected to the database.", **ERROR},
 }
@@ -36,7 +36,16 @@ def _cursor(header: str | None, query: int | None) -> int | None:
     if header is None or header == "":
         return None
     if not header.isdigit() or len(header) > 19:
-        raise HTTPException(422, detail="Last-Event-ID must be a notification id (an integer)")
+        raise RequestValidationError(
+            [
+                {
+                    "type": "int_parsing",
+                    "loc": ("header", "Last-Event-ID"),
+                    "msg": "Last-Event-ID must be a notification id (an integer)",
+                    "input": header,
+                }
+            ]
+        )
     return int(header)
 
 

@@ -23,13 +23,16 @@ from .test_cli import free_port
 
 
 @contextmanager
-def serve_process(database_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serve_process(
+    database_url: str, *, dev_login: bool = False
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "JWT_SECRET": SECRET,
         "LOG_LEVEL": "warning",
+        "DEV_LOGIN": "true" if dev_login else "false",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "service", "serve", "--port", str(port)], env=env

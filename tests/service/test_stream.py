@@ -199,7 +199,7 @@ async def test_malformed_last_event_id_is_422(server: RunningServer) -> None:
             },
         )
     assert response.status_code == 422
-    assert "Last-Event-ID" in response.json()["detail"]
+    assert response.json()["detail"][0]["loc"] == ["header", "Last-Event-ID"]
 
 
 async def test_cursor_older_than_retention_gets_reset(

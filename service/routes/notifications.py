@@ -1,0 +1,156 @@
+"""History, unread counts, read state and preferences, all from the `notifications` table.
+
+Every query is scoped to the authenticated user: another user's notification id gets the same
+404 as one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Path, Query
+
+from db import queries
+
+from ..deps import CurrentUser, Pool
+from ..schemas import (
+    MAX_ID,
+    BulkOut,
+    ErrorOut,
+    HistoryOut,
+    NotificationOut,
+    PreferencesIn,
+    PreferencesOut,
+    UnreadCountOut,
+    WatermarkIn,
+    history_item,
+)
+
+router = APIRouter(
+    prefix="/api/v1/notifications",
+    tags=["notifications"],
+    responses={401: {"model": ErrorOut, "description": "Missing or invalid token."}},
+)
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such notification of this user."}
+}
+NotificationId = Annotated[int, Path(ge=1, le=MAX_ID, description="A notification id.")]
+# Any well-formed type name: new types need no change here; an unknown one matches nothing.
+NotificationType = Annotated[
+    str,
+    Query(
+        pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Only this type.", examples=["video_failed"]
+    ),
+]
+
+
+@router.get("/history", response_model=HistoryOut)
+async def history(
+    user: CurrentUser,
+    pool: Pool,
+    limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only ids below this (keyset cursor).")
+    ] = None,
+    unread_only: Annotated[bool, Query(description="Only unread, non-archived.")] = False,
+    type: NotificationType | None = None,
+    include_dismissed: Annotated[bool, Query(description="Include archived ones.")] = False,
+) -> dict[str, Any]:
+    """The user's notifications, newest first, paged by id."""
+    sql = queries.history_page(
+        unread_only=unread_only, include_dismissed=include_dismissed, by_type=type is not None
+    )
+    args: list[Any] = [user.id, MAX_ID if before is None else before, limit + 1]
+    if type is not None:
+        args.append(type)
+    rows = await pool.fetch(sql, *args)
+    items = [history_item(row) for row in rows if row["id"] is not None]
+    more = len(items) > limit
+    items = items[:limit]
+    return {
+        "items": items,
+        "next_before": items[-1]["id"] if more else None,
+        "unread_count": rows[0]["unread_count"],
+    }
+
+
+@router.get("/unread-count", response_model=UnreadCountOut)
+async def unread_count(user: CurrentUser, pool: Pool) -> dict[str, Any]:
+    """Unread, non-archived notifications, in total and per type."""
+    by_type = {
+        row["type"]: row["unread"] for row in await pool.fetch(queries.UNREAD_BY_TYPE, user.id)
+    }
+    return {"unread_count": sum(by_type.values()), "by_type": by_type}
+
+
+async def _change_one(pool: Pool, sql: str, notification_id: int, user: CurrentUser) -> Any:
+    row = await pool.fetchrow(sql, notification_id, user.id)
+    if row is None:
+        raise HTTPException(404, detail="notification not found")
+    return history_item(row)
+
+
+@router.post("/{notification_id}/read", response_model=NotificationOut, responses=NOT_FOUND)
+async def mark_read(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
+    """Mark one notification read (idempotent: the first read time is kept)."""
+    return await _change_one(pool, queries.MARK_READ, notification_id, user)
+
+
+@router.post("/{notification_id}/unread", response_model=NotificationOut, responses=NOT_FOUND)
+async def mark_unread(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
+    """Mark one notification unread again (idempotent)."""
+    return await _change_one(pool, queries.MARK_UNREAD, notification_id, user)
+
+
+@router.delete("/{notification_id}", response_model=NotificationOut, responses=NOT_FOUND)
+async def dismiss(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
+    """Archive one notification: it leaves history and counts but is not deleted."""
+    return await _change_one(pool, queries.DISMISS, notification_id, user)
+
+
+async def _change_all(pool: Pool, sql: str, user: CurrentUser, body: WatermarkIn | None) -> Any:
+    up_to_id = body.up_to_id if body is not None else None
+    async with pool.acquire() as connection, connection.transaction():
+        status = await connection.execute(sql, user.id, MAX_ID if up_to_id is None else up_to_id)
+        unread = await connection.fetchval(queries.UNREAD_COUNT, user.id)
+    return {"updated": int(status.split()[-1]), "up_to_id": up_to_id, "unread_count": unread}
+
+
+@router.post("/read-all", response_model=BulkOut)
+async def read_all(
+    user: CurrentUser, pool: Pool, body: Annotated[WatermarkIn | None, Body()] = None
+) -> Any:
+    """Mark every unread notification up to `up_to_id` (default: all) read."""
+    return await _change_all(pool, queries.READ_ALL, user, body)
+
+
+@router.post("/dismiss-all", response_model=BulkOut)
+async def dismiss_all(
+    user: CurrentUser, pool: Pool, body: Annotated[WatermarkIn | None, Body()] = None
+) -> Any:
+    """Archive every notification up to `up_to_id` (default: all)."""
+    return await _change_all(pool, queries.DISMISS_ALL, user, body)
+
+
+async def _preferences(pool: Pool, user: CurrentUser) -> dict[str, Any]:
+    rows = await pool.fetch(queries.PREFERENCES, user.id)
+    return {"in_app": {row["type"]: row["in_app"] for row in rows}}
+
+
+@router.get("/preferences", response_model=PreferencesOut)
+async def get_preferences(user: CurrentUser, pool: Pool) -> Any:
+    """Per type, whether it is delivered in the app (default: everything on)."""
+    return await _preferences(pool, user)
+
+
+@router.put("/preferences", response_model=PreferencesOut)
+async def put_preferences(body: PreferencesIn, user: CurrentUser, pool: Pool) -> Any:
+    """Change the types named in the body; a muted type creates no notification."""
+    changes = body.in_app.model_dump(exclude_none=True)
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.executemany(
+            queries.SET_PREFERENCE,
+            [(user.id, name, enabled) for name, enabled in changes.items()],
+        )
+    return await _preferences(pool, user)

@@ -1,0 +1,134 @@
+"""Request and response models of the JSON API (what the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**63 - 1
+
+
+class ErrorOut(BaseModel):
+    """Every error that is not a validation error."""
+
+    detail: str = Field(examples=["notification not found"])
+
+
+class NotificationPayload(BaseModel):
+    """What happened; the fields present depend on the type."""
+
+    content_id: uuid.UUID | None = None
+    title: str | None = None
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    duration_seconds: int | None = None
+    error_message: str | None = None
+    question: str | None = None
+
+
+class NotificationOut(BaseModel):
+    """One notification, as in history (the stream's shape plus `dismissed_at`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "type": "video_complete",
+                    "user_id": "3f0c1c9e-8a57-4b8e-9d7e-6d0a7d1f2b11",
+                    "payload": {
+                        "content_id": "0b7e5a3c-2f1d-4c8e-a9b0-1c2d3e4f5a6b",
+                        "title": "How do plants make food?",
+                        "video_url": "/media/videos/0b7e5a3c.webm",
+                        "thumbnail_url": "/media/thumbnails/0b7e5a3c.svg",
+                        "duration_seconds": 42,
+                    },
+                    "timestamp": "2026-11-26T10:00:00+00:00",
+                    "read_at": None,
+                    "dismissed_at": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    type: str
+    user_id: uuid.UUID
+    payload: NotificationPayload
+    timestamp: datetime
+    read_at: datetime | None
+    dismissed_at: datetime | None
+
+
+class HistoryOut(BaseModel):
+    """A page of history, newest first."""
+
+    items: list[NotificationOut]
+    next_before: int | None = Field(
+        description="Pass as `before` for the next page; null on the last page."
+    )
+    unread_count: int = Field(description="Unread, non-archived notifications of the user.")
+
+
+class UnreadCountOut(BaseModel):
+    unread_count: int = Field(examples=[3])
+    by_type: dict[str, int] = Field(examples=[{"video_complete": 2, "video_failed": 1}])
+
+
+class WatermarkIn(BaseModel):
+    """Limit a bulk change to ids up to this one (what the user saw when they clicked)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    up_to_id: int | None = Field(default=None, ge=1, le=MAX_ID, examples=[42])
+
+
+class BulkOut(BaseModel):
+    updated: int = Field(description="How many notifications changed.")
+    up_to_id: int | None = Field(description="The watermark applied (null: everything).")
+    unread_count: int
+
+
+class InAppSettings(BaseModel):
+    """Per notification type: delivered in the app. Adding a type adds a field here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    video_complete: bool
+    video_failed: bool
+    clarification_needed: bool
+
+
+class InAppChanges(BaseModel):
+    """The types to change; types not named keep their setting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    video_complete: bool | None = None
+    video_failed: bool | None = None
+    clarification_needed: bool | None = None
+
+
+class PreferencesOut(BaseModel):
+    in_app: InAppSettings
+
+
+class PreferencesIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"in_app": {"clarification_needed": False}}]},
+    )
+
+    in_app: InAppChanges
+
+
+def history_item(row: Any) -> dict[str, Any]:
+    """A history row as NotificationOut data."""
+    from .events import notification_json
+
+    item = notification_json(row)
+    item["dismissed_at"] = None if row["dismissed_at"] is None else row["dismissed_at"].isoformat()
+    return item

@@ -1,0 +1,77 @@
+"""Retention: old read or archived rows go, unread rows stay, stale cursors get `reset`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+
+import asyncpg
+
+from .live import complete, open_stream, running_server, settings_for
+
+
+async def test_prune_command_deletes_old_read_rows_and_resets_stale_cursors(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    for _ in range(4):
+        await complete(conn, user)
+    oldest, old_dismissed, old_unread, recent_read = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
+        )
+    ]
+    await conn.execute(
+        "UPDATE notifications SET created_at = now() - interval '100 days' WHERE id = ANY($1)",
+        [oldest, old_dismissed, old_unread],
+    )
+    await conn.execute(
+        "UPDATE notifications SET read_at = now() WHERE id = ANY($1)", [oldest, recent_read]
+    )
+    await conn.execute("UPDATE notifications SET dismissed_at = now() WHERE id = $1", old_dismissed)
+
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "service", "prune", "--days", "90"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "deleted 2 notifications" in result.stdout
+    remaining = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
+        )
+    ]
+    assert remaining == [old_unread, recent_read]
+    watermark = await conn.fetchval(
+        "SELECT pruned_through_id FROM notification_retention WHERE user_id = $1", user
+    )
+    assert watermark == old_dismissed
+
+    async with (
+        running_server(settings_for(database_url)) as server,
+        open_stream(server.base_url, server.token(user), last_event_id=oldest - 1) as stale,
+    ):
+        await stale.next_data()
+        reset = await stale.next()
+        assert reset.event == "reset"
+    async with (
+        running_server(settings_for(database_url)) as server,
+        open_stream(server.base_url, server.token(user), last_event_id=old_dismissed) as fresh,
+    ):
+        assert [n["id"] for n in await fresh.notifications(2)] == [old_unread, recent_read]
+
+
+def test_prune_rejects_a_bad_number_of_days() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "prune", "--days", "-3"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "--days" in result.stderr
