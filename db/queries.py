@@ -34,15 +34,17 @@ SELECT u.user_id,
 FROM unnest($1::uuid[]) AS u (user_id)
 """
 
-# The first replay page, with the user's retention watermark in the same round trip: rows up to
-# `pruned_through` may have been deleted, so a cursor below it cannot be replayed without a gap.
-# Always one row at least; `id` is NULL when the page is empty.
+# The first replay page, with what decides whether the cursor can be replayed at all, in the
+# same round trip: rows up to `pruned_through` may have been deleted by retention, and a cursor
+# above both that and `latest_id` was not issued by this database (a restore, another
+# deployment). Always one row at least; `id` is NULL when the page is empty.
 FIRST_REPLAY_PAGE = f"""
-SELECT retention.pruned_through, page.*
+SELECT retention.pruned_through, retention.latest_id, page.*
 FROM (
     SELECT COALESCE(
         (SELECT pruned_through_id FROM notification_retention WHERE user_id = $1), 0
-    ) AS pruned_through
+    ) AS pruned_through,
+    COALESCE((SELECT max(id) FROM notifications WHERE user_id = $1), 0) AS latest_id
 ) AS retention
 LEFT JOIN LATERAL (
     SELECT {NOTIFICATION_COLUMNS} FROM notifications

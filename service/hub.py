@@ -80,6 +80,7 @@ class Hub:
         self._by_user: dict[uuid.UUID, set[Subscription]] = {}
         self.closed_by_reason: Counter[str] = Counter()
         self.delivered = 0
+        self._closing: str | None = None
 
     async def subscribe(self, user_id: uuid.UUID, *, queue_size: int) -> Subscription:
         """Register a stream of `user_id`; return once the user's events are flowing to it."""
@@ -88,6 +89,8 @@ class Hub:
             raise TooManyStreams(f"at most {self._max_streams} open streams per user")
         subscription = Subscription(user_id, queue_size)
         subscriptions.add(subscription)
+        if self._closing is not None:
+            subscription.close(self._closing)  # shutting down: end as soon as it starts
         try:
             subscription.last_id = await self._source.acquire(user_id)
         except BaseException:
@@ -119,7 +122,8 @@ class Hub:
                 self.delivered += 1
 
     def close_all(self, reason: str) -> None:
-        """End every stream (server shutdown)."""
+        """End every stream, and any that subscribes from now on (server shutdown)."""
+        self._closing = reason
         for subscriptions in self._by_user.values():
             for subscription in subscriptions:
                 subscription.close(reason)

@@ -87,12 +87,15 @@ class Listener:
         self._publish: Publish = lambda _user, _event: None
         self._unlisten_delay = unlisten_delay
         self._heartbeat = heartbeat
+        # Every await of the listener task is bounded: a silent database must not stall it.
+        self._timeout = max(3 * heartbeat, 10.0)
         self._refs: dict[uuid.UUID, int] = {}
         self._waiters: dict[uuid.UUID, list[asyncio.Future[int]]] = {}
         self._last_id: dict[uuid.UUID, int] = {}
         self._listening: set[uuid.UUID] = set()
         self._unlisten_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._unlisten_due: set[uuid.UUID] = set()
+        self._pending_listen: set[uuid.UUID] = set()
         self._inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
         self._generation = 0
         self._task: asyncio.Task[None] | None = None
@@ -113,10 +116,16 @@ class Listener:
             return self._last_id.get(user_id, 0)
         waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(user_id, []).append(waiter)
+        self._pending_listen.add(user_id)
         self._inbox.put_nowait(("wake",))
         try:
             return await waiter
         except BaseException:
+            waiters = self._waiters.get(user_id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not waiters:
+                self._waiters.pop(user_id, None)
             self.release(user_id)
             raise
 
@@ -153,7 +162,7 @@ class Listener:
         """Stop the task and close the connection."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         for timer in self._unlisten_timers.values():
             timer.cancel()
@@ -164,7 +173,6 @@ class Listener:
             connection: _ListenerConnection | None = None
             try:
                 connection = await self._connect()
-                attempt = 0
                 await self._serve(connection)
             except (
                 OSError,
@@ -173,10 +181,16 @@ class Listener:
                 asyncpg.InterfaceError,
                 _ConnectionLost,
             ) as error:
-                logger.warning("listener connection lost (%s); reconnecting", error or type(error))
+                logger.warning("listener connection lost (%r); reconnecting", error)
+            except Exception:
+                # A bug must not end delivery for the whole process: log it, start over.
+                logger.exception("listener failed; reconnecting")
             finally:
+                if self.connected.is_set():
+                    attempt = 0  # it worked for a while: come back quickly
                 self.connected.clear()
                 self._listening.clear()
+                self._pending_listen = set(self._refs) | set(self._waiters)
                 for user in [user for user in self._last_id if user not in self._refs]:
                     del self._last_id[user]  # nobody to catch up for
                 if connection is not None:
@@ -191,7 +205,7 @@ class Listener:
             self._dsn,
             connection_class=_ListenerConnection,
             server_settings={"application_name": APPLICATION_NAME},
-            timeout=self._heartbeat,
+            timeout=self._timeout,
         )
         self._generation += 1
         generation = self._generation
@@ -207,6 +221,8 @@ class Listener:
         try:
             user_id = uuid.UUID(channel.removeprefix(CHANNEL_PREFIX))
             message = orjson.loads(payload)
+            if not isinstance(message, dict):
+                raise ValueError("not an object")
         except ValueError:
             logger.warning("ignoring malformed NOTIFY on %r", channel)
             return
@@ -236,37 +252,46 @@ class Listener:
                 last_check = time.monotonic()
 
     async def _sync_channels(self, connection: _ListenerConnection) -> None:
-        wanted = set(self._refs) | set(self._waiters)
-        to_listen = [user for user in wanted if user not in self._listening]
+        # Only users whose state changed are looked at: the cost does not grow with the number
+        # of channels already LISTENed.
+        to_listen = [
+            user
+            for user in self._pending_listen
+            if (user in self._refs or user in self._waiters) and user not in self._listening
+        ]
+        self._pending_listen.clear()
         for statement in _statements("LISTEN", to_listen):
-            await connection.execute(statement)
-        # Now that NOTIFYs flow: users we published to before (we reconnected) get what they
-        # missed; new users start at their newest id.
+            await connection.execute(statement, timeout=self._timeout)
+        # Now that NOTIFYs flow: users we published to before (we reconnected, or they came
+        # back during an UNLISTEN) get what they missed; new users start at their newest id.
         known = [user for user in to_listen if user in self._last_id]
         new = [user for user in to_listen if user not in self._last_id]
         if known:
             await self._catch_up(known)
             await self._resync_read_state(known)
         if new:
-            for row in await self._pool.fetch(queries.LATEST_IDS, new):
+            for row in await self._pool.fetch(queries.LATEST_IDS, new, timeout=self._timeout):
                 self._last_id[row["user_id"]] = row["latest_id"]
         self._listening.update(to_listen)
 
         to_unlisten = [
-            user for user in self._unlisten_due if user not in wanted and user in self._listening
+            user
+            for user in self._unlisten_due
+            if user in self._listening and user not in self._refs and user not in self._waiters
         ]
         self._unlisten_due.clear()
+        # Out of `_listening` before the round trip, so an `acquire` meanwhile waits for us.
+        self._listening.difference_update(to_unlisten)
         for statement in _statements("UNLISTEN", to_unlisten):
-            await connection.execute(statement)
+            await connection.execute(statement, timeout=self._timeout)
         for user in to_unlisten:
-            self._listening.discard(user)
-            self._last_id.pop(user, None)
+            if user not in self._refs and user not in self._waiters:
+                self._last_id.pop(user, None)
 
-        for user in list(self._waiters):
-            if user in self._listening:
-                for waiter in self._waiters.pop(user):
-                    if not waiter.done():
-                        waiter.set_result(self._last_id[user])
+        for user in [user for user in self._waiters if user in self._listening]:
+            for waiter in self._waiters.pop(user):
+                if not waiter.done():
+                    waiter.set_result(self._last_id[user])
 
     async def _catch_up(self, users: list[uuid.UUID]) -> None:
         while users:
@@ -275,6 +300,7 @@ class Listener:
                 users,
                 [self._last_id[user] for user in users],
                 CATCH_UP_PAGE,
+                timeout=self._timeout,
             )
             self._publish_rows(rows)
             per_user: dict[uuid.UUID, int] = {}
@@ -284,7 +310,7 @@ class Listener:
 
     async def _resync_read_state(self, users: list[uuid.UUID]) -> None:
         # Read-state NOTIFYs sent while we were away are gone; send each user's current count.
-        for row in await self._pool.fetch(queries.UNREAD_COUNTS_MANY, users):
+        for row in await self._pool.fetch(queries.UNREAD_COUNTS_MANY, users, timeout=self._timeout):
             message = {"state": "sync", "unread_count": row["unread_count"]}
             self._publish(row["user_id"], read_state_event(message))
 
@@ -301,11 +327,17 @@ class Listener:
                     pending.append(message["id"])
             elif event == "read_state":
                 if pending:
-                    self._publish_rows(await self._pool.fetch(queries.NOTIFICATIONS_BY_ID, pending))
+                    self._publish_rows(await self._fetch_by_id(pending))
                     pending = []
                 self._publish(user, read_state_event(message))
         if pending:
-            self._publish_rows(await self._pool.fetch(queries.NOTIFICATIONS_BY_ID, pending))
+            self._publish_rows(await self._fetch_by_id(pending))
+
+    async def _fetch_by_id(self, ids: list[int]) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self._pool.fetch(
+            queries.NOTIFICATIONS_BY_ID, ids, timeout=self._timeout
+        )
+        return rows
 
     def _publish_rows(self, rows: list[asyncpg.Record]) -> None:
         for row in rows:  # ordered by id, so each user's rows go out in commit order

@@ -70,8 +70,9 @@ class EventStream(Response):
         self._pool = pool
         self._settings = settings
         self._cursor = cursor
-        now = time.time()
-        self._token_deadline = token_expires_at.timestamp()
+        # Deadlines on the monotonic clock, so a wall-clock jump cannot stretch or cut a stream.
+        now = time.monotonic()
+        self._token_deadline = now + (token_expires_at.timestamp() - time.time())
         self._deadline = min(self._token_deadline, now + settings.stream_max_age_seconds)
         self._send: Send | None = None
 
@@ -82,7 +83,10 @@ class EventStream(Response):
         try:
             await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
             connected = orjson.dumps({"type": "connected", "timestamp": _now_iso()})
-            await self._write(sse.frame(connected, retry=self._settings.sse_retry_ms))
+            # A live-only stream hands the browser its starting point as Last-Event-ID: if it
+            # reconnects before any notification, it resumes from here instead of from nothing.
+            start = subscription.last_id if self._cursor is None else None
+            await self._write(sse.frame(connected, id=start, retry=self._settings.sse_retry_ms))
             if self._cursor is not None:
                 await self._replay(self._cursor)
             await self._live()
@@ -116,10 +120,12 @@ class EventStream(Response):
         first = await self._pool.fetch(
             queries.FIRST_REPLAY_PAGE, subscription.user_id, cursor, page_size
         )
-        pruned_through = first[0]["pruned_through"]
-        if cursor < pruned_through:
-            latest = max(subscription.last_id, pruned_through)
-            body = orjson.dumps({"reason": "cursor_expired", "latest_id": latest})
+        pruned_through, latest_id = first[0]["pruned_through"], first[0]["latest_id"]
+        expired = cursor < pruned_through
+        if expired or cursor > max(latest_id, pruned_through):
+            latest = max(subscription.last_id, pruned_through, latest_id)
+            reason = "cursor_expired" if expired else "cursor_unknown"
+            body = orjson.dumps({"reason": reason, "latest_id": latest})
             await self._write(sse.frame(body, id=latest, event="reset"))
             subscription.last_id = latest
             return
@@ -128,7 +134,7 @@ class EventStream(Response):
         while rows:
             await self._write(b"".join(notification_event(row).frame for row in rows))
             subscription.last_id = rows[-1]["id"]
-            if len(rows) < page_size:
+            if len(rows) < page_size or subscription.closed_reason is not None:
                 return
             rows = await self._pool.fetch(
                 queries.NOTIFICATIONS_AFTER, subscription.user_id, subscription.last_id, page_size
@@ -139,7 +145,7 @@ class EventStream(Response):
         queue = subscription.queue
         keepalive = self._settings.keepalive_seconds
         while subscription.closed_reason is None:
-            remaining = self._deadline - time.time()
+            remaining = self._deadline - time.monotonic()
             if remaining <= 0:
                 await self._expire()
                 return
@@ -147,7 +153,7 @@ class EventStream(Response):
                 async with asyncio.timeout(min(keepalive, remaining)):
                     event = await queue.get()
             except TimeoutError:
-                if time.time() < self._deadline:
+                if time.monotonic() < self._deadline:
                     await self._write(sse.KEEPALIVE)
                 continue
             if event is CLOSE:
@@ -159,7 +165,7 @@ class EventStream(Response):
             await self._write(event.frame)
 
     async def _expire(self) -> None:
-        if time.time() >= self._token_deadline:
+        if time.monotonic() >= self._token_deadline:
             self._subscription.close("token_expired")
             body = orjson.dumps({"reason": "token expired", "timestamp": _now_iso()})
             with contextlib.suppress(TimeoutError):

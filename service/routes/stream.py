@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from .. import sse
 from ..deps import AppSettings, CurrentUser, Pool, StreamHub
 from ..hub import TooManyStreams
 from ..stream import EventStream
@@ -21,12 +23,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "An endless `text/event-stream`: `retry:`, a `connected` message, then "
         "one `id:`/`data:` event per notification, `event: read_state`, `event: reset`, "
-        "`event: auth_expired` and `: keepalive` comments.",
+        "`event: auth_expired` and `: keepalive` comments. While the server has no database "
+        "connection: one `event: unavailable`, then the stream ends (the browser retries).",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
     401: {"description": "Missing, malformed, wrongly signed or expired token.", **ERROR},
     429: {"description": "The user already has the maximum number of open streams.", **ERROR},
-    503: {"description": "The listener is not connected to the database.", **ERROR},
 }
 
 
@@ -74,10 +76,15 @@ async def stream(
             subscription = await hub.subscribe(user.id, queue_size=settings.stream_queue_size)
     except TooManyStreams as error:
         raise HTTPException(429, detail=str(error)) from error
-    except TimeoutError as error:
-        raise HTTPException(
-            503, detail="not connected to the database; retry shortly", headers={"Retry-After": "2"}
-        ) from error
+    except TimeoutError:
+        # Not a 503: EventSource gives up for good on any non-200 answer. A short stream that
+        # ends makes it come back after `retry`.
+        body = orjson.dumps({"detail": "not connected to the database; retrying shortly"})
+        return Response(
+            sse.frame(body, event="unavailable", retry=settings.sse_retry_ms),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
+        )
     return EventStream(
         hub=hub,
         subscription=subscription,

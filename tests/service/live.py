@@ -88,6 +88,7 @@ class Stream:
     response: httpx.Response
     events: asyncio.Queue[ServerSentEvent] = field(default_factory=asyncio.Queue)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    last_event_id: int | None = None
 
     async def next(self, timeout: float = 2.0) -> ServerSentEvent:
         return await asyncio.wait_for(self.events.get(), timeout)
@@ -146,7 +147,10 @@ async def open_stream(
             try:
                 if source.response.status_code == 200:
                     async for event in source.aiter_sse():
-                        stream.events.put_nowait(event)
+                        if event.id:
+                            stream.last_event_id = int(event.id)
+                        if event.data:  # an id-only frame moves Last-Event-ID, nothing else
+                            stream.events.put_nowait(event)
             except httpx.HTTPError:
                 pass
             finally:

@@ -102,3 +102,11 @@ async def test_cancelled_subscribe_frees_its_slot() -> None:
     assert hub.stream_count(user) == 0
     source.gate.set()
     await hub.subscribe(user, queue_size=1)
+
+
+async def test_a_stream_that_subscribes_during_shutdown_ends_at_once() -> None:
+    hub = Hub(FakeSource(), max_streams_per_user=3)
+    hub.close_all("shutdown")
+    late = await hub.subscribe(uuid.uuid4(), queue_size=4)
+    assert late.closed_reason == "shutdown"
+    assert late.queue.get_nowait() is CLOSE

@@ -7,11 +7,13 @@ import os
 import signal
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
 
 from db.pool import connect
+from service import listener as listener_module
 from service.listener import APPLICATION_NAME
 
 from .live import RunningServer, complete, open_stream, running_server, settings_for
@@ -105,3 +107,82 @@ async def test_new_streams_wait_for_the_reconnect_then_work(
         await stream.next_data()
         await complete(conn, user)
         assert len(await stream.notifications(1)) == 1
+
+
+async def test_a_malformed_notify_does_not_stop_delivery(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        await stream.next_data()
+        for payload in ("[1]", "not json", '{"event": "notification", "id": "x"}'):
+            await conn.execute(f"SELECT pg_notify('notifications:{user}', $1)", payload)
+        await conn.execute("NOTIFY \"notifications:not-a-uuid\", '{}'")
+        await complete(conn, user)
+        assert len(await stream.notifications(1)) == 1
+    assert server.listener.reconnects == 0
+
+
+async def test_a_cancelled_acquire_leaves_no_listen_behind(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    listener = server.listener
+    await conn.fetchval("SELECT pg_terminate_backend($1)", await listener_pid(conn))
+    for _ in range(200):
+        if not listener.connected.is_set():
+            break
+        await asyncio.sleep(0.01)
+    user = uuid.uuid4()
+    if not listener.connected.is_set():
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(listener.acquire(user), 0.01)
+    await asyncio.wait_for(listener.connected.wait(), 10)
+    await asyncio.sleep(server.settings.unlisten_delay_seconds + 0.5)
+    assert listener.channel_count == 0
+
+
+async def test_a_stream_opened_during_unlisten_still_gets_everything(
+    database_url: str, conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unlistening = asyncio.Event()
+    original = listener_module._ListenerConnection.execute
+
+    async def slow_unlisten(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        if query.startswith("UNLISTEN"):
+            unlistening.set()
+            await asyncio.sleep(0.3)
+        return await original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(listener_module._ListenerConnection, "execute", slow_unlisten)
+    settings = settings_for(database_url, listener_heartbeat_seconds=3)
+    user = uuid.uuid4()
+    async with running_server(settings) as server:
+        async with open_stream(server.base_url, server.token(user)) as first:
+            await first.next_data()
+        await asyncio.wait_for(unlistening.wait(), 3)
+        async with open_stream(server.base_url, server.token(user)) as second:
+            await second.next_data()
+            await asyncio.sleep(0.5)  # the UNLISTEN has finished by now
+            await complete(conn, user)
+            assert len(await second.notifications(1, timeout=5)) == 1
+
+
+async def test_without_a_database_connection_the_stream_says_so_and_ends(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.routes import stream as stream_route
+
+    monkeypatch.setattr(stream_route, "SUBSCRIBE_TIMEOUT", 0.2)
+    gate = asyncio.Event()
+
+    async def never(user_id: uuid.UUID) -> int:
+        await gate.wait()
+        return 0
+
+    monkeypatch.setattr(server.listener, "acquire", never)
+    async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
+        assert stream.response.status_code == 200  # EventSource would give up on a 503
+        event = await stream.next()
+        assert event.event == "unavailable"
+        assert event.retry == server.settings.sse_retry_ms
+        await asyncio.wait_for(stream.ended.wait(), 2)

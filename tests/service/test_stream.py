@@ -285,3 +285,33 @@ async def test_replay_pages_through_a_long_backlog(
         got = await stream.notifications(20)
         await stream.silent()
     assert [n["id"] for n in got] == expected
+
+
+async def test_live_only_stream_hands_the_browser_a_resume_point(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await complete(conn, user)
+    latest = await conn.fetchval("SELECT max(id) FROM notifications WHERE user_id = $1", user)
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        connected = await stream.next()
+        assert connected.json()["type"] == "connected"
+        assert connected.id == str(latest)
+    # Committed while the browser was away: the reconnect with that id gets exactly this one.
+    await complete(conn, user)
+    async with open_stream(server.base_url, server.token(user), last_event_id=latest) as again:
+        [missed] = await again.notifications(1)
+        await again.silent()
+    assert missed["id"] > latest
+
+
+async def test_cursor_from_elsewhere_gets_reset(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await complete(conn, user)
+    async with open_stream(server.base_url, server.token(user), last_event_id=10**15) as stream:
+        await stream.next_data()
+        reset = await stream.next()
+    assert reset.event == "reset"
+    assert reset.json()["reason"] == "cursor_unknown"
