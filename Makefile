@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # The machine's PostgreSQL, used as a second target for the database tests when reachable.
 SYSTEM_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint unit-tests system-pg-tests clean
+.PHONY: run test lint browser clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -24,7 +24,13 @@ lint: .venv/.synced
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
-test: lint
+# Browser tests drive Debian's chromium (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "== installing Debian's chromium for the browser tests"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+
+test: lint browser
 	.venv/bin/pytest
 	@if .venv/bin/python -m tests.reachable "$(SYSTEM_PG_URL)"; then \
 		echo "== database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \
