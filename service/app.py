@@ -12,13 +12,14 @@ from typing import TypedDict
 import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from db.pool import create_pool
 
 from .hub import Hub
 from .listener import Listener
 from .retention import prune_periodically
-from .routes import dev, notifications, ops, stream
+from .routes import dev, notifications, ops, session, stream
 from .settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -78,8 +79,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(stream.router)
     app.include_router(notifications.router)
+    app.include_router(session.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
