@@ -17,7 +17,7 @@ $(UV):
 	touch $@
 
 run: .venv/.synced
-	.venv/bin/vividly-notify serve
+	.venv/bin/vividly-notify run
 
 lint: .venv/.synced
 	.venv/bin/ruff check .

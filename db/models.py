@@ -44,6 +44,16 @@ class ContentRequest(Base):
             text("id DESC"),
         ),
         CheckConstraint("duration_seconds >= 0"),
+        Index(
+            "content_requests_pending",
+            "created_at",
+            postgresql_where=text("status = 'pending'::content_request_status"),
+        ),
+        Index(
+            "content_requests_leased",
+            "lease_expires_at",
+            postgresql_where=text("status = 'processing'::content_request_status"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -61,6 +71,11 @@ class ContentRequest(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     clarification_question: Mapped[str | None] = mapped_column(Text)
     notify_round: Mapped[int] = mapped_column(Integer, server_default="1")
+    question: Mapped[str | None] = mapped_column(Text)
+    clarification_answer: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
 

@@ -157,3 +157,90 @@ SELECT u.user_id,
        ) AS unread_count
 FROM unnest($1::uuid[]) AS u (user_id)
 """
+
+# -- content requests ---------------------------------------------------------------------
+
+REQUEST_COLUMNS = (
+    "id, student_id, status, question, title, video_url, thumbnail_url, duration_seconds,"
+    " error_message, clarification_question, clarification_answer, created_at, updated_at"
+)
+
+CREATE_REQUEST = f"""
+INSERT INTO content_requests (student_id, question) VALUES ($1, $2) RETURNING {REQUEST_COLUMNS}
+"""
+
+REQUEST_OF_STUDENT = f"""
+SELECT {REQUEST_COLUMNS} FROM content_requests WHERE id = $1 AND student_id = $2
+"""
+
+# Newest first, keyset paged on (created_at, id) with the content_requests_student_newest index.
+REQUESTS_FIRST_PAGE = f"""
+SELECT {REQUEST_COLUMNS} FROM content_requests
+WHERE student_id = $1
+ORDER BY created_at DESC, id DESC
+LIMIT $2
+"""
+REQUESTS_PAGE_AFTER = f"""
+SELECT {REQUEST_COLUMNS} FROM content_requests
+WHERE student_id = $1 AND (created_at, id) < ($3, $4)
+ORDER BY created_at DESC, id DESC
+LIMIT $2
+"""
+
+ANSWER_CLARIFICATION = f"""
+UPDATE content_requests SET status = 'pending', clarification_answer = $3
+WHERE id = $1 AND student_id = $2 AND status = 'clarification_needed'
+RETURNING {REQUEST_COLUMNS}
+"""
+
+# -- the worker ---------------------------------------------------------------------------
+
+# The oldest pending request, or a processing one whose worker stopped renewing its lease.
+# SKIP LOCKED: concurrent workers never wait on, nor take, the same row.
+CLAIM = """
+UPDATE content_requests
+SET status = 'processing', claimed_by = $1, attempts = attempts + 1,
+    lease_expires_at = now() + make_interval(secs => $2)
+WHERE id = (
+    SELECT id FROM content_requests
+    WHERE status = 'pending' OR (status = 'processing' AND lease_expires_at < now())
+    ORDER BY created_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, student_id, question, clarification_question, clarification_answer, attempts
+"""
+
+# Every write below is guarded by the claim: a worker that lost its lease changes nothing.
+RENEW_LEASE = """
+UPDATE content_requests SET lease_expires_at = now() + make_interval(secs => $3)
+WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
+"""
+
+FINISH_COMPLETED = """
+UPDATE content_requests
+SET status = 'completed', title = $3, video_url = $4, thumbnail_url = $5, duration_seconds = $6,
+    error_message = NULL, claimed_by = NULL, lease_expires_at = NULL
+WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
+"""
+
+FINISH_FAILED = """
+UPDATE content_requests
+SET status = 'failed', error_message = $3, title = COALESCE(title, $4),
+    claimed_by = NULL, lease_expires_at = NULL
+WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
+"""
+
+FINISH_CLARIFICATION = """
+UPDATE content_requests
+SET status = 'clarification_needed', clarification_question = $3, clarification_answer = NULL,
+    claimed_by = NULL, lease_expires_at = NULL
+WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
+"""
+
+# A worker stopping mid-job hands it back without counting the attempt.
+RELEASE = """
+UPDATE content_requests
+SET status = 'pending', claimed_by = NULL, lease_expires_at = NULL, attempts = attempts - 1
+WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
+"""

@@ -19,8 +19,10 @@ from db.pool import create_pool
 from .hub import Hub
 from .listener import Listener
 from .retention import prune_periodically
-from .routes import dev, notifications, ops, session, stream
+from .routes import content_requests, dev, notifications, ops, session, stream
 from .settings import Settings
+from .worker import create_worker
+from .worker.runner import Worker
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -34,8 +36,11 @@ class State(TypedDict):
     listener: Listener
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the API for `settings`; `settings.database_url` must be resolved already."""
+def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
+    """Build the API for `settings`; `settings.database_url` must be resolved already.
+
+    `with_worker` also runs one content worker in the same process (`vividly-notify run`).
+    """
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url (the CLI resolves it)")
     database_url = settings.database_url
@@ -64,9 +69,17 @@ def create_app(settings: Settings) -> FastAPI:
                 ),
                 name="vividly-retention",
             )
+        worker: Worker | None = None
+        working: asyncio.Task[None] | None = None
+        if with_worker:
+            worker = create_worker(database_url, pool, settings)
+            working = asyncio.create_task(worker.run(), name="vividly-worker")
         try:
             yield {"settings": settings, "pool": pool, "hub": hub, "listener": listener}
         finally:
+            if worker is not None and working is not None:
+                worker.stop()
+                await working
             if retention is not None:
                 retention.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -80,10 +93,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(notifications.router)
     app.include_router(session.router)
+    app.include_router(content_requests.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

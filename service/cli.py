@@ -16,13 +16,14 @@ import uvicorn
 
 from db import migrate as migrations
 from db.embedded import start_embedded_postgres
-from db.pool import connect
+from db.pool import connect, create_pool
 
 from . import retention
 from .app import create_app
 from .auth import mint_token
 from .server import Server
 from .settings import DEV_JWT_SECRET, Settings
+from .worker import create_worker
 
 
 def resolve_database(settings: Settings) -> Settings:
@@ -59,11 +60,52 @@ def migrate() -> None:
     click.echo("database migrated to head")
 
 
+HOST_OPTION = click.option(
+    "--host", default=None, help="Address to bind (default: HOST or 127.0.0.1)."
+)
+PORT_OPTION = click.option(
+    "--port", default=None, type=int, help="Port to bind (default: PORT or 8000)."
+)
+
+
 @main.command()
-@click.option("--host", default=None, help="Address to bind (default: HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port to bind (default: PORT or 8000).")
+@HOST_OPTION
+@PORT_OPTION
 def serve(host: str | None, port: int | None) -> None:
     """Migrate, then serve the API and the web client."""
+    _serve(host, port, with_worker=False)
+
+
+@main.command()
+@HOST_OPTION
+@PORT_OPTION
+def run(host: str | None, port: int | None) -> None:
+    """The whole product in one process: migrate, serve the API and web client, run a worker."""
+    _serve(host, port, with_worker=True)
+
+
+@main.command()
+def worker() -> None:
+    """Claim content requests and produce their videos until SIGTERM (run `migrate` first)."""
+    settings = resolve_database(Settings())
+    assert settings.database_url is not None
+    logging.getLogger().setLevel(settings.log_level.upper())
+    asyncio.run(_work(settings.database_url, settings))
+
+
+async def _work(url: str, settings: Settings) -> None:
+    pool = await create_pool(url, min_size=1, max_size=3)
+    try:
+        content_worker = create_worker(url, pool, settings)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, content_worker.stop)
+        await content_worker.run()
+    finally:
+        await pool.close()
+
+
+def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
     settings = resolve_database(Settings())
     assert settings.database_url is not None
     if (
@@ -75,7 +117,7 @@ def serve(host: str | None, port: int | None) -> None:
     migrations.upgrade(settings.database_url)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
-    app = create_app(settings)
+    app = create_app(settings, with_worker=with_worker)
     config = uvicorn.Config(
         app,
         host=host or settings.host,

@@ -77,6 +77,36 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(
         default=3600, gt=0, description="How often `serve` runs retention (with RETENTION_DAYS)."
     )
+    media_dir: Path = Field(
+        default=Path(".data/media"), description="Where the worker writes videos and thumbnails."
+    )
+    worker_lease_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A claim not renewed for this long is taken by another worker.",
+    )
+    worker_poll_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="Idle workers also look for work this often (NOTIFY wakes them).",
+    )
+    worker_max_attempts: int = Field(
+        default=3, ge=1, description="Claims of one request before it is failed for good."
+    )
+    worker_shutdown_grace_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="On SIGTERM, finish the current job within this, else release it.",
+    )
+    pipeline_stage_seconds: float = Field(
+        default=1.0, ge=0, description="Simulated duration of each pipeline stage."
+    )
+    pipeline_failure_rate: float = Field(
+        default=0.1, ge=0, le=1, description="Share of simulated jobs that fail."
+    )
+    pipeline_clarification_rate: float = Field(
+        default=0.1, ge=0, le=1, description="Share of simulated jobs that ask for a clarification."
+    )
     log_level: str = Field(default="info", description="uvicorn and service log level.")
 
     @property

@@ -45,7 +45,7 @@ NotificationType = Annotated[
 ]
 
 
-@router.get("/history", response_model=HistoryOut)
+@router.get("/history", response_model=HistoryOut, response_model_exclude_unset=True)
 async def history(
     user: CurrentUser,
     pool: Pool,
@@ -91,19 +91,34 @@ async def _change_one(pool: Pool, sql: str, notification_id: int, user: CurrentU
     return history_item(row)
 
 
-@router.post("/{notification_id}/read", response_model=NotificationOut, responses=NOT_FOUND)
+@router.post(
+    "/{notification_id}/read",
+    response_model=NotificationOut,
+    response_model_exclude_unset=True,
+    responses=NOT_FOUND,
+)
 async def mark_read(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Mark one notification read (idempotent: the first read time is kept)."""
     return await _change_one(pool, queries.MARK_READ, notification_id, user)
 
 
-@router.post("/{notification_id}/unread", response_model=NotificationOut, responses=NOT_FOUND)
+@router.post(
+    "/{notification_id}/unread",
+    response_model=NotificationOut,
+    response_model_exclude_unset=True,
+    responses=NOT_FOUND,
+)
 async def mark_unread(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Mark one notification unread again (idempotent)."""
     return await _change_one(pool, queries.MARK_UNREAD, notification_id, user)
 
 
-@router.delete("/{notification_id}", response_model=NotificationOut, responses=NOT_FOUND)
+@router.delete(
+    "/{notification_id}",
+    response_model=NotificationOut,
+    response_model_exclude_unset=True,
+    responses=NOT_FOUND,
+)
 async def dismiss(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Archive one notification: it leaves history and counts but is not deleted."""
     return await _change_one(pool, queries.DISMISS, notification_id, user)

@@ -1,0 +1,169 @@
+"""A student's content requests: ask, list, look at one, answer a clarification.
+
+The API only writes the request; a worker (`vividly-notify worker`) produces the video, and
+the notification is a side effect of the worker's UPDATE (the trigger), never of this code.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from db import queries
+
+from ..deps import CurrentUser, Pool
+from ..schemas import ErrorOut
+
+router = APIRouter(
+    prefix="/api/v1/content-requests",
+    tags=["content requests"],
+    responses={401: {"model": ErrorOut, "description": "Missing or invalid token."}},
+)
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such request of this user."}
+}
+RequestId = Annotated[uuid.UUID, Path(description="A content request id.")]
+TEXT_MAX = 2000  # characters in a question or an answer
+
+
+class ContentRequestOut(BaseModel):
+    id: uuid.UUID
+    student_id: uuid.UUID
+    status: str = Field(examples=["pending"])
+    question: str | None
+    title: str | None
+    video_url: str | None
+    thumbnail_url: str | None
+    duration_seconds: int | None
+    error_message: str | None
+    clarification_question: str | None
+    clarification_answer: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContentRequestPage(BaseModel):
+    items: list[ContentRequestOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+def _text(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be empty or only whitespace")
+    if "\x00" in stripped:
+        raise ValueError("must not contain NUL characters")
+    return stripped
+
+
+StudentText = Annotated[str, Field(min_length=1, max_length=TEXT_MAX), AfterValidator(_text)]
+
+
+class QuestionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"question": "How do plants make food?"}]}
+    )
+
+    question: StudentText
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"answer": "Grade 7 biology"}]}
+    )
+
+    answer: StudentText
+
+
+def _encode_cursor(row: asyncpg.Record) -> str:
+    raw = f"{row['created_at'].isoformat()}|{row['id']}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, request_id = raw.split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(request_id)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "type": "value_error",
+                    "loc": ["query", "cursor"],
+                    "msg": "not a cursor returned by this endpoint",
+                    "input": cursor,
+                }
+            ],
+        ) from error
+
+
+@router.post("", status_code=201, response_model=ContentRequestOut)
+async def create(body: QuestionIn, user: CurrentUser, pool: Pool) -> Any:
+    """Ask a question; a worker turns it into a video and the student is notified."""
+    return dict(await pool.fetchrow(queries.CREATE_REQUEST, user.id, body.question))
+
+
+@router.get("", response_model=ContentRequestPage)
+async def list_mine(
+    user: CurrentUser,
+    pool: Pool,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
+) -> Any:
+    """The user's requests, newest first."""
+    if cursor is None:
+        rows = await pool.fetch(queries.REQUESTS_FIRST_PAGE, user.id, limit + 1)
+    else:
+        created_at, request_id = _decode_cursor(cursor)
+        rows = await pool.fetch(
+            queries.REQUESTS_PAGE_AFTER, user.id, limit + 1, created_at, request_id
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [dict(row) for row in rows],
+        "next_cursor": _encode_cursor(rows[-1]) if more else None,
+    }
+
+
+@router.get("/{request_id}", response_model=ContentRequestOut, responses=NOT_FOUND)
+async def get_one(request_id: RequestId, user: CurrentUser, pool: Pool) -> Any:
+    """One of the user's requests."""
+    row = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, user.id)
+    if row is None:
+        raise HTTPException(404, detail="content request not found")
+    return dict(row)
+
+
+@router.post(
+    "/{request_id}/clarification",
+    response_model=ContentRequestOut,
+    responses={
+        **NOT_FOUND,
+        409: {"model": ErrorOut, "description": "The request is not waiting for an answer."},
+    },
+)
+async def answer_clarification(
+    request_id: RequestId, body: AnswerIn, user: CurrentUser, pool: Pool
+) -> Any:
+    """Answer the clarification question: the request goes back to pending."""
+    row = await pool.fetchrow(queries.ANSWER_CLARIFICATION, request_id, user.id, body.answer)
+    if row is not None:
+        return dict(row)
+    current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, user.id)
+    if current is None:
+        raise HTTPException(404, detail="content request not found")
+    raise HTTPException(
+        409,
+        detail=f"the request is {current['status']}; only a request in clarification_needed "
+        "takes an answer",
+    )

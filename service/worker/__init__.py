@@ -1,0 +1,26 @@
+"""The content worker: claims requests, runs a pipeline, commits the final status."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from ..settings import Settings
+from .pipeline import SimulatedPipeline
+from .runner import Worker, WorkerConfig
+
+
+def create_worker(url: str, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    """A worker running the simulated pipeline, configured from `settings`."""
+    pipeline = SimulatedPipeline(
+        settings.media_dir,
+        stage_seconds=settings.pipeline_stage_seconds,
+        failure_rate=settings.pipeline_failure_rate,
+        clarification_rate=settings.pipeline_clarification_rate,
+    )
+    config = WorkerConfig(
+        lease_seconds=settings.worker_lease_seconds,
+        poll_seconds=settings.worker_poll_seconds,
+        max_attempts=settings.worker_max_attempts,
+        shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
+    )
+    return Worker(url, pool, pipeline, config)
