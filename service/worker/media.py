@@ -66,7 +66,7 @@ async def render(media_dir: Path, request_id: uuid.UUID, version: int, title: st
             "-f", "lavfi",
             "-i", f"color=c={colour.replace('#', '0x')}:s=320x180:d={CLIP_SECONDS}:r=15",
             "-vf", f"drawtext=textfile={text.name}:fontcolor=white:fontsize=16"
-                   ":x=(w-text_w)/2:y=(h-text_h)/2",
+                   ":expansion=none:x=(w-text_w)/2:y=(h-text_h)/2",
             "-c:v", "libvpx", "-b:v", "200k", "-deadline", "realtime",
             str(video),
             stdout=asyncio.subprocess.DEVNULL,

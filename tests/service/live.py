@@ -61,9 +61,11 @@ class RunningServer:
 
 
 @asynccontextmanager
-async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
+async def running_server(
+    settings: Settings, *, with_worker: bool = False
+) -> AsyncIterator[RunningServer]:
     """Serve `create_app(settings)` with uvicorn on a free port until the block ends."""
-    app = create_app(settings)
+    app = create_app(settings, with_worker=with_worker)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = Server(app, config)
     task = asyncio.create_task(server.serve())

@@ -1,0 +1,81 @@
+// Words and times for the views. Returns plain strings; views put them in with textContent.
+
+export const TYPE_LABELS = {
+  video_complete: 'Video ready',
+  video_failed: 'Video failed',
+  clarification_needed: 'Needs your answer',
+};
+
+export const STATUS_LABELS = {
+  pending: 'Pending',
+  processing: 'Making your video',
+  completed: 'Ready',
+  failed: 'Failed',
+  clarification_needed: 'Needs your answer',
+};
+
+export const IN_FLIGHT = new Set(['pending', 'processing']);
+
+/** Heading and body of a notification, by type. */
+export function describe(notification) {
+  const payload = notification.payload || {};
+  switch (notification.type) {
+    case 'video_complete':
+      return {
+        heading: 'Your video is ready',
+        body: payload.title || 'Untitled video',
+        extra: payload.duration_seconds != null ? duration(payload.duration_seconds) : '',
+      };
+    case 'video_failed':
+      return {
+        heading: payload.title ? `We couldn't make “${payload.title}”` : "We couldn't make your video",
+        body: payload.error_message || 'Something went wrong.',
+        extra: '',
+      };
+    case 'clarification_needed':
+      return {
+        heading: 'We need a bit more detail',
+        body: payload.question || 'Please tell us more about your question.',
+        extra: '',
+      };
+    default:
+      return { heading: TYPE_LABELS[notification.type] || notification.type, body: '', extra: '' };
+  }
+}
+
+/** 75 -> "1:15". */
+export function duration(seconds) {
+  const total = Math.max(0, Math.round(Number(seconds) || 0));
+  const minutes = Math.floor(total / 60);
+  return `${minutes}:${String(total % 60).padStart(2, '0')}`;
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** "just now", "5 minutes ago", "yesterday"... */
+export function timeAgo(iso, now = Date.now()) {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return '';
+  const seconds = Math.round((time - now) / 1000);
+  if (Math.abs(seconds) < 45) return 'just now';
+  const steps = [
+    [60, 'minute'],
+    [24, 'hour'],
+    [7, 'day'],
+    [4.35, 'week'],
+    [12, 'month'],
+    [Infinity, 'year'],
+  ];
+  let value = seconds / 60;
+  for (const [size, unit] of steps) {
+    if (Math.abs(value) < size) return relative.format(Math.round(value), unit);
+    value /= size;
+  }
+  return '';
+}
+
+export function fullTime(iso) {
+  const time = Date.parse(iso);
+  return Number.isNaN(time) ? '' : absolute.format(time);
+}

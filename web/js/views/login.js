@@ -1,0 +1,64 @@
+// The development login: act as any user id (the server's /dev/login sets the cookie).
+import { byId } from '../dom.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const REMEMBER = 'vividly.lastUserId';
+
+function randomUuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // randomUUID needs a secure context; plain http on a LAN address is not one.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** onSubmit(userId) resolves when logged in, or throws an error whose message is shown. */
+export function createLogin({ onSubmit }) {
+  const section = byId('login');
+  const form = byId('login-form');
+  const input = byId('login-user');
+  const random = byId('login-random');
+  const message = byId('login-message');
+  const error = byId('login-error');
+  const submit = form.querySelector('button[type="submit"]');
+
+  random.addEventListener('click', () => {
+    input.value = randomUuid();
+    input.focus();
+  });
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const userId = input.value.trim();
+    error.textContent = '';
+    if (!UUID.test(userId)) {
+      error.textContent = 'Enter a user id in UUID form, or pick a random one.';
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await onSubmit(userId);
+      localStorage.setItem(REMEMBER, userId);
+    } catch (failure) {
+      error.textContent = failure.message || 'Login failed.';
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  return {
+    show(text = '') {
+      message.textContent = text;
+      message.hidden = !text;
+      error.textContent = '';
+      if (!input.value) input.value = localStorage.getItem(REMEMBER) || '';
+      section.hidden = false;
+      input.focus();
+    },
+    hide() {
+      section.hidden = true;
+    },
+  };
+}

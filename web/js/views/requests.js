@@ -1,0 +1,181 @@
+// "Ask a question" and "My requests": the student's content requests and their status.
+import * as api from '../api.js';
+import { byId, el, placeChildren } from '../dom.js';
+import { IN_FLIGHT, STATUS_LABELS, duration } from '../format.js';
+import { clarifyForm } from './clarify.js';
+import { timeEl } from './time.js';
+
+// Only final statuses notify; pending -> processing does not, so rows still in flight are
+// re-read now and then while the page is visible.
+const POLL_MS = 10000;
+const POLL_MAX = 10;
+
+/** actions: watch(request), answered(request), error(message). */
+export function createRequests(actions) {
+  const form = byId('ask-form');
+  const question = byId('ask-question');
+  const askError = byId('ask-error');
+  const submit = form.querySelector('button[type="submit"]');
+  const list = byId('requests-list');
+  const empty = byId('requests-empty');
+  const more = byId('requests-more');
+  const requests = new Map(); // id -> request
+  const rows = new Map(); // id -> {node, key}
+  let cursor = null;
+  let available = true;
+  let loaded = false;
+  let poller = null;
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = question.value.trim();
+    askError.textContent = '';
+    if (!text) {
+      askError.textContent = 'Please write a question first.';
+      return;
+    }
+    submit.disabled = true;
+    try {
+      upsert(await api.createRequest(text));
+      question.value = '';
+    } catch (failure) {
+      askError.textContent = failure.message;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      await loadPage(cursor);
+    } catch (failure) {
+      actions.error(failure.message);
+    } finally {
+      more.disabled = false;
+    }
+  });
+
+  function body(request) {
+    const parts = [];
+    const status = request.status;
+    const pill = el(
+      'span',
+      { className: `status status-${status}` },
+      IN_FLIGHT.has(status) ? el('span', { className: 'spinner', 'aria-hidden': 'true' }) : null,
+      STATUS_LABELS[status] || status,
+    );
+    parts.push(el('div', { className: 'request-head' }, pill, timeEl(request.created_at)));
+    parts.push(el('p', { className: 'request-question', text: request.question || request.title || 'Your question' }));
+    if (status === 'completed') {
+      const info = [request.title, request.duration_seconds != null ? duration(request.duration_seconds) : null]
+        .filter(Boolean)
+        .join(' · ');
+      if (info) parts.push(el('p', { className: 'request-title', text: info }));
+      if (request.video_url) {
+        parts.push(
+          el('button', { type: 'button', className: 'primary small', text: 'Watch', on: { click: () => actions.watch(request) } }),
+        );
+      }
+    } else if (status === 'failed') {
+      parts.push(el('p', { className: 'request-error', text: request.error_message || 'Something went wrong.' }));
+    } else if (status === 'clarification_needed') {
+      parts.push(el('p', { className: 'request-clarification', text: request.clarification_question || 'Please tell us more.' }));
+      parts.push(
+        clarifyForm({
+          submit: async (answer) => {
+            const updated = await api.answerClarification(request.id, answer);
+            upsert(updated);
+            actions.answered(updated);
+          },
+        }),
+      );
+    }
+    if (request.clarification_answer && status !== 'clarification_needed') {
+      parts.push(el('p', { className: 'request-answer', text: `You added: ${request.clarification_answer}` }));
+    }
+    return parts;
+  }
+
+  function render() {
+    const ordered = [...requests.values()].sort(
+      (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || (a.id < b.id ? 1 : -1),
+    );
+    const nodes = ordered.map((request) => {
+      // Rebuild a row only when the request changed, so a half-typed answer survives.
+      const key = `${request.status}|${request.updated_at}`;
+      let row = rows.get(request.id);
+      if (!row) {
+        row = { node: el('li', { className: 'request', dataset: { id: request.id } }), key: null };
+        rows.set(request.id, row);
+      }
+      if (row.key !== key) {
+        row.key = key;
+        row.node.dataset.status = request.status;
+        row.node.replaceChildren(...body(request));
+      }
+      return row.node;
+    });
+    placeChildren(list, nodes);
+    empty.hidden = !loaded || ordered.length > 0;
+    empty.textContent = available ? 'No requests yet. Ask something above!' : 'Requests are not available on this server yet.';
+    more.hidden = cursor === null;
+  }
+
+  function upsert(request) {
+    requests.set(request.id, request);
+    render();
+  }
+
+  async function loadPage(from) {
+    const page = await api.listRequests({ cursor: from });
+    for (const request of page.items) requests.set(request.id, request);
+    cursor = page.next_cursor ?? null;
+    loaded = true;
+    render();
+  }
+
+  async function refresh(id) {
+    try {
+      upsert(await api.getRequest(id));
+    } catch (failure) {
+      if (failure.status === 404 && requests.delete(id)) render();
+    }
+  }
+
+  async function poll() {
+    if (document.visibilityState !== 'visible') return;
+    const inFlight = [...requests.values()].filter((r) => IN_FLIGHT.has(r.status)).slice(0, POLL_MAX);
+    await Promise.all(inFlight.map((r) => refresh(r.id)));
+  }
+
+  return {
+    async load() {
+      requests.clear();
+      cursor = null;
+      try {
+        await loadPage(null);
+        available = true;
+      } catch (failure) {
+        if (failure.status !== 404) throw failure;
+        available = false;
+        loaded = true;
+        render();
+      }
+      clearInterval(poller);
+      poller = setInterval(poll, POLL_MS);
+    },
+    /** A notification about this request arrived: read it again. */
+    refresh,
+    upsert,
+    clear() {
+      clearInterval(poller);
+      poller = null;
+      requests.clear();
+      cursor = null;
+      loaded = false;
+      askError.textContent = '';
+      render();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Toasts for live notifications, in an aria-live region.
+import { byId, el } from '../dom.js';
+import { describe } from '../format.js';
+import { clarifyForm } from './clarify.js';
+
+const MAX_TOASTS = 4;
+const LINGER_MS = 15000;
+
+/** actions: watch(n), answer(n, answer) -> request, dismissed(n) (closed by the user). */
+export function createToasts(actions) {
+  const region = byId('toasts');
+
+  function close(toast) {
+    clearTimeout(toast.timer);
+    toast.remove();
+  }
+
+  function linger(toast) {
+    // Paused while the pointer or the focus is inside, so nobody loses a toast mid-read.
+    const arm = () => {
+      clearTimeout(toast.timer);
+      toast.timer = setTimeout(() => close(toast), LINGER_MS);
+    };
+    const pause = () => clearTimeout(toast.timer);
+    toast.addEventListener('mouseenter', pause);
+    toast.addEventListener('focusin', pause);
+    toast.addEventListener('mouseleave', arm);
+    toast.addEventListener('focusout', (event) => {
+      if (!toast.contains(event.relatedTarget)) arm();
+    });
+    arm();
+  }
+
+  function add(toast, { sticky = false } = {}) {
+    region.append(toast);
+    while (region.children.length > MAX_TOASTS) close(region.firstElementChild);
+    if (!sticky) linger(toast);
+    return toast;
+  }
+
+  function frame(kind, heading, ...content) {
+    const toast = el('div', { className: `toast toast-${kind}`, role: 'group', 'aria-label': heading });
+    const closeButton = el('button', {
+      type: 'button',
+      className: 'icon-button toast-close',
+      'aria-label': 'Close',
+      text: '×',
+      on: { click: () => close(toast) },
+    });
+    toast.append(closeButton, el('p', { className: 'toast-heading', text: heading }), ...content);
+    return toast;
+  }
+
+  return {
+    /** A live notification. */
+    show(n) {
+      const text = describe(n);
+      const body = el('p', { className: 'toast-body', text: text.body });
+      if (n.type === 'video_complete') {
+        const watch = el('button', { type: 'button', className: 'primary small', text: 'Watch now' });
+        const toast = frame('complete', text.heading, body, el('div', { className: 'row' }, watch));
+        toast.dataset.id = String(n.id);
+        watch.addEventListener('click', () => {
+          actions.watch(n);
+          close(toast);
+        });
+        return add(toast);
+      }
+      if (n.type === 'clarification_needed' && n.payload && n.payload.content_id) {
+        const toast = frame('clarify', text.heading, body);
+        toast.dataset.id = String(n.id);
+        toast.append(
+          clarifyForm({
+            submit: async (answer) => {
+              await actions.answer(n, answer);
+              toast.replaceChildren(
+                el('p', { className: 'toast-heading', text: 'Thanks!' }),
+                el('p', { className: 'toast-body', text: "We're working on your video now." }),
+              );
+              linger(toast);
+            },
+          }),
+        );
+        return add(toast, { sticky: true });
+      }
+      const toast = frame(n.type === 'video_failed' ? 'failed' : 'info', text.heading, body);
+      toast.dataset.id = String(n.id);
+      return add(toast);
+    },
+    /** Something the user did went wrong. */
+    error(message) {
+      return add(frame('error', 'Something went wrong', el('p', { className: 'toast-body', text: message })));
+    },
+    clear() {
+      for (const toast of [...region.children]) close(toast);
+    },
+  };
+}
