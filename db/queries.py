@@ -174,6 +174,7 @@ SELECT {REQUEST_COLUMNS} FROM content_requests WHERE id = $1 AND student_id = $2
 """
 
 # Newest first, keyset paged on (created_at, id) with the content_requests_student_newest index.
+# The cursor is the id of the last item seen; another user's id matches nothing.
 REQUESTS_FIRST_PAGE = f"""
 SELECT {REQUEST_COLUMNS} FROM content_requests
 WHERE student_id = $1
@@ -182,7 +183,9 @@ LIMIT $2
 """
 REQUESTS_PAGE_AFTER = f"""
 SELECT {REQUEST_COLUMNS} FROM content_requests
-WHERE student_id = $1 AND (created_at, id) < ($3, $4)
+WHERE student_id = $1 AND (created_at, id) < (
+    SELECT created_at, id FROM content_requests WHERE id = $3 AND student_id = $1
+)
 ORDER BY created_at DESC, id DESC
 LIMIT $2
 """

@@ -13,11 +13,13 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 
 from db.pool import create_pool
 
 from .hub import Hub
 from .listener import Listener
+from .metrics import registry_for
 from .retention import prune_periodically
 from .routes import content_requests, dev, notifications, ops, session, stream
 from .settings import Settings
@@ -34,6 +36,7 @@ class State(TypedDict):
     pool: asyncpg.Pool
     hub: Hub
     listener: Listener
+    metrics: CollectorRegistry
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
@@ -75,7 +78,13 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             worker = create_worker(database_url, pool, settings)
             working = asyncio.create_task(worker.run(), name="vividly-worker")
         try:
-            yield {"settings": settings, "pool": pool, "hub": hub, "listener": listener}
+            yield {
+                "settings": settings,
+                "pool": pool,
+                "hub": hub,
+                "listener": listener,
+                "metrics": registry_for(hub, listener),
+            }
         finally:
             if worker is not None and working is not None:
                 worker.stop()

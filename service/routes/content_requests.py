@@ -6,12 +6,10 @@ the notification is a side effect of the worker's UPDATE (the trigger), never of
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -51,7 +49,7 @@ class ContentRequestOut(BaseModel):
 
 class ContentRequestPage(BaseModel):
     items: list[ContentRequestOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+    next_cursor: uuid.UUID | None = Field(description="Pass as `cursor` for the next page.")
 
 
 def _text(value: str) -> str:
@@ -82,30 +80,6 @@ class AnswerIn(BaseModel):
     answer: StudentText
 
 
-def _encode_cursor(row: asyncpg.Record) -> str:
-    raw = f"{row['created_at'].isoformat()}|{row['id']}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, request_id = raw.split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(request_id)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "type": "value_error",
-                    "loc": ["query", "cursor"],
-                    "msg": "not a cursor returned by this endpoint",
-                    "input": cursor,
-                }
-            ],
-        ) from error
-
-
 @router.post("", status_code=201, response_model=ContentRequestOut)
 async def create(body: QuestionIn, user: CurrentUser, pool: Pool) -> Any:
     """Ask a question; a worker turns it into a video and the student is notified."""
@@ -117,21 +91,20 @@ async def list_mine(
     user: CurrentUser,
     pool: Pool,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
+    cursor: Annotated[
+        uuid.UUID | None, Query(description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> Any:
     """The user's requests, newest first."""
     if cursor is None:
         rows = await pool.fetch(queries.REQUESTS_FIRST_PAGE, user.id, limit + 1)
     else:
-        created_at, request_id = _decode_cursor(cursor)
-        rows = await pool.fetch(
-            queries.REQUESTS_PAGE_AFTER, user.id, limit + 1, created_at, request_id
-        )
+        rows = await pool.fetch(queries.REQUESTS_PAGE_AFTER, user.id, limit + 1, cursor)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
         "items": [dict(row) for row in rows],
-        "next_cursor": _encode_cursor(rows[-1]) if more else None,
+        "next_cursor": rows[-1]["id"] if more else None,
     }
 
 

@@ -1,12 +1,14 @@
-"""Operational endpoints: health."""
+"""Operational endpoints: health and metrics."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from .. import metrics
 from ..deps import Pool
 
 router = APIRouter(tags=["ops"])
@@ -24,3 +26,13 @@ async def healthz(pool: Pool) -> JSONResponse:
             status_code=503,
         )
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
+async def prometheus(request: Request) -> Response:
+    """Prometheus metrics: streams, channels, listener state, tasks, process RSS and CPU."""
+    return Response(metrics.render(request.state.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -104,6 +104,8 @@ async def test_list_is_newest_first_and_keyset_paged(student: httpx.AsyncClient)
     bad = await student.get(API, params={"cursor": "garbage"})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["query", "cursor"]
+    foreign = await student.get(API, params={"cursor": str(uuid.uuid4())})
+    assert foreign.json() == {"items": [], "next_cursor": None}
 
 
 async def test_clarification_only_from_clarification_needed(

@@ -1,0 +1,33 @@
+"""`/metrics` shows streams, channels and listener state as they change."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+
+from .live import open_stream, running_server, settings_for
+
+
+def value(text: str, name: str) -> float:
+    match = re.search(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE)
+    assert match, f"{name} missing"
+    return float(match.group(1))
+
+
+async def test_metrics_follow_open_streams(database_url: str) -> None:
+    async with (
+        running_server(settings_for(database_url)) as server,
+        httpx.AsyncClient(base_url=server.base_url) as client,
+    ):
+        before = (await client.get("/metrics")).text
+        assert value(before, "vividly_streams_open") == 0
+        assert value(before, "vividly_listener_connected") == 1
+        assert value(before, "process_resident_memory_bytes") > 0
+        async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
+            await stream.next_data()
+            during = (await client.get("/metrics")).text
+        assert value(during, "vividly_streams_open") == 1
+        assert value(during, "vividly_listen_channels") == 1
+        assert value(during, "vividly_asyncio_tasks") > value(before, "vividly_asyncio_tasks")
