@@ -8,7 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**63 - 1  # bigint: "no upper bound" in queries
+# Ids accepted from clients: JSON numbers beyond 2^53 lose precision in browsers (and in some
+# JSON encoders), so the API's ids stay within the integers every client can represent.
+CLIENT_ID_MAX = 2**53 - 1
 
 
 class ErrorOut(BaseModel):
@@ -83,7 +86,7 @@ class WatermarkIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    up_to_id: int | None = Field(default=None, ge=1, le=MAX_ID, examples=[42])
+    up_to_id: int | None = Field(default=None, ge=1, le=CLIENT_ID_MAX, examples=[42])
 
 
 class BulkOut(BaseModel):

@@ -52,16 +52,16 @@ class ContentRequestPage(BaseModel):
     next_cursor: uuid.UUID | None = Field(description="Pass as `cursor` for the next page.")
 
 
-def _text(value: str) -> str:
-    stripped = value.strip()
-    if not stripped:
-        raise ValueError("must not be empty or only whitespace")
-    if "\x00" in stripped:
-        raise ValueError("must not contain NUL characters")
-    return stripped
+# At least one visible character, and no NUL (Postgres text cannot hold it). Stated as a pattern
+# so the OpenAPI document says exactly what is accepted.
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
+STUDENT_TEXT_PATTERN = rf"^[^\x00]*{VISIBLE}[^\x00]*$"
 
-
-StudentText = Annotated[str, Field(min_length=1, max_length=TEXT_MAX), AfterValidator(_text)]
+StudentText = Annotated[
+    str,
+    Field(min_length=1, max_length=TEXT_MAX, pattern=STUDENT_TEXT_PATTERN),
+    AfterValidator(str.strip),
+]
 
 
 class QuestionIn(BaseModel):

@@ -14,6 +14,7 @@ from db import queries
 
 from ..deps import CurrentUser, Pool
 from ..schemas import (
+    CLIENT_ID_MAX,
     MAX_ID,
     BulkOut,
     ErrorOut,
@@ -35,7 +36,7 @@ router = APIRouter(
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such notification of this user."}
 }
-NotificationId = Annotated[int, Path(ge=1, le=MAX_ID, description="A notification id.")]
+NotificationId = Annotated[int, Path(ge=1, le=CLIENT_ID_MAX, description="A notification id.")]
 # Any well-formed type name: new types need no change here; an unknown one matches nothing.
 NotificationType = Annotated[
     str,
@@ -51,7 +52,8 @@ async def history(
     pool: Pool,
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
     before: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="Only ids below this (keyset cursor).")
+        int | None,
+        Query(ge=1, le=CLIENT_ID_MAX, description="Only ids below this (keyset cursor)."),
     ] = None,
     unread_only: Annotated[bool, Query(description="Only unread, non-archived.")] = False,
     type: NotificationType | None = None,

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from .. import sse
 from ..deps import AppSettings, CurrentUser, Pool, StreamHub
 from ..hub import TooManyStreams
+from ..schemas import CLIENT_ID_MAX
 from ..stream import EventStream
 
 SUBSCRIBE_TIMEOUT = 5.0
@@ -37,7 +38,7 @@ def _cursor(header: str | None, query: int | None) -> int | None:
         return query
     if header is None or header == "":
         return None
-    if not header.isdigit() or len(header) > 19:
+    if not header.isdigit() or int(header) > CLIENT_ID_MAX:
         raise RequestValidationError(
             [
                 {
@@ -63,7 +64,7 @@ async def stream(
         int | None,
         Query(
             ge=0,
-            le=2**63 - 1,
+            le=CLIENT_ID_MAX,
             description="Resume after this id (for clients that "
             "cannot set the Last-Event-ID header).",
         ),

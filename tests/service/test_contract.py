@@ -66,9 +66,10 @@ def test_api_conforms_to_its_schema(api_schema: BaseSchema, tokens: list[str]) -
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=25,
+            max_examples=40,
             deadline=None,
             database=None,
+            derandomize=True,  # the same cases every run: CI fails only on a real change
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def conforms(case: Case[Any]) -> None:
