@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import signal
 import sys
 import uuid
@@ -105,7 +106,15 @@ async def _work(url: str, settings: Settings) -> None:
         await pool.close()
 
 
+def _raise_open_file_limit() -> None:
+    # Every open stream is a socket: allow as many as the hard limit does.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
+    _raise_open_file_limit()
     settings = resolve_database(Settings())
     assert settings.database_url is not None
     if (

@@ -1,7 +1,7 @@
 // Wiring: session, stream, store and views. The only module that knows all the others.
 import * as api from './api.js';
 import { byId } from './dom.js';
-import { Store } from './store.js';
+import { Store, isUnread } from './store.js';
 import { NotificationStream } from './stream.js';
 import { createHeader } from './views/header.js';
 import { createLogin } from './views/login.js';
@@ -19,6 +19,7 @@ const player = createPlayer();
 const preferences = createPreferences();
 let stream = null;
 let session = null; // {user_id, expires_at} while logged in
+const toasted = new Set(); // notification ids already shown as a toast
 
 function reportError(error) {
   // A 401 already sent us back to the login form; nothing more to say.
@@ -29,7 +30,11 @@ function reportError(error) {
 // --- notifications -----------------------------------------------------------------------
 
 async function markRead(notification) {
-  if (!store.markRead(notification.id)) return;
+  const item = store.get(notification.id);
+  // Not in the list (e.g. reloading after a reset): tell the server anyway; the read_state
+  // event brings the count.
+  if (item ? !isUnread(item) : notification.read_at) return;
+  store.markRead(notification.id);
   try {
     await api.markRead(notification.id);
   } catch (error) {
@@ -131,6 +136,7 @@ const requests = createRequests({
     for (const n of store.unreadFor(request.id)) markRead(n);
   },
   answered(request) {
+    toasts.closeFor(request.id);
     for (const n of store.unreadFor(request.id)) {
       if (n.type === 'clarification_needed') markRead(n);
     }
@@ -152,8 +158,13 @@ function openStream() {
       if (resumed) requests.load().catch(reportError);
     },
     notification(n) {
-      if (!store.addLive(n)) return; // already known from history or an earlier replay
-      toasts.show(n);
+      store.addLive(n); // counted once, whether history or the stream brought it first
+      // The stream only brings what happened since it started (or was missed while it was
+      // down), so it is news even when a history answer raced ahead of it; unless already read.
+      if (toasted.has(n.id)) return;
+      toasted.add(n.id);
+      const current = store.get(n.id);
+      if (current && isUnread(current)) toasts.show(current);
       if (n.payload && n.payload.content_id) requests.refresh(n.payload.content_id);
     },
     readState(event) {
@@ -198,6 +209,7 @@ function endSession(message = '') {
   player.close();
   preferences.close();
   toasts.clear();
+  toasted.clear();
   requests.clear();
   store.clear();
   header.setUser('');
@@ -207,7 +219,12 @@ function endSession(message = '') {
 
 const login = createLogin({
   async onSubmit(userId) {
-    await api.devLogin(userId);
+    try {
+      await api.devLogin(userId);
+    } catch (error) {
+      if (error.status === 404) throw new Error('Development login is turned off on this server.');
+      throw error;
+    }
     startSession(await api.me());
   },
 });

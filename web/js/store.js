@@ -69,7 +69,7 @@ export class Store extends EventTarget {
     this.unreadCount = Math.max(0, Math.trunc(Number(value) || 0));
   }
 
-  /** A notification from the stream; true when it is new to this page (then: toast it). */
+  /** A notification from the stream; true when it is new to this page. */
   addLive(notification) {
     const { id } = notification;
     if (this.seen.has(id)) return false;

@@ -37,7 +37,8 @@ export function createRequests(actions) {
     submit.disabled = true;
     try {
       upsert(await api.createRequest(text));
-      question.value = '';
+      // Keep whatever was typed while the request was on its way.
+      if (question.value.trim() === text) question.value = '';
     } catch (failure) {
       askError.textContent = failure.message;
     } finally {

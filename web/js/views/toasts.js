@@ -69,6 +69,7 @@ export function createToasts(actions) {
       if (n.type === 'clarification_needed' && n.payload && n.payload.content_id) {
         const toast = frame('clarify', text.heading, body);
         toast.dataset.id = String(n.id);
+        toast.dataset.contentId = n.payload.content_id;
         toast.append(
           clarifyForm({
             submit: async (answer) => {
@@ -90,6 +91,12 @@ export function createToasts(actions) {
     /** Something the user did went wrong. */
     error(message) {
       return add(frame('error', 'Something went wrong', el('p', { className: 'toast-body', text: message })));
+    },
+    /** Close the question toasts of a request answered elsewhere (e.g. in "My requests"). */
+    closeFor(contentId) {
+      for (const toast of [...region.children]) {
+        if (toast.dataset.contentId === contentId) close(toast);
+      }
     },
     clear() {
       for (const toast of [...region.children]) close(toast);

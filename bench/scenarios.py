@@ -1,0 +1,208 @@
+"""The measured scenarios. Each returns a dict of figures; `bench/run.py` prints and saves them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from db.urls import asyncpg_dsn
+
+from .harness import Server, tokens
+from .sse_client import SSEClient
+
+COMPLETE = """
+UPDATE content_requests
+SET status = 'completed', title = 'Bench video', video_url = '/media/bench.webm',
+    thumbnail_url = '/media/bench.svg', duration_seconds = 4
+WHERE id = $1
+"""
+
+
+@dataclass
+class Fleet:
+    """N users, one stream each."""
+
+    users: list[uuid.UUID]
+    clients: list[SSEClient] = field(default_factory=list)
+
+    @property
+    def by_user(self) -> dict[uuid.UUID, SSEClient]:
+        return dict(zip(self.users, self.clients, strict=True))
+
+
+async def connect_fleet(
+    server: Server, count: int, *, concurrency: int = 256, reconnect: bool = False
+) -> tuple[Fleet, float]:
+    """Open `count` streams (one user each); return them and the seconds until all connected."""
+    users = [uuid.uuid4() for _ in range(count)]
+    fleet = Fleet(users)
+    all_connected = asyncio.Event()
+    connected = 0
+
+    def on_connected(client: SSEClient) -> None:
+        nonlocal connected
+        connected += 1
+        if connected >= count:
+            all_connected.set()
+
+    fleet.clients = [
+        SSEClient("127.0.0.1", server.port, token, on_connected=on_connected, reconnect=reconnect)
+        for token in tokens(users)
+    ]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def open_one(client: SSEClient) -> None:
+        async with gate:
+            await client.connect()
+            await client.ready.wait()
+
+    started = time.monotonic()
+    await asyncio.gather(*(open_one(client) for client in fleet.clients))
+    await asyncio.wait_for(all_connected.wait(), 120)
+    return fleet, time.monotonic() - started
+
+
+async def close_fleet(fleet: Fleet) -> None:
+    for client in fleet.clients:
+        client.close()
+    await asyncio.gather(*(client.closed for client in fleet.clients), return_exceptions=True)
+
+
+async def make_requests(
+    url: str, users: list[uuid.UUID], count: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """`count` requests in `processing`, spread over `users`; (request id, user) pairs."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        rows = await connection.fetch(
+            """
+            INSERT INTO content_requests (student_id, status, question)
+            SELECT ($1::uuid[])[1 + floor(random() * array_length($1::uuid[], 1))::int],
+                   'processing', 'bench'
+            FROM generate_series(1, $2)
+            RETURNING id, student_id
+            """,
+            users,
+            count,
+        )
+    finally:
+        await connection.close()
+    return [(row["id"], row["student_id"]) for row in rows]
+
+
+async def drive_open_loop(
+    url: str, requests: list[tuple[uuid.UUID, uuid.UUID]], rate: float, writers: int = 8
+) -> dict[uuid.UUID, float]:
+    """Complete `requests` at `rate` per second; return when each UPDATE was issued."""
+    connections = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(writers)]
+    issued: dict[uuid.UUID, float] = {}
+    start = time.monotonic() + 0.1
+
+    async def write(index: int, connection: asyncpg.Connection) -> None:
+        statement = await connection.prepare(COMPLETE)
+        for n in range(index, len(requests), writers):
+            due = start + n / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            request_id = requests[n][0]
+            issued[request_id] = time.monotonic()
+            await statement.fetch(request_id)
+
+    try:
+        await asyncio.gather(*(write(i, c) for i, c in enumerate(connections)))
+    finally:
+        for connection in connections:
+            await connection.close()
+    return issued
+
+
+async def drive_closed_loop(
+    url: str, requests: list[tuple[uuid.UUID, uuid.UUID]], seconds: float, writers: int
+) -> tuple[dict[uuid.UUID, float], float]:
+    """Complete requests as fast as `writers` connections can for `seconds`."""
+    connections = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(writers)]
+    issued: dict[uuid.UUID, float] = {}
+    queue = iter(requests)
+    deadline = time.monotonic() + seconds
+
+    async def write(connection: asyncpg.Connection) -> None:
+        statement = await connection.prepare(COMPLETE)
+        while time.monotonic() < deadline:
+            try:
+                request_id, _ = next(queue)
+            except StopIteration:
+                return
+            issued[request_id] = time.monotonic()
+            await statement.fetch(request_id)
+
+    started = time.monotonic()
+    try:
+        await asyncio.gather(*(write(c) for c in connections))
+    finally:
+        for connection in connections:
+            await connection.close()
+    return issued, time.monotonic() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def collect(
+    fleet: Fleet,
+    requests: list[tuple[uuid.UUID, uuid.UUID]],
+    issued: dict[uuid.UUID, float],
+    *,
+    settle: float = 5.0,
+) -> dict[str, Any]:
+    """Wait for delivery to settle, then count delivered, lost, duplicated and latency."""
+    expected = {str(request_id): user for request_id, user in requests if request_id in issued}
+    by_user = fleet.by_user
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        got = sum(len(c.received.notifications) for c in fleet.clients)
+        if got >= len(expected):
+            break
+        await asyncio.sleep(0.1)
+    latencies: list[float] = []
+    delivered = duplicated = 0
+    for user, client in by_user.items():
+        seen = Counter(content for _, content, _ in client.received.notifications)
+        duplicated += sum(count - 1 for count in seen.values() if count > 1)
+        for _nid, content, at in client.received.notifications:
+            if content in expected and expected[content] == user and seen[content] >= 1:
+                latencies.append((at - issued[uuid.UUID(content)]) * 1000)
+                seen[content] = 0  # count the first arrival only
+                delivered += 1
+    return {
+        "expected": len(expected),
+        "delivered": delivered,
+        "lost": len(expected) - delivered,
+        "duplicated": duplicated,
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "max_ms": round(max(latencies), 2) if latencies else None,
+        "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
+    }
+
+
+def reset_received(fleet: Fleet) -> None:
+    for client in fleet.clients:
+        client.received.notifications.clear()
+        client.received.named.clear()
+
+
+def sample_users(fleet: Fleet, count: int) -> list[uuid.UUID]:
+    return random.sample(fleet.users, min(count, len(fleet.users)))

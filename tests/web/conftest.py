@@ -1,0 +1,54 @@
+"""Fixtures for the browser tests: one server per module, one headless Debian chromium per session.
+
+Chromium comes from apt (`/usr/bin/chromium`), never from playwright's downloader; the
+pytest-playwright plugin is not used, so the browser is launched here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, async_playwright
+
+from ..service.live import RunningServer, running_server, settings_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TIMEOUT_MS = 5000
+
+
+@pytest.fixture(scope="module")
+async def server(database_url: str) -> AsyncIterator[RunningServer]:
+    async with running_server(settings_for(database_url)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def context(browser: Browser, server: RunningServer) -> AsyncIterator[BrowserContext]:
+    """A fresh profile (own cookies) per test, with relative URLs against the test server."""
+    created = await browser.new_context(base_url=server.base_url)
+    created.set_default_timeout(TIMEOUT_MS)
+    yield created
+    await created.close()
