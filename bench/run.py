@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import time
+import uuid
 from typing import Any
 
 from . import scenarios
@@ -50,7 +51,91 @@ async def streams_and_latency(url: str, args: argparse.Namespace) -> dict[str, A
         server.stop()
 
 
-SCENARIOS = {"streams": streams_and_latency}
+async def throughput(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """pgbench's rate for the completion transaction, then ours end to end, same writers."""
+    server = Server.start(url)
+    try:
+        fleet, _ = await scenarios.connect_fleet(server, args.streams)
+        await scenarios.fill_queue(url, fleet.users, 120_000)
+        tps = await scenarios.pgbench(url, scenarios.COMPLETE_NEXT, args.writers, int(args.seconds))
+        await asyncio.sleep(3)  # let pgbench's notifications drain
+        scenarios.reset_received(fleet)
+        issued, _committed, wall = await scenarios.drive_queue(url, args.seconds, args.writers)
+        requests = [(r, u) for r, u in await scenarios.completed_requests(url) if r in issued]
+        delivery = await scenarios.collect(fleet, requests, issued, settle=10)
+        rate = len(issued) / wall
+        await scenarios.close_fleet(fleet)
+        return {
+            "streams": args.streams,
+            "writers": args.writers,
+            "pgbench_tps": round(tps, 1),
+            "end_to_end_per_s": round(rate, 1),
+            "ratio": round(rate / tps, 3),
+            "delivery": delivery,
+        }
+    finally:
+        server.stop()
+
+
+async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Restart the server under N reconnecting clients while completions continue."""
+    server = Server.start(url)
+    fleet, _ = await scenarios.connect_fleet(server, args.streams, reconnect=True)
+    stop = asyncio.Event()
+    writing = asyncio.create_task(
+        scenarios.drive_background(url, fleet.users, args.storm_rate, stop)
+    )
+    await asyncio.sleep(2)
+    restart_at = time.monotonic()
+    server.stop()
+    server = Server.start(url, port=server.port)
+    ready_at = time.monotonic()
+    try:
+        # Everyone back: every client connected after the restart.
+        async with asyncio.timeout(120):
+            while any(c.connected_at is None or c.connected_at < restart_at for c in fleet.clients):
+                await asyncio.sleep(0.05)
+        reconnected_at = max(c.connected_at or 0 for c in fleet.clients)
+        await asyncio.sleep(3)
+        stop.set()
+        committed = await writing
+        await asyncio.sleep(3)
+        by_user = fleet.by_user
+        received: dict[uuid.UUID, dict[str, float]] = {}
+        duplicated = 0
+        for user, client in by_user.items():
+            firsts: dict[str, float] = {}
+            for _nid, content, at in client.received.notifications:
+                if content in firsts:
+                    duplicated += 1
+                else:
+                    firsts[content] = at
+            received[user] = firsts
+        lost = 0
+        caught_up = reconnected_at
+        for request_id, (user, commit_at) in committed.items():
+            arrival = received[user].get(str(request_id))
+            if arrival is None:
+                lost += 1
+            elif commit_at < ready_at:
+                caught_up = max(caught_up, arrival)  # missed during the restart, replayed after
+        await scenarios.close_fleet(fleet)
+        return {
+            "clients": args.streams,
+            "completions_per_s_during": args.storm_rate,
+            "notifications_committed": len(committed),
+            "server_down_to_ready_s": round(ready_at - restart_at, 2),
+            "all_reconnected_after_s": round(reconnected_at - restart_at, 2),
+            "all_caught_up_after_s": round(caught_up - restart_at, 2),
+            "lost": lost,
+            "duplicated": duplicated,
+        }
+    finally:
+        stop.set()
+        server.stop()
+
+
+SCENARIOS = {"streams": streams_and_latency, "throughput": throughput, "storm": storm}
 
 
 def main() -> None:
@@ -59,6 +144,8 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--storm-rate", type=float, default=200)
+    parser.add_argument("--writers", type=int, default=8, help="Connections completing requests.")
     args = parser.parse_args()
     raise_fd_limit()
     OUT.mkdir(exist_ok=True)
