@@ -135,16 +135,147 @@ async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
         server.stop()
 
 
-SCENARIOS = {"streams": streams_and_latency, "throughput": throughput, "storm": storm}
+async def polling(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The same clients and completions, once polling /history every 2 s, once on SSE."""
+    results: dict[str, Any] = {"clients": args.pollers, "completions_per_s": args.poll_rate}
+    for mode in ("polling", "sse"):
+        server = Server.start(url)
+        users = [uuid.uuid4() for _ in range(args.pollers)]
+        fleet = None
+        stop = asyncio.Event()
+        try:
+            if mode == "sse":
+                fleet, _ = await scenarios.connect_fleet(server, args.pollers)
+                users = fleet.users
+                polling_task = None
+            else:
+                polling_task = asyncio.create_task(
+                    scenarios.poll_history(server.url, users, 2.0, stop)
+                )
+                await asyncio.sleep(2.5)  # every poller has started
+            cpu_before = (await server.metrics())["process_cpu_seconds_total"]
+            xacts_before = await scenarios.database_transactions(url)
+            started = time.monotonic()
+            writer_stop = asyncio.Event()
+            writing = asyncio.create_task(
+                scenarios.drive_background(url, users, args.poll_rate, writer_stop)
+            )
+            await asyncio.sleep(args.poll_seconds)
+            writer_stop.set()
+            committed = await writing
+            await asyncio.sleep(2.5)  # the last polls
+            elapsed = time.monotonic() - started
+            xacts = await scenarios.database_transactions(url) - xacts_before - len(committed)
+            cpu = (await server.metrics())["process_cpu_seconds_total"] - cpu_before
+            stop.set()
+            if polling_task is not None:
+                seen = await polling_task
+            else:
+                assert fleet is not None
+                seen = {
+                    content: at
+                    for client in fleet.clients
+                    for _nid, content, at in client.received.notifications
+                }
+                await scenarios.close_fleet(fleet)
+            latencies = [
+                (seen[str(request_id)] - commit_at) * 1000
+                for request_id, (_user, commit_at) in committed.items()
+                if str(request_id) in seen
+            ]
+            results[mode] = {
+                "delivered": len(latencies),
+                "committed": len(committed),
+                "p50_ms": round(scenarios.percentile(latencies, 0.5), 1),
+                "p99_ms": round(scenarios.percentile(latencies, 0.99), 1),
+                "db_transactions_per_client_per_s": round(xacts / elapsed / args.pollers, 4),
+                "server_cpu_ms_per_client_per_s": round(cpu * 1000 / elapsed / args.pollers, 4),
+            }
+        finally:
+            stop.set()
+            server.stop()
+    return results
+
+
+async def soak(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Streams opening and closing for `--soak-minutes`: RSS, channels and tasks over time."""
+    server = Server.start(url)
+    try:
+        baseline = await server.metrics()
+        users = [uuid.uuid4() for _ in range(args.soak_streams * 2)]
+        stop = asyncio.Event()
+        churning = asyncio.create_task(
+            scenarios.churn(server, users, args.soak_streams, (1.0, 20.0), stop)
+        )
+        writer_stop = asyncio.Event()
+        writing = asyncio.create_task(scenarios.drive_background(url, users, 20, writer_stop))
+        samples: list[dict[str, float]] = []
+        started = time.monotonic()
+        while time.monotonic() - started < args.soak_minutes * 60:
+            await asyncio.sleep(15)
+            metrics = await server.metrics()
+            samples.append(
+                {
+                    "t_s": round(time.monotonic() - started),
+                    "rss_mib": round(server.rss_kib() / 1024, 1),
+                    "streams": metrics["vividly_streams_open"],
+                    "channels": metrics["vividly_listen_channels"],
+                    "tasks": metrics["vividly_asyncio_tasks"],
+                }
+            )
+            print(samples[-1], flush=True)
+        stop.set()
+        writer_stop.set()
+        counts = await churning
+        await writing
+        await asyncio.sleep(8)  # past UNLISTEN_DELAY_SECONDS
+        final = await server.metrics()
+        after_warmup = next(s for s in samples if s["t_s"] >= 60)
+        end = samples[-1]
+        return {
+            "minutes": args.soak_minutes,
+            "concurrent_streams": args.soak_streams,
+            "streams_opened": counts["opened"],
+            "streams_refused": counts["refused"],
+            "rss_at_1_min_mib": after_warmup["rss_mib"],
+            "rss_at_end_mib": end["rss_mib"],
+            "rss_growth_pct": round(
+                (end["rss_mib"] - after_warmup["rss_mib"]) / after_warmup["rss_mib"] * 100, 2
+            ),
+            "channels_after_close": final["vividly_listen_channels"],
+            "streams_after_close": final["vividly_streams_open"],
+            "tasks_before": baseline["vividly_asyncio_tasks"],
+            "tasks_after_close": final["vividly_asyncio_tasks"],
+            "samples": samples,
+        }
+    finally:
+        server.stop()
+
+
+SCENARIOS = {
+    "streams": streams_and_latency,
+    "throughput": throughput,
+    "storm": storm,
+    "polling": polling,
+    "soak": soak,
+}
+DEFAULT = ["streams", "throughput", "storm", "polling"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS), choices=list(SCENARIOS))
+    parser.add_argument(
+        "scenarios", nargs="*", default=DEFAULT, help=f"any of {', '.join(SCENARIOS)}"
+    )
     parser.add_argument("--streams", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--storm-rate", type=float, default=200)
+    parser.add_argument("--pollers", type=int, default=1000)
+    parser.add_argument("--poll-rate", type=float, default=20)
+    parser.add_argument("--poll-seconds", type=float, default=20)
+    parser.add_argument("--soak-minutes", type=float, default=10)
+    parser.add_argument("--soak-streams", type=int, default=2000)
     parser.add_argument("--writers", type=int, default=8, help="Connections completing requests.")
     args = parser.parse_args()
     raise_fd_limit()

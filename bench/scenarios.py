@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import statistics
 import time
@@ -347,3 +348,80 @@ async def drive_background(
         for connection in connections:
             await connection.close()
     return committed
+
+
+# -- polling baseline and churn ---------------------------------------------------------------
+
+
+async def database_transactions(url: str) -> int:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute("SELECT pg_stat_force_next_flush()")
+        value: int = await connection.fetchval(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+            " WHERE datname = current_database()"
+        )
+    finally:
+        await connection.close()
+    return value
+
+
+async def poll_history(
+    base_url: str, users: list[uuid.UUID], period: float, stop: asyncio.Event
+) -> dict[str, float]:
+    """Each user polls GET /history every `period` s; content id -> first time it was seen."""
+    import httpx
+
+    seen: dict[str, float] = {}
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+
+        async def poll(token: str) -> None:
+            await asyncio.sleep(random.uniform(0, period))
+            headers = {"Authorization": f"Bearer {token}"}
+            while not stop.is_set():
+                started = time.monotonic()
+                response = await client.get(
+                    "/api/v1/notifications/history", params={"limit": 20}, headers=headers
+                )
+                now = time.monotonic()
+                for item in response.json()["items"]:
+                    seen.setdefault(item["payload"]["content_id"], now)
+                await asyncio.sleep(max(0.0, period - (now - started)))
+
+        await asyncio.gather(*(poll(token) for token in tokens(users)))
+    return seen
+
+
+async def churn(
+    server: Server,
+    users: list[uuid.UUID],
+    slots: int,
+    lifetime: tuple[float, float],
+    stop: asyncio.Event,
+) -> dict[str, int]:
+    """Keep `slots` streams open, each living a random `lifetime`, users drawn from `users`."""
+    token_of = dict(zip(users, tokens(users), strict=True))
+    counts = {"opened": 0, "refused": 0}
+
+    async def slot() -> None:
+        while not stop.is_set():
+            client = SSEClient("127.0.0.1", server.port, token_of[random.choice(users)])
+            try:
+                await client.connect()
+                await asyncio.wait_for(client.ready.wait(), 30)
+            except (OSError, TimeoutError):
+                counts["refused"] += 1
+                client.close()
+                continue
+            if client.status == 200:
+                counts["opened"] += 1
+            else:
+                counts["refused"] += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), random.uniform(*lifetime))
+            client.close()
+            await client.closed
+
+    await asyncio.gather(*(slot() for _ in range(slots)))
+    return counts
