@@ -9,6 +9,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,59 +100,42 @@ async def make_requests(
     return [(row["id"], row["student_id"]) for row in rows]
 
 
+async def run_writers(
+    url: str, writers: int, work: Callable[[int, asyncpg.Connection], Awaitable[None]]
+) -> None:
+    """Run `work(index, connection)` on `writers` connections of their own, concurrently."""
+    connections = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(writers)]
+    try:
+        await asyncio.gather(*(work(i, c) for i, c in enumerate(connections)))
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
+async def wait_turn(start: float, rate: float, n: int) -> None:
+    """Sleep until the n-th operation of an open loop at `rate` per second is due."""
+    delay = start + n / rate - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
 async def drive_open_loop(
     url: str, requests: list[tuple[uuid.UUID, uuid.UUID]], rate: float, writers: int = 8
 ) -> dict[uuid.UUID, float]:
     """Complete `requests` at `rate` per second; return when each UPDATE was issued."""
-    connections = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(writers)]
     issued: dict[uuid.UUID, float] = {}
     start = time.monotonic() + 0.1
 
     async def write(index: int, connection: asyncpg.Connection) -> None:
         statement = await connection.prepare(COMPLETE)
         for n in range(index, len(requests), writers):
-            due = start + n / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await wait_turn(start, rate, n)
             request_id = requests[n][0]
             issued[request_id] = time.monotonic()
             await statement.fetch(request_id)
 
-    try:
-        await asyncio.gather(*(write(i, c) for i, c in enumerate(connections)))
-    finally:
-        for connection in connections:
-            await connection.close()
+    await run_writers(url, writers, write)
     return issued
-
-
-async def drive_closed_loop(
-    url: str, requests: list[tuple[uuid.UUID, uuid.UUID]], seconds: float, writers: int
-) -> tuple[dict[uuid.UUID, float], float]:
-    """Complete requests as fast as `writers` connections can for `seconds`."""
-    connections = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(writers)]
-    issued: dict[uuid.UUID, float] = {}
-    queue = iter(requests)
-    deadline = time.monotonic() + seconds
-
-    async def write(connection: asyncpg.Connection) -> None:
-        statement = await connection.prepare(COMPLETE)
-        while time.monotonic() < deadline:
-            try:
-                request_id, _ = next(queue)
-            except StopIteration:
-                return
-            issued[request_id] = time.monotonic()
-            await statement.fetch(request_id)
-
-    started = time.monotonic()
-    try:
-        await asyncio.gather(*(write(c) for c in connections))
-    finally:
-        for connection in connections:
-            await connection.close()
-    return issued, time.monotonic() - started
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -269,12 +253,11 @@ async def drive_queue(
 
     Returns when each UPDATE was issued and when it returned (committed), and the wall time.
     """
-    connections = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(writers)]
     issued: dict[uuid.UUID, float] = {}
     committed: dict[uuid.UUID, float] = {}
     deadline = time.monotonic() + seconds
 
-    async def write(connection: asyncpg.Connection) -> None:
+    async def write(_index: int, connection: asyncpg.Connection) -> None:
         statement = await connection.prepare(COMPLETE_NEXT + " RETURNING id")
         while time.monotonic() < deadline:
             started = time.monotonic()
@@ -285,11 +268,7 @@ async def drive_queue(
             committed[request_id] = time.monotonic()
 
     started = time.monotonic()
-    try:
-        await asyncio.gather(*(write(c) for c in connections))
-    finally:
-        for connection in connections:
-            await connection.close()
+    await run_writers(url, writers, write)
     return issued, committed, time.monotonic() - started
 
 
@@ -322,17 +301,13 @@ async def drive_background(
     url: str, users: list[uuid.UUID], rate: float, stop: asyncio.Event, writers: int = 4
 ) -> dict[uuid.UUID, tuple[uuid.UUID, float]]:
     """Complete new requests of random `users` at `rate` until `stop`; request -> (user, commit)."""
-    connections = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(writers)]
     committed: dict[uuid.UUID, tuple[uuid.UUID, float]] = {}
     start = time.monotonic()
 
     async def write(index: int, connection: asyncpg.Connection) -> None:
         n = index
         while not stop.is_set():
-            due = start + n / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await wait_turn(start, rate, n)
             user = random.choice(users)
             request_id = await connection.fetchval(
                 "INSERT INTO content_requests (student_id, status, question, title)"
@@ -342,11 +317,7 @@ async def drive_background(
             committed[request_id] = (user, time.monotonic())
             n += writers
 
-    try:
-        await asyncio.gather(*(write(i, c) for i, c in enumerate(connections)))
-    finally:
-        for connection in connections:
-            await connection.close()
+    await run_writers(url, writers, write)
     return committed
 
 

@@ -98,7 +98,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             await pool.close()
 
     app = FastAPI(title="Vividly notifications", version="0.1.0", lifespan=lifespan)
-    app.add_middleware(stream.StreamFastPath)
+    if settings.stream_fast_path:
+        app.add_middleware(stream.StreamFastPath)
     app.include_router(ops.router)
     app.include_router(stream.router)
     app.include_router(notifications.router)

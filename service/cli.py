@@ -133,6 +133,7 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
         port=settings.port if port is None else port,
         log_level=settings.log_level,
         timeout_graceful_shutdown=5,
+        backlog=settings.backlog,
     )
     Server(app, config).run()
 

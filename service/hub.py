@@ -157,6 +157,13 @@ class Hub:
             if subscription.offer(event):
                 self.delivered += 1
 
+    def close_user(self, user_id: uuid.UUID, reason: str) -> int:
+        """End every stream of one user (e.g. access revoked); return how many."""
+        subscriptions = list(self._by_user.get(user_id, ()))
+        for subscription in subscriptions:
+            subscription.close(reason)
+        return len(subscriptions)
+
     def close_all(self, reason: str) -> None:
         """End every stream, and any that subscribes from now on (server shutdown)."""
         self._closing = reason

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the API binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API binds to.")
+    backlog: int = Field(
+        default=4096, ge=1, description="Listen backlog: room for a reconnect storm's SYNs."
+    )
+    stream_fast_path: bool = Field(
+        default=True,
+        description="Serve the stream before FastAPI's routing (less memory per stream). "
+        "Off only to measure the difference (bench/).",
+    )
     pool_min_size: int = Field(default=1, ge=0, description="Minimum asyncpg pool connections.")
     pool_max_size: int = Field(default=10, ge=1, description="Maximum asyncpg pool connections.")
     retention_days: float | None = Field(

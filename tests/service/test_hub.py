@@ -110,3 +110,13 @@ async def test_a_stream_that_subscribes_during_shutdown_ends_at_once() -> None:
     late = await hub.subscribe(uuid.uuid4(), queue_size=4)
     assert late.closed_reason == "shutdown"
     assert late.queue.get_nowait() is CLOSE
+
+
+async def test_close_user_ends_only_that_users_streams() -> None:
+    hub = Hub(FakeSource(), max_streams_per_user=3)
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    first, second = [await hub.subscribe(alice, queue_size=2) for _ in range(2)]
+    other = await hub.subscribe(bob, queue_size=2)
+    assert hub.close_user(alice, "revoked") == 2
+    assert first.closed_reason == second.closed_reason == "revoked"
+    assert other.closed_reason is None

@@ -36,7 +36,9 @@ async def server(database_url: str) -> AsyncIterator[RunningServer]:
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+        pytest.fail(
+            "Debian chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

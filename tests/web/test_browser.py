@@ -442,11 +442,9 @@ async def test_a_dropped_stream_resumes_after_the_last_id_without_duplicates(
     async def refuse(route: Route) -> None:
         await route.abort()
 
-    # The server ends the stream (as at its maximum age; the hub has no public way to end one
-    # user's streams) and the network refuses new ones.
+    # The server ends the stream (as at its maximum age) and the network refuses new ones.
     await page.route("**/api/v1/notifications/stream*", refuse)
-    for subscription in list(server.hub._by_user.get(user, ())):
-        subscription.close("max_age")
+    assert server.hub.close_user(user, "max_age") == 1
     await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
     await complete(conn, user, title="Missed")
 

@@ -17,10 +17,11 @@ import asyncpg
 import httpx
 
 from db.pool import create_pool
+from service.settings import Settings
 from service.worker.pipeline import Job, Outcome
 from service.worker.runner import Worker, WorkerConfig
 
-from ..service.live import open_stream, running_server, settings_for
+from ..service.live import Stream, open_stream, running_server, settings_for
 
 PROCESSING = re.compile(r"processing ([0-9a-f-]{36})")
 FAST = {
@@ -61,8 +62,11 @@ async def notifications_of(conn: asyncpg.Connection, request_id: uuid.UUID) -> l
     ]
 
 
-async def test_question_to_notification_end_to_end(database_url: str, tmp_path: Path) -> None:
-    settings = settings_for(database_url, media_dir=tmp_path, **FAST)
+@asynccontextmanager
+async def student_with_worker(
+    settings: Settings,
+) -> AsyncIterator[tuple[Stream, httpx.AsyncClient]]:
+    """A server running a worker, and one student with an open stream and an API client."""
     user = uuid.uuid4()
     async with (
         running_server(settings, with_worker=True) as server,
@@ -72,6 +76,12 @@ async def test_question_to_notification_end_to_end(database_url: str, tmp_path: 
         ) as client,
     ):
         await stream.next_data()
+        yield stream, client
+
+
+async def test_question_to_notification_end_to_end(database_url: str, tmp_path: Path) -> None:
+    settings = settings_for(database_url, media_dir=tmp_path, **FAST)
+    async with student_with_worker(settings) as (stream, client):
         created = (
             await client.post("/api/v1/content-requests", json={"question": "Why is ice slippery?"})
         ).json()
@@ -93,15 +103,7 @@ async def test_failure_reaches_the_student_with_its_reason(
     settings = settings_for(
         database_url, media_dir=tmp_path, **{**FAST, "pipeline_failure_rate": 1}
     )
-    user = uuid.uuid4()
-    async with (
-        running_server(settings, with_worker=True) as server,
-        open_stream(server.base_url, server.token(user)) as stream,
-        httpx.AsyncClient(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {server.token(user)}"}
-        ) as client,
-    ):
-        await stream.next_data()
+    async with student_with_worker(settings) as (stream, client):
         await client.post("/api/v1/content-requests", json={"question": "What is a black hole?"})
         [notification] = await stream.notifications(1, timeout=15)
     assert notification["type"] == "video_failed"
@@ -113,15 +115,7 @@ async def test_clarification_answered_then_completed(database_url: str, tmp_path
     settings = settings_for(
         database_url, media_dir=tmp_path, **{**FAST, "pipeline_clarification_rate": 1}
     )
-    user = uuid.uuid4()
-    async with (
-        running_server(settings, with_worker=True) as server,
-        open_stream(server.base_url, server.token(user)) as stream,
-        httpx.AsyncClient(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {server.token(user)}"}
-        ) as client,
-    ):
-        await stream.next_data()
+    async with student_with_worker(settings) as (stream, client):
         created = (
             await client.post("/api/v1/content-requests", json={"question": "Explain tides"})
         ).json()
