@@ -236,7 +236,8 @@ async def soak(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "minutes": args.soak_minutes,
             "concurrent_streams": args.soak_streams,
             "streams_opened": counts["opened"],
-            "streams_refused": counts["refused"],
+            "streams_refused_429_per_user_limit": counts["refused_429"],
+            "streams_refused_other": counts["refused_other"],
             "rss_at_1_min_mib": after_warmup["rss_mib"],
             "rss_at_end_mib": end["rss_mib"],
             "rss_growth_pct": round(

@@ -373,7 +373,7 @@ async def churn(
 ) -> dict[str, int]:
     """Keep `slots` streams open, each living a random `lifetime`, users drawn from `users`."""
     token_of = dict(zip(users, tokens(users), strict=True))
-    counts = {"opened": 0, "refused": 0}
+    counts = {"opened": 0, "refused_429": 0, "refused_other": 0}
 
     async def slot() -> None:
         while not stop.is_set():
@@ -382,13 +382,15 @@ async def churn(
                 await client.connect()
                 await asyncio.wait_for(client.ready.wait(), 30)
             except (OSError, TimeoutError):
-                counts["refused"] += 1
+                counts["refused_other"] += 1
                 client.close()
                 continue
             if client.status == 200:
                 counts["opened"] += 1
+            elif client.status == 429:  # this user already had MAX_STREAMS_PER_USER open
+                counts["refused_429"] += 1
             else:
-                counts["refused"] += 1
+                counts["refused_other"] += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), random.uniform(*lifetime))
             client.close()

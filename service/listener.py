@@ -21,7 +21,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -30,13 +30,12 @@ import orjson
 from db import queries
 from db.urls import asyncpg_dsn
 
+from .channels import ListenerConnection, statements, user_of
 from .events import Event, notification_event, read_state_event
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "notifications:"
 APPLICATION_NAME = "vividly-listener"
-LISTEN_BATCH = 500  # statements per simple-query round trip
 CATCH_UP_PAGE = 1000
 
 Publish = Callable[[uuid.UUID, Event], None]
@@ -44,31 +43,6 @@ Publish = Callable[[uuid.UUID, Event], None]
 
 class _ConnectionLost(Exception):
     pass
-
-
-class _ListenerConnection(asyncpg.Connection):  # type: ignore[misc]
-    """An asyncpg connection that hands every NOTIFY to one callback.
-
-    asyncpg's `add_listener` runs one LISTEN round trip per channel; we LISTEN in batches
-    ourselves and take all notifications here instead of through per-channel callbacks.
-    """
-
-    on_notification: Callable[[str, str], None] | None = None
-
-    def _process_notification(self, pid: int, channel: str, payload: str) -> None:
-        if self.on_notification is not None:
-            self.on_notification(channel, payload)
-
-
-def channel_of(user_id: uuid.UUID) -> str:
-    """The NOTIFY channel of a user (the trigger's `'notifications:' || user_id`)."""
-    return CHANNEL_PREFIX + str(user_id)
-
-
-def _statements(verb: str, users: Iterable[uuid.UUID]) -> list[str]:
-    # Channel names are built from validated UUIDs only, and quoted as identifiers.
-    names = [f'{verb} "{channel_of(user)}"' for user in users]
-    return ["; ".join(names[i : i + LISTEN_BATCH]) for i in range(0, len(names), LISTEN_BATCH)]
 
 
 class Listener:
@@ -170,7 +144,7 @@ class Listener:
     async def _run(self) -> None:
         attempt = 0
         while True:
-            connection: _ListenerConnection | None = None
+            connection: ListenerConnection | None = None
             try:
                 connection = await self._connect()
                 await self._serve(connection)
@@ -200,10 +174,10 @@ class Listener:
             await asyncio.sleep(random.uniform(0, min(10.0, 0.2 * 2**attempt)))
             attempt += 1
 
-    async def _connect(self) -> _ListenerConnection:
-        connection: _ListenerConnection = await asyncpg.connect(
+    async def _connect(self) -> ListenerConnection:
+        connection: ListenerConnection = await asyncpg.connect(
             self._dsn,
-            connection_class=_ListenerConnection,
+            connection_class=ListenerConnection,
             server_settings={"application_name": APPLICATION_NAME},
             timeout=self._timeout,
         )
@@ -219,7 +193,7 @@ class Listener:
     def _on_notification(self, channel: str, payload: str) -> None:
         # Called by the protocol for every NOTIFY: parse and enqueue, nothing else.
         try:
-            user_id = uuid.UUID(channel.removeprefix(CHANNEL_PREFIX))
+            user_id = user_of(channel)
             message = orjson.loads(payload)
             if not isinstance(message, dict):
                 raise ValueError("not an object")
@@ -231,7 +205,7 @@ class Listener:
 
     # -- the connection's one task ----------------------------------------------------------
 
-    async def _serve(self, connection: _ListenerConnection) -> None:
+    async def _serve(self, connection: ListenerConnection) -> None:
         await self._sync_channels(connection)
         self.connected.set()
         last_check = time.monotonic()
@@ -251,7 +225,7 @@ class Listener:
                 await connection.fetchval("SELECT 1", timeout=self._heartbeat)
                 last_check = time.monotonic()
 
-    async def _sync_channels(self, connection: _ListenerConnection) -> None:
+    async def _sync_channels(self, connection: ListenerConnection) -> None:
         # Only users whose state changed are looked at: the cost does not grow with the number
         # of channels already LISTENed.
         to_listen = [
@@ -260,7 +234,7 @@ class Listener:
             if (user in self._refs or user in self._waiters) and user not in self._listening
         ]
         self._pending_listen.clear()
-        for statement in _statements("LISTEN", to_listen):
+        for statement in statements("LISTEN", to_listen):
             await connection.execute(statement, timeout=self._timeout)
         # Now that NOTIFYs flow: users we published to before (we reconnected, or they came
         # back during an UNLISTEN) get what they missed; new users start at their newest id.
@@ -282,7 +256,7 @@ class Listener:
         self._unlisten_due.clear()
         # Out of `_listening` before the round trip, so an `acquire` meanwhile waits for us.
         self._listening.difference_update(to_unlisten)
-        for statement in _statements("UNLISTEN", to_unlisten):
+        for statement in statements("UNLISTEN", to_unlisten):
             await connection.execute(statement, timeout=self._timeout)
         for user in to_unlisten:
             if user not in self._refs and user not in self._waiters:

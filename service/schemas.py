@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .events import notification_json
+
 MAX_ID = 2**63 - 1  # bigint: "no upper bound" in queries
 # Ids accepted from clients: JSON numbers beyond 2^53 lose precision in browsers (and in some
 # JSON encoders), so the API's ids stay within the integers every client can represent.
@@ -130,8 +132,6 @@ class PreferencesIn(BaseModel):
 
 def history_item(row: Any) -> dict[str, Any]:
     """A history row as NotificationOut data."""
-    from .events import notification_json
-
     item = notification_json(row)
     item["dismissed_at"] = None if row["dismissed_at"] is None else row["dismissed_at"].isoformat()
     return item

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from db.pool import connect
-from service import listener as listener_module
+from service import channels
 from service.listener import APPLICATION_NAME
 
 from .live import RunningServer, complete, open_stream, running_server, settings_for
@@ -145,7 +145,7 @@ async def test_a_stream_opened_during_unlisten_still_gets_everything(
     database_url: str, conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     unlistening = asyncio.Event()
-    original = listener_module._ListenerConnection.execute
+    original = channels.ListenerConnection.execute
 
     async def slow_unlisten(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
         if query.startswith("UNLISTEN"):
@@ -153,7 +153,7 @@ async def test_a_stream_opened_during_unlisten_still_gets_everything(
             await asyncio.sleep(0.3)
         return await original(self, query, *args, **kwargs)
 
-    monkeypatch.setattr(listener_module._ListenerConnection, "execute", slow_unlisten)
+    monkeypatch.setattr(channels.ListenerConnection, "execute", slow_unlisten)
     settings = settings_for(database_url, listener_heartbeat_seconds=3)
     user = uuid.uuid4()
     async with running_server(settings) as server:

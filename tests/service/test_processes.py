@@ -108,3 +108,24 @@ async def test_sigterm_ends_every_stream_promptly(
         exit_code = await asyncio.to_thread(process.wait, 10)
     assert ended_after < 2
     assert exit_code == 0
+
+
+async def test_read_state_crosses_processes(
+    two_servers: tuple[str, str], database_url: str, conn: asyncpg.Connection
+) -> None:
+    first, second = two_servers
+    user = uuid.uuid4()
+    await complete(conn, user)
+    notification_id = await conn.fetchval("SELECT id FROM notifications WHERE user_id = $1", user)
+    async with open_stream(second, token(database_url, user)) as on_second:
+        await on_second.next_data()
+        async with httpx.AsyncClient(base_url=first) as client:
+            response = await client.post(
+                f"/api/v1/notifications/{notification_id}/read",
+                headers={"Authorization": f"Bearer {token(database_url, user)}"},
+            )
+        assert response.status_code == 200
+        event = await on_second.next()
+    assert event.event == "read_state"
+    assert event.json()["ids"] == [notification_id]
+    assert event.json()["unread_count"] == 0
