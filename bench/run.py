@@ -87,7 +87,7 @@ async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
     )
     await asyncio.sleep(2)
     restart_at = time.monotonic()
-    server.stop()
+    exit_seconds = server.stop()
     server = Server.start(url, port=server.port)
     ready_at = time.monotonic()
     try:
@@ -124,6 +124,7 @@ async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "clients": args.streams,
             "completions_per_s_during": args.storm_rate,
             "notifications_committed": len(committed),
+            "old_server_exit_s": round(exit_seconds, 2),
             "server_down_to_ready_s": round(ready_at - restart_at, 2),
             "all_reconnected_after_s": round(reconnected_at - restart_at, 2),
             "all_caught_up_after_s": round(caught_up - restart_at, 2),
