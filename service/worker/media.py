@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import tempfile
+import textwrap
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +59,15 @@ async def render(media_dir: Path, request_id: uuid.UUID, version: int, title: st
     video = videos / f"{request_id}-{version}.webm"
     with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as text:
         # The title goes through a file: no escaping rules of ffmpeg's filter syntax to get wrong.
-        text.write(title[:60])
+        # Wrapped to fit the 320-pixel frame.
+        text.write("\n".join(textwrap.wrap(title, 26)[:3]))
         text.flush()
         process = await asyncio.create_subprocess_exec(
             imageio_ffmpeg.get_ffmpeg_exe(),
             "-hide_banner", "-loglevel", "error", "-y",
             "-f", "lavfi",
             "-i", f"color=c={colour.replace('#', '0x')}:s=320x180:d={CLIP_SECONDS}:r=15",
-            "-vf", f"drawtext=textfile={text.name}:fontcolor=white:fontsize=16"
+            "-vf", f"drawtext=textfile={text.name}:fontcolor=white:fontsize=18:line_spacing=6"
                    ":expansion=none:x=(w-text_w)/2:y=(h-text_h)/2",
             "-c:v", "libvpx", "-b:v", "200k", "-deadline", "realtime",
             str(video),
