@@ -1,6 +1,6 @@
 """Named SQL of the delivery path, kept in one place so it stays visible and tested."""
 
-NOTIFICATION_COLUMNS = "id, user_id, type, payload, created_at, read_at"
+NOTIFICATION_COLUMNS = "id, user_id, type, payload, created_at, read_at, dismissed_at"
 
 NOTIFICATIONS_BY_ID = f"""
 SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE id = ANY($1::bigint[]) ORDER BY id
@@ -56,7 +56,7 @@ LEFT JOIN LATERAL (
 
 # -- history and read state -----------------------------------------------------------------
 
-HISTORY_COLUMNS = NOTIFICATION_COLUMNS + ", dismissed_at"
+HISTORY_COLUMNS = NOTIFICATION_COLUMNS
 UNREAD = "read_at IS NULL AND dismissed_at IS NULL"
 
 
@@ -191,25 +191,26 @@ LIMIT $2
 """
 
 ANSWER_CLARIFICATION = f"""
-UPDATE content_requests SET status = 'pending', clarification_answer = $3
+UPDATE content_requests SET status = 'pending', clarification_answer = $3, attempts = 0
 WHERE id = $1 AND student_id = $2 AND status = 'clarification_needed'
 RETURNING {REQUEST_COLUMNS}
 """
 
 # -- the worker ---------------------------------------------------------------------------
 
-# The oldest pending request, or a processing one whose worker stopped renewing its lease.
+# The oldest pending request, else a processing one whose worker stopped renewing its lease.
 # SKIP LOCKED: concurrent workers never wait on, nor take, the same row.
 CLAIM = """
 UPDATE content_requests
 SET status = 'processing', claimed_by = $1, attempts = attempts + 1,
     lease_expires_at = now() + make_interval(secs => $2)
-WHERE id = (
-    SELECT id FROM content_requests
-    WHERE status = 'pending' OR (status = 'processing' AND lease_expires_at < now())
-    ORDER BY created_at
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
+WHERE id = COALESCE(
+    -- Two lookups, each reading its partial index in order (an OR of both would sort every
+    -- pending row on each claim); the second only runs when nothing is pending.
+    (SELECT id FROM content_requests WHERE status = 'pending'
+     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED),
+    (SELECT id FROM content_requests WHERE status = 'processing' AND lease_expires_at < now()
+     ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED)
 )
 RETURNING id, student_id, question, clarification_question, clarification_answer, attempts
 """

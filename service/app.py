@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypedDict
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
@@ -98,6 +101,14 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             await pool.close()
 
     app = FastAPI(title="Vividly notifications", version="0.1.0", lifespan=lifespan)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input as UTF-8; a lone surrogate in it cannot be
+        # encoded, which would turn this 422 into a 500. ASCII-escaped JSON always encodes.
+        body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
     if settings.stream_fast_path:
         app.add_middleware(stream.StreamFastPath)
     app.include_router(ops.router)

@@ -38,7 +38,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The client's view of a notification row (the seed's shape, plus the id)."""
+    """The client's view of a notification row: the seed's shape, plus `id` and `dismissed_at`
+    (a replayed row may have been archived on another device meanwhile)."""
     payload = row["payload"]
     return {
         "id": row["id"],
@@ -47,6 +48,7 @@ def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "payload": {key: payload[key] for key in PAYLOAD_FIELDS if key in payload},
         "timestamp": _iso(row["created_at"]),
         "read_at": _iso(row["read_at"]),
+        "dismissed_at": _iso(row["dismissed_at"]),
     }
 
 

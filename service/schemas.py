@@ -35,7 +35,7 @@ class NotificationPayload(BaseModel):
 
 
 class NotificationOut(BaseModel):
-    """One notification, as in history (the stream's shape plus `dismissed_at`)."""
+    """One notification, as in history and on the stream."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -97,16 +97,6 @@ class BulkOut(BaseModel):
     unread_count: int
 
 
-class InAppSettings(BaseModel):
-    """Per notification type: delivered in the app. Adding a type adds a field here."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    video_complete: bool
-    video_failed: bool
-    clarification_needed: bool
-
-
 class InAppChanges(BaseModel):
     """The types to change; types not named keep their setting."""
 
@@ -118,7 +108,10 @@ class InAppChanges(BaseModel):
 
 
 class PreferencesOut(BaseModel):
-    in_app: InAppSettings
+    in_app: dict[str, bool] = Field(
+        description="Every notification type: delivered in the app (default true).",
+        examples=[{"video_complete": True, "video_failed": True, "clarification_needed": False}],
+    )
 
 
 class PreferencesIn(BaseModel):
@@ -132,6 +125,4 @@ class PreferencesIn(BaseModel):
 
 def history_item(row: Any) -> dict[str, Any]:
     """A history row as NotificationOut data."""
-    item = notification_json(row)
-    item["dismissed_at"] = None if row["dismissed_at"] is None else row["dismissed_at"].isoformat()
-    return item
+    return notification_json(row)

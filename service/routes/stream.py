@@ -46,7 +46,7 @@ def _cursor(header: str | None, query: int | None) -> int | None:
         return query
     if header is None or header == "":
         return None
-    if not header.isdigit() or int(header) > CLIENT_ID_MAX:
+    if not (header.isascii() and header.isdigit()) or int(header) > CLIENT_ID_MAX:
         raise RequestValidationError(
             [
                 {
@@ -119,7 +119,7 @@ def _query_cursor(connection: HTTPConnection) -> int | None:
     raw = connection.query_params.get("last_event_id")
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) > CLIENT_ID_MAX:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > CLIENT_ID_MAX:
         raise RequestValidationError(
             [
                 {

@@ -79,6 +79,9 @@ async def render(media_dir: Path, request_id: uuid.UUID, version: int, title: st
         except TimeoutError as error:
             process.kill()
             raise RenderError("video rendering timed out") from error
+        except asyncio.CancelledError:
+            process.kill()  # the job was released or lost its lease: leave no ffmpeg behind
+            raise
     if process.returncode != 0:
         raise RenderError(f"ffmpeg failed: {stderr.decode(errors='replace').strip()[:200]}")
     return Media(video, thumbnail, CLIP_SECONDS)

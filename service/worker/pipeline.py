@@ -71,7 +71,10 @@ class Pipeline(Protocol):
 
 def title_of(question: str) -> str:
     """A short title from the question: its first line, up to 80 characters."""
-    first = question.strip().splitlines()[0].strip().rstrip("?.!")
+    lines = question.strip().splitlines()
+    first = lines[0].strip().rstrip("?.!") if lines else ""
+    if not first:
+        return "Untitled question"
     title = first if len(first) <= 80 else first[:79].rstrip() + "…"
     return title[:1].upper() + title[1:]
 

@@ -75,6 +75,10 @@ class Worker:
                 if job is None:
                     await self._idle()
                     continue
+                if self._stopping.is_set():
+                    # Told to stop while claiming: hand it straight back.
+                    await self._pool.execute(queries.RELEASE, job.id, self.name)
+                    break
                 try:
                     await self._process(job)
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:

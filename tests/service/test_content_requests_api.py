@@ -133,3 +133,11 @@ async def test_clarification_only_from_clarification_needed(
     assert blank.status_code == 422
     missing = await student.post(f"{API}/{uuid.uuid4()}/clarification", json={"answer": "x"})
     assert missing.status_code == 404
+
+
+async def test_a_lone_surrogate_is_a_422_not_a_500(student: httpx.AsyncClient) -> None:
+    response = await student.post(
+        API, content=b'{"question": "\\ud800"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "question"]

@@ -277,3 +277,29 @@ async def test_concurrent_changes_end_with_the_true_unread_count(
     assert final == 0
     # Committed one at a time under the user's lock: the counts step down to the truth.
     assert [e["unread_count"] for e in events] == list(range(11, -1, -1))
+
+
+async def test_a_new_notification_type_needs_no_code_for_preferences(
+    alice: Client, conn: asyncpg.Connection
+) -> None:
+    await conn.execute(
+        "INSERT INTO notification_types (name, description) VALUES ('course_update', 'x')"
+        " ON CONFLICT DO NOTHING"
+    )
+    try:
+        preferences = await alice.get("/preferences")
+        assert preferences["in_app"]["course_update"] is True
+    finally:
+        await conn.execute("DELETE FROM notification_types WHERE name = 'course_update'")
+
+
+async def test_replayed_rows_say_when_they_were_archived(
+    server: RunningServer, alice: Client, conn: asyncpg.Connection
+) -> None:
+    await complete(conn, alice.user)
+    [nid] = await ids_of(conn, alice.user)
+    await alice.http.delete(f"/{nid}")
+    async with open_stream(server.base_url, server.token(alice.user), last_event_id=0) as stream:
+        [replayed] = await stream.notifications(1)
+    assert replayed["id"] == nid
+    assert replayed["dismissed_at"] is not None

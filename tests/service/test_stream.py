@@ -62,6 +62,7 @@ async def test_notification_arrives_within_a_second_in_the_documented_shape(
         },
         "timestamp": row["created_at"].isoformat(),
         "read_at": None,
+        "dismissed_at": None,
     }
 
 
@@ -189,17 +190,27 @@ async def test_closed_streams_free_their_slot_and_channel(server: RunningServer)
     assert server.listener.channel_count == 0
 
 
-async def test_malformed_last_event_id_is_422(server: RunningServer) -> None:
+@pytest.mark.parametrize(
+    ("header", "query", "where"),
+    [
+        ("abc", "", ["header", "Last-Event-ID"]),
+        (b"\xb2", "", ["header", "Last-Event-ID"]),  # latin-1 superscript two: isdigit()
+        ("", "?last_event_id=%C2%B2", ["query", "last_event_id"]),
+        ("", "?last_event_id=-1", ["query", "last_event_id"]),
+        ("", f"?last_event_id={2**53}", ["query", "last_event_id"]),
+    ],
+)
+async def test_malformed_cursor_is_422(
+    server: RunningServer, header: str | bytes, query: str, where: list[str]
+) -> None:
+    token = server.token(uuid.uuid4())
+    headers: list[tuple[bytes, bytes]] = [(b"Authorization", f"Bearer {token}".encode())]
+    if header:
+        headers.append((b"Last-Event-ID", header if isinstance(header, bytes) else header.encode()))
     async with httpx.AsyncClient(base_url=server.base_url) as client:
-        response = await client.get(
-            "/api/v1/notifications/stream",
-            headers={
-                "Authorization": f"Bearer {server.token(uuid.uuid4())}",
-                "Last-Event-ID": "abc",
-            },
-        )
+        response = await client.get("/api/v1/notifications/stream" + query, headers=headers)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["header", "Last-Event-ID"]
+    assert response.json()["detail"][0]["loc"] == where
 
 
 async def test_cursor_older_than_retention_gets_reset(

@@ -65,3 +65,8 @@ async def test_asks_back_unless_already_answered(tmp_path: Path) -> None:
     assert "How do plants make food" in asked.question
     answered = await pipeline(tmp_path, clarification=1).run(job(answer="grade 7"))
     assert isinstance(answered, Video)
+
+
+def test_title_of_an_empty_question() -> None:
+    assert title_of("") == "Untitled question"
+    assert title_of("  \n ") == "Untitled question"

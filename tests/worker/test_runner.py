@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from db import queries
 from db.pool import create_pool
 from service.settings import Settings
 from service.worker.pipeline import Job, Outcome
@@ -288,3 +289,37 @@ async def test_a_request_that_keeps_killing_workers_is_failed(
     async with in_process_worker(database_url, Crashing()):
         row = await wait_for_status(conn, request_id, "failed")
     assert row["error_message"].startswith("gave up after 3 attempts")
+
+
+async def test_answering_a_clarification_restores_the_attempt_budget(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    request_id = await new_request(conn)
+    student = await conn.fetchval(
+        "SELECT student_id FROM content_requests WHERE id = $1", request_id
+    )
+    await conn.execute(
+        "UPDATE content_requests SET status = 'clarification_needed', attempts = 3 WHERE id = $1",
+        request_id,
+    )
+    row = await conn.fetchrow(queries.ANSWER_CLARIFICATION, request_id, student, "grade 7")
+    assert (
+        row["status"],
+        await conn.fetchval("SELECT attempts FROM content_requests WHERE id = $1", request_id),
+    ) == ("pending", 0)
+
+
+async def test_claims_take_pending_work_oldest_first_before_expired_leases(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    await conn.execute("UPDATE content_requests SET status = 'failed' WHERE status <> 'failed'")
+    expired = await new_request(conn, "expired")
+    await conn.execute(
+        "UPDATE content_requests SET status = 'processing', claimed_by = 'dead',"
+        " lease_expires_at = now() - interval '1 minute' WHERE id = $1",
+        expired,
+    )
+    older, newer = await new_request(conn, "older"), await new_request(conn, "newer")
+    claimed = [(await conn.fetchrow(queries.CLAIM, "test-worker", 30))["id"] for _ in range(3)]
+    assert claimed == [older, newer, expired]
+    assert await conn.fetchrow(queries.CLAIM, "test-worker", 30) is None

@@ -41,14 +41,15 @@ export function placeChildren(parent, nodes) {
 }
 
 /**
- * An http(s) URL (absolute, resolved against the page) or null: the server's URLs go into
- * `src`/`poster`, and a `javascript:` or `data:` value has no business there.
+ * A same-origin http(s) URL (resolved against the page) or null: the server's media URLs go
+ * into `src`/`poster`; `javascript:`, `data:` and other origins have no business there.
  */
 export function safeUrl(value) {
   if (typeof value !== 'string' || value === '') return null;
   try {
     const url = new URL(value, window.location.href);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+    const web = url.protocol === 'http:' || url.protocol === 'https:';
+    return web && url.origin === window.location.origin ? url.href : null;
   } catch {
     return null;
   }

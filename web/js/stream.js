@@ -8,6 +8,7 @@
 
 const BASE_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30000;
+const STABLE_MS = 30_000;
 
 function parse(event) {
   try {
@@ -74,7 +75,12 @@ export class NotificationStream {
       if (!data) return;
       if (data.type === 'connected') {
         connected = true;
-        this.attempts = 0;
+        // Back off again from the start only once the stream has stayed up a while: a stream
+        // that connects and then fails at once must not turn into a tight reconnect loop.
+        clearTimeout(this.stableTimer);
+        this.stableTimer = setTimeout(() => {
+          if (source === this.source) this.attempts = 0;
+        }, STABLE_MS);
         this.#status('connected');
         this.handlers.connected?.({ resumed });
       } else if (typeof data.id === 'number') {
