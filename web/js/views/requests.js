@@ -118,6 +118,7 @@ export function createRequests(actions) {
       return row.node;
     });
     placeChildren(list, nodes);
+    for (const id of rows.keys()) if (!requests.has(id)) rows.delete(id); // no detached rows kept
     empty.hidden = !loaded || ordered.length > 0;
     empty.textContent = available ? 'No requests yet. Ask something above!' : 'Requests are not available on this server yet.';
     more.hidden = cursor === null;
