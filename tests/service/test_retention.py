@@ -75,3 +75,28 @@ def test_prune_rejects_a_bad_number_of_days() -> None:
     )
     assert result.returncode == 2
     assert "--days" in result.stderr
+
+
+async def test_serve_prunes_periodically_when_retention_days_is_set(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await complete(conn, user)
+    await complete(conn, user)
+    old, recent = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
+        )
+    ]
+    await conn.execute(
+        "UPDATE notifications SET read_at = now(), created_at = now() - interval '10 days'"
+        " WHERE id = $1",
+        old,
+    )
+    settings = settings_for(database_url, retention_days=7, retention_interval_seconds=0.2)
+    async with running_server(settings), asyncio.timeout(10):
+        while await conn.fetchval("SELECT count(*) FROM notifications WHERE id = $1", old):
+            await asyncio.sleep(0.1)
+    remaining = await conn.fetch("SELECT id FROM notifications WHERE user_id = $1", user)
+    assert [r["id"] for r in remaining] == [recent]
