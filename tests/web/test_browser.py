@@ -78,10 +78,20 @@ async def notification_ids(conn: asyncpg.Connection, user: uuid.UUID) -> list[in
     return [row["id"] for row in rows]
 
 
+class Tabs(list[Tab]):
+    """The tabs a test opened."""
+
+    async def open(self, context: BrowserContext, user: uuid.UUID) -> Tab:
+        """`open_app`, remembered so the test's end can check the tab."""
+        tab = await open_app(context, user)
+        self.append(tab)
+        return tab
+
+
 @pytest.fixture
-async def tabs() -> AsyncIterator[list[Tab]]:
+async def tabs() -> AsyncIterator[Tabs]:
     """Tabs a test opened: after it, none may have thrown or shown an alert."""
-    opened: list[Tab] = []
+    opened = Tabs()
     yield opened
     for tab in opened:
         assert tab.errors == [], tab.errors
@@ -89,7 +99,7 @@ async def tabs() -> AsyncIterator[list[Tab]]:
 
 
 async def test_login_with_the_dev_form_and_logout(
-    context: BrowserContext, server: RunningServer, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, tabs: Tabs
 ) -> None:
     tab = await new_tab(context)
     tabs.append(tab)
@@ -121,11 +131,10 @@ async def test_login_with_the_dev_form_and_logout(
 
 
 async def test_a_committed_completion_shows_a_toast_and_counts(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
-    tab = await open_app(context, user)
-    tabs.append(tab)
+    tab = await tabs.open(context, user)
     await expect(tab.badge).to_be_hidden()
 
     await complete(conn, user, title="Photosynthesis")
@@ -145,11 +154,10 @@ async def test_a_committed_completion_shows_a_toast_and_counts(
 
 
 async def test_watch_now_plays_the_video_and_marks_it_read(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
-    tab = await open_app(context, user)
-    tabs.append(tab)
+    tab = await tabs.open(context, user)
     page = tab.page
     video_url, thumbnail_url = "/media/videos/abc-1.webm", "/media/thumbnails/abc-1.svg"
     await complete(conn, user, title="Volcanoes", video_url=video_url, thumbnail_url=thumbnail_url)
@@ -181,7 +189,7 @@ async def test_watch_now_plays_the_video_and_marks_it_read(
 
 
 async def test_reading_in_another_tab_updates_this_tab(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
     first = await open_app(context, user)
@@ -207,11 +215,10 @@ async def test_reading_in_another_tab_updates_this_tab(
 
 
 async def test_mark_all_read_spares_one_that_arrives_meanwhile(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
-    tab = await open_app(context, user)
-    tabs.append(tab)
+    tab = await tabs.open(context, user)
     for title in ("One", "Two", "Three"):
         await complete(conn, user, title=title)
     await expect(tab.badge).to_have_text("3", timeout=LIVE_MS)
@@ -244,11 +251,10 @@ async def test_mark_all_read_spares_one_that_arrives_meanwhile(
 
 
 async def test_failed_and_clarification_notifications_render_their_text(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
-    tab = await open_app(context, user)
-    tabs.append(tab)
+    tab = await tabs.open(context, user)
     page = tab.page
     await conn.execute(
         "INSERT INTO content_requests (student_id, status, title, error_message)"
@@ -293,11 +299,10 @@ async def test_failed_and_clarification_notifications_render_their_text(
 
 
 async def test_markup_in_data_is_shown_as_text(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
-    tab = await open_app(context, user)
-    tabs.append(tab)
+    tab = await tabs.open(context, user)
     page = tab.page
     title = '<img src=x onerror="window.__xss = 1; alert(1)">'
     error = "<b>bold</b><script>window.__xss = 2</script>"
@@ -321,14 +326,13 @@ async def test_markup_in_data_is_shown_as_text(
 
 
 async def test_history_and_stream_overlap_without_duplicates(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
     for index in range(23):
         await complete(conn, user, title=f"Lesson {index}")
     ids = await notification_ids(conn, user)
-    tab = await open_app(context, user)
-    tabs.append(tab)
+    tab = await tabs.open(context, user)
     page = tab.page
     await expect(tab.badge).to_have_text("23")
     await tab.open_panel()
@@ -354,11 +358,10 @@ async def test_history_and_stream_overlap_without_duplicates(
 
 
 async def test_asking_a_question_lists_it_as_pending(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
-    tab = await open_app(context, user)
-    tabs.append(tab)
+    tab = await tabs.open(context, user)
     page = tab.page
     await expect(page.locator("#requests-empty")).to_be_visible()
     question = "Why do <b>cats</b> purr?"
@@ -393,10 +396,9 @@ async def test_asking_a_question_lists_it_as_pending(
 
 
 async def test_preferences_are_saved(
-    context: BrowserContext, server: RunningServer, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, tabs: Tabs
 ) -> None:
-    tab = await open_app(context, uuid.uuid4())
-    tabs.append(tab)
+    tab = await tabs.open(context, uuid.uuid4())
     page = tab.page
     await page.click("#prefs-button")
     box = page.get_by_label("A video could not be made")
@@ -415,7 +417,7 @@ async def test_preferences_are_saved(
 
 
 async def test_an_expired_session_returns_to_the_login_form(
-    context: BrowserContext, server: RunningServer, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, tabs: Tabs
 ) -> None:
     token = server.token(uuid.uuid4(), ttl=timedelta(seconds=2))
     await context.add_cookies([{"name": "access_token", "value": token, "url": server.base_url}])
@@ -429,11 +431,10 @@ async def test_an_expired_session_returns_to_the_login_form(
 
 
 async def test_a_dropped_stream_resumes_after_the_last_id_without_duplicates(
-    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
-    tab = await open_app(context, user)
-    tabs.append(tab)
+    tab = await tabs.open(context, user)
     page = tab.page
     await complete(conn, user, title="Before")
     await expect(tab.badge).to_have_text("1", timeout=LIVE_MS)
@@ -496,7 +497,7 @@ async () => {
 
 
 async def test_the_store_counts_each_notification_once(
-    context: BrowserContext, server: RunningServer, tabs: list[Tab]
+    context: BrowserContext, server: RunningServer, tabs: Tabs
 ) -> None:
     tab = await new_tab(context)
     tabs.append(tab)
