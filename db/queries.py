@@ -56,7 +56,6 @@ LEFT JOIN LATERAL (
 
 # -- history and read state -----------------------------------------------------------------
 
-HISTORY_COLUMNS = NOTIFICATION_COLUMNS
 UNREAD = "read_at IS NULL AND dismissed_at IS NULL"
 
 
@@ -80,7 +79,7 @@ FROM (
     SELECT count(*) AS unread_count FROM notifications WHERE user_id = $1 AND {UNREAD}
 ) AS counts
 LEFT JOIN LATERAL (
-    SELECT {HISTORY_COLUMNS} FROM notifications
+    SELECT {NOTIFICATION_COLUMNS} FROM notifications
     WHERE {" AND ".join(conditions)}
     ORDER BY id DESC
     LIMIT $3
@@ -98,15 +97,15 @@ UNREAD_COUNT = f"SELECT count(*) FROM notifications WHERE user_id = $1 AND {UNRE
 # Single-row changes: the row after the change, or nothing when it is not the user's.
 MARK_READ = f"""
 UPDATE notifications SET read_at = COALESCE(read_at, now())
-WHERE id = $1 AND user_id = $2 RETURNING {HISTORY_COLUMNS}
+WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
 """
 MARK_UNREAD = f"""
 UPDATE notifications SET read_at = NULL
-WHERE id = $1 AND user_id = $2 RETURNING {HISTORY_COLUMNS}
+WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
 """
 DISMISS = f"""
 UPDATE notifications SET dismissed_at = COALESCE(dismissed_at, now())
-WHERE id = $1 AND user_id = $2 RETURNING {HISTORY_COLUMNS}
+WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
 """
 
 # Bulk changes up to a watermark ($2), so a notification arriving mid-click stays unread.

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from .events import notification_json
 
 MAX_ID = 2**63 - 1  # bigint: "no upper bound" in queries
 # Ids accepted from clients: JSON numbers beyond 2^53 lose precision in browsers (and in some
@@ -121,8 +118,3 @@ class PreferencesIn(BaseModel):
     )
 
     in_app: InAppChanges
-
-
-def history_item(row: Any) -> dict[str, Any]:
-    """A history row as NotificationOut data."""
-    return notification_json(row)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query
 from db import queries
 
 from ..deps import CurrentUser, Pool
+from ..events import notification_json
 from ..schemas import (
     CLIENT_ID_MAX,
     MAX_ID,
@@ -24,7 +25,6 @@ from ..schemas import (
     PreferencesOut,
     UnreadCountOut,
     WatermarkIn,
-    history_item,
 )
 
 router = APIRouter(
@@ -35,6 +35,13 @@ router = APIRouter(
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such notification of this user."}
+}
+# The answer of every single-notification change: the row after it, or the same 404 for a
+# missing id and another user's.
+ONE_NOTIFICATION: dict[str, Any] = {
+    "response_model": NotificationOut,
+    "response_model_exclude_unset": True,
+    "responses": NOT_FOUND,
 }
 NotificationId = Annotated[int, Path(ge=1, le=CLIENT_ID_MAX, description="A notification id.")]
 # Any well-formed type name: new types need no change here; an unknown one matches nothing.
@@ -67,7 +74,7 @@ async def history(
     if type is not None:
         args.append(type)
     rows = await pool.fetch(sql, *args)
-    items = [history_item(row) for row in rows if row["id"] is not None]
+    items = [notification_json(row) for row in rows if row["id"] is not None]
     more = len(items) > limit
     items = items[:limit]
     return {
@@ -90,37 +97,22 @@ async def _change_one(pool: Pool, sql: str, notification_id: int, user: CurrentU
     row = await pool.fetchrow(sql, notification_id, user.id)
     if row is None:
         raise HTTPException(404, detail="notification not found")
-    return history_item(row)
+    return notification_json(row)
 
 
-@router.post(
-    "/{notification_id}/read",
-    response_model=NotificationOut,
-    response_model_exclude_unset=True,
-    responses=NOT_FOUND,
-)
+@router.post("/{notification_id}/read", **ONE_NOTIFICATION)
 async def mark_read(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Mark one notification read (idempotent: the first read time is kept)."""
     return await _change_one(pool, queries.MARK_READ, notification_id, user)
 
 
-@router.post(
-    "/{notification_id}/unread",
-    response_model=NotificationOut,
-    response_model_exclude_unset=True,
-    responses=NOT_FOUND,
-)
+@router.post("/{notification_id}/unread", **ONE_NOTIFICATION)
 async def mark_unread(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Mark one notification unread again (idempotent)."""
     return await _change_one(pool, queries.MARK_UNREAD, notification_id, user)
 
 
-@router.delete(
-    "/{notification_id}",
-    response_model=NotificationOut,
-    response_model_exclude_unset=True,
-    responses=NOT_FOUND,
-)
+@router.delete("/{notification_id}", **ONE_NOTIFICATION)
 async def dismiss(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Archive one notification: it leaves history and counts but is not deleted."""
     return await _change_one(pool, queries.DISMISS, notification_id, user)
