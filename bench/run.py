@@ -254,51 +254,14 @@ async def soak(url: str, args: argparse.Namespace) -> dict[str, Any]:
         server.stop()
 
 
-async def handlers(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Memory and connect time per idle stream: through FastAPI's routing vs our fast path.
-
-    This is the measurement that justified hand-writing the stream handler (service/stream.py,
-    StreamFastPath in service/routes/stream.py) instead of using the framework's.
-    """
-    results: dict[str, Any] = {"streams": args.handler_streams}
-    for name, fast in (("fastapi_route", "false"), ("fast_path", "true")):
-        server = Server.start(url, STREAM_FAST_PATH=fast)
-        try:
-            warm, _ = await scenarios.connect_fleet(server, 200)
-            await scenarios.close_fleet(warm)
-            await asyncio.sleep(6)  # past UNLISTEN_DELAY_SECONDS: back to idle
-            baseline = server.rss_kib()
-            fleet, seconds = await scenarios.connect_fleet(server, args.handler_streams)
-            await asyncio.sleep(2)
-            loaded = server.rss_kib()
-            metrics = await server.metrics()
-            results[name] = {
-                "kib_per_idle_stream": round((loaded - baseline) / args.handler_streams, 2),
-                "connect_seconds": round(seconds, 2),
-                "tasks_per_stream": round(
-                    metrics["vividly_asyncio_tasks"] / args.handler_streams, 2
-                ),
-            }
-            await scenarios.close_fleet(fleet)
-        finally:
-            server.stop()
-    results["memory_ratio"] = round(
-        results["fast_path"]["kib_per_idle_stream"]
-        / results["fastapi_route"]["kib_per_idle_stream"],
-        3,
-    )
-    return results
-
-
 SCENARIOS = {
-    "handlers": handlers,
     "streams": streams_and_latency,
     "throughput": throughput,
     "storm": storm,
     "polling": polling,
     "soak": soak,
 }
-DEFAULT = ["handlers", "streams", "throughput", "storm", "polling"]
+DEFAULT = ["streams", "throughput", "storm", "polling"]
 
 
 def main() -> None:
@@ -310,7 +273,6 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--storm-rate", type=float, default=200)
-    parser.add_argument("--handler-streams", type=int, default=5000)
     parser.add_argument("--pollers", type=int, default=1000)
     parser.add_argument("--poll-rate", type=float, default=20)
     parser.add_argument("--poll-seconds", type=float, default=20)

@@ -173,17 +173,17 @@ class SSEClient(asyncio.Protocol):
             self.last_id = event_id
         if not data:
             return
-        if name != b"message":
-            self.received.named.append((name.decode(), now))
-            return
-        message: dict[str, Any] = orjson.loads(data)
-        if message.get("type") == "connected":
+        if name == b"connected":
             self.connected_at = now
             self.connects += 1
             self.ready.set()
             if self.on_connected is not None:
                 self.on_connected(self)
             return
+        if name != b"message":
+            self.received.named.append((name.decode(), now))
+            return
+        message: dict[str, Any] = orjson.loads(data)
         self.received.notifications.append(
             (message["id"], message["payload"].get("content_id", ""), now)
         )

@@ -2,56 +2,33 @@
 
 NOTIFICATION_COLUMNS = "id, user_id, type, payload, created_at, read_at, dismissed_at"
 
-NOTIFICATIONS_BY_ID = f"""
-SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE id = ANY($1::bigint[]) ORDER BY id
-"""
-
-# Replay of one user's cursor, oldest first, one page at a time.
+# The one query for "these users' rows after these ids, in id order" (`service/feed.py`): live
+# wake-ups, catch-up after the listener reconnects, a new user's starting point and a stream's
+# replay. Per cursor it also returns what decides whether the cursor can be replayed at all:
+# rows up to `pruned_through` may have been deleted by retention, and a cursor above both that
+# and `latest_id` was not issued by this database (a restore, another deployment). One row per
+# cursor at least; `id` is NULL when that cursor has nothing newer.
+# $1 users, $2 their cursors, $3 rows per user at most.
 NOTIFICATIONS_AFTER = f"""
-SELECT {NOTIFICATION_COLUMNS} FROM notifications
-WHERE user_id = $1 AND id > $2
-ORDER BY id
-LIMIT $3
-"""
-
-# Catch-up of many users' cursors in one round trip (after the listener reconnects).
-NOTIFICATIONS_AFTER_MANY = f"""
-SELECT n.{NOTIFICATION_COLUMNS.replace(", ", ", n.")}
+SELECT cursor.user_id, bounds.pruned_through, bounds.latest_id,
+       page.id, page.type, page.payload, page.created_at, page.read_at, page.dismissed_at
 FROM unnest($1::uuid[], $2::bigint[]) AS cursor (user_id, after_id)
 CROSS JOIN LATERAL (
-    SELECT {NOTIFICATION_COLUMNS} FROM notifications
-    WHERE user_id = cursor.user_id AND id > cursor.after_id
-    ORDER BY id
-    LIMIT $3
-) AS n
-ORDER BY n.id
-"""
-
-# The newest notification id of each user: where a live-only stream starts.
-LATEST_IDS = """
-SELECT u.user_id,
-       COALESCE((SELECT max(id) FROM notifications WHERE user_id = u.user_id), 0) AS latest_id
-FROM unnest($1::uuid[]) AS u (user_id)
-"""
-
-# The first replay page, with what decides whether the cursor can be replayed at all, in the
-# same round trip: rows up to `pruned_through` may have been deleted by retention, and a cursor
-# above both that and `latest_id` was not issued by this database (a restore, another
-# deployment). Always one row at least; `id` is NULL when the page is empty.
-FIRST_REPLAY_PAGE = f"""
-SELECT retention.pruned_through, retention.latest_id, page.*
-FROM (
     SELECT COALESCE(
-        (SELECT pruned_through_id FROM notification_retention WHERE user_id = $1), 0
+        (SELECT pruned_through_id FROM notification_retention r WHERE r.user_id = cursor.user_id),
+        0
     ) AS pruned_through,
-    COALESCE((SELECT max(id) FROM notifications WHERE user_id = $1), 0) AS latest_id
-) AS retention
+    COALESCE(
+        (SELECT max(id) FROM notifications n WHERE n.user_id = cursor.user_id), 0
+    ) AS latest_id
+) AS bounds
 LEFT JOIN LATERAL (
-    SELECT {NOTIFICATION_COLUMNS} FROM notifications
-    WHERE user_id = $1 AND id > $2
-    ORDER BY id
+    SELECT {NOTIFICATION_COLUMNS} FROM notifications n
+    WHERE n.user_id = cursor.user_id AND n.id > cursor.after_id
+    ORDER BY n.id
     LIMIT $3
 ) AS page ON true
+ORDER BY page.id NULLS FIRST
 """
 
 # -- history and read state -----------------------------------------------------------------

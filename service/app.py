@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import asyncpg
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from db.pool import create_pool
 
+from .feed import Feed, PostgresFeedStore
 from .hub import Hub
 from .listener import Listener
 from .metrics import registry_for
 from .retention import prune_periodically
 from .routes import content_requests, dev, notifications, ops, session, stream
 from .settings import Settings
+from .supervisor import Supervisor
 from .worker import create_worker
-from .worker.runner import Worker
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -38,7 +39,9 @@ class State(TypedDict):
     settings: Settings
     pool: asyncpg.Pool
     hub: Hub
+    feed: Feed
     listener: Listener
+    supervisor: Supervisor
     metrics: CollectorRegistry
 
 
@@ -53,52 +56,53 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
-        pool = await create_pool(
-            database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-        )
-        listener = Listener(
-            database_url,
-            pool,
-            unlisten_delay=settings.unlisten_delay_seconds,
-            heartbeat=settings.listener_heartbeat_seconds,
-        )
-        hub = Hub(listener, max_streams_per_user=settings.max_streams_per_user)
-        app.state.hub = hub  # the server's shutdown hook ends streams through it
-        listener.start(hub.publish)
-        retention: asyncio.Task[None] | None = None
-        if settings.retention_days is not None:
-            retention = asyncio.create_task(
-                prune_periodically(
-                    pool,
-                    days=settings.retention_days,
-                    interval=settings.retention_interval_seconds,
-                ),
-                name="vividly-retention",
+        # Shutdown runs the callbacks below in reverse order, each one even if another raised:
+        # the worker finishes its job, streams end, tasks stop, the listener and pool close.
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await create_pool(
+                database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
             )
-        worker: Worker | None = None
-        working: asyncio.Task[None] | None = None
-        if with_worker:
-            worker = create_worker(database_url, pool, settings)
-            working = asyncio.create_task(worker.run(), name="vividly-worker")
-        try:
+            stack.push_async_callback(pool.close)
+            listener = Listener(database_url, heartbeat=settings.listener_heartbeat_seconds)
+            listener.start()
+            stack.push_async_callback(listener.stop)
+            supervisor = Supervisor()
+            stack.push_async_callback(supervisor.stop_all)
+            query_timeout = max(3 * settings.listener_heartbeat_seconds, 10.0)
+            feed = Feed(PostgresFeedStore(pool, timeout=query_timeout), listener)
+            hub = Hub(
+                feed,
+                max_streams_per_user=settings.max_streams_per_user,
+                unfollow_delay=settings.unlisten_delay_seconds,
+            )
+            stack.callback(hub.close)
+            stack.callback(hub.close_all, "shutdown")
+            app.state.hub = hub  # the server's shutdown hook ends streams through it
+            app.state.listener = listener
+            supervisor.start("feed", lambda: feed.run(hub.publish))
+            if settings.retention_days is not None:
+                days, interval = settings.retention_days, settings.retention_interval_seconds
+                supervisor.start(
+                    "retention", lambda: prune_periodically(pool, days=days, interval=interval)
+                )
+            if with_worker:
+                worker = create_worker(database_url, pool, settings)
+                supervisor.start("worker", worker.run)
+
+                async def stop_worker() -> None:
+                    worker.stop()  # finish or release the current job, then return
+                    await supervisor.stop("worker")
+
+                stack.push_async_callback(stop_worker)
             yield {
                 "settings": settings,
                 "pool": pool,
                 "hub": hub,
+                "feed": feed,
                 "listener": listener,
-                "metrics": registry_for(hub, listener),
+                "supervisor": supervisor,
+                "metrics": registry_for(hub, listener, supervisor),
             }
-        finally:
-            if worker is not None and working is not None:
-                worker.stop()
-                await working
-            if retention is not None:
-                retention.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await retention
-            hub.close_all("shutdown")
-            await listener.stop()
-            await pool.close()
 
     app = FastAPI(title="Vividly notifications", version="0.1.0", lifespan=lifespan)
 
@@ -109,10 +113,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
-    if settings.stream_fast_path:
-        app.add_middleware(stream.StreamFastPath)
+    app.add_middleware(stream.StreamEndpoint)
     app.include_router(ops.router)
-    app.include_router(stream.router)
     app.include_router(notifications.router)
     app.include_router(session.router)
     app.include_router(content_requests.router)
@@ -127,4 +129,12 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            document["paths"][stream.STREAM_PATH] = stream.OPENAPI_PATH
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -1,11 +1,21 @@
-"""Notification rows rendered once, as the JSON clients get and as the SSE frame streams send."""
+"""The wire format: every JSON shape and SSE frame a client receives is rendered here, once.
+
+Guarantees:
+- A notification is an unnamed SSE message (`onmessage`) with `id:` and `data:` holding
+  `id`, `type`, `user_id`, `payload`, `timestamp`, `read_at`, `dismissed_at`: the same JSON as
+  an item of `/history`.
+- Every control message (`connected`, `read_state`, `reset`, `auth_expired`, `unavailable`)
+  is a *named* event, so it never reaches `onmessage` and can never be taken for a notification,
+  whatever notification types are registered later. Its data has no `type` key.
+- Timestamps are RFC 3339 in UTC with a `Z` suffix, everywhere (`rfc3339`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 import orjson
 
@@ -21,20 +31,31 @@ PAYLOAD_FIELDS = (
     "question",
 )
 
+KEEPALIVE: Final = sse.KEEPALIVE
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """A rendered event, shared by every stream of its user.
 
-    Notifications carry their id (streams skip ids they already sent); state changes don't.
+    `id` is set on what moves a stream's position (a notification, a `reset`); a stream skips
+    events at or below the last id it sent. State changes carry none.
     """
 
     id: int | None
     frame: bytes
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+def rfc3339(value: datetime | None) -> str | None:
+    """`2026-11-26T10:00:00.123456Z`: UTC, `Z`, what JSON Schema's `date-time` accepts."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def now() -> str:
+    """The current time in the wire format."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,22 +67,55 @@ def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "type": row["type"],
         "user_id": str(row["user_id"]),
         "payload": {key: payload[key] for key in PAYLOAD_FIELDS if key in payload},
-        "timestamp": _iso(row["created_at"]),
-        "read_at": _iso(row["read_at"]),
-        "dismissed_at": _iso(row["dismissed_at"]),
+        "timestamp": rfc3339(row["created_at"]),
+        "read_at": rfc3339(row["read_at"]),
+        "dismissed_at": rfc3339(row["dismissed_at"]),
     }
 
 
-def read_state_event(message: Mapping[str, Any]) -> Event:
-    """A read-state change (from the trigger's NOTIFY) as a named event without an id.
+def notification_event(row: Mapping[str, Any]) -> Event:
+    """A row as an SSE message carrying its id, so Last-Event-ID resumes after it."""
+    return Event(row["id"], sse.frame(orjson.dumps(notification_json(row)), id=row["id"]))
 
-    Named, so clients that only handle `onmessage` ignore it; without an id, so it does not
-    move the browser's Last-Event-ID.
+
+def read_state_event(message: Mapping[str, Any]) -> Event:
+    """A read-state change (the trigger's NOTIFY, or a resync) as `event: read_state`.
+
+    Without an id, so it does not move the browser's Last-Event-ID.
     """
-    data = {"type": "read_state", **{k: v for k, v in message.items() if k != "event"}}
+    data = {key: value for key, value in message.items() if key not in ("event", "type")}
     return Event(None, sse.frame(orjson.dumps(data), event="read_state"))
 
 
-def notification_event(row: Mapping[str, Any]) -> Event:
-    """A row as an SSE event carrying its id, so Last-Event-ID resumes after it."""
-    return Event(row["id"], sse.frame(orjson.dumps(notification_json(row)), id=row["id"]))
+def unread_count_event(unread_count: int) -> Event:
+    """The user's current unread count, sent when changes may have been missed."""
+    return read_state_event({"state": "sync", "unread_count": unread_count})
+
+
+def reset_event(reason: str, latest_id: int) -> Event:
+    """`event: reset`: the stream cannot replay from the client's cursor; it goes on from
+    `latest_id`, and the client reloads history."""
+    body = orjson.dumps({"reason": reason, "latest_id": latest_id})
+    return Event(latest_id, sse.frame(body, id=latest_id, event="reset"))
+
+
+def connected_frame(*, start_id: int | None, retry_ms: int) -> bytes:
+    """The first frame of every stream: `retry:`, and for a live-only stream its starting
+    point as `id:`, so a reconnect before any notification resumes from there."""
+    return sse.frame(
+        orjson.dumps({"timestamp": now()}), id=start_id, event="connected", retry=retry_ms
+    )
+
+
+def auth_expired_frame() -> bytes:
+    """The last frame of a stream whose token expired."""
+    return sse.frame(
+        orjson.dumps({"reason": "token expired", "timestamp": now()}), event="auth_expired"
+    )
+
+
+def unavailable_frame(retry_ms: int) -> bytes:
+    """The whole body of a stream refused for a while (no database connection): a 200 that
+    ends, so EventSource comes back after `retry:` instead of giving up as on a 503."""
+    body = orjson.dumps({"detail": "not connected to the database; retrying shortly"})
+    return sse.frame(body, event="unavailable", retry=retry_ms)

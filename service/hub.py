@@ -1,12 +1,16 @@
 """Per-user fan-out of rendered events to open streams. Knows nothing of Postgres.
 
 Guarantees:
+- The hub alone counts streams per user. The first stream of a user starts following them
+  (`Source.follow`); `unfollow_delay` after the last one ends, the user is unfollowed (a
+  reconnecting browser usually comes back within the delay and finds the user still followed).
+- A subscription is an `async with`: entering registers it (or raises `TooManyStreams`, or
+  `Unavailable` when the user's events do not start flowing within the timeout); leaving always
+  unregisters it, however the stream ended.
+- Every event published after entering returns reaches the subscription, in order.
 - `publish` never blocks and never waits on a stream: it only `put_nowait`s into bounded
   per-stream queues. A stream whose queue is full is closed ("overflow") so its client
   reconnects and replays from the table; the others are not slowed.
-- At most `max_streams_per_user` subscriptions per user; the next is refused (TooManyStreams).
-- A subscription returned by `subscribe` is registered before its user's channel is listened to,
-  so every event published after `subscribe` returns reaches it.
 """
 
 from __future__ import annotations
@@ -14,21 +18,30 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from types import TracebackType
 from typing import Final, Protocol
 
 from .events import Event
 
 
-class ChannelSource(Protocol):
-    """Where a user's events come from (the Postgres listener, or a fake in unit tests)."""
+class Source(Protocol):
+    """Where a user's events come from (`feed.Feed`, or a fake in unit tests)."""
 
-    async def acquire(self, user_id: uuid.UUID) -> int:
-        """Start (or keep) delivering the user's events; return the newest id already seen."""
+    def follow(self, user: uuid.UUID) -> None:
+        """Start delivering the user's events (idempotent)."""
         ...
 
-    def release(self, user_id: uuid.UUID) -> None:
-        """One fewer stream needs the user's events."""
+    async def ready(self, user: uuid.UUID) -> int:
+        """Wait until the user's events flow; return the newest id already delivered."""
         ...
+
+    def unfollow(self, user: uuid.UUID) -> None:
+        """Stop delivering the user's events."""
+        ...
+
+
+class Unavailable(Exception):
+    """The user's events did not start flowing in time (no database connection)."""
 
 
 class TooManyStreams(Exception):
@@ -78,15 +91,29 @@ class Inbox:
 
 
 class Subscription:
-    """One open stream's inbox."""
+    """One open stream: its inbox, its position, and (as `async with`) its registration."""
 
-    __slots__ = ("closed_reason", "last_id", "queue", "user_id")
+    __slots__ = ("_hub", "_timeout", "closed_reason", "last_id", "queue", "user_id")
 
-    def __init__(self, user_id: uuid.UUID, queue_size: int) -> None:
+    def __init__(self, hub: Hub, user_id: uuid.UUID, queue_size: int, timeout: float) -> None:
+        self._hub = hub
+        self._timeout = timeout
         self.user_id = user_id
         self.queue = Inbox(queue_size)
         self.last_id = 0
         self.closed_reason: str | None = None
+
+    async def __aenter__(self) -> Subscription:
+        await self._hub._enter(self, self._timeout)
+        return self
+
+    async def __aexit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self._hub._leave(self)
 
     def offer(self, event: Event) -> bool:
         """Queue `event` without waiting; close the subscription when it cannot keep up."""
@@ -110,46 +137,74 @@ class Subscription:
 class Hub:
     """The open subscriptions of this process, by user."""
 
-    def __init__(self, source: ChannelSource, *, max_streams_per_user: int) -> None:
-        self._source = source
+    def __init__(self, source: Source, *, max_streams_per_user: int, unfollow_delay: float) -> None:
+        self.source = source
         self._max_streams = max_streams_per_user
+        self._unfollow_delay = unfollow_delay
         self._by_user: dict[uuid.UUID, set[Subscription]] = {}
+        self._unfollow_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self.closed_by_reason: Counter[str] = Counter()
         self.delivered = 0
         self._closing: str | None = None
 
-    async def subscribe(self, user_id: uuid.UUID, *, queue_size: int) -> Subscription:
-        """Register a stream of `user_id`; return once the user's events are flowing to it."""
-        subscriptions = self._by_user.setdefault(user_id, set())
-        if len(subscriptions) >= self._max_streams:
+    def subscription(self, user_id: uuid.UUID, *, queue_size: int, timeout: float) -> Subscription:
+        """A stream of `user_id`, registered for the duration of an `async with` block."""
+        return Subscription(self, user_id, queue_size, timeout)
+
+    async def _enter(self, subscription: Subscription, wait: float) -> None:
+        user = subscription.user_id
+        subscriptions = self._by_user.get(user)
+        if subscriptions is None:
+            subscriptions = self._by_user[user] = set()
+            timer = self._unfollow_timers.pop(user, None)
+            if timer is not None:
+                timer.cancel()  # came back within the delay: still followed
+            else:
+                self.source.follow(user)
+        elif len(subscriptions) >= self._max_streams:
             raise TooManyStreams(f"at most {self._max_streams} open streams per user")
-        subscription = Subscription(user_id, queue_size)
         subscriptions.add(subscription)
         if self._closing is not None:
             subscription.close(self._closing)  # shutting down: end as soon as it starts
         try:
-            subscription.last_id = await self._source.acquire(user_id)
+            async with asyncio.timeout(wait):
+                subscription.last_id = await self.source.ready(user)
+        except TimeoutError:
+            self._leave(subscription, "unavailable")
+            raise Unavailable("the user's notifications are not flowing yet") from None
         except BaseException:
-            self._discard(subscription)
+            self._leave(subscription, "cancelled")
             raise
-        return subscription
 
-    def unsubscribe(self, subscription: Subscription) -> None:
-        """Forget a stream that has ended; release its user's channel when it was the last."""
-        if subscription.closed_reason is None:
-            subscription.closed_reason = "ended"
-        self.closed_by_reason[subscription.closed_reason] += 1
-        if self._discard(subscription):
-            self._source.release(subscription.user_id)
-
-    def _discard(self, subscription: Subscription) -> bool:
+    def _leave(self, subscription: Subscription, reason: str = "ended") -> None:
         subscriptions = self._by_user.get(subscription.user_id)
         if subscriptions is None or subscription not in subscriptions:
-            return False
+            return
+        if subscription.closed_reason is None:
+            subscription.closed_reason = reason
+        self.closed_by_reason[subscription.closed_reason] += 1
         subscriptions.discard(subscription)
-        if not subscriptions:
-            del self._by_user[subscription.user_id]
-        return True
+        if subscriptions:
+            return
+        user = subscription.user_id
+        del self._by_user[user]
+        if self._unfollow_delay <= 0:
+            self.source.unfollow(user)
+        else:
+            self._unfollow_timers[user] = asyncio.get_running_loop().call_later(
+                self._unfollow_delay, self._unfollow, user
+            )
+
+    def _unfollow(self, user: uuid.UUID) -> None:
+        self._unfollow_timers.pop(user, None)
+        if user not in self._by_user:
+            self.source.unfollow(user)
+
+    def close(self) -> None:
+        """Cancel pending unfollows (the process is stopping)."""
+        for timer in self._unfollow_timers.values():
+            timer.cancel()
+        self._unfollow_timers.clear()
 
     def publish(self, user_id: uuid.UUID, event: Event) -> None:
         """Offer `event` to every open stream of `user_id`."""

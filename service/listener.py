@@ -1,16 +1,16 @@
-"""The process's one LISTEN connection, and delivery of what it hears to the hub.
+"""The process's one LISTEN connection: a transport that hands on what it hears.
 
-Guarantees:
+Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
 - One dedicated asyncpg connection (never pooled: a pool's reset runs `UNLISTEN *`), owned by
   one task that runs every LISTEN, UNLISTEN and health check, so nothing races on it.
-- A user's channel is LISTENed before `acquire` returns; it is UNLISTENed `unlisten_delay`
-  after the last stream releases it (reconnecting browsers come right back).
-- NOTIFY is a wake-up: the rows themselves are read from `notifications` (one query per batch
-  of wake-ups) and published in id order, at most once per id per user.
+- Every `listen(user)` is acknowledged: once the user's channel is LISTENed on the current
+  connection, a `Listening` naming the user is handed on. Whatever commits after that is
+  NOTIFYed to us; what committed before is the caller's to read from the table.
+- Items are handed on in the order they happened: `Heard` (a NOTIFY, in commit order),
+  `Listening`, `Lost` (the connection is gone; everything acknowledged on it is void).
 - Connection loss is noticed by the termination callback or, for a silent peer, by a
-  `SELECT 1` heartbeat with a timeout. The task reconnects with jittered exponential backoff,
-  LISTENs every channel again in batched round trips, then reads each user's rows after the
-  last id it published: nothing committed during the outage is lost or published twice.
+  `SELECT 1` heartbeat with a timeout. The task reconnects with jittered exponential backoff
+  and LISTENs every wanted channel again in batched round trips, then acknowledges them all.
 """
 
 from __future__ import annotations
@@ -21,24 +21,45 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import asyncpg
 import orjson
 
-from db import queries
 from db.urls import asyncpg_dsn
 
 from .channels import ListenerConnection, statements, user_of
-from .events import Event, notification_event, read_state_event
 
 logger = logging.getLogger(__name__)
 
 APPLICATION_NAME = "vividly-listener"
-CATCH_UP_PAGE = 1000
 
-Publish = Callable[[uuid.UUID, Event], None]
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A NOTIFY on a user's channel, its JSON payload parsed."""
+
+    user: uuid.UUID
+    message: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """These users' channels are LISTENed on the current connection from now on."""
+
+    users: tuple[uuid.UUID, ...]
+
+
+class Lost:
+    """The connection is gone: NOTIFYs may have been missed until the next `Listening`."""
+
+    __slots__ = ()
+
+
+LOST: Final = Lost()
+
+Item = Heard | Listening | Lost
 
 
 class _ConnectionLost(Exception):
@@ -46,90 +67,61 @@ class _ConnectionLost(Exception):
 
 
 class Listener:
-    """Keeps the channels of users with open streams LISTENed and publishes their rows."""
+    """Keeps the wanted channels LISTENed on one connection and hands on what arrives."""
 
-    def __init__(
-        self,
-        url: str,
-        pool: asyncpg.Pool,
-        *,
-        unlisten_delay: float,
-        heartbeat: float,
-    ) -> None:
+    def __init__(self, url: str, *, heartbeat: float) -> None:
         self._dsn = asyncpg_dsn(url)
-        self._pool = pool
-        self._publish: Publish = lambda _user, _event: None
-        self._unlisten_delay = unlisten_delay
         self._heartbeat = heartbeat
         # Every await of the listener task is bounded: a silent database must not stall it.
         self._timeout = max(3 * heartbeat, 10.0)
-        self._refs: dict[uuid.UUID, int] = {}
-        self._waiters: dict[uuid.UUID, list[asyncio.Future[int]]] = {}
-        self._last_id: dict[uuid.UUID, int] = {}
-        self._listening: set[uuid.UUID] = set()
-        self._unlisten_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
-        self._unlisten_due: set[uuid.UUID] = set()
-        self._pending_listen: set[uuid.UUID] = set()
-        self._inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self._wanted: set[uuid.UUID] = set()
+        self._listening: set[uuid.UUID] = set()  # on the current connection
+        self._to_listen: set[uuid.UUID] = set()  # asked for, not yet acknowledged
+        self._to_unlisten: set[uuid.UUID] = set()
+        self._items: asyncio.Queue[Item] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._lost_generation = 0
         self._generation = 0
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
         self.reconnects = 0
         self.notifications_received = 0
 
-    # -- what streams call ------------------------------------------------------------------
+    # -- what the feed calls -----------------------------------------------------------------
 
-    async def acquire(self, user_id: uuid.UUID) -> int:
-        """LISTEN to the user's channel (if not yet); return the newest id already published."""
-        self._refs[user_id] = self._refs.get(user_id, 0) + 1
-        timer = self._unlisten_timers.pop(user_id, None)
-        if timer is not None:
-            timer.cancel()
-        self._unlisten_due.discard(user_id)
-        if user_id in self._listening and self.connected.is_set():
-            return self._last_id.get(user_id, 0)
-        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(user_id, []).append(waiter)
-        self._pending_listen.add(user_id)
-        self._inbox.put_nowait(("wake",))
-        try:
-            return await waiter
-        except BaseException:
-            waiters = self._waiters.get(user_id, [])
-            if waiter in waiters:
-                waiters.remove(waiter)
-            if not waiters:
-                self._waiters.pop(user_id, None)
-            self.release(user_id)
-            raise
+    def listen(self, user: uuid.UUID) -> None:
+        """Want the user's channel; a `Listening` naming them follows once it is LISTENed."""
+        self._wanted.add(user)
+        self._to_unlisten.discard(user)
+        self._to_listen.add(user)
+        self._wake.set()
 
-    def release(self, user_id: uuid.UUID) -> None:
-        """One stream of the user ended; UNLISTEN after the delay if it was the last."""
-        remaining = self._refs.get(user_id, 0) - 1
-        if remaining > 0:
-            self._refs[user_id] = remaining
-            return
-        self._refs.pop(user_id, None)
-        loop = asyncio.get_running_loop()
-        self._unlisten_timers[user_id] = loop.call_later(
-            self._unlisten_delay, self._unlisten_later, user_id
-        )
+    def unlisten(self, user: uuid.UUID) -> None:
+        """No longer want the user's channel."""
+        self._wanted.discard(user)
+        self._to_listen.discard(user)
+        self._to_unlisten.add(user)
+        self._wake.set()
 
-    def _unlisten_later(self, user_id: uuid.UUID) -> None:
-        self._unlisten_timers.pop(user_id, None)
-        self._unlisten_due.add(user_id)
-        self._inbox.put_nowait(("wake",))
+    async def next_batch(self) -> list[Item]:
+        """What happened since the last call, in order; waits for at least one item.
+
+        Cancelling the wait loses nothing.
+        """
+        batch = [await self._items.get()]
+        while not self._items.empty():
+            batch.append(self._items.get_nowait())
+        return batch
 
     @property
     def channel_count(self) -> int:
         """Channels LISTENed on the current connection."""
         return len(self._listening)
 
-    # -- lifecycle --------------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, publish: Publish) -> None:
-        """Start the task that owns the connection; hand every new row to `publish`."""
-        self._publish = publish
+    def start(self) -> None:
+        """Start the task that owns the connection."""
         self._task = asyncio.create_task(self._run(), name="vividly-listener")
 
     async def stop(self) -> None:
@@ -138,8 +130,6 @@ class Listener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        for timer in self._unlisten_timers.values():
-            timer.cancel()
 
     async def _run(self) -> None:
         attempt = 0
@@ -163,11 +153,9 @@ class Listener:
                 if self.connected.is_set():
                     attempt = 0  # it worked for a while: come back quickly
                 self.connected.clear()
-                self._listening.clear()
-                self._pending_listen = set(self._refs) | set(self._waiters)
-                for user in [user for user in self._last_id if user not in self._refs]:
-                    del self._last_id[user]  # nobody to catch up for
                 if connection is not None:
+                    self._listening.clear()
+                    self._items.put_nowait(LOST)
                     connection.terminate()
             self.reconnects += 1
             # Full jitter: many processes losing one database do not come back in lockstep.
@@ -184,16 +172,21 @@ class Listener:
         self._generation += 1
         generation = self._generation
         connection.on_notification = self._on_notification
-        connection.add_termination_listener(
-            lambda _connection: self._inbox.put_nowait(("lost", generation))
-        )
+        connection.add_termination_listener(lambda _connection: self._terminated(generation))
+        # A new connection listens to nothing: every wanted channel again, all acknowledged.
+        self._to_listen = set(self._wanted)
+        self._to_unlisten.clear()
         logger.info("listener connected")
         return connection
+
+    def _terminated(self, generation: int) -> None:
+        self._lost_generation = generation
+        self._wake.set()
 
     def _on_notification(self, channel: str, payload: str) -> None:
         # Called by the protocol for every NOTIFY: parse and enqueue, nothing else.
         try:
-            user_id = user_of(channel)
+            user = user_of(channel)
             message = orjson.loads(payload)
             if not isinstance(message, dict):
                 raise ValueError("not an object")
@@ -201,122 +194,42 @@ class Listener:
             logger.warning("ignoring malformed NOTIFY on %r", channel)
             return
         self.notifications_received += 1
-        self._inbox.put_nowait(("notify", user_id, message))
+        self._items.put_nowait(Heard(user, message))
 
-    # -- the connection's one task ----------------------------------------------------------
+    # -- the connection's one task -----------------------------------------------------------
 
     async def _serve(self, connection: ListenerConnection) -> None:
-        await self._sync_channels(connection)
-        self.connected.set()
         last_check = time.monotonic()
         while True:
-            try:
-                async with asyncio.timeout(self._heartbeat):
-                    items = [await self._inbox.get()]
-            except TimeoutError:
-                items = []
-            while not self._inbox.empty():
-                items.append(self._inbox.get_nowait())
-            if any(item[0] == "lost" and item[1] == self._generation for item in items):
-                raise _ConnectionLost("terminated")
+            # Cleared before the round trips: a `listen` during them wakes the next turn.
+            self._wake.clear()
             await self._sync_channels(connection)
-            await self._deliver([item for item in items if item[0] == "notify"])
+            self.connected.set()
             if time.monotonic() - last_check >= self._heartbeat:
                 await connection.fetchval("SELECT 1", timeout=self._heartbeat)
                 last_check = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._heartbeat):
+                    await self._wake.wait()
+            if self._lost_generation == self._generation:
+                raise _ConnectionLost("terminated")
 
     async def _sync_channels(self, connection: ListenerConnection) -> None:
-        # Only users whose state changed are looked at: the cost does not grow with the number
-        # of channels already LISTENed.
-        to_listen = [
-            user
-            for user in self._pending_listen
-            if (user in self._refs or user in self._waiters) and user not in self._listening
-        ]
-        self._pending_listen.clear()
-        for statement in statements("LISTEN", to_listen):
+        # Only channels whose state changed are looked at: the cost does not grow with the
+        # number already LISTENed.
+        asked = [user for user in self._to_listen if user in self._wanted]
+        self._to_listen.clear()
+        new = [user for user in asked if user not in self._listening]
+        for statement in statements("LISTEN", new):
             await connection.execute(statement, timeout=self._timeout)
-        # Now that NOTIFYs flow: users we published to before (we reconnected, or they came
-        # back during an UNLISTEN) get what they missed; new users start at their newest id.
-        known = [user for user in to_listen if user in self._last_id]
-        new = [user for user in to_listen if user not in self._last_id]
-        if known:
-            await self._catch_up(known)
-            await self._resync_read_state(known)
-        if new:
-            for row in await self._pool.fetch(queries.LATEST_IDS, new, timeout=self._timeout):
-                self._last_id[row["user_id"]] = row["latest_id"]
-        self._listening.update(to_listen)
+        self._listening.update(new)
+        if asked:
+            self._items.put_nowait(Listening(tuple(asked)))
 
-        to_unlisten = [
-            user
-            for user in self._unlisten_due
-            if user in self._listening and user not in self._refs and user not in self._waiters
-        ]
-        self._unlisten_due.clear()
-        # Out of `_listening` before the round trip, so an `acquire` meanwhile waits for us.
-        self._listening.difference_update(to_unlisten)
-        for statement in statements("UNLISTEN", to_unlisten):
+        gone = [user for user in self._to_unlisten if user not in self._wanted]
+        self._to_unlisten.clear()
+        gone = [user for user in gone if user in self._listening]
+        # Out of `_listening` before the round trip: a `listen` meanwhile LISTENs again.
+        self._listening.difference_update(gone)
+        for statement in statements("UNLISTEN", gone):
             await connection.execute(statement, timeout=self._timeout)
-        for user in to_unlisten:
-            if user not in self._refs and user not in self._waiters:
-                self._last_id.pop(user, None)
-
-        for user in [user for user in self._waiters if user in self._listening]:
-            for waiter in self._waiters.pop(user):
-                if not waiter.done():
-                    waiter.set_result(self._last_id[user])
-
-    async def _catch_up(self, users: list[uuid.UUID]) -> None:
-        while users:
-            rows = await self._pool.fetch(
-                queries.NOTIFICATIONS_AFTER_MANY,
-                users,
-                [self._last_id[user] for user in users],
-                CATCH_UP_PAGE,
-                timeout=self._timeout,
-            )
-            self._publish_rows(rows)
-            per_user: dict[uuid.UUID, int] = {}
-            for row in rows:
-                per_user[row["user_id"]] = per_user.get(row["user_id"], 0) + 1
-            users = [user for user, count in per_user.items() if count >= CATCH_UP_PAGE]
-
-    async def _resync_read_state(self, users: list[uuid.UUID]) -> None:
-        # Read-state NOTIFYs sent while we were away are gone; send each user's current count.
-        for row in await self._pool.fetch(queries.UNREAD_COUNTS_MANY, users, timeout=self._timeout):
-            message = {"state": "sync", "unread_count": row["unread_count"]}
-            self._publish(row["user_id"], read_state_event(message))
-
-    async def _deliver(self, items: list[tuple[Any, ...]]) -> None:
-        # In arrival (= commit) order: runs of new-notification wake-ups are read in one query
-        # each; a read-state change is published as it is, after the rows that preceded it.
-        pending: list[int] = []
-        for _kind, user, message in items:
-            if user not in self._last_id:
-                continue  # not followed (any more)
-            event = message.get("event")
-            if event == "notification" and isinstance(message.get("id"), int):
-                if message["id"] > self._last_id[user]:
-                    pending.append(message["id"])
-            elif event == "read_state":
-                if pending:
-                    self._publish_rows(await self._fetch_by_id(pending))
-                    pending = []
-                self._publish(user, read_state_event(message))
-        if pending:
-            self._publish_rows(await self._fetch_by_id(pending))
-
-    async def _fetch_by_id(self, ids: list[int]) -> list[asyncpg.Record]:
-        rows: list[asyncpg.Record] = await self._pool.fetch(
-            queries.NOTIFICATIONS_BY_ID, ids, timeout=self._timeout
-        )
-        return rows
-
-    def _publish_rows(self, rows: list[asyncpg.Record]) -> None:
-        for row in rows:  # ordered by id, so each user's rows go out in commit order
-            user = row["user_id"]
-            if user not in self._last_id or row["id"] <= self._last_id[user]:
-                continue  # not followed (any more), or already published
-            self._last_id[user] = row["id"]
-            self._publish(user, notification_event(row))

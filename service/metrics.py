@@ -15,12 +15,14 @@ from prometheus_client.registry import Collector
 
 from .hub import Hub
 from .listener import Listener
+from .supervisor import Supervisor
 
 
 class _ServiceCollector(Collector):
-    def __init__(self, hub: Hub, listener: Listener) -> None:
+    def __init__(self, hub: Hub, listener: Listener, supervisor: Supervisor) -> None:
         self._hub = hub
         self._listener = listener
+        self._supervisor = supervisor
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(
@@ -58,12 +60,18 @@ class _ServiceCollector(Collector):
         for reason, count in sorted(self._hub.closed_by_reason.items()):
             closed.add_metric([reason], count)
         yield closed
+        crashes = CounterMetricFamily(
+            "vividly_task_crashes", "Background task crashes (each restarted).", labels=["task"]
+        )
+        for task, count in sorted(self._supervisor.crashes.items()):
+            crashes.add_metric([task], count)
+        yield crashes
 
 
-def registry_for(hub: Hub, listener: Listener) -> CollectorRegistry:
+def registry_for(hub: Hub, listener: Listener, supervisor: Supervisor) -> CollectorRegistry:
     """A registry with this process's service and process (RSS, CPU, fds) metrics."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(_ServiceCollector(hub, listener))
+    registry.register(_ServiceCollector(hub, listener, supervisor))
     ProcessCollector(registry=registry)
     return registry
 

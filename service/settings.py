@@ -70,11 +70,6 @@ class Settings(BaseSettings):
     backlog: int = Field(
         default=4096, ge=1, description="Listen backlog: room for a reconnect storm's SYNs."
     )
-    stream_fast_path: bool = Field(
-        default=True,
-        description="Serve the stream before FastAPI's routing (less memory per stream). "
-        "Off only to measure the difference (bench/).",
-    )
     pool_min_size: int = Field(default=1, ge=0, description="Minimum asyncpg pool connections.")
     pool_max_size: int = Field(default=10, ge=1, description="Maximum asyncpg pool connections.")
     retention_days: float | None = Field(

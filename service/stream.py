@@ -2,8 +2,8 @@
 
 Guarantees:
 - With a cursor (Last-Event-ID), every notification of the user with a greater id is sent once,
-  in id order: the subscription is live before the replay query runs, and live events at or
-  below the last id sent are skipped.
+  in id order: the subscription is live before the replay (`Feed.replay`) reads, and live
+  events at or below the last id sent are skipped.
 - A cursor below what retention has deleted gets `event: reset` (with the current id) instead
   of a silent gap.
 - The stream ends when its token expires (after `event: auth_expired`), at its maximum age, when
@@ -19,18 +19,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
-import asyncpg
-import orjson
-from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from db import queries
-
-from . import sse
-from .events import notification_event
-from .hub import CLOSE, Hub, Subscription
+from . import events
+from .feed import Feed
+from .hub import CLOSE, Subscription
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,31 +38,30 @@ HEADERS = [
 ]
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat()
+class EventStream:
+    """The ASGI response of `GET /api/v1/notifications/stream` for one entered subscription."""
 
-
-class EventStream(Response):
-    """The ASGI response of `GET /api/v1/notifications/stream` for one subscription."""
-
-    media_type = "text/event-stream"
+    __slots__ = (
+        "_cursor",
+        "_deadline",
+        "_feed",
+        "_send",
+        "_settings",
+        "_subscription",
+        "_token_deadline",
+    )
 
     def __init__(
         self,
         *,
-        hub: Hub,
+        feed: Feed,
         subscription: Subscription,
-        pool: asyncpg.Pool,
         settings: Settings,
         cursor: int | None,
         token_expires_at: datetime,
     ) -> None:
-        # Response.__init__ would render a body; a stream has none, only what __call__ sends.
-        self.status_code = 200
-        self.background = None
-        self._hub = hub
+        self._feed = feed
         self._subscription = subscription
-        self._pool = pool
         self._settings = settings
         self._cursor = cursor
         # Deadlines on the monotonic clock, so a wall-clock jump cannot stretch or cut a stream.
@@ -95,16 +89,13 @@ class EventStream(Response):
             subscription.close("send_timeout" if isinstance(error, TimeoutError) else "gone")
         finally:
             watcher.cancel()
-            self._hub.unsubscribe(subscription)
 
     def _connected_frame(self) -> bytes:
         # Built here, not in __call__: a local of that long-lived frame stays alive as long as
         # the stream, and orjson's output buffer is ~4 KiB (measured with tracemalloc).
-        connected = orjson.dumps({"type": "connected", "timestamp": _now_iso()})
-        # A live-only stream hands the browser its starting point as Last-Event-ID: if it
-        # reconnects before any notification, it resumes from here instead of from nothing.
+        # A live-only stream hands the browser its starting point as Last-Event-ID.
         start = self._subscription.last_id if self._cursor is None else None
-        return sse.frame(connected, id=start, retry=self._settings.sse_retry_ms)
+        return events.connected_frame(start_id=start, retry_ms=self._settings.sse_retry_ms)
 
     async def _watch_disconnect(self, receive: Receive) -> None:
         while True:
@@ -121,29 +112,22 @@ class EventStream(Response):
     async def _replay(self, cursor: int) -> None:
         # A pool connection is held per query only, never while a page is being sent.
         subscription = self._subscription
-        page_size = self._settings.replay_page_size
-        first = await self._pool.fetch(
-            queries.FIRST_REPLAY_PAGE, subscription.user_id, cursor, page_size
-        )
-        pruned_through, latest_id = first[0]["pruned_through"], first[0]["latest_id"]
-        expired = cursor < pruned_through
-        if expired or cursor > max(latest_id, pruned_through):
-            latest = max(subscription.last_id, pruned_through, latest_id)
-            reason = "cursor_expired" if expired else "cursor_unknown"
-            body = orjson.dumps({"reason": reason, "latest_id": latest})
-            await self._write(sse.frame(body, id=latest, event="reset"))
-            subscription.last_id = latest
-            return
         subscription.last_id = cursor
-        rows = [row for row in first if row["id"] is not None]
-        while rows:
-            await self._write(b"".join(notification_event(row).frame for row in rows))
-            subscription.last_id = rows[-1]["id"]
-            if len(rows) < page_size or subscription.closed_reason is not None:
-                return
-            rows = await self._pool.fetch(
-                queries.NOTIFICATIONS_AFTER, subscription.user_id, subscription.last_id, page_size
-            )
+        frames: list[bytes] = []
+        page_size = self._settings.replay_page_size
+        replay = self._feed.replay(subscription.user_id, cursor, page_size)
+        async with contextlib.aclosing(replay):
+            async for event in replay:
+                frames.append(event.frame)
+                assert event.id is not None
+                subscription.last_id = event.id  # a `reset` moves the position too
+                if len(frames) >= page_size:
+                    await self._write(b"".join(frames))
+                    frames = []
+                    if subscription.closed_reason is not None:
+                        return
+        if frames:
+            await self._write(b"".join(frames))
 
     async def _live(self) -> None:
         subscription = self._subscription
@@ -159,7 +143,7 @@ class EventStream(Response):
                     event = await queue.get()
             except TimeoutError:
                 if time.monotonic() < self._deadline:
-                    await self._write(sse.KEEPALIVE)
+                    await self._write(events.KEEPALIVE)
                 continue
             if event is CLOSE:
                 return
@@ -172,8 +156,7 @@ class EventStream(Response):
     async def _expire(self) -> None:
         if time.monotonic() >= self._token_deadline:
             self._subscription.close("token_expired")
-            body = orjson.dumps({"reason": "token expired", "timestamp": _now_iso()})
             with contextlib.suppress(TimeoutError):
-                await self._write(sse.frame(body, event="auth_expired"))
+                await self._write(events.auth_expired_frame())
         else:
             self._subscription.close("max_age")

@@ -1,146 +1,70 @@
-"""`GET /api/v1/notifications/stream`: the user's live notifications as Server-Sent Events."""
+"""`GET /api/v1/notifications/stream`: the user's notifications as Server-Sent Events.
+
+The one entry point of a stream: authentication, cursor parsing and admission happen here
+once, then `EventStream` runs. It is served in front of FastAPI's routing and dependency
+machinery: an idle stream keeps its whole call stack alive for hours, and skipping the router,
+the exception middleware and dependency solving is what keeps a stream near its memory target
+(bench/RESULTS.md). FastAPI therefore has no route for it; `OPENAPI_PATH` documents it.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-import asyncpg
-import orjson
-from fastapi import APIRouter, Header, Query, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import sse
-from ..auth import AuthError, User, decode_token, token_from
-from ..deps import AppSettings, CurrentUser, Pool, StreamHub
-from ..hub import Hub, TooManyStreams
+from .. import events
+from ..auth import AuthError, decode_token, token_from
+from ..hub import Hub, TooManyStreams, Unavailable
 from ..schemas import CLIENT_ID_MAX
 from ..settings import Settings
 from ..stream import EventStream
 
-SUBSCRIBE_TIMEOUT = 5.0
-
 STREAM_PATH = "/api/v1/notifications/stream"
-router = APIRouter(prefix="/api/v1/notifications", tags=["stream"])
-
-ERROR = {"content": {"application/json": {"example": {"detail": "why"}}}}
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "An endless `text/event-stream`: `retry:`, a `connected` message, then "
-        "one `id:`/`data:` event per notification, `event: read_state`, `event: reset`, "
-        "`event: auth_expired` and `: keepalive` comments. While the server has no database "
-        "connection: one `event: unavailable`, then the stream ends (the browser retries).",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    },
-    401: {"description": "Missing, malformed, wrongly signed or expired token.", **ERROR},
-    429: {"description": "The user already has the maximum number of open streams.", **ERROR},
-}
+SUBSCRIBE_TIMEOUT = 5.0
+_MAX_DIGITS = len(str(CLIENT_ID_MAX))
+_ECHO = 64  # characters of a bad input echoed back
 
 
-def _cursor(header: str | None, query: int | None) -> int | None:
+class InvalidCursor(Exception):
+    """A cursor that is not a notification id; carries the 422 body's one error."""
+
+    def __init__(self, location: tuple[str, str], raw: str) -> None:
+        super().__init__(f"{location[1]} must be a notification id (0 to {CLIENT_ID_MAX})")
+        self.error = {
+            "type": "int_parsing",
+            "loc": list(location),
+            "msg": str(self),
+            "input": raw[:_ECHO],
+        }
+
+
+def _parse_id(location: tuple[str, str], raw: str) -> int:
+    # Length first: a huge digit string must not reach int() (Python's digit limit is a 500).
+    if not (0 < len(raw) <= _MAX_DIGITS and raw.isascii() and raw.isdigit()):
+        raise InvalidCursor(location, raw)
+    value = int(raw)
+    if value > CLIENT_ID_MAX:
+        raise InvalidCursor(location, raw)
+    return value
+
+
+def parse_cursor(connection: HTTPConnection) -> int | None:
+    """Where to resume: `?last_event_id=` (it wins), else `Last-Event-ID`, else None."""
+    query = connection.query_params.get("last_event_id")
     if query is not None:
-        return query
+        return _parse_id(("query", "last_event_id"), query)
+    header = connection.headers.get("last-event-id")
     if header is None or header == "":
         return None
-    if not (header.isascii() and header.isdigit()) or int(header) > CLIENT_ID_MAX:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "int_parsing",
-                    "loc": ("header", "Last-Event-ID"),
-                    "msg": "Last-Event-ID must be a notification id (an integer)",
-                    "input": header,
-                }
-            ]
-        )
-    return int(header)
+    return _parse_id(("header", "Last-Event-ID"), header)
 
 
-async def open_stream(
-    user: User, cursor: int | None, hub: Hub, pool: asyncpg.Pool, settings: Settings
-) -> Response:
-    """Subscribe the user and return the stream (or why not)."""
-    try:
-        async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
-            subscription = await hub.subscribe(user.id, queue_size=settings.stream_queue_size)
-    except TooManyStreams as error:
-        return JSONResponse({"detail": str(error)}, status_code=429)
-    except TimeoutError:
-        # Not a 503: EventSource gives up for good on any non-200 answer. A short stream that
-        # ends makes it come back after `retry`.
-        body = orjson.dumps({"detail": "not connected to the database; retrying shortly"})
-        return Response(
-            sse.frame(body, event="unavailable", retry=settings.sse_retry_ms),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store"},
-        )
-    return EventStream(
-        hub=hub,
-        subscription=subscription,
-        pool=pool,
-        settings=settings,
-        cursor=cursor,
-        token_expires_at=user.expires_at,
-    )
-
-
-@router.get("/stream", response_class=Response, responses=RESPONSES)
-async def stream(
-    user: CurrentUser,
-    hub: StreamHub,
-    pool: Pool,
-    settings: AppSettings,
-    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    last_event_id: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=CLIENT_ID_MAX,
-            description="Resume after this id (for clients that "
-            "cannot set the Last-Event-ID header).",
-        ),
-    ] = None,
-) -> Any:
-    """Stream the user's notifications; with a cursor, replay what was missed first.
-
-    Served by `StreamFastPath` in front of the framework; this route documents it and serves
-    it where the fast path is not installed.
-    """
-    return await open_stream(
-        user, _cursor(last_event_id_header, last_event_id), hub, pool, settings
-    )
-
-
-def _query_cursor(connection: HTTPConnection) -> int | None:
-    raw = connection.query_params.get("last_event_id")
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > CLIENT_ID_MAX:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "int_parsing",
-                    "loc": ("query", "last_event_id"),
-                    "msg": f"last_event_id must be an integer from 0 to {CLIENT_ID_MAX}",
-                    "input": raw,
-                }
-            ]
-        )
-    return int(raw)
-
-
-class StreamFastPath:
-    """Serves `GET {STREAM_PATH}` before FastAPI's routing and dependency machinery.
-
-    An idle stream keeps its whole call stack alive for hours; skipping the router, the
-    exception middleware and dependency solving for this one path is what keeps a stream near
-    its target memory (bench/RESULTS.md). Everything else passes through untouched. It answers
-    exactly as the documented route does: the same 401/422/429 bodies, the same stream.
-    """
+class StreamEndpoint:
+    """ASGI middleware that serves `GET {STREAM_PATH}`; everything else passes through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -151,21 +75,90 @@ class StreamFastPath:
             return
         state = scope["state"]
         settings: Settings = state["settings"]
+        hub: Hub = state["hub"]
         connection = HTTPConnection(scope)
-        response: Response
         try:
             user = decode_token(token_from(connection), settings)
-            cursor = _query_cursor(connection)
-            if cursor is None:
-                cursor = _cursor(connection.headers.get("last-event-id"), None)
+            cursor = parse_cursor(connection)
         except AuthError as error:
-            response = JSONResponse(
-                {"detail": str(error)},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-        except RequestValidationError as error:
-            response = JSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
-        else:
-            response = await open_stream(user, cursor, state["hub"], state["pool"], settings)
-        await response(scope, receive, send)
+            await _unauthorized(str(error))(scope, receive, send)
+            return
+        except InvalidCursor as error:
+            await JSONResponse({"detail": [error.error]}, status_code=422)(scope, receive, send)
+            return
+        subscription = hub.subscription(
+            user.id, queue_size=settings.stream_queue_size, timeout=SUBSCRIBE_TIMEOUT
+        )
+        try:
+            async with subscription:
+                stream = EventStream(
+                    feed=state["feed"],
+                    subscription=subscription,
+                    settings=settings,
+                    cursor=cursor,
+                    token_expires_at=user.expires_at,
+                )
+                await stream(scope, receive, send)
+        except TooManyStreams as error:
+            await JSONResponse({"detail": str(error)}, status_code=429)(scope, receive, send)
+        except Unavailable:
+            # Not a 503: EventSource gives up for good on any non-200 answer.
+            body = events.unavailable_frame(settings.sse_retry_ms)
+            response = Response(body, media_type="text/event-stream")
+            response.headers["cache-control"] = "no-store"
+            await response(scope, receive, send)
+
+
+def _unauthorized(detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": detail},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+_ERROR = {"content": {"application/json": {"example": {"detail": "why"}}}}
+
+OPENAPI_PATH: dict[str, Any] = {
+    "get": {
+        "tags": ["stream"],
+        "summary": "Stream",
+        "operationId": "stream_notifications",
+        "description": "The user's notifications as Server-Sent Events; with a cursor, what was "
+        "missed is replayed first. Authenticated by the session cookie or a Bearer token.",
+        "parameters": [
+            {
+                "name": "last_event_id",
+                "in": "query",
+                "required": False,
+                "description": "Resume after this id (for clients that cannot set the "
+                "Last-Event-ID header). Wins over the header.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": CLIENT_ID_MAX},
+            },
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "required": False,
+                "description": "Resume after this id (EventSource sends it on reconnect).",
+                "schema": {"type": "string", "pattern": r"^[0-9]{0,16}$"},
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "An endless `text/event-stream`. Notifications are unnamed "
+                "messages (`id:` and `data:` with the JSON of a history item). Control "
+                "messages are named events, never unnamed: `connected` (first, with "
+                "`retry:`), `read_state`, `reset`, `auth_expired`; `: keepalive` comments. "
+                "While the server has no database connection: one `event: unavailable`, then "
+                "the stream ends (the browser retries).",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            "401": {
+                "description": "Missing, malformed, wrongly signed or expired token.",
+                **_ERROR,
+            },
+            "422": {"description": "The cursor is not a notification id.", **_ERROR},
+            "429": {"description": "The user already has the most open streams allowed.", **_ERROR},
+        },
+    }
+}

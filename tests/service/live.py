@@ -54,7 +54,8 @@ class RunningServer:
 
     @property
     def listener(self) -> Listener:
-        return self.hub._source  # type: ignore[return-value]
+        listener: Listener = self.app.state.listener
+        return listener
 
     def token(self, user: uuid.UUID, ttl: timedelta = timedelta(minutes=10)) -> str:
         return mint_token(user, self.settings, ttl=ttl)

@@ -1,4 +1,4 @@
-"""The hub alone, with an in-memory channel source: fan-out, limits, overflow, release."""
+"""The hub alone, with an in-memory source: fan-out, limits, overflow, following."""
 
 from __future__ import annotations
 
@@ -8,23 +8,43 @@ import uuid
 import pytest
 
 from service.events import Event
-from service.hub import CLOSE, Hub, TooManyStreams
+from service.hub import CLOSE, Hub, Subscription, TooManyStreams, Unavailable
 
 
 class FakeSource:
     def __init__(self, latest: int = 7) -> None:
         self.latest = latest
-        self.refs: dict[uuid.UUID, int] = {}
+        self.followed: set[uuid.UUID] = set()
+        self.follows = 0
+        self.unfollowed = asyncio.Event()
         self.gate: asyncio.Event | None = None
 
-    async def acquire(self, user_id: uuid.UUID) -> int:
+    def follow(self, user: uuid.UUID) -> None:
+        assert user not in self.followed, "followed twice"
+        self.followed.add(user)
+        self.follows += 1
+
+    async def ready(self, user: uuid.UUID) -> int:
         if self.gate is not None:
             await self.gate.wait()
-        self.refs[user_id] = self.refs.get(user_id, 0) + 1
         return self.latest
 
-    def release(self, user_id: uuid.UUID) -> None:
-        self.refs[user_id] -= 1
+    def unfollow(self, user: uuid.UUID) -> None:
+        self.followed.remove(user)
+        self.unfollowed.set()
+
+
+def hub_of(source: FakeSource | None = None, *, limit: int = 3, delay: float = 0) -> Hub:
+    return Hub(source or FakeSource(), max_streams_per_user=limit, unfollow_delay=delay)
+
+
+async def enter(hub: Hub, user: uuid.UUID, queue_size: int = 4) -> Subscription:
+    subscription = hub.subscription(user, queue_size=queue_size, timeout=1)
+    return await subscription.__aenter__()
+
+
+async def leave(subscription: Subscription) -> None:
+    await subscription.__aexit__(None, None, None)
 
 
 def event(id: int) -> Event:
@@ -32,11 +52,9 @@ def event(id: int) -> Event:
 
 
 async def test_publish_reaches_every_stream_of_the_user_only() -> None:
-    hub = Hub(FakeSource(), max_streams_per_user=3)
+    hub = hub_of()
     alice, bob = uuid.uuid4(), uuid.uuid4()
-    a1 = await hub.subscribe(alice, queue_size=4)
-    a2 = await hub.subscribe(alice, queue_size=4)
-    b1 = await hub.subscribe(bob, queue_size=4)
+    a1, a2, b1 = await enter(hub, alice), await enter(hub, alice), await enter(hub, bob)
     hub.publish(alice, event(8))
     assert a1.queue.get_nowait() == a2.queue.get_nowait() == event(8)
     assert b1.queue.empty()
@@ -44,21 +62,22 @@ async def test_publish_reaches_every_stream_of_the_user_only() -> None:
 
 
 async def test_limit_per_user() -> None:
-    hub = Hub(FakeSource(), max_streams_per_user=2)
+    hub = hub_of(limit=2)
     user = uuid.uuid4()
-    await hub.subscribe(user, queue_size=1)
-    second = await hub.subscribe(user, queue_size=1)
+    await enter(hub, user)
+    second = await enter(hub, user)
     with pytest.raises(TooManyStreams):
-        await hub.subscribe(user, queue_size=1)
-    hub.unsubscribe(second)
-    await hub.subscribe(user, queue_size=1)
+        await enter(hub, user)
+    assert hub.stream_count(user) == 2
+    await leave(second)
+    await enter(hub, user)
 
 
 async def test_full_queue_closes_only_that_stream() -> None:
-    hub = Hub(FakeSource(), max_streams_per_user=3)
+    hub = hub_of()
     user = uuid.uuid4()
-    slow = await hub.subscribe(user, queue_size=2)
-    fast = await hub.subscribe(user, queue_size=100)
+    slow = await enter(hub, user, queue_size=2)
+    fast = await enter(hub, user, queue_size=100)
     for i in range(10):
         hub.publish(user, event(i))
         fast.queue.get_nowait()
@@ -66,57 +85,96 @@ async def test_full_queue_closes_only_that_stream() -> None:
     assert fast.closed_reason is None
 
 
-async def test_unsubscribe_releases_the_channel_once_with_the_last_stream() -> None:
+async def test_the_first_stream_follows_and_the_last_one_unfollows() -> None:
     source = FakeSource()
-    hub = Hub(source, max_streams_per_user=3)
+    hub = hub_of(source)
     user = uuid.uuid4()
-    first = await hub.subscribe(user, queue_size=1)
-    second = await hub.subscribe(user, queue_size=1)
-    hub.unsubscribe(first)
-    hub.unsubscribe(first)  # idempotent
-    assert source.refs[user] == 1
-    hub.unsubscribe(second)
-    assert source.refs[user] == 0
+    async with hub.subscription(user, queue_size=1, timeout=1):
+        async with hub.subscription(user, queue_size=1, timeout=1):
+            assert source.followed == {user}
+        assert source.followed == {user}
+    assert source.followed == set()
     assert hub.users() == []
+    assert source.follows == 1
+
+
+async def test_a_user_back_within_the_delay_stays_followed() -> None:
+    source = FakeSource()
+    hub = hub_of(source, delay=0.05)
+    user = uuid.uuid4()
+    async with hub.subscription(user, queue_size=1, timeout=1):
+        pass
+    assert source.followed == {user}  # not yet: the delay runs
+    async with hub.subscription(user, queue_size=1, timeout=1):
+        assert source.follows == 1  # the pending unfollow was cancelled, no second follow
+    await asyncio.wait_for(source.unfollowed.wait(), 1)
+    assert source.followed == set()
+
+
+async def test_leaving_the_block_by_an_error_unregisters_the_stream() -> None:
+    source = FakeSource()
+    hub = hub_of(source)
+    user = uuid.uuid4()
+    with pytest.raises(RuntimeError):
+        async with hub.subscription(user, queue_size=1, timeout=1):
+            raise RuntimeError("the stream broke")
+    assert hub.stream_count() == 0
+    assert source.followed == set()
+    assert hub.closed_by_reason["ended"] == 1
 
 
 async def test_close_all_wakes_every_stream() -> None:
-    hub = Hub(FakeSource(), max_streams_per_user=3)
-    subscriptions = [await hub.subscribe(uuid.uuid4(), queue_size=1) for _ in range(3)]
+    hub = hub_of()
+    subscriptions = [await enter(hub, uuid.uuid4()) for _ in range(3)]
     hub.close_all("shutdown")
     for subscription in subscriptions:
         assert subscription.closed_reason == "shutdown"
         assert subscription.queue.get_nowait() is CLOSE
 
 
-async def test_cancelled_subscribe_frees_its_slot() -> None:
+async def test_cancelled_entry_frees_its_slot() -> None:
     source = FakeSource()
     source.gate = asyncio.Event()
-    hub = Hub(source, max_streams_per_user=1)
+    hub = hub_of(source, limit=1)
     user = uuid.uuid4()
-    pending = asyncio.create_task(hub.subscribe(user, queue_size=1))
-    await asyncio.sleep(0)
+    pending = asyncio.create_task(enter(hub, user))
+    async with asyncio.timeout(1):
+        while hub.stream_count(user) == 0:  # registered, waiting for the source
+            await asyncio.sleep(0)
     pending.cancel()
     with pytest.raises(asyncio.CancelledError):
         await pending
     assert hub.stream_count(user) == 0
+    assert source.followed == set()
     source.gate.set()
-    await hub.subscribe(user, queue_size=1)
+    await enter(hub, user)
+
+
+async def test_a_source_that_never_gets_ready_makes_entry_unavailable() -> None:
+    source = FakeSource()
+    source.gate = asyncio.Event()
+    hub = hub_of(source)
+    user = uuid.uuid4()
+    with pytest.raises(Unavailable):
+        async with hub.subscription(user, queue_size=1, timeout=0.05):
+            raise AssertionError("entered")
+    assert hub.stream_count(user) == 0
+    assert hub.closed_by_reason["unavailable"] == 1
 
 
 async def test_a_stream_that_subscribes_during_shutdown_ends_at_once() -> None:
-    hub = Hub(FakeSource(), max_streams_per_user=3)
+    hub = hub_of()
     hub.close_all("shutdown")
-    late = await hub.subscribe(uuid.uuid4(), queue_size=4)
+    late = await enter(hub, uuid.uuid4())
     assert late.closed_reason == "shutdown"
     assert late.queue.get_nowait() is CLOSE
 
 
 async def test_close_user_ends_only_that_users_streams() -> None:
-    hub = Hub(FakeSource(), max_streams_per_user=3)
+    hub = hub_of()
     alice, bob = uuid.uuid4(), uuid.uuid4()
-    first, second = [await hub.subscribe(alice, queue_size=2) for _ in range(2)]
-    other = await hub.subscribe(bob, queue_size=2)
+    first, second = [await enter(hub, alice, queue_size=2) for _ in range(2)]
+    other = await enter(hub, bob, queue_size=2)
     assert hub.close_user(alice, "revoked") == 2
     assert first.closed_reason == second.closed_reason == "revoked"
     assert other.closed_reason is None

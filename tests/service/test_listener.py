@@ -1,4 +1,5 @@
-"""The listener survives losing its connection: every committed notification arrives once."""
+"""The listener on a real Postgres: acknowledged LISTENs, NOTIFYs handed on, reconnects; and
+through a running server, every committed notification arriving once across them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,8 @@ import pytest
 
 from db.pool import connect
 from service import channels
-from service.listener import APPLICATION_NAME
+from service.listener import APPLICATION_NAME, LOST, Heard, Item, Listener, Listening, Lost
+from service.routes import stream as stream_route
 
 from .live import RunningServer, complete, open_stream, running_server, settings_for
 
@@ -47,15 +49,88 @@ async def commit_many(url: str, user: uuid.UUID, count: int, pause: float) -> No
 
 
 async def expect_all_once(
-    server: RunningServer, conn: asyncpg.Connection, user: uuid.UUID, stream_events: list[int]
+    server: RunningServer,
+    conn: asyncpg.Connection,
+    user: uuid.UUID,
+    stream_events: list[int],
+    after: int = 0,
 ) -> None:
     expected = [
         r["id"]
         for r in await conn.fetch(
-            "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
+            "SELECT id FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id", user, after
         )
     ]
     assert stream_events == expected
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
+    """Wait until `condition()` holds; fail after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def listener(database_url: str) -> AsyncIterator[Listener]:
+    running = Listener(database_url, heartbeat=1)
+    running.start()
+    await asyncio.wait_for(running.connected.wait(), 5)
+    yield running
+    await running.stop()
+
+
+async def next_item(listener: Listener, kind: type[Item]) -> Item:
+    """The next item of `kind`, skipping others."""
+    async with asyncio.timeout(5):
+        while True:
+            for item in await listener.next_batch():
+                if isinstance(item, kind):
+                    return item
+
+
+async def test_listen_is_acknowledged_and_notifies_are_handed_on(
+    listener: Listener, conn: asyncpg.Connection
+) -> None:
+    user, other = uuid.uuid4(), uuid.uuid4()
+    listener.listen(user)
+    assert await next_item(listener, Listening) == Listening((user,))
+    await conn.execute(f"SELECT pg_notify('notifications:{other}', '{{\"n\": 0}}')")
+    await conn.execute(f"SELECT pg_notify('notifications:{user}', '{{\"n\": 1}}')")
+    assert await next_item(listener, Heard) == Heard(user, {"n": 1})  # the other was not heard
+    assert listener.channel_count == 1
+
+
+async def test_unlisten_before_the_round_trip_listens_to_nothing(
+    listener: Listener, conn: asyncpg.Connection
+) -> None:
+    gone, kept = uuid.uuid4(), uuid.uuid4()
+    listener.listen(gone)
+    listener.unlisten(gone)
+    listener.listen(kept)
+    assert await next_item(listener, Listening) == Listening((kept,))
+    await conn.execute(f"SELECT pg_notify('notifications:{gone}', '{{\"n\": 0}}')")
+    await conn.execute(f"SELECT pg_notify('notifications:{kept}', '{{\"n\": 1}}')")
+    assert await next_item(listener, Heard) == Heard(kept, {"n": 1})
+    assert listener.channel_count == 1
+
+
+async def test_after_a_lost_connection_every_wanted_channel_is_acknowledged_again(
+    listener: Listener, conn: asyncpg.Connection
+) -> None:
+    users = [uuid.uuid4() for _ in range(3)]
+    for user in users:
+        listener.listen(user)
+    listener.unlisten(users[2])
+    await until(lambda: listener.channel_count == 2)
+    await conn.fetchval("SELECT pg_terminate_backend($1)", await listener_pid(conn))
+    assert await next_item(listener, Lost) is LOST
+    again = await next_item(listener, Listening)
+    assert isinstance(again, Listening)
+    assert set(again.users) == set(users[:2])
+    await conn.execute(f"SELECT pg_notify('notifications:{users[0]}', '{{\"n\": 2}}')")
+    assert await next_item(listener, Heard) == Heard(users[0], {"n": 2})
+    assert listener.reconnects == 1
 
 
 async def test_terminated_backend_while_commits_continue(
@@ -65,11 +140,11 @@ async def test_terminated_backend_while_commits_continue(
     async with open_stream(server.base_url, server.token(user), last_event_id=0) as stream:
         await stream.next_data()
         writing = asyncio.create_task(commit_many(database_url, user, 120, 0.01))
-        await asyncio.sleep(0.3)
+        got = await stream.notifications(1)  # commits are flowing
         killed = await conn.fetchval("SELECT pg_terminate_backend($1)", await listener_pid(conn))
         assert killed
         await writing
-        got = await stream.notifications(120, timeout=15)
+        got += await stream.notifications(119, timeout=15)
         await stream.silent(0.5)
     assert server.listener.reconnects >= 1
     await expect_all_once(server, conn, user, [n["id"] for n in got])
@@ -85,11 +160,7 @@ async def test_silent_backend_is_noticed_by_the_heartbeat(
         os.kill(pid, signal.SIGSTOP)  # the backend stops answering, the socket stays open
         try:
             await commit_many(database_url, user, 20, 0.01)
-            for _ in range(100):  # heartbeat 1 s: noticed within about 2 s
-                if server.listener.reconnects:
-                    break
-                await asyncio.sleep(0.05)
-            assert server.listener.reconnects >= 1
+            await until(lambda: server.listener.reconnects >= 1)  # heartbeat 1 s
         finally:
             os.kill(pid, signal.SIGCONT)
         got = await stream.notifications(20, timeout=10)
@@ -123,22 +194,28 @@ async def test_a_malformed_notify_does_not_stop_delivery(
     assert server.listener.reconnects == 0
 
 
-async def test_a_cancelled_acquire_leaves_no_listen_behind(
-    server: RunningServer, conn: asyncpg.Connection
+async def test_a_stream_abandoned_while_the_listener_is_down_leaves_no_channel(
+    server: RunningServer, conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(stream_route, "SUBSCRIBE_TIMEOUT", 0.1)
     listener = server.listener
+    reconnect = asyncio.Event()
+    connect = listener._connect
+
+    async def held_back() -> Any:
+        await reconnect.wait()
+        return await connect()
+
+    monkeypatch.setattr(listener, "_connect", held_back)
     await conn.fetchval("SELECT pg_terminate_backend($1)", await listener_pid(conn))
-    for _ in range(200):
-        if not listener.connected.is_set():
-            break
-        await asyncio.sleep(0.01)
-    user = uuid.uuid4()
-    if not listener.connected.is_set():
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(listener.acquire(user), 0.01)
+    await until(lambda: not listener.connected.is_set())
+    async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
+        event = await stream.next()
+        assert event.event == "unavailable"  # gave up before the listener came back
+    reconnect.set()
     await asyncio.wait_for(listener.connected.wait(), 10)
-    await asyncio.sleep(server.settings.unlisten_delay_seconds + 0.5)
-    assert listener.channel_count == 0
+    await until(lambda: server.hub.source.followed == 0)  # type: ignore[attr-defined]
+    await until(lambda: listener.channel_count == 0)
 
 
 async def test_a_stream_opened_during_unlisten_still_gets_everything(
@@ -161,8 +238,7 @@ async def test_a_stream_opened_during_unlisten_still_gets_everything(
             await first.next_data()
         await asyncio.wait_for(unlistening.wait(), 3)
         async with open_stream(server.base_url, server.token(user)) as second:
-            await second.next_data()
-            await asyncio.sleep(0.5)  # the UNLISTEN has finished by now
+            await second.next_data()  # LISTENed again, after the slow UNLISTEN
             await complete(conn, user)
             assert len(await second.notifications(1, timeout=5)) == 1
 
@@ -170,8 +246,6 @@ async def test_a_stream_opened_during_unlisten_still_gets_everything(
 async def test_without_a_database_connection_the_stream_says_so_and_ends(
     server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service.routes import stream as stream_route
-
     monkeypatch.setattr(stream_route, "SUBSCRIBE_TIMEOUT", 0.2)
     gate = asyncio.Event()
 
@@ -179,7 +253,7 @@ async def test_without_a_database_connection_the_stream_says_so_and_ends(
         await gate.wait()
         return 0
 
-    monkeypatch.setattr(server.listener, "acquire", never)
+    monkeypatch.setattr(server.hub.source, "ready", never)
     async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
         assert stream.response.status_code == 200  # EventSource would give up on a 503
         event = await stream.next()

@@ -69,23 +69,24 @@ export class NotificationStream {
     let unavailable = false;
     if (this.state !== 'reconnecting' && this.state !== 'unavailable') this.#status('connecting');
 
+    // Control messages are named events; only notifications arrive unnamed (`onmessage`), so
+    // a notification type can never be mistaken for one, whatever its name.
+    source.addEventListener('connected', (event) => {
+      this.#track(event);
+      connected = true;
+      // Back off again from the start only once the stream has stayed up a while: a stream
+      // that connects and then fails at once must not turn into a tight reconnect loop.
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => {
+        if (source === this.source) this.attempts = 0;
+      }, STABLE_MS);
+      this.#status('connected');
+      this.handlers.connected?.({ resumed });
+    });
     source.onmessage = (event) => {
       this.#track(event);
       const data = parse(event);
-      if (!data) return;
-      if (data.type === 'connected') {
-        connected = true;
-        // Back off again from the start only once the stream has stayed up a while: a stream
-        // that connects and then fails at once must not turn into a tight reconnect loop.
-        clearTimeout(this.stableTimer);
-        this.stableTimer = setTimeout(() => {
-          if (source === this.source) this.attempts = 0;
-        }, STABLE_MS);
-        this.#status('connected');
-        this.handlers.connected?.({ resumed });
-      } else if (typeof data.id === 'number') {
-        this.handlers.notification?.(data);
-      }
+      if (data && typeof data.id === 'number') this.handlers.notification?.(data);
     };
     source.addEventListener('read_state', (event) => {
       const data = parse(event);
