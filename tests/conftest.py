@@ -2,6 +2,8 @@
 
 The server is TEST_DATABASE_URL when set, else an embedded pgserver started for this session.
 A template database is migrated once; each module gets its own clone of it (fast, isolated).
+`server` serves the app on that database, one per module; a module that needs other settings
+overrides `server_settings`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import pytest
 from db import migrate
 from db.pool import connect
 from db.urls import asyncpg_dsn, database_name, with_database
+from service.settings import Settings
+
+from .service.live import RunningServer, running_server, settings_for
 
 
 async def _admin(url: str, *statements: str) -> None:
@@ -90,6 +95,19 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     connection = await connect(database_url)
     yield connection
     await connection.close()
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str) -> Settings:
+    """Settings for this module's `server`: override this fixture in a module to change them."""
+    return settings_for(database_url)
+
+
+@pytest.fixture(scope="module")
+async def server(server_settings: Settings) -> AsyncIterator[RunningServer]:
+    """The app served by uvicorn on a real socket, shared by the tests of one module."""
+    async with running_server(server_settings) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

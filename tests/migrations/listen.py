@@ -9,7 +9,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
+
 from db.pool import connect
+
+
+def channel(user_id: uuid.UUID) -> str:
+    """The channel the trigger notifies for `user_id`."""
+    return f"notifications:{user_id}"
 
 
 @asynccontextmanager
@@ -21,17 +28,27 @@ async def listening(url: str, user_id: uuid.UUID) -> AsyncIterator[asyncio.Queue
     def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
         queue.put_nowait(json.loads(payload))
 
-    await connection.add_listener(f"notifications:{user_id}", on_notify)
+    await connection.add_listener(channel(user_id), on_notify)
     try:
         yield queue
     finally:
         await connection.close()
 
 
-async def assert_silent(queue: asyncio.Queue[dict[str, Any]], seconds: float = 0.3) -> None:
-    """Assert that nothing arrives within `seconds`."""
+async def assert_nothing_more(
+    conn: asyncpg.Connection, queue: asyncio.Queue[dict[str, Any]], user_id: uuid.UUID
+) -> None:
+    """Assert that `queue` got no NOTIFY beyond those already taken from it.
+
+    Commits a marker NOTIFY on the user's channel and requires it to be the next message:
+    Postgres delivers a session's notifications in commit order, so anything sent by an earlier
+    commit would arrive first. Unlike a timed wait, this fails if the listener hears nothing.
+    `conn` must not be inside a transaction.
+    """
+    marker = {"marker": str(uuid.uuid4())}
+    await conn.execute("SELECT pg_notify($1, $2)", channel(user_id), json.dumps(marker))
     try:
-        got = await asyncio.wait_for(queue.get(), seconds)
+        got = await asyncio.wait_for(queue.get(), 2)
     except TimeoutError:
-        return
-    raise AssertionError(f"unexpected NOTIFY {got}")
+        raise AssertionError("the marker NOTIFY never arrived: is the queue listening?") from None
+    assert got == marker, f"unexpected NOTIFY {got}"

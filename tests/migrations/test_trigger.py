@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from .listen import assert_silent, listening
+from .listen import assert_nothing_more, listening
 
 NEW_REQUEST = "INSERT INTO content_requests (student_id, title) VALUES ($1, $2) RETURNING id"
 
@@ -70,7 +70,7 @@ async def test_final_status_creates_one_row_and_one_notify(
     async with listening(database_url, user) as notifies:
         await conn.execute(f"UPDATE content_requests SET {update} WHERE id = $1", request_id)
         message = await asyncio.wait_for(notifies.get(), 2)
-        await assert_silent(notifies)
+        await assert_nothing_more(conn, notifies, user)
 
     rows = await notifications_of(conn, user)
     assert len(rows) == 1
@@ -96,7 +96,7 @@ async def test_non_final_updates_create_nothing(
     request_id = await new_request(conn, user)
     async with listening(database_url, user) as notifies:
         await conn.execute(statement, request_id)
-        await assert_silent(notifies)
+        await assert_nothing_more(conn, notifies, user)
     assert await notifications_of(conn, user) == []
 
 
@@ -112,7 +112,7 @@ async def test_rolled_back_update_creates_and_notifies_nothing(
             "UPDATE content_requests SET status = 'completed' WHERE id = $1", request_id
         )
         await transaction.rollback()
-        await assert_silent(notifies)
+        await assert_nothing_more(conn, notifies, user)
     assert await notifications_of(conn, user) == []
 
 
@@ -136,7 +136,7 @@ async def test_repeated_transition_creates_no_duplicate(
         await conn.execute(
             "UPDATE content_requests SET status = 'completed' WHERE id = $1", request_id
         )
-        await assert_silent(notifies)
+        await assert_nothing_more(conn, notifies, user)
     assert len(await notifications_of(conn, user)) == 1
 
 
@@ -153,7 +153,7 @@ async def test_new_round_after_clarification_notifies_again(
         await conn.execute(set_status, request_id, "completed")
         first = await asyncio.wait_for(notifies.get(), 2)
         second = await asyncio.wait_for(notifies.get(), 2)
-        await assert_silent(notifies)
+        await assert_nothing_more(conn, notifies, user)
     rows = await notifications_of(conn, user)
     assert [row["type"] for row in rows] == ["clarification_needed", "video_complete"]
     assert [first["id"], second["id"]] == [row["id"] for row in rows]
@@ -178,11 +178,17 @@ async def test_notify_goes_only_to_the_owners_channel(
 ) -> None:
     owner, other = uuid.uuid4(), uuid.uuid4()
     request_id = await new_request(conn, owner)
-    async with listening(database_url, other) as notifies:
+    async with (
+        listening(database_url, owner) as owners,
+        listening(database_url, other) as others,
+    ):
         await conn.execute(
             "UPDATE content_requests SET status = 'completed' WHERE id = $1", request_id
         )
-        await assert_silent(notifies)
+        message = await asyncio.wait_for(owners.get(), 2)
+        await assert_nothing_more(conn, others, other)
+    rows = await notifications_of(conn, owner)
+    assert message == {"event": "notification", "id": rows[0]["id"]}
 
 
 async def test_notify_payload_is_small(conn: asyncpg.Connection, database_url: str) -> None:

@@ -6,7 +6,6 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -50,12 +49,6 @@ BAD_TOKENS = {
     "sub-not-uuid": _hs256({"sub": "alice", "exp": _later()}),
     "garbage": "not.a.jwt",
 }
-
-
-@pytest.fixture(scope="module")
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with running_server(settings_for(database_url)) as running:
-        yield running
 
 
 @pytest.mark.parametrize("name", sorted(BAD_TOKENS))

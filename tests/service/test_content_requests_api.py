@@ -10,15 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from .live import RunningServer, running_server, settings_for
+from .live import RunningServer
 
 API = "/api/v1/content-requests"
-
-
-@pytest.fixture(scope="module")
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with running_server(settings_for(database_url)) as running:
-        yield running
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from service.events import Event
 from service.feed import Bounds, Feed, NotFollowed, Row
 from service.listener import LOST, Heard, Item, Listening
 
+from ..waiting import until
+
 USER = uuid.UUID(int=1)
 OTHER = uuid.UUID(int=2)
 
@@ -218,9 +220,7 @@ async def test_a_failed_read_is_retried_from_the_same_cursor(
     harness.store.failures = 2
     first, second = harness.store.add(USER), harness.store.add(USER)
     await harness.transport.send(wake(USER, second))  # both reads fail
-    async with asyncio.timeout(2):
-        while harness.published.ids() != [first, second]:
-            await asyncio.sleep(0.01)
+    await until(lambda: harness.published.ids() == [first, second], "both rows are published")
 
 
 async def test_a_user_whose_first_read_fails_becomes_ready_on_retry(

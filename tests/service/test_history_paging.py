@@ -9,18 +9,16 @@ cursor, and each page's unread count is the table's count at that moment.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from db import queries
 
-from .live import RunningServer, complete, running_server, settings_for
+from .live import RunningServer, complete
 
 API = "/api/v1/notifications"
 
@@ -31,12 +29,6 @@ actions = st.lists(
     ),
     max_size=4,
 )
-
-
-@pytest.fixture(scope="module")
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with running_server(settings_for(database_url)) as running:
-        yield running
 
 
 async def apply(

@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -18,6 +18,7 @@ from service import channels
 from service.listener import APPLICATION_NAME, LOST, Heard, Item, Listener, Listening, Lost
 from service.routes import stream as stream_route
 
+from ..waiting import until
 from .live import RunningServer, complete, open_stream, running_server, settings_for
 
 FIND_LISTENER = """
@@ -62,13 +63,6 @@ async def expect_all_once(
         )
     ]
     assert stream_events == expected
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
-    """Wait until `condition()` holds; fail after `timeout` seconds."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -122,7 +116,7 @@ async def test_after_a_lost_connection_every_wanted_channel_is_acknowledged_agai
     for user in users:
         listener.listen(user)
     listener.unlisten(users[2])
-    await until(lambda: listener.channel_count == 2)
+    await until(lambda: listener.channel_count == 2, "two channels are LISTENed")
     await conn.fetchval("SELECT pg_terminate_backend($1)", await listener_pid(conn))
     assert await next_item(listener, Lost) is LOST
     again = await next_item(listener, Listening)
@@ -160,7 +154,7 @@ async def test_silent_backend_is_noticed_by_the_heartbeat(
         os.kill(pid, signal.SIGSTOP)  # the backend stops answering, the socket stays open
         try:
             await commit_many(database_url, user, 20, 0.01)
-            await until(lambda: server.listener.reconnects >= 1)  # heartbeat 1 s
+            await until(lambda: server.listener.reconnects >= 1, "the heartbeat notices")
         finally:
             os.kill(pid, signal.SIGCONT)
         got = await stream.notifications(20, timeout=10)
@@ -208,14 +202,14 @@ async def test_a_stream_abandoned_while_the_listener_is_down_leaves_no_channel(
 
     monkeypatch.setattr(listener, "_connect", held_back)
     await conn.fetchval("SELECT pg_terminate_backend($1)", await listener_pid(conn))
-    await until(lambda: not listener.connected.is_set())
+    await until(lambda: not listener.connected.is_set(), "the listener is down")
     async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
         event = await stream.next()
         assert event.event == "unavailable"  # gave up before the listener came back
     reconnect.set()
     await asyncio.wait_for(listener.connected.wait(), 10)
-    await until(lambda: server.hub.source.followed == 0)  # type: ignore[attr-defined]
-    await until(lambda: listener.channel_count == 0)
+    await until(lambda: server.hub.source.followed == 0, "nobody is followed")  # type: ignore[attr-defined]
+    await until(lambda: listener.channel_count == 0, "no channel is LISTENed")
 
 
 async def test_a_stream_opened_during_unlisten_still_gets_everything(

@@ -11,15 +11,9 @@ import asyncpg
 import httpx
 import pytest
 
-from .live import RunningServer, complete, open_stream, running_server, settings_for
+from .live import RunningServer, complete, open_stream
 
 API = "/api/v1/notifications"
-
-
-@pytest.fixture(scope="module")
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with running_server(settings_for(database_url)) as running:
-        yield running
 
 
 class Client:

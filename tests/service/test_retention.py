@@ -10,6 +10,7 @@ import uuid
 
 import asyncpg
 
+from ..waiting import until
 from .live import complete, open_stream, running_server, settings_for
 
 
@@ -95,8 +96,14 @@ async def test_serve_prunes_periodically_when_retention_days_is_set(
         old,
     )
     settings = settings_for(database_url, retention_days=7, retention_interval_seconds=0.2)
-    async with running_server(settings), asyncio.timeout(10):
-        while await conn.fetchval("SELECT count(*) FROM notifications WHERE id = $1", old):
-            await asyncio.sleep(0.1)
+
+    async def pruned() -> bool:
+        gone: bool = await conn.fetchval(
+            "SELECT NOT EXISTS (SELECT 1 FROM notifications WHERE id = $1)", old
+        )
+        return gone
+
+    async with running_server(settings):
+        await until(pruned, f"the periodic retention deletes notification {old}", timeout=10)
     remaining = await conn.fetch("SELECT id FROM notifications WHERE user_id = $1", user)
     assert [r["id"] for r in remaining] == [recent]

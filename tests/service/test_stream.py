@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
+from service.events import rfc3339
+
+from ..waiting import until
 from .live import RunningServer, complete, open_stream, running_server, settings_for
-
-
-@pytest.fixture(scope="module")
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with running_server(settings_for(database_url)) as running:
-        yield running
 
 
 async def test_headers_retry_and_connected_come_first(server: RunningServer) -> None:
@@ -29,8 +26,10 @@ async def test_headers_retry_and_connected_come_first(server: RunningServer) -> 
         assert stream.response.headers["x-accel-buffering"] == "no"
         first = await stream.next()
         assert first.retry == server.settings.sse_retry_ms
+        assert first.event == "connected"  # named: never taken for a notification
         data = first.json()
-        assert data["type"] == "connected"
+        assert "type" not in data
+        assert data["timestamp"].endswith("Z")
         datetime.fromisoformat(data["timestamp"])
 
 
@@ -60,10 +59,53 @@ async def test_notification_arrives_within_a_second_in_the_documented_shape(
             "thumbnail_url": "/media/t.png",
             "duration_seconds": 42,
         },
-        "timestamp": row["created_at"].isoformat(),
+        "timestamp": rfc3339(row["created_at"]),
         "read_at": None,
         "dismissed_at": None,
     }
+    assert data["timestamp"].endswith("Z")
+
+
+async def test_the_stream_and_history_say_the_same_bytes_for_one_row(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    token = server.token(user)
+    async with open_stream(server.base_url, token) as stream:
+        await stream.next()  # connected
+        await complete(conn, user)
+        [live] = await stream.notifications(1)
+    async with open_stream(server.base_url, token, last_event_id=0) as stream:
+        [replayed] = await stream.notifications(1)
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        history = await client.get(
+            "/api/v1/notifications/history", headers={"Authorization": f"Bearer {token}"}
+        )
+    [item] = history.json()["items"]
+    assert live == replayed == item
+
+
+async def test_a_notification_type_named_like_a_control_message_is_a_notification(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await conn.execute(
+        "INSERT INTO notification_types (name, description) VALUES ('connected', 'x')"
+        " ON CONFLICT DO NOTHING"
+    )
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        assert (await stream.next()).event == "connected"
+        async with conn.transaction():  # as the database's notification function does
+            id_ = await conn.fetchval(
+                "INSERT INTO notifications (user_id, type, payload)"
+                " VALUES ($1, 'connected', '{}') RETURNING id",
+                user,
+            )
+            wake_up = json.dumps({"event": "notification", "id": id_})
+            await conn.execute("SELECT pg_notify($1, $2)", f"notifications:{user}", wake_up)
+        event = await stream.next()
+    assert event.event == "message"  # unnamed: the browser's onmessage, a notification
+    assert event.json()["type"] == "connected"
 
 
 @pytest.mark.parametrize("how", ["header", "query"])
@@ -178,16 +220,8 @@ async def test_closed_streams_free_their_slot_and_channel(server: RunningServer)
         async with open_stream(server.base_url, server.token(user)) as stream:
             assert stream.response.status_code == 200
             await stream.next_data()
-        for _ in range(100):
-            if server.hub.stream_count(user) == 0:
-                break
-            await asyncio.sleep(0.02)
-        assert server.hub.stream_count(user) == 0
-    for _ in range(100):
-        if server.listener.channel_count == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert server.listener.channel_count == 0
+        await until(lambda: server.hub.stream_count(user) == 0, "the stream's slot is free")
+    await until(lambda: server.listener.channel_count == 0, "the channel is UNLISTENed")
 
 
 @pytest.mark.parametrize(
@@ -198,6 +232,8 @@ async def test_closed_streams_free_their_slot_and_channel(server: RunningServer)
         ("", "?last_event_id=%C2%B2", ["query", "last_event_id"]),
         ("", "?last_event_id=-1", ["query", "last_event_id"]),
         ("", f"?last_event_id={2**53}", ["query", "last_event_id"]),
+        ("", "?last_event_id=" + "9" * 4301, ["query", "last_event_id"]),  # not parsed at all
+        ("9" * 4301, "", ["header", "Last-Event-ID"]),
     ],
 )
 async def test_malformed_cursor_is_422(
@@ -211,6 +247,7 @@ async def test_malformed_cursor_is_422(
         response = await client.get("/api/v1/notifications/stream" + query, headers=headers)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == where
+    assert len(response.text) < 500  # a short prefix of the input, not an echo of it
 
 
 async def test_cursor_older_than_retention_gets_reset(
@@ -306,7 +343,7 @@ async def test_live_only_stream_hands_the_browser_a_resume_point(
     latest = await conn.fetchval("SELECT max(id) FROM notifications WHERE user_id = $1", user)
     async with open_stream(server.base_url, server.token(user)) as stream:
         connected = await stream.next()
-        assert connected.json()["type"] == "connected"
+        assert connected.event == "connected"
         assert connected.id == str(latest)
     # Committed while the browser was away: the reconnect with that id gets exactly this one.
     await complete(conn, user)

@@ -12,6 +12,7 @@ import pytest
 from service import app as app_module
 from service.supervisor import Supervisor
 
+from ..waiting import until
 from .live import running_server, settings_for
 
 
@@ -77,9 +78,7 @@ async def test_a_job_waiting_to_restart_is_not_restarted_once_stopping() -> None
         raise RuntimeError("boom")
 
     supervisor.start("job", job)
-    async with asyncio.timeout(1):
-        while not supervisor.crashes["job"]:
-            await asyncio.sleep(0)
+    await until(lambda: supervisor.crashes["job"], "the job crashed once")
     await asyncio.wait_for(supervisor.stop("job"), 1)  # not after the 30 s backoff
     assert runs == 1
 
@@ -106,11 +105,12 @@ async def test_the_server_keeps_serving_and_shuts_down_cleanly_when_its_worker_c
     monkeypatch.setattr(app_module, "create_worker", create_worker)
     async with running_server(settings_for(database_url), with_worker=True) as server:
         async with httpx.AsyncClient(base_url=server.base_url) as client:
-            async with asyncio.timeout(5):
-                while 'vividly_task_crashes_total{task="worker"}' not in (
-                    metrics := (await client.get("/metrics")).text
-                ):
-                    await asyncio.sleep(0.05)
+
+            async def crash_counted() -> str:
+                text = (await client.get("/metrics")).text
+                return text if 'vividly_task_crashes_total{task="worker"}' in text else ""
+
+            metrics = await until(crash_counted, "/metrics counts the worker's crash")
             assert (await client.get("/healthz")).status_code == 200
         pool = server.app.state.hub.source._store._pool
         listener = server.listener

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
-from ..service.live import RunningServer, running_server, settings_for
+from ..service.live import RunningServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,12 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 TIMEOUT_MS = 5000
-
-
-@pytest.fixture(scope="module")
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with running_server(settings_for(database_url)) as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from service.worker.pipeline import Job, Outcome
 from service.worker.runner import Worker, WorkerConfig
 
 from ..service.live import Stream, open_stream, running_server, settings_for
+from ..waiting import until
 
 PROCESSING = re.compile(r"processing ([0-9a-f-]{36})")
 FAST = {
@@ -35,12 +36,13 @@ FAST = {
 async def wait_for_status(
     conn: asyncpg.Connection, request_id: uuid.UUID, status: str, timeout: float = 15
 ) -> asyncpg.Record:
-    async with asyncio.timeout(timeout):
-        while True:
-            row = await conn.fetchrow("SELECT * FROM content_requests WHERE id = $1", request_id)
-            if row["status"] == status:
-                return row
-            await asyncio.sleep(0.05)
+    async def reached() -> asyncpg.Record | None:
+        row: asyncpg.Record = await conn.fetchrow(
+            "SELECT * FROM content_requests WHERE id = $1", request_id
+        )
+        return row if row["status"] == status else None
+
+    return await until(reached, f"request {request_id} is {status}", timeout=timeout)
 
 
 async def new_request(
@@ -166,9 +168,10 @@ def processed_ids(log: Path) -> list[str]:
 
 
 async def wait_for_log(log: Path, pattern: str, timeout: float = 15) -> None:
-    async with asyncio.timeout(timeout):
-        while pattern not in log.read_text():
-            await asyncio.sleep(0.05)
+    async def logged() -> bool:
+        return pattern in log.read_text()
+
+    await until(logged, f"{log.name} says {pattern!r}", timeout=timeout)
 
 
 async def test_two_workers_never_take_the_same_request(
