@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from db.pool import create_pool
 
+from .cors import CrossOrigin
 from .feed import Feed, PostgresFeedStore
 from .hub import Hub
 from .listener import Listener
@@ -114,6 +115,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         return Response(body, status_code=422, media_type="application/json")
 
     app.add_middleware(stream.StreamEndpoint)
+    # Added after the stream endpoint, so it wraps it: the stream's answers get CORS headers too.
+    app.add_middleware(CrossOrigin, origins=settings.cors_origins)
     app.include_router(ops.router)
     app.include_router(notifications.router)
     app.include_router(session.router)

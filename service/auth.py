@@ -66,14 +66,22 @@ def decode_token(token: str, settings: Settings) -> User:
     return User(id=user_id, expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC))
 
 
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of the `Authorization: Bearer` header, None without the header."""
+    header = connection.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise AuthError("malformed Authorization header: expected 'Bearer <token>'")
+    return credentials.strip()
+
+
 def token_from(connection: HTTPConnection) -> str:
     """The raw token of a request: the Bearer header first, then the cookie."""
-    header = connection.headers.get("authorization")
-    if header is not None:
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
-            raise AuthError("malformed Authorization header: expected 'Bearer <token>'")
-        return credentials.strip()
+    token = bearer_token(connection)
+    if token is not None:
+        return token
     cookie = connection.cookies.get(COOKIE_NAME)
     if cookie:
         return cookie

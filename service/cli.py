@@ -14,6 +14,7 @@ from typing import TextIO
 
 import click
 import uvicorn
+from pydantic import ValidationError
 
 from db import migrate as migrations
 from db.embedded import start_embedded_postgres
@@ -25,6 +26,19 @@ from .auth import mint_token
 from .server import Server
 from .settings import DEV_JWT_SECRET, Settings
 from .worker import create_worker
+
+
+def load_settings() -> Settings:
+    """The environment's settings; a bad value stops the command with its reason, no traceback."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        reasons = []
+        for problem in error.errors():
+            reason = problem["msg"].removeprefix("Value error, ")
+            name = "_".join(str(part) for part in problem["loc"]).upper()
+            reasons.append(reason if not name or reason.startswith(name) else f"{name}: {reason}")
+        raise click.UsageError("invalid configuration: " + "; ".join(reasons)) from error
 
 
 def resolve_database(settings: Settings) -> Settings:
@@ -55,7 +69,7 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Migrate the database (DATABASE_URL, or the embedded one) to the latest schema."""
-    settings = resolve_database(Settings())
+    settings = resolve_database(load_settings())
     assert settings.database_url is not None
     migrations.upgrade(settings.database_url)
     click.echo("database migrated to head")
@@ -88,7 +102,7 @@ def run(host: str | None, port: int | None) -> None:
 @main.command()
 def worker() -> None:
     """Claim content requests and produce their videos until SIGTERM (run `migrate` first)."""
-    settings = resolve_database(Settings())
+    settings = resolve_database(load_settings())
     assert settings.database_url is not None
     logging.getLogger().setLevel(settings.log_level.upper())
     asyncio.run(_work(settings.database_url, settings))
@@ -115,7 +129,7 @@ def _raise_open_file_limit() -> None:
 
 def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
     _raise_open_file_limit()
-    settings = resolve_database(Settings())
+    settings = resolve_database(load_settings())
     assert settings.database_url is not None
     if (
         not settings.dev_login_enabled
@@ -147,7 +161,7 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
 )
 def prune(days: float) -> None:
     """Delete read or archived notifications older than --days (unread ones stay)."""
-    settings = resolve_database(Settings())
+    settings = resolve_database(load_settings())
     assert settings.database_url is not None
 
     async def run(url: str) -> int:
@@ -178,4 +192,6 @@ def prune(days: float) -> None:
 def token(user_id: uuid.UUID, ttl: int, private_key_file: TextIO | None) -> None:
     """Print an access token for USER_ID, signed with this deployment's settings."""
     private_key = private_key_file.read() if private_key_file is not None else None
-    click.echo(mint_token(user_id, Settings(), ttl=timedelta(seconds=ttl), private_key=private_key))
+    click.echo(
+        mint_token(user_id, load_settings(), ttl=timedelta(seconds=ttl), private_key=private_key)
+    )

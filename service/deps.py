@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, HTTPException, Request
 
-from .auth import AuthError, User, decode_token, token_from
+from .auth import AuthError, User, bearer_token, decode_token, token_from
 from .hub import Hub
 from .settings import Settings
 
@@ -27,16 +28,40 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
+def _unauthorized(error: AuthError) -> HTTPException:
+    return HTTPException(
+        401, detail=str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
+
+
 def _current_user(request: Request, settings: Annotated[Settings, Depends(_settings)]) -> User:
     try:
         return decode_token(token_from(request), settings)
     except AuthError as error:
-        raise HTTPException(
-            401, detail=str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        ) from error
+        raise _unauthorized(error) from error
+
+
+@dataclass(frozen=True, slots=True)
+class BearerToken:
+    """A verified token from the Authorization header, and whom it names."""
+
+    token: str
+    user: User
+
+
+def _bearer(request: Request, settings: Annotated[Settings, Depends(_settings)]) -> BearerToken:
+    try:
+        token = bearer_token(request)
+        if token is None:
+            raise AuthError("missing token: send 'Authorization: Bearer <token>'")
+        return BearerToken(token, decode_token(token, settings))
+    except AuthError as error:
+        raise _unauthorized(error) from error
 
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 StreamHub = Annotated[Hub, Depends(_hub)]
 CurrentUser = Annotated[User, Depends(_current_user)]
+# Only the Authorization header (never the cookie): what is exchanged for the session cookie.
+Bearer = Annotated[BearerToken, Depends(_bearer)]

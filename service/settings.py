@@ -5,13 +5,46 @@ The settings object is passed to every factory that needs it; nothing reads a gl
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
+
+# What a browser sends in `Origin`: lower-case scheme and host, a port only when not the default,
+# nothing after it. Starlette compares origins as strings, so anything else would never match.
+_ORIGIN = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://"
+    r"(?P<host>[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])"
+    r"(:(?P<port>[1-9][0-9]{0,4}))?"
+)
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_CORS_EXAMPLE = 'CORS_ORIGINS must be a JSON list of origins, e.g. ["https://app.example"]'
+
+
+def check_origin(origin: str) -> str:
+    """`origin` when it is a plain `scheme://host[:port]` as browsers send it; else ValueError."""
+    if origin.strip() == "*":
+        raise ValueError(
+            "CORS_ORIGINS: '*' is refused: the API answers with credentials (the session "
+            "cookie), so every allowed origin must be named"
+        )
+    match = _ORIGIN.fullmatch(origin)
+    if match is None or int(match["port"] or 1) > 65535:
+        raise ValueError(
+            f"CORS_ORIGINS: {origin!r} is not an origin: write scheme://host[:port] in lower "
+            "case, with no path, no trailing slash, no wildcard (e.g. https://app.example)"
+        )
+    if _DEFAULT_PORTS.get(match["scheme"]) == match["port"]:
+        raise ValueError(
+            f"CORS_ORIGINS: {origin!r} names the default port, which browsers leave out of "
+            f"Origin: write {match['scheme']}://{match['host']}"
+        )
+    return origin
 
 
 class Settings(BaseSettings):
@@ -111,6 +144,51 @@ class Settings(BaseSettings):
         default=0.1, ge=0, le=1, description="Share of simulated jobs that ask for a clarification."
     )
     log_level: str = Field(default="info", description="uvicorn and service log level.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins given credentialed CORS (a JSON list); no `*`. Empty: none.",
+    )
+    cookie_samesite: Literal["lax", "strict", "none"] = Field(
+        default="lax",
+        description="SameSite of the access_token cookie; `none` (cross-site) implies Secure.",
+    )
+    cookie_secure: bool | Literal["auto"] = Field(
+        default="auto",
+        description="Secure attribute of the cookie; `auto`: when the request came over HTTPS.",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _cors_origins_from_json(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from the environment: decoded here to word its errors
+            if value.strip() == "*":
+                check_origin(value)
+            try:
+                value = json.loads(value)
+            except ValueError as error:
+                raise ValueError(f"{_CORS_EXAMPLE}, not {value!r}") from error
+        if not isinstance(value, list):
+            raise ValueError(f"{_CORS_EXAMPLE}, not {value!r}")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins_are_origins(cls, value: list[str]) -> list[str]:
+        return [check_origin(origin) for origin in value]
+
+    @field_validator("cookie_samesite", "cookie_secure", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _samesite_none_is_secure(self) -> Settings:
+        if self.cookie_samesite == "none" and self.cookie_secure is False:
+            raise ValueError(
+                "COOKIE_SAMESITE=none needs a Secure cookie (browsers reject it otherwise): "
+                "leave COOKIE_SECURE unset (auto) or set it to true"
+            )
+        return self
 
     @property
     def dev_login_enabled(self) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ..auth import COOKIE_NAME, mint_token
+from ..auth import mint_token
+from ..cookies import clear_token_cookie, set_token_cookie
 from ..deps import AppSettings
 
 router = APIRouter(prefix="/api/v1/dev", tags=["development"])
@@ -31,7 +32,7 @@ class DevSession(BaseModel):
 
 
 @router.post("/login", response_model=DevSession)
-async def dev_login(body: DevLogin, settings: AppSettings) -> JSONResponse:
+async def dev_login(body: DevLogin, request: Request, settings: AppSettings) -> JSONResponse:
     """Set the `access_token` cookie for `user_id` (development only)."""
     token = mint_token(body.user_id, settings, ttl=SESSION)
     expires_at = datetime.now(UTC) + SESSION
@@ -40,20 +41,13 @@ async def dev_login(body: DevLogin, settings: AppSettings) -> JSONResponse:
             mode="json"
         )
     )
-    response.set_cookie(
-        COOKIE_NAME,
-        token,
-        max_age=int(SESSION.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        path="/",
-    )
+    set_token_cookie(response, request, settings, token, expires_at)
     return response
 
 
 @router.post("/logout", status_code=204)
-async def dev_logout() -> JSONResponse:
+async def dev_logout(request: Request, settings: AppSettings) -> JSONResponse:
     """Clear the cookie."""
     response = JSONResponse(None, status_code=204)
-    response.delete_cookie(COOKIE_NAME, path="/")
+    clear_token_cookie(response, request, settings)
     return response

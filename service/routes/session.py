@@ -1,14 +1,20 @@
-"""`GET /api/v1/me`: who the request is authenticated as (the web client's login check)."""
+"""Who a request is (`GET /api/v1/me`) and the session cookie (`POST`/`DELETE /api/v1/session`).
+
+`POST /session` is how an app on another origin gets the HttpOnly cookie its EventSource needs:
+it sends the token its platform issued as `Authorization: Bearer` (with `credentials:
+"include"`), and the cookie lives exactly as long as that token.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from ..deps import CurrentUser
+from ..cookies import clear_token_cookie, set_token_cookie
+from ..deps import AppSettings, Bearer, CurrentUser
 from ..schemas import ErrorOut
 
 router = APIRouter(prefix="/api/v1", tags=["session"])
@@ -23,3 +29,43 @@ class Me(BaseModel):
 async def me(user: CurrentUser) -> Me:
     """The authenticated user and when the token expires."""
     return Me(user_id=user.id, expires_at=user.expires_at)
+
+
+class SessionOut(BaseModel):
+    """The user the cookie now authenticates, and when it (and the token) expires."""
+
+    user_id: uuid.UUID
+    expires_at: datetime
+
+
+_SET_COOKIE = {
+    "Set-Cookie": {
+        "description": "`access_token=<the token>; HttpOnly; Path=/; Max-Age=<seconds left>`, "
+        "with SameSite from COOKIE_SAMESITE and Secure per COOKIE_SECURE.",
+        "schema": {"type": "string"},
+    }
+}
+
+
+@router.post(
+    "/session",
+    response_model=SessionOut,
+    responses={200: {"headers": _SET_COOKIE}, 401: {"model": ErrorOut}},
+)
+async def open_session(
+    bearer: Bearer, request: Request, response: Response, settings: AppSettings
+) -> SessionOut:
+    """Exchange `Authorization: Bearer <token>` for the HttpOnly `access_token` cookie.
+
+    The cookie expires with the token. A missing, malformed, expired or wrongly signed token is
+    a 401 and sets nothing.
+    """
+    set_token_cookie(response, request, settings, bearer.token, bearer.user.expires_at)
+    response.headers["cache-control"] = "no-store"
+    return SessionOut(user_id=bearer.user.id, expires_at=bearer.user.expires_at)
+
+
+@router.delete("/session", status_code=204)
+async def close_session(request: Request, response: Response, settings: AppSettings) -> None:
+    """Clear the `access_token` cookie (needs no valid token: signing out always works)."""
+    clear_token_cookie(response, request, settings)

@@ -135,3 +135,22 @@ def test_serve_refuses_the_development_secret_without_dev_login(empty_database_u
     result = subprocess.run([*COMMAND, "serve"], env=env, capture_output=True, text=True)
     assert result.returncode == 2
     assert "JWT_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("CORS_ORIGINS", '["*"]', "CORS_ORIGINS: '*' is refused"),
+        ("CORS_ORIGINS", '["https://app.example/"]', "is not an origin"),
+        ("COOKIE_SECURE", "false", "COOKIE_SAMESITE=none needs a Secure cookie"),
+    ],
+)
+def test_serve_refuses_bad_cross_origin_settings_with_a_clear_error(
+    variable: str, value: str, reason: str
+) -> None:
+    env = {**os.environ, "COOKIE_SAMESITE": "none", variable: value}
+    result = subprocess.run([*COMMAND, "serve"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "invalid configuration: " in result.stderr
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr
