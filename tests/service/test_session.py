@@ -89,7 +89,11 @@ async def test_the_cookie_then_opens_the_stream_and_the_api(server: RunningServe
     assert me.status_code == 200
 
 
+DAY = 86400
+
+
 def _bad_tokens() -> list[Any]:
+    # Built at collection: valid for a day, so a long run cannot turn them into "expired".
     now = int(time.time())
     user = str(uuid.uuid4())
     return [
@@ -103,12 +107,12 @@ def _bad_tokens() -> list[Any]:
             id="expired",
         ),
         pytest.param(
-            {"Authorization": "Bearer " + jwt.encode({"sub": user, "exp": now + 60}, "x" * 40)},
+            {"Authorization": "Bearer " + jwt.encode({"sub": user, "exp": now + DAY}, "x" * 40)},
             "invalid token",
             id="wrong-secret",
         ),
         pytest.param(
-            {"Authorization": "Bearer " + jwt.encode({"sub": "alice", "exp": now + 60}, SECRET)},
+            {"Authorization": "Bearer " + jwt.encode({"sub": "alice", "exp": now + DAY}, SECRET)},
             "not a UUID",
             id="sub-not-uuid",
         ),
