@@ -114,9 +114,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
-    app.add_middleware(stream.StreamEndpoint)
-    # Added after the stream endpoint, so it wraps it: the stream's answers get CORS headers too.
     app.add_middleware(CrossOrigin, origins=settings.cors_origins)
+    # Outermost, so an idle stream's call stack holds no other middleware's frame; it applies
+    # the same CORS itself to stream requests that carry an Origin.
+    app.add_middleware(stream.StreamEndpoint, origins=settings.cors_origins)
     app.include_router(ops.router)
     app.include_router(notifications.router)
     app.include_router(session.router)

@@ -9,6 +9,7 @@ the exception middleware and dependency solving is what keeps a stream near its 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import events
 from ..auth import AuthError, decode_token, token_from
+from ..cors import CrossOrigin
 from ..hub import Hub, TooManyStreams, Unavailable
 from ..schemas import CLIENT_ID_MAX
 from ..settings import Settings
@@ -64,15 +66,26 @@ def parse_cursor(connection: HTTPConnection) -> int | None:
 
 
 class StreamEndpoint:
-    """ASGI middleware that serves `GET {STREAM_PATH}`; everything else passes through."""
+    """ASGI middleware that serves `GET {STREAM_PATH}`; everything else passes through.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Requests with an `Origin` header go through `CrossOrigin` first (CORS for `origins`, none
+    for anyone else); the others, the usual same-origin stream, skip it: one frame fewer kept
+    alive per idle stream.
+    """
+
+    def __init__(self, app: ASGIApp, *, origins: Sequence[str] = ()) -> None:
         self.app = app
+        self._cross_origin = CrossOrigin(self._serve, origins=origins) if origins else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != STREAM_PATH or scope["method"] != "GET":
             await self.app(scope, receive, send)
-            return
+        elif self._cross_origin is not None and _has_origin(scope):
+            await self._cross_origin(scope, receive, send)
+        else:
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope["state"]
         settings: Settings = state["settings"]
         hub: Hub = state["hub"]
@@ -107,6 +120,10 @@ class StreamEndpoint:
             response = Response(body, media_type="text/event-stream")
             response.headers["cache-control"] = "no-store"
             await response(scope, receive, send)
+
+
+def _has_origin(scope: Scope) -> bool:
+    return any(name == b"origin" for name, _value in scope["headers"])
 
 
 def _unauthorized(detail: str) -> JSONResponse:
