@@ -29,6 +29,7 @@ STREAM_PATH = "/api/v1/notifications/stream"
 SUBSCRIBE_TIMEOUT = 5.0
 _MAX_DIGITS = len(str(CLIENT_ID_MAX))
 _ECHO = 64  # characters of a bad input echoed back
+_CORS_DONE = "vividly.cors"  # scope key: this request already went through CrossOrigin
 
 
 class InvalidCursor(Exception):
@@ -75,17 +76,17 @@ class StreamEndpoint:
 
     def __init__(self, app: ASGIApp, *, origins: Sequence[str] = ()) -> None:
         self.app = app
-        self._cross_origin = CrossOrigin(self._serve, origins=origins) if origins else None
+        # Calls this endpoint again, marked, with CORS applied: no extra frame for the others.
+        self._cross_origin = CrossOrigin(self, origins=origins) if origins else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != STREAM_PATH or scope["method"] != "GET":
             await self.app(scope, receive, send)
-        elif self._cross_origin is not None and _has_origin(scope):
+            return
+        if self._cross_origin is not None and _CORS_DONE not in scope and _has_origin(scope):
+            scope[_CORS_DONE] = True
             await self._cross_origin(scope, receive, send)
-        else:
-            await self._serve(scope, receive, send)
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+            return
         state = scope["state"]
         settings: Settings = state["settings"]
         hub: Hub = state["hub"]
