@@ -126,6 +126,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         app.include_router(dev.router)
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    app.mount("/client", StaticFiles(directory=WEB_DIR.parent / "clients/js/src"), name="client")
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
 

@@ -1,0 +1,194 @@
+// @vividly/notifications-client: the browser client of the notification service.
+// One implementation, used by the service's own page (/), by the React hook (./react) and by
+// the <notification-center> custom element (./element). No runtime dependencies.
+
+export interface NotificationPayload {
+  content_id?: string;
+  title?: string;
+  video_url?: string;
+  thumbnail_url?: string;
+  duration_seconds?: number;
+  error_message?: string;
+  question?: string;
+}
+
+/** One notification: the JSON of a `/history` item and of an unnamed stream message. */
+export interface Notification {
+  id: number;
+  /** A registered type name (see `types()`); new types may appear at any time. */
+  type: string;
+  user_id: string;
+  payload: NotificationPayload;
+  /** RFC 3339, UTC, `Z`. */
+  timestamp: string;
+  read_at: string | null;
+  dismissed_at: string | null;
+}
+
+export interface NotificationType {
+  name: string;
+  label: string;
+  description: string;
+}
+
+export interface HistoryPage {
+  items: Notification[];
+  next_before: number | null;
+  unread_count: number;
+}
+
+export interface HistoryQuery {
+  before?: number;
+  limit?: number;
+  unreadOnly?: boolean;
+  type?: string;
+  includeDismissed?: boolean;
+}
+
+export interface BulkResult {
+  updated: number;
+  up_to_id: number | null;
+  unread_count: number;
+}
+
+export interface UnreadCount {
+  unread_count: number;
+  by_type: Record<string, number>;
+}
+
+export interface Preferences {
+  in_app: Record<string, boolean>;
+}
+
+/** `event: read_state` of the stream (state `sync` after a server-side reconnect). */
+export interface ReadStateEvent {
+  state: 'read' | 'unread' | 'dismissed' | 'restored' | 'sync';
+  ids?: number[];
+  up_to_id?: number;
+  changed?: number;
+  unread_count: number;
+}
+
+/** `event: reset`: the cursor could not be replayed; reload history. */
+export interface ResetEvent {
+  reason: 'cursor_expired' | 'cursor_unknown';
+  latest_id: number;
+}
+
+/**
+ * The shared stream's state, the same in every tab of the browser:
+ * - `idle`: not started; `connecting`: first attempt; `connected`: the stream is up (here or in
+ *   the leader tab);
+ * - `reconnecting`: lost, retrying with jittered backoff (1 s doubling to 30 s, reset only after
+ *   the stream stayed up 30 s), resuming after `lastEventId`; `unavailable`: the server has no
+ *   database connection, retrying;
+ * - `too_many_places`: refused with 429 twice in a row (the user's other devices hold every
+ *   slot), retrying every 30–60 s;
+ * - `auth_expired`: the session cookie is missing or expired (and could not be renewed with
+ *   `getToken`); nothing is retried: call `start()` after signing in again;
+ * - `stopped`: `stop()` was called.
+ */
+export type ConnectionStatus =
+  | 'idle'
+  | 'connecting'
+  | 'connected'
+  | 'reconnecting'
+  | 'unavailable'
+  | 'too_many_places'
+  | 'auth_expired'
+  | 'stopped';
+
+export interface ClientOptions {
+  /** Origin of the service, e.g. `https://notify.example`; default: this page's origin. */
+  baseUrl?: string;
+  /**
+   * Bearer token for REST calls, asked for before each call. The stream always uses the
+   * HttpOnly `access_token` cookie (EventSource cannot send headers): with `getToken`, the tab
+   * that opens the stream first sets the cookie from the token (`createSession()`), and sets it
+   * again when the stream reports the session expired (at most once per 30 s) before giving up
+   * with `auth_expired`.
+   */
+  getToken?: () => string | null | Promise<string | null>;
+  /**
+   * One stream per browser, shared by its tabs (Web Locks + BroadcastChannel; per `baseUrl`).
+   * Default true; without those APIs every tab has its own stream.
+   */
+  shareAcrossTabs?: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(status: number, detail: unknown);
+  /** HTTP status; 0 when the request never got an answer (or was not sent: a bad id). */
+  readonly status: number;
+  /** The server's `detail` (a string, or FastAPI's list of validation errors). */
+  readonly detail: unknown;
+}
+
+/**
+ * Events reach every client of the browser (all tabs), once each: a follower tab gets what the
+ * leader's stream brought, skipping what it saw already.
+ */
+export interface NotificationClientEventMap {
+  notification: CustomEvent<Notification>;
+  read_state: CustomEvent<ReadStateEvent>;
+  reset: CustomEvent<ResetEvent>;
+  status: CustomEvent<ConnectionStatus>;
+  /**
+   * The shared stream (re)connected; `resumed`: it replayed from a cursor, so nothing was missed.
+   * Reload history if not.
+   */
+  connected: CustomEvent<{ resumed: boolean }>;
+  auth_expired: CustomEvent<null>;
+  /** This client became (true) or stopped being (false) the one holding the stream. */
+  leader: CustomEvent<boolean>;
+}
+
+export class NotificationClient extends EventTarget {
+  constructor(options?: ClientOptions);
+  /** The service's URL (`baseUrl`, default this page's origin), without a trailing slash. */
+  readonly baseUrl: string;
+  readonly status: ConnectionStatus;
+  /** Whether this client runs the stream (always, when tabs do not share one). */
+  readonly isLeader: boolean;
+  /**
+   * The resume cursor: the newest notification id the stream delivered (or its starting point);
+   * in a follower tab, as the leader last reported it.
+   */
+  readonly lastEventId: number | null;
+
+  /**
+   * Open the stream, or follow the tab that holds it. Idempotent; after `auth_expired`, starts
+   * the stream again (in whichever tab holds it).
+   */
+  start(): void;
+  /** Close the stream / leave the tab group (another tab takes the stream over). */
+  stop(): void;
+
+  addEventListener<K extends keyof NotificationClientEventMap>(
+    type: K,
+    listener: (event: NotificationClientEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof NotificationClientEventMap>(
+    type: K,
+    listener: (event: NotificationClientEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+
+  /** Exchange the Bearer token from `getToken` for the HttpOnly session cookie the stream needs. */
+  createSession(): Promise<void>;
+  history(query?: HistoryQuery): Promise<HistoryPage>;
+  unreadCount(): Promise<UnreadCount>;
+  markRead(id: number): Promise<Notification>;
+  markUnread(id: number): Promise<Notification>;
+  archive(id: number): Promise<Notification>;
+  /** Mark read everything up to `upToId` (default: everything). */
+  markAllRead(upToId?: number): Promise<BulkResult>;
+  /** Archive everything up to `upToId` (default: everything): `POST /dismiss-all`. */
+  clearAll(upToId?: number): Promise<BulkResult>;
+  preferences(): Promise<Preferences>;
+  /** Change the types named (others keep their setting); resolves to every type's setting. */
+  setPreferences(inApp: Record<string, boolean>): Promise<Preferences>;
+  /** The registered notification types, with labels for a preferences screen. */
+  types(): Promise<NotificationType[]>;
+}

@@ -1,0 +1,128 @@
+// The REST calls: one method per endpoint, errors as ApiError with the server's `detail`.
+//
+// Same origin: the HttpOnly session cookie goes along by itself. Another origin: requests are
+// credentialed (`credentials: 'include'`, the service lists this page in CORS_ORIGINS), and a
+// Bearer token from `getToken` is sent whenever there is one.
+
+export class ApiError extends Error {
+  /** `status`: the HTTP status, 0 when no answer came; `detail`: the server's `detail`. */
+  constructor(status, detail) {
+    super(messageOf(status, detail));
+    this.name = 'ApiError';
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+function messageOf(status, detail) {
+  if (typeof detail === 'string') return detail;
+  // FastAPI's 422: a list of {loc, msg}.
+  if (Array.isArray(detail)) return detail.map((item) => (item && item.msg) || 'invalid input').join('; ');
+  return `HTTP ${status}`;
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== false) search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+function notificationPath(id, action = '') {
+  if (!Number.isSafeInteger(id) || id < 1) throw new ApiError(0, `not a notification id: ${id}`);
+  return `/notifications/${id}${action}`;
+}
+
+export class Api {
+  /** `base`: the service's origin (and path prefix, if any), without a trailing slash. */
+  constructor(base, { getToken, crossOrigin }) {
+    this.base = `${base}/api/v1`;
+    this.getToken = getToken;
+    this.credentials = crossOrigin ? 'include' : 'same-origin';
+  }
+
+  get streamUrl() {
+    return `${this.base}/notifications/stream`;
+  }
+
+  async request(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    const token = this.getToken ? await this.getToken() : null;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const init = { method, headers, credentials: this.credentials, cache: 'no-store' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    let text;
+    try {
+      response = await fetch(this.base + path, init);
+      text = await response.text();
+    } catch (error) {
+      throw new ApiError(0, `network error: ${error && error.message}`);
+    }
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const detail = data && data.detail !== undefined ? data.detail : `${response.status} ${response.statusText}`;
+      throw new ApiError(response.status, detail);
+    }
+    return data;
+  }
+
+  createSession() {
+    return this.request('POST', '/session');
+  }
+
+  history({ before, limit, unreadOnly, type, includeDismissed } = {}) {
+    const params = { limit, before, unread_only: unreadOnly, type, include_dismissed: includeDismissed };
+    return this.request('GET', `/notifications/history${query(params)}`);
+  }
+
+  unreadCount() {
+    return this.request('GET', '/notifications/unread-count');
+  }
+
+  async markRead(id) {
+    return this.request('POST', notificationPath(id, '/read'));
+  }
+
+  async markUnread(id) {
+    return this.request('POST', notificationPath(id, '/unread'));
+  }
+
+  async archive(id) {
+    return this.request('DELETE', notificationPath(id));
+  }
+
+  // The watermark: only what the user saw changes; a notification that arrives meanwhile stays.
+  markAllRead(upToId) {
+    return this.request('POST', '/notifications/read-all', upToId == null ? {} : { up_to_id: upToId });
+  }
+
+  clearAll(upToId) {
+    return this.request('POST', '/notifications/dismiss-all', upToId == null ? {} : { up_to_id: upToId });
+  }
+
+  preferences() {
+    return this.request('GET', '/notifications/preferences');
+  }
+
+  setPreferences(inApp) {
+    return this.request('PUT', '/notifications/preferences', { in_app: inApp });
+  }
+
+  async types() {
+    const data = await this.request('GET', '/notifications/types');
+    return Array.isArray(data) ? data : data.types; // the server answers {"types": [...]}
+  }
+}

@@ -1,0 +1,243 @@
+// NotificationClient: the REST calls, and the stream shared by every tab of this browser.
+//
+// With Web Locks and BroadcastChannel, the tab holding the lock (the leader) runs the one stream
+// and posts everything it brings to the other tabs (followers). Followers keep the leader's
+// cursor from every message, so whichever of them gets the lock next resumes the stream where
+// the leader left it and the server replays what was committed in between. Without those APIs
+// (or with `shareAcrossTabs: false`) every client runs its own stream.
+//
+// Channel messages, all `{v: 1, kind, ...}`:
+//   {kind: 'event', name, detail, cursor}  leader → followers: a stream event
+//   {kind: 'status', status, cursor}       leader → followers: the stream's state
+//   {kind: 'hello'}                        a tab that joins → leader: send your state
+//   {kind: 'restart'}                      follower → leader: `start()` again (after sign-in)
+// A leader whose stream ended with `auth_expired` opens it again on `hello` and `restart`.
+import { Api } from './api.js';
+import { Stream } from './stream.js';
+import { TabGroup, canShare } from './tabs.js';
+
+const PROTOCOL = 1;
+const EVENTS = new Set(['notification', 'read_state', 'reset', 'connected', 'auth_expired']);
+
+/** The service's URL without a trailing slash; default: this page's origin. */
+function baseOf(baseUrl) {
+  const here = globalThis.location ? globalThis.location.href : undefined;
+  const url = new URL(baseUrl ?? globalThis.location.origin, here);
+  return (url.origin + url.pathname).replace(/\/+$/, '');
+}
+
+export class NotificationClient extends EventTarget {
+  #base;
+  #api;
+  #stream;
+  #group = null;
+  #name;
+  #share;
+  #renews;
+  #status = 'idle';
+  #leader = false;
+  #cursor = null;
+  #started = false;
+
+  constructor(options = {}) {
+    super();
+    this.#base = baseOf(options.baseUrl);
+    const crossOrigin = new URL(this.#base).origin !== globalThis.location?.origin;
+    const getToken = options.getToken ?? null;
+    this.#api = new Api(this.#base, { getToken, crossOrigin });
+    this.#renews = getToken !== null;
+    this.#share = options.shareAcrossTabs !== false && canShare();
+    // Per service: two services used by one page, or one browser, never share a stream.
+    this.#name = `vividly-notifications ${this.#base}`;
+    this.#stream = new Stream(this.#api.streamUrl, {
+      withCredentials: crossOrigin,
+      hooks: {
+        event: (name, detail) => this.#fromStream('event', name, detail),
+        status: (status) => this.#fromStream('status', status),
+        renewSession: this.#renews ? () => this.#renewSession() : null,
+      },
+    });
+  }
+
+  /** The service's URL, without a trailing slash. */
+  get baseUrl() {
+    return this.#base;
+  }
+
+  get status() {
+    return this.#status;
+  }
+
+  get isLeader() {
+    return this.#leader;
+  }
+
+  get lastEventId() {
+    return this.#cursor;
+  }
+
+  start() {
+    if (this.#started) {
+      if (this.#status === 'auth_expired') this.#restart();
+      return;
+    }
+    this.#started = true;
+    this.#setStatus('connecting');
+    if (!this.#share) {
+      this.#lead();
+      return;
+    }
+    this.#group = new TabGroup(this.#name, {
+      onLead: () => this.#lead(),
+      onMessage: (message) => this.#fromChannel(message),
+    });
+    this.#group.join();
+    this.#post({ kind: 'hello' });
+  }
+
+  stop() {
+    if (!this.#started) return;
+    // The followers' stream is gone until the next leader reports.
+    if (this.#leader) this.#post({ kind: 'status', status: 'reconnecting', cursor: this.#cursor });
+    this.#started = false;
+    this.#stream.stop();
+    this.#group?.leave();
+    this.#group = null;
+    this.#setLeader(false);
+    this.#setStatus('stopped');
+  }
+
+  // --- REST -------------------------------------------------------------------------------
+
+  /** Exchange the Bearer token from `getToken` for the session cookie the stream needs. */
+  async createSession() {
+    await this.#api.createSession();
+  }
+
+  history(query) {
+    return this.#api.history(query);
+  }
+
+  unreadCount() {
+    return this.#api.unreadCount();
+  }
+
+  markRead(id) {
+    return this.#api.markRead(id);
+  }
+
+  markUnread(id) {
+    return this.#api.markUnread(id);
+  }
+
+  archive(id) {
+    return this.#api.archive(id);
+  }
+
+  markAllRead(upToId) {
+    return this.#api.markAllRead(upToId);
+  }
+
+  clearAll(upToId) {
+    return this.#api.clearAll(upToId);
+  }
+
+  preferences() {
+    return this.#api.preferences();
+  }
+
+  setPreferences(inApp) {
+    return this.#api.setPreferences(inApp);
+  }
+
+  types() {
+    return this.#api.types();
+  }
+
+  // --- the stream, here or in the leader tab ---------------------------------------------
+
+  async #lead() {
+    if (!this.#started) return;
+    this.#setLeader(true);
+    // With a token and no stream seen yet, set the cookie first rather than after a 401.
+    if (this.#renews && this.#cursor === null) {
+      await this.#renewSession();
+      if (!this.#started || !this.#leader) return;
+    }
+    this.#stream.start(this.#cursor);
+  }
+
+  #restart() {
+    if (this.#leader) {
+      this.#stream.start(this.#cursor);
+    } else {
+      this.#setStatus('connecting');
+      this.#post({ kind: 'restart' });
+    }
+  }
+
+  async #renewSession() {
+    try {
+      await this.#api.createSession();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #fromStream(kind, nameOrStatus, detail) {
+    if (!this.#started) return;
+    this.#cursor = this.#stream.cursor;
+    if (kind === 'status') {
+      this.#setStatus(nameOrStatus);
+      this.#post({ kind, status: nameOrStatus, cursor: this.#cursor });
+    } else {
+      this.#post({ kind, name: nameOrStatus, detail, cursor: this.#cursor });
+      this.#dispatch(nameOrStatus, detail);
+    }
+  }
+
+  #fromChannel(message) {
+    if (!message || message.v !== PROTOCOL || !this.#started) return;
+    if (this.#leader) {
+      if (message.kind !== 'hello' && message.kind !== 'restart') return; // the previous leader's
+      // A tab that asks again, or one that opens, may follow a new sign-in: try once more.
+      if (this.#status === 'auth_expired') this.#stream.start(this.#cursor);
+      else this.#post({ kind: 'status', status: this.#status, cursor: this.#cursor });
+      return;
+    }
+    if (message.kind === 'event' && EVENTS.has(message.name)) {
+      const id = message.detail && message.detail.id;
+      // Seen already: a new leader replays from the cursor its channel brought, which can be
+      // older than this tab's when the old leader's last messages were still on their way.
+      const seen = message.name === 'notification' && this.#cursor !== null && !(id > this.#cursor);
+      if (Number.isSafeInteger(message.cursor)) this.#cursor = message.cursor;
+      if (!seen) this.#dispatch(message.name, message.detail);
+    } else if (message.kind === 'status' && typeof message.status === 'string') {
+      if (Number.isSafeInteger(message.cursor)) this.#cursor = message.cursor;
+      this.#setStatus(message.status);
+    }
+  }
+
+  #post(message) {
+    if (this.#group && (this.#leader || message.kind === 'hello' || message.kind === 'restart')) {
+      this.#group.post({ v: PROTOCOL, ...message });
+    }
+  }
+
+  #setLeader(leader) {
+    if (leader === this.#leader) return;
+    this.#leader = leader;
+    this.#dispatch('leader', leader);
+  }
+
+  #setStatus(status) {
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#dispatch('status', status);
+  }
+
+  #dispatch(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+}

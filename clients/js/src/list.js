@@ -1,0 +1,277 @@
+// The notifications of one client as a list a view can draw: the server's history, kept current
+// by the stream, with the actions that change the server's state (shown at once, reloaded from
+// the server if it refused). Drawn by <notification-center> and made a React store by the hook
+// (react.js); knows nothing of the DOM or of React.
+
+const PAGE_SIZE = 20;
+
+const isUnread = (n) => !n.read_at && !n.dismissed_at;
+
+export class NotificationList {
+  /** onChange(): called after every change of `items`, `unreadCount`, `status`, `error`... */
+  constructor(client, onChange) {
+    this.client = client;
+    this.onChange = onChange;
+    this.handlers = {
+      notification: (event) => this.#addLive(event.detail),
+      read_state: (event) => this.#applyReadState(event.detail),
+      reset: () => {
+        this.#drop();
+        this.refresh();
+      },
+      // A stream that could not resume may have missed changes: take the server's list again.
+      connected: (event) => {
+        if (!event.detail || !event.detail.resumed) this.refresh();
+      },
+      status: () => this.onChange(),
+    };
+    this.#clear();
+  }
+
+  attach() {
+    for (const [type, handler] of Object.entries(this.handlers)) this.client.addEventListener(type, handler);
+    this.client.start();
+    this.refresh();
+  }
+
+  detach() {
+    for (const [type, handler] of Object.entries(this.handlers)) this.client.removeEventListener(type, handler);
+    this.#clear();
+  }
+
+  /** Newest first, archived ones left out. */
+  get items() {
+    return [...this.byId.values()].sort((a, b) => b.id - a.id);
+  }
+
+  get status() {
+    return this.client.status;
+  }
+
+  get hasMore() {
+    return this.nextBefore !== null;
+  }
+
+  #clear() {
+    this.generation = (this.generation || 0) + 1; // answers for an older list are dropped
+    this.byId = new Map();
+    this.seen = new Set(); // ids ever shown, so a replayed or archived one does not come back
+    this.unreadCount = 0;
+    // Ids of a user commit in increasing order, so a count the server took after id N covers
+    // exactly the notifications up to N: a live one at or below it is counted already.
+    this.countedThrough = 0;
+    this.maxSeen = 0;
+    this.nextBefore = null;
+    this.loaded = false;
+    this.loading = null;
+    this.again = false;
+    this.loadingMore = null;
+    this.error = null;
+  }
+
+  #drop() {
+    this.generation += 1;
+    this.byId = new Map();
+    this.nextBefore = null;
+    this.loaded = false;
+    this.loading = null;
+    this.loadingMore = null;
+    this.onChange();
+  }
+
+  #see(id) {
+    this.seen.add(id);
+    this.maxSeen = Math.max(this.maxSeen, id);
+  }
+
+  #setCount(value) {
+    this.unreadCount = Math.max(0, Math.trunc(Number(value) || 0));
+  }
+
+  #failed(error) {
+    this.error = error;
+    this.onChange();
+  }
+
+  /** Load the newest page again; a call while one runs asks for one more after it. */
+  refresh() {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    const generation = this.generation;
+    this.loading = (async () => {
+      try {
+        do {
+          this.again = false;
+          const page = await this.client.history({ limit: PAGE_SIZE });
+          if (generation !== this.generation) return;
+          this.#mergeFirstPage(page);
+        } while (this.again && generation === this.generation);
+      } catch (error) {
+        if (generation === this.generation) this.#failed(error);
+      } finally {
+        if (generation === this.generation) this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+
+  #mergeFirstPage(page) {
+    const ids = new Set();
+    for (const item of page.items) {
+      this.#see(item.id);
+      ids.add(item.id);
+      if (item.dismissed_at) this.byId.delete(item.id);
+      else this.byId.set(item.id, item);
+    }
+    const newest = page.items.length ? page.items[0].id : 0;
+    // What the page covers but does not hold was archived meanwhile (another tab or device).
+    const oldest = page.next_before === null ? 0 : page.items[page.items.length - 1].id;
+    for (const id of [...this.byId.keys()]) {
+      if (id >= oldest && id <= newest && !ids.has(id)) this.byId.delete(id);
+    }
+    let newer = 0; // arrived live after the server took this page
+    for (const item of this.byId.values()) if (item.id > newest && isUnread(item)) newer += 1;
+    this.#setCount(page.unread_count + newer);
+    this.countedThrough = Math.max(this.countedThrough, newest);
+    if (!this.loaded) this.nextBefore = page.next_before; // keep the cursor of pages loaded since
+    this.loaded = true;
+    this.error = null;
+    this.onChange();
+  }
+
+  loadMore() {
+    if (this.loadingMore) return this.loadingMore;
+    if (this.nextBefore === null) return Promise.resolve();
+    const generation = this.generation;
+    this.loadingMore = (async () => {
+      try {
+        const page = await this.client.history({ before: this.nextBefore, limit: PAGE_SIZE });
+        if (generation !== this.generation) return;
+        for (const item of page.items) {
+          this.#see(item.id);
+          if (!item.dismissed_at) this.byId.set(item.id, item);
+        }
+        this.nextBefore = page.next_before;
+        this.error = null;
+        this.onChange();
+      } catch (error) {
+        if (generation === this.generation) this.#failed(error);
+      } finally {
+        if (generation === this.generation) this.loadingMore = null;
+      }
+    })();
+    return this.loadingMore;
+  }
+
+  #addLive(notification) {
+    if (!notification || !Number.isSafeInteger(notification.id) || this.seen.has(notification.id)) return;
+    const { id } = notification;
+    this.#see(id);
+    if (!notification.dismissed_at) this.byId.set(id, notification);
+    if (isUnread(notification) && id > this.countedThrough) this.#setCount(this.unreadCount + 1);
+    this.countedThrough = Math.max(this.countedThrough, id);
+    this.onChange();
+  }
+
+  #applyReadState(event) {
+    if (!event) return;
+    const ids = Array.isArray(event.ids) ? event.ids : [];
+    // The event names at most 100 ids; a bigger change covers every id up to `up_to_id`.
+    const bulk = Number.isSafeInteger(event.up_to_id) && (event.ids == null || (event.changed ?? 0) > ids.length);
+    const targets = bulk ? [...this.byId.keys()].filter((id) => id <= event.up_to_id) : ids;
+    let reload = false;
+    if (event.state === 'read' || event.state === 'unread') {
+      const readAt = event.state === 'read' ? new Date().toISOString() : null;
+      for (const id of targets) {
+        const item = this.byId.get(id);
+        if (item && !item.read_at !== !readAt) this.byId.set(id, { ...item, read_at: readAt });
+      }
+      reload = event.state === 'unread' && bulk;
+    } else if (event.state === 'dismissed') {
+      for (const id of targets) this.byId.delete(id);
+    } else {
+      reload = true; // `restored`, `sync` (changes may have been missed), states added later
+    }
+    if (typeof event.unread_count === 'number') {
+      this.#setCount(event.unread_count);
+      // The count was taken after every notification the stream delivered before it.
+      this.countedThrough = Math.max(this.countedThrough, this.maxSeen);
+    }
+    this.onChange();
+    if (reload) this.refresh();
+  }
+
+  // --- actions ------------------------------------------------------------------------------
+
+  async #send(call) {
+    const generation = this.generation;
+    try {
+      const row = await call();
+      if (generation !== this.generation) return;
+      if (row && Number.isSafeInteger(row.id) && this.byId.has(row.id)) {
+        if (row.dismissed_at) this.byId.delete(row.id);
+        else this.byId.set(row.id, row);
+      }
+      this.error = null;
+      this.onChange();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.#failed(error);
+      this.refresh();
+    }
+  }
+
+  markRead(id) {
+    const item = this.byId.get(id);
+    if (item && isUnread(item)) {
+      this.byId.set(id, { ...item, read_at: new Date().toISOString() });
+      this.#setCount(this.unreadCount - 1);
+      this.onChange();
+    }
+    return this.#send(() => this.client.markRead(id));
+  }
+
+  markUnread(id) {
+    const item = this.byId.get(id);
+    if (item && item.read_at) {
+      this.byId.set(id, { ...item, read_at: null });
+      this.#setCount(this.unreadCount + 1);
+      this.onChange();
+    }
+    return this.#send(() => this.client.markUnread(id));
+  }
+
+  archive(id) {
+    const item = this.byId.get(id);
+    if (item) {
+      this.byId.delete(id);
+      if (isUnread(item)) this.#setCount(this.unreadCount - 1);
+      this.onChange();
+    }
+    return this.#send(() => this.client.archive(id));
+  }
+
+  /**
+   * Mark read (or archive) everything up to the newest notification on screen: one that arrives
+   * while the request travels was never seen, so it stays.
+   */
+  bulk(kind) {
+    let upToId = 0;
+    for (const id of this.byId.keys()) upToId = Math.max(upToId, id);
+    if (upToId === 0) return Promise.resolve();
+    let changed = 0;
+    for (const [id, item] of [...this.byId]) {
+      if (id > upToId) continue;
+      if (isUnread(item)) changed += 1;
+      if (kind === 'archive') this.byId.delete(id);
+      else if (isUnread(item)) this.byId.set(id, { ...item, read_at: new Date().toISOString() });
+    }
+    if (kind === 'archive') this.nextBefore = null; // the older pages are archived as well
+    // Unread ones on pages not loaded are covered too: the `read_state` event brings the count.
+    this.#setCount(this.unreadCount - changed);
+    this.onChange();
+    return this.#send(() => (kind === 'archive' ? this.client.clearAll(upToId) : this.client.markAllRead(upToId)));
+  }
+}
