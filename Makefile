@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # The machine's PostgreSQL, used as a second target for the database tests when reachable.
 SYSTEM_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint browser clean
+.PHONY: run test lint browser seed-app clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -30,7 +30,16 @@ browser:
 		echo "== installing Debian's chromium for the browser tests"; \
 		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
 
-test: lint browser
+# The customer's React NotificationCenter (../shared/seed-frontend) built against clients/js for
+# tests/web/test_react_seed.py; npm packages from the lockfile, reinstalled when it changes.
+clients/js/node_modules/.installed: clients/js/package.json clients/js/package-lock.json
+	cd clients/js && npm ci --no-audit --no-fund
+	touch $@
+
+seed-app: clients/js/node_modules/.installed
+	node clients/js/build-seed.mjs
+
+test: lint browser seed-app
 	.venv/bin/pytest
 	@if .venv/bin/python -m tests.reachable "$(SYSTEM_PG_URL)"; then \
 		echo "== database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \
@@ -38,4 +47,4 @@ test: lint browser
 	else echo "== system PostgreSQL not reachable at $(SYSTEM_PG_URL): embedded only"; fi
 
 clean:
-	rm -rf .venv .tools
+	rm -rf .venv .tools clients/js/node_modules tests/web/seed_app/dist
