@@ -28,3 +28,8 @@ def start_embedded_postgres(data_dir: Path, *, delete_on_exit: bool = False) -> 
     url: str = server.get_uri()
     logger.info("embedded postgres at %s (data in %s)", url, data_dir)
     return url
+
+
+def bundled_program(name: str) -> Path:
+    """A PostgreSQL 16 program shipped in pgserver's wheel (`pg_dump`, `psql`, ...)."""
+    return Path(pgserver.__file__).parent / "pginstall" / "bin" / name

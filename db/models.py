@@ -27,7 +27,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 CONTENT_REQUEST_STATUSES = ("pending", "processing", "completed", "failed", "clarification_needed")
 FINAL_STATUSES = ("completed", "failed", "clarification_needed")
-NOTIFICATION_TYPES = ("video_complete", "video_failed", "clarification_needed")
 
 
 class Base(DeclarativeBase):
@@ -81,11 +80,17 @@ class ContentRequest(Base):
 
 
 class NotificationType(Base):
+    """The registry of types: the only list of them, with what the UI shows for each."""
+
     __tablename__ = "notification_types"
-    __table_args__ = (CheckConstraint("name ~ '^[a-z][a-z0-9_]{0,62}$'"),)
+    __table_args__ = (
+        CheckConstraint("name ~ '^[a-z][a-z0-9_]{0,62}$'"),
+        CheckConstraint("label <> ''"),
+    )
 
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     description: Mapped[str] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(Text)  # None: clients show the name
 
 
 class Notification(Base):
@@ -96,7 +101,7 @@ class Notification(Base):
             "notifications_user_unread",
             "user_id",
             text("id DESC"),
-            postgresql_where=text("read_at IS NULL AND dismissed_at IS NULL"),
+            postgresql_where=text("vividly_unread_v1(read_at, dismissed_at)"),
         ),
         Index(
             "notifications_one_per_round",

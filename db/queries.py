@@ -33,7 +33,10 @@ ORDER BY page.id NULLS FIRST
 
 # -- history and read state -----------------------------------------------------------------
 
-UNREAD = "read_at IS NULL AND dismissed_at IS NULL"
+# The unread condition is said once, in SQL (migration 0005). The planner inlines it, here and in
+# the partial index `notifications_user_unread` whose predicate it is, so queries using it keep
+# using that index.
+UNREAD = "vividly_unread_v1(read_at, dismissed_at)"
 
 
 def history_page(*, unread_only: bool, include_dismissed: bool, by_type: bool) -> str:
@@ -41,7 +44,7 @@ def history_page(*, unread_only: bool, include_dismissed: bool, by_type: bool) -
 
     $1 user, $2 before (exclusive), $3 limit, $4 type (when `by_type`). Composed only of the
     fixed fragments below, so that each variant gets a plan that can use its index: the unread
-    variant repeats the partial index's predicate literally.
+    variant states the partial index's predicate (`UNREAD`).
     """
     conditions = ["user_id = $1", "id < $2"]
     if unread_only:
@@ -86,13 +89,19 @@ WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
 """
 
 # Bulk changes up to a watermark ($2), so a notification arriving mid-click stays unread.
-READ_ALL = """
+READ_ALL = f"""
 UPDATE notifications SET read_at = now()
-WHERE user_id = $1 AND id <= $2 AND read_at IS NULL AND dismissed_at IS NULL
+WHERE user_id = $1 AND id <= $2 AND {UNREAD}
 """
 DISMISS_ALL = """
 UPDATE notifications SET dismissed_at = now()
 WHERE user_id = $1 AND id <= $2 AND dismissed_at IS NULL
+"""
+
+# The registry of types: the only list of them, with what clients show for each (a type
+# registered without a label is shown by its name).
+NOTIFICATION_TYPES = """
+SELECT name, COALESCE(label, name) AS label, description FROM notification_types ORDER BY name
 """
 
 PREFERENCES = """
@@ -100,6 +109,13 @@ SELECT t.name AS type, COALESCE(p.in_app, true) AS in_app
 FROM notification_types t
 LEFT JOIN notification_preferences p ON p.type = t.name AND p.user_id = $1
 ORDER BY t.name
+"""
+
+# Names among $1 that are not registered types (a preference change naming one changes nothing).
+UNKNOWN_TYPES = """
+SELECT wanted.name FROM unnest($1::text[]) AS wanted (name)
+WHERE NOT EXISTS (SELECT 1 FROM notification_types t WHERE t.name = wanted.name)
+ORDER BY wanted.name
 """
 
 SET_PREFERENCE = """
@@ -126,11 +142,10 @@ SELECT count(*) FROM deleted
 """
 
 # After the listener reconnects: read state may have changed unseen; streams get the counts.
-UNREAD_COUNTS_MANY = """
+UNREAD_COUNTS_MANY = f"""
 SELECT u.user_id,
-       (SELECT count(*) FROM notifications n
-        WHERE n.user_id = u.user_id AND n.read_at IS NULL AND n.dismissed_at IS NULL
-       ) AS unread_count
+       (SELECT count(*) FROM notifications n WHERE n.user_id = u.user_id AND {UNREAD})
+       AS unread_count
 FROM unnest($1::uuid[]) AS u (user_id)
 """
 

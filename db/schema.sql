@@ -1,0 +1,282 @@
+-- The schema `alembic upgrade head` builds (pg_dump --schema-only, normalised by db/snapshot.py).
+-- Generated: do not edit. Regenerate with `.venv/bin/python -m db.snapshot`;
+-- tests/migrations/test_schema_snapshot.py fails while this file and the migrations differ.
+
+CREATE TYPE public.content_request_status AS ENUM (
+    'pending',
+    'processing',
+    'completed',
+    'failed',
+    'clarification_needed'
+);
+
+CREATE FUNCTION public.vividly_content_request_notify_v3() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    made record;
+BEGIN
+    made := vividly_request_notification_v1(NEW);
+    IF made.type IS NOT NULL THEN
+        PERFORM vividly_create_notification_v2(
+            NEW.student_id, made.type, NEW.id, NEW.notify_round, made.payload);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION public.vividly_content_request_pending_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('content_requests:pending', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION public.vividly_content_request_touch_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.updated_at := now();
+    IF NEW.status = 'pending'
+       AND OLD.status IN ('completed', 'failed', 'clarification_needed') THEN
+        NEW.notify_round := OLD.notify_round + 1;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION public.vividly_create_notification_v2(p_user_id uuid, p_type text, p_content_request_id uuid, p_round integer, p_payload jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM notification_preferences
+        WHERE user_id = p_user_id AND type = p_type AND NOT in_app
+    ) THEN
+        RETURN NULL;  -- muted: no row, no NOTIFY; the content request is unaffected
+    END IF;
+    -- Taken before the id is drawn and held to the end of the transaction: a later id of this
+    -- user cannot commit before an earlier one, so "id > cursor" never skips a row.
+    PERFORM vividly_user_lock_v1(p_user_id);
+    INSERT INTO notifications (user_id, type, content_request_id, content_request_round, payload)
+    VALUES (p_user_id, p_type, p_content_request_id, p_round, p_payload)
+    ON CONFLICT (content_request_id, content_request_round) DO NOTHING
+    RETURNING id INTO new_id;
+    IF new_id IS NOT NULL THEN
+        PERFORM pg_notify(
+            'notifications:' || p_user_id,
+            json_build_object('event', 'notification', 'id', new_id)::text
+        );
+    END IF;
+    RETURN new_id;
+END
+$$;
+
+CREATE FUNCTION public.vividly_read_state_notify_v2() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    change record;
+    unread bigint;
+BEGIN
+    FOR change IN
+        SELECT n.user_id,
+               CASE
+                   WHEN n.dismissed_at IS NOT NULL AND o.dismissed_at IS NULL THEN 'dismissed'
+                   WHEN n.dismissed_at IS NULL AND o.dismissed_at IS NOT NULL THEN 'restored'
+                   WHEN n.read_at IS NOT NULL AND o.read_at IS NULL THEN 'read'
+                   ELSE 'unread'
+               END AS state,
+               (array_agg(n.id ORDER BY n.id))[1:100] AS ids,
+               count(*) AS changed,
+               max(n.id) AS up_to_id
+        FROM new_rows n JOIN old_rows o USING (id)
+        WHERE n.read_at IS DISTINCT FROM o.read_at
+           OR n.dismissed_at IS DISTINCT FROM o.dismissed_at
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+    LOOP
+        -- Serialise with the user's other writers, then count in a fresh snapshot.
+        PERFORM vividly_user_lock_v1(change.user_id);
+        SELECT count(*) INTO unread FROM notifications
+        WHERE user_id = change.user_id AND vividly_unread_v1(read_at, dismissed_at);
+        PERFORM pg_notify(
+            'notifications:' || change.user_id,
+            json_build_object(
+                'event', 'read_state', 'state', change.state,
+                'ids', change.ids, 'changed', change.changed, 'up_to_id', change.up_to_id,
+                'unread_count', unread
+            )::text
+        );
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE TABLE public.content_requests (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    student_id uuid NOT NULL,
+    status public.content_request_status DEFAULT 'pending'::public.content_request_status NOT NULL,
+    title text,
+    video_url text,
+    thumbnail_url text,
+    duration_seconds integer,
+    error_message text,
+    clarification_question text,
+    notify_round integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    question text,
+    clarification_answer text,
+    attempts integer DEFAULT 0 NOT NULL,
+    claimed_by text,
+    lease_expires_at timestamp with time zone,
+    CONSTRAINT content_requests_duration_seconds_check CHECK ((duration_seconds >= 0))
+);
+
+CREATE FUNCTION public.vividly_request_notification_v1(request public.content_requests, OUT type text, OUT payload jsonb) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    CASE request.status
+        WHEN 'completed' THEN
+            type := 'video_complete';
+            payload := jsonb_build_object(
+                'content_id', request.id, 'title', request.title,
+                'video_url', request.video_url, 'thumbnail_url', request.thumbnail_url,
+                'duration_seconds', request.duration_seconds);
+        WHEN 'failed' THEN
+            type := 'video_failed';
+            payload := jsonb_build_object(
+                'content_id', request.id, 'title', request.title,
+                'error_message', request.error_message);
+        WHEN 'clarification_needed' THEN
+            type := 'clarification_needed';
+            payload := jsonb_build_object(
+                'content_id', request.id, 'question', request.clarification_question);
+        ELSE
+            NULL;  -- this status notifies nobody
+    END CASE;
+END
+$$;
+
+CREATE FUNCTION public.vividly_unread_v1(p_read_at timestamp with time zone, p_dismissed_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT p_read_at IS NULL AND p_dismissed_at IS NULL
+$$;
+
+CREATE FUNCTION public.vividly_user_lock_key_v1(p_user_id uuid) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT hashtextextended('vividly.notifications:' || p_user_id::text, 0)
+$$;
+
+CREATE FUNCTION public.vividly_user_lock_v1(p_user_id uuid) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pg_advisory_xact_lock(vividly_user_lock_key_v1(p_user_id))
+$$;
+
+CREATE TABLE public.alembic_version (
+    version_num character varying(32) NOT NULL
+);
+
+CREATE TABLE public.notification_preferences (
+    user_id uuid NOT NULL,
+    type text NOT NULL,
+    in_app boolean NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.notification_retention (
+    user_id uuid NOT NULL,
+    pruned_through_id bigint NOT NULL,
+    CONSTRAINT notification_retention_pruned_through_id_check CHECK ((pruned_through_id >= 0))
+);
+
+CREATE TABLE public.notification_types (
+    name text NOT NULL,
+    description text NOT NULL,
+    label text,
+    CONSTRAINT notification_types_label_check CHECK ((label <> ''::text)),
+    CONSTRAINT notification_types_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
+);
+
+CREATE TABLE public.notifications (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    type text NOT NULL,
+    content_request_id uuid,
+    content_request_round integer,
+    payload jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    read_at timestamp with time zone,
+    dismissed_at timestamp with time zone,
+    CONSTRAINT notifications_check CHECK (((content_request_id IS NULL) OR (content_request_round IS NOT NULL))),
+    CONSTRAINT notifications_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
+);
+
+ALTER TABLE public.notifications ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.notifications_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+ALTER TABLE ONLY public.alembic_version
+    ADD CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num);
+
+ALTER TABLE ONLY public.content_requests
+    ADD CONSTRAINT content_requests_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.notification_preferences
+    ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (user_id, type);
+
+ALTER TABLE ONLY public.notification_retention
+    ADD CONSTRAINT notification_retention_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY public.notification_types
+    ADD CONSTRAINT notification_types_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
+
+CREATE INDEX content_requests_leased ON public.content_requests USING btree (lease_expires_at) WHERE (status = 'processing'::public.content_request_status);
+
+CREATE INDEX content_requests_pending ON public.content_requests USING btree (created_at) WHERE (status = 'pending'::public.content_request_status);
+
+CREATE INDEX content_requests_student_newest ON public.content_requests USING btree (student_id, created_at DESC, id DESC);
+
+CREATE UNIQUE INDEX notifications_one_per_round ON public.notifications USING btree (content_request_id, content_request_round);
+
+CREATE INDEX notifications_user_newest ON public.notifications USING btree (user_id, id DESC);
+
+CREATE INDEX notifications_user_unread ON public.notifications USING btree (user_id, id DESC) WHERE public.vividly_unread_v1(read_at, dismissed_at);
+
+CREATE TRIGGER content_requests_notify_insert AFTER INSERT ON public.content_requests FOR EACH ROW WHEN ((new.status = ANY (ARRAY['completed'::public.content_request_status, 'failed'::public.content_request_status, 'clarification_needed'::public.content_request_status]))) EXECUTE FUNCTION public.vividly_content_request_notify_v3();
+
+CREATE TRIGGER content_requests_notify_update AFTER UPDATE OF status ON public.content_requests FOR EACH ROW WHEN (((new.status IS DISTINCT FROM old.status) AND (new.status = ANY (ARRAY['completed'::public.content_request_status, 'failed'::public.content_request_status, 'clarification_needed'::public.content_request_status])))) EXECUTE FUNCTION public.vividly_content_request_notify_v3();
+
+CREATE TRIGGER content_requests_pending_insert AFTER INSERT ON public.content_requests FOR EACH ROW WHEN ((new.status = 'pending'::public.content_request_status)) EXECUTE FUNCTION public.vividly_content_request_pending_v1();
+
+CREATE TRIGGER content_requests_pending_update AFTER UPDATE OF status ON public.content_requests FOR EACH ROW WHEN (((new.status = 'pending'::public.content_request_status) AND (old.status IS DISTINCT FROM 'pending'::public.content_request_status))) EXECUTE FUNCTION public.vividly_content_request_pending_v1();
+
+CREATE TRIGGER content_requests_touch BEFORE UPDATE ON public.content_requests FOR EACH ROW EXECUTE FUNCTION public.vividly_content_request_touch_v1();
+
+CREATE TRIGGER notifications_read_state AFTER UPDATE ON public.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.vividly_read_state_notify_v2();
+
+ALTER TABLE ONLY public.notification_preferences
+    ADD CONSTRAINT notification_preferences_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_content_request_id_fkey FOREIGN KEY (content_request_id) REFERENCES public.content_requests(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name);
