@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_ID = 2**63 - 1  # bigint: "no upper bound" in queries
 # Ids accepted from clients: JSON numbers beyond 2^53 lose precision in browsers (and in some
 # JSON encoders), so the API's ids stay within the integers every client can represent.
 CLIENT_ID_MAX = 2**53 - 1
+# A well-formed notification type name (the registry's CHECK); whether it is registered is the
+# database's to say.
+TYPE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+TypeName = Annotated[str, StringConstraints(pattern=TYPE_NAME_PATTERN)]
 
 
 class ErrorOut(BaseModel):
@@ -94,14 +99,21 @@ class BulkOut(BaseModel):
     unread_count: int
 
 
-class InAppChanges(BaseModel):
-    """The types to change; types not named keep their setting."""
+class NotificationTypeOut(BaseModel):
+    """A registered notification type and what clients show for it."""
 
-    model_config = ConfigDict(extra="forbid")
+    name: str = Field(examples=["video_complete"])
+    label: str = Field(description="A short heading.", examples=["Your video is ready"])
+    description: str = Field(
+        description="One sentence, e.g. beside its preference.",
+        examples=["A video you asked for is ready to watch."],
+    )
 
-    video_complete: bool | None = None
-    video_failed: bool | None = None
-    clarification_needed: bool | None = None
+
+class NotificationTypesOut(BaseModel):
+    """Every registered type (the database's registry is the only list of them)."""
+
+    types: list[NotificationTypeOut]
 
 
 class PreferencesOut(BaseModel):
@@ -117,4 +129,9 @@ class PreferencesIn(BaseModel):
         json_schema_extra={"examples": [{"in_app": {"clarification_needed": False}}]},
     )
 
-    in_app: InAppChanges
+    in_app: dict[TypeName, bool] = Field(
+        description="The registered types to change; types not named keep their setting. An"
+        " unknown type is a 422 naming it, and nothing changes.",
+        # Every key must match the pattern (pydantic enforces it; the schema says so too).
+        json_schema_extra={"additionalProperties": False},
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
+from fastapi.exceptions import RequestValidationError
 
 from db import queries
 
@@ -17,10 +18,12 @@ from ..events import notification_json
 from ..schemas import (
     CLIENT_ID_MAX,
     MAX_ID,
+    TYPE_NAME_PATTERN,
     BulkOut,
     ErrorOut,
     HistoryOut,
     NotificationOut,
+    NotificationTypesOut,
     PreferencesIn,
     PreferencesOut,
     UnreadCountOut,
@@ -47,9 +50,7 @@ NotificationId = Annotated[int, Path(ge=1, le=CLIENT_ID_MAX, description="A noti
 # Any well-formed type name: new types need no change here; an unknown one matches nothing.
 NotificationType = Annotated[
     str,
-    Query(
-        pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Only this type.", examples=["video_failed"]
-    ),
+    Query(pattern=TYPE_NAME_PATTERN, description="Only this type.", examples=["video_failed"]),
 ]
 
 
@@ -142,6 +143,13 @@ async def dismiss_all(
     return await _change_all(pool, queries.DISMISS_ALL, user, body)
 
 
+@router.get("/types", response_model=NotificationTypesOut)
+async def notification_types(user: CurrentUser, pool: Pool) -> dict[str, Any]:
+    """Every registered notification type with the label and description clients show."""
+    rows = await pool.fetch(queries.NOTIFICATION_TYPES)
+    return {"types": [dict(row) for row in rows]}
+
+
 async def _preferences(pool: Pool, user: CurrentUser) -> dict[str, Any]:
     rows = await pool.fetch(queries.PREFERENCES, user.id)
     return {"in_app": {row["type"]: row["in_app"] for row in rows}}
@@ -155,11 +163,26 @@ async def get_preferences(user: CurrentUser, pool: Pool) -> Any:
 
 @router.put("/preferences", response_model=PreferencesOut)
 async def put_preferences(body: PreferencesIn, user: CurrentUser, pool: Pool) -> Any:
-    """Change the types named in the body; a muted type creates no notification."""
-    changes = body.in_app.model_dump(exclude_none=True)
+    """Change the types named in the body; a muted type creates no notification.
+
+    Every registered type is accepted; an unknown one is a 422 naming it, and nothing changes.
+    """
     async with pool.acquire() as connection, connection.transaction():
+        unknown = await connection.fetch(queries.UNKNOWN_TYPES, list(body.in_app))
+        if unknown:
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "in_app", row["name"]),
+                        "msg": f"unknown notification type {row['name']!r}",
+                        "type": "unknown_notification_type",
+                        "input": row["name"],
+                    }
+                    for row in unknown
+                ]
+            )
         await connection.executemany(
             queries.SET_PREFERENCE,
-            [(user.id, name, enabled) for name, enabled in changes.items()],
+            [(user.id, name, enabled) for name, enabled in body.in_app.items()],
         )
     return await _preferences(pool, user)

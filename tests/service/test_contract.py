@@ -16,7 +16,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
+from schemathesis.checks import CheckFunction
 from schemathesis.schemas import BaseSchema
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from service.auth import mint_token
 
@@ -58,6 +60,11 @@ def test_the_document_describes_errors_and_examples(api_server: str) -> None:
     assert document["components"]["schemas"]["NotificationOut"]["examples"]
 
 
+# Which well-formed type names exist is the registry's to say, not the schema's: a schema-valid
+# body naming an unregistered type is the documented 422.
+REGISTRY_DECIDES = {"PUT /api/v1/notifications/preferences"}
+
+
 def test_api_conforms_to_its_schema(api_schema: BaseSchema, tokens: list[str]) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) >= 10
@@ -73,8 +80,12 @@ def test_api_conforms_to_its_schema(api_schema: BaseSchema, tokens: list[str]) -
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def conforms(case: Case[Any]) -> None:
+            registry = case.operation.label in REGISTRY_DECIDES
+            excluded: list[CheckFunction] = [positive_data_acceptance] if registry else []
             for token in tokens:
-                case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+                case.call_and_validate(
+                    headers={"Authorization": f"Bearer {token}"}, excluded_checks=excluded
+                )
 
         try:
             conforms()

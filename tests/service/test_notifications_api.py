@@ -277,7 +277,8 @@ async def test_a_new_notification_type_needs_no_code_for_preferences(
     alice: Client, conn: asyncpg.Connection
 ) -> None:
     await conn.execute(
-        "INSERT INTO notification_types (name, description) VALUES ('course_update', 'x')"
+        "INSERT INTO notification_types (name, label, description)"
+        " VALUES ('course_update', 'Course update', 'x')"
         " ON CONFLICT DO NOTHING"
     )
     try:

@@ -83,6 +83,7 @@ export const markRead = (id) => request('POST', `/notifications/${enc(id)}/read`
 export const markUnread = (id) => request('POST', `/notifications/${enc(id)}/unread`);
 export const archive = (id) => request('DELETE', `/notifications/${enc(id)}`);
 export const readAll = (upToId) => request('POST', '/notifications/read-all', { up_to_id: upToId });
+export const notificationTypes = () => request('GET', '/notifications/types');
 export const preferences = () => request('GET', '/notifications/preferences');
 export const setPreferences = (inApp) => request('PUT', '/notifications/preferences', { in_app: inApp });
 

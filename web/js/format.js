@@ -1,11 +1,5 @@
 // Words and times for the views. Returns plain strings; views put them in with textContent.
 
-export const TYPE_LABELS = {
-  video_complete: 'Video ready',
-  video_failed: 'Video failed',
-  clarification_needed: 'Needs your answer',
-};
-
 export const STATUS_LABELS = {
   pending: 'Pending',
   processing: 'Making your video',
@@ -16,30 +10,39 @@ export const STATUS_LABELS = {
 
 export const IN_FLIGHT = new Set(['pending', 'processing']);
 
-/** Heading and body of a notification, by type. */
-export function describe(notification) {
+/**
+ * Heading and body of a notification. The heading is the registry's label (`types`, a
+ * TypeRegistry); the body is what the payload says. Types this page knows by name get their
+ * own wording; any other type, a new one included, shows its label and the payload's text.
+ */
+export function describe(notification, types) {
   const payload = notification.payload || {};
+  const heading = types.label(notification.type);
   switch (notification.type) {
     case 'video_complete':
       return {
-        heading: 'Your video is ready',
+        heading,
         body: payload.title || 'Untitled video',
         extra: payload.duration_seconds != null ? duration(payload.duration_seconds) : '',
       };
     case 'video_failed':
       return {
-        heading: payload.title ? `We couldn't make “${payload.title}”` : "We couldn't make your video",
+        heading: payload.title ? `We couldn't make “${payload.title}”` : heading,
         body: payload.error_message || 'Something went wrong.',
         extra: '',
       };
     case 'clarification_needed':
       return {
-        heading: 'We need a bit more detail',
+        heading,
         body: payload.question || 'Please tell us more about your question.',
         extra: '',
       };
     default:
-      return { heading: TYPE_LABELS[notification.type] || notification.type, body: '', extra: '' };
+      return {
+        heading,
+        body: payload.title || payload.question || payload.error_message || types.description(notification.type),
+        extra: '',
+      };
   }
 }
 

@@ -3,6 +3,7 @@ import * as api from './api.js';
 import { byId } from './dom.js';
 import { Store, isUnread } from './store.js';
 import { NotificationStream } from './stream.js';
+import { TypeRegistry } from './types.js';
 import { createHeader } from './views/header.js';
 import { createLogin } from './views/login.js';
 import { createPanel } from './views/panel.js';
@@ -13,10 +14,11 @@ import { refreshTimes } from './views/time.js';
 import { createToasts } from './views/toasts.js';
 
 const store = new Store();
+const types = new TypeRegistry();
 const app = byId('app');
 const header = createHeader();
 const player = createPlayer();
-const preferences = createPreferences();
+const preferences = createPreferences(types);
 let stream = null;
 let session = null; // {user_id, expires_at} while logged in
 const toasted = new Set(); // notification ids already shown as a toast
@@ -77,7 +79,7 @@ function loadFirstPage() {
   return loading;
 }
 
-const toasts = createToasts({
+const toasts = createToasts(types, {
   watch(n) {
     watch(n.payload);
     markRead(store.get(n.id) || n);
@@ -90,7 +92,7 @@ const toasts = createToasts({
   },
 });
 
-createPanel(store, {
+createPanel(store, types, {
   read: markRead,
   watch(n) {
     watch(n.payload);
@@ -163,8 +165,11 @@ function openStream() {
       // down), so it is news even when a history answer raced ahead of it; unless already read.
       if (toasted.has(n.id)) return;
       toasted.add(n.id);
-      const current = store.get(n.id);
-      if (current && isUnread(current)) toasts.show(current);
+      // A type added since the registry was read: read it again first, for the toast's label.
+      types.ensure(n.type).then(() => {
+        const current = store.get(n.id);
+        if (current && isUnread(current)) toasts.show(current);
+      });
       if (n.payload && n.payload.content_id) requests.refresh(n.payload.content_id);
     },
     readState(event) {
@@ -197,6 +202,7 @@ function startSession(me) {
   app.hidden = false;
   header.setUser(me.user_id);
   store.clear();
+  types.load().catch(reportError);
   openStream();
   loadFirstPage();
   requests.load().catch(reportError);

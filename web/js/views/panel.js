@@ -4,13 +4,14 @@ import { describe } from '../format.js';
 import { isUnread } from '../store.js';
 import { timeEl } from './time.js';
 
+// Presentation only: a type without an icon here (any new one) gets the default.
 const ICONS = { video_complete: '▶', video_failed: '!', clarification_needed: '?' };
 
 /**
- * actions: read(n), watch(n), archive(n), markAll(upToId), loadMore(), filter(unreadOnly).
- * Each may return a promise; buttons are disabled while it runs.
+ * `types`: the TypeRegistry (labels). actions: read(n), watch(n), archive(n), markAll(upToId),
+ * loadMore(), filter(unreadOnly). Each may return a promise; buttons are disabled while it runs.
  */
-export function createPanel(store, actions) {
+export function createPanel(store, types, actions) {
   const bell = byId('bell');
   const panel = byId('panel');
   const list = byId('panel-list');
@@ -58,7 +59,8 @@ export function createPanel(store, actions) {
   unreadOnly.addEventListener('change', () => actions.filter(unreadOnly.checked));
 
   function create(n) {
-    const text = describe(n);
+    if (!types.has(n.type)) types.ensure(n.type); // a new type: its label comes with `change`
+    const text = describe(n, types);
     const main = el(
       'button',
       { type: 'button', className: 'notice-main', on: { click: () => actions.read(store.get(n.id) || n) } },
@@ -120,6 +122,10 @@ export function createPanel(store, actions) {
   }
 
   store.addEventListener('change', render);
+  types.addEventListener('change', () => {
+    nodes.clear(); // built with the old labels
+    render();
+  });
   render();
   return { close: () => setOpen(false), render };
 }

@@ -6,8 +6,11 @@ import { clarifyForm } from './clarify.js';
 const MAX_TOASTS = 4;
 const LINGER_MS = 15000;
 
-/** actions: watch(n), answer(n, answer) -> request, dismissed(n) (closed by the user). */
-export function createToasts(actions) {
+/**
+ * `types`: the TypeRegistry (labels). actions: watch(n), answer(n, answer) -> request,
+ * dismissed(n) (closed by the user).
+ */
+export function createToasts(types, actions) {
   const region = byId('toasts');
 
   function close(toast) {
@@ -52,9 +55,12 @@ export function createToasts(actions) {
   }
 
   return {
-    /** A live notification. */
+    /**
+     * A live notification. A video gets "Watch now" and a question an answer box; any other
+     * type, a new one included, is a plain toast headed by its registry label.
+     */
     show(n) {
-      const text = describe(n);
+      const text = describe(n, types);
       const body = el('p', { className: 'toast-body', text: text.body });
       if (n.type === 'video_complete') {
         const watch = el('button', { type: 'button', className: 'primary small', text: 'Watch now' });
