@@ -25,7 +25,9 @@ class ErrorOut(BaseModel):
 
 
 class NotificationPayload(BaseModel):
-    """What happened; the fields present depend on the type."""
+    """What happened; the fields present depend on the type (a new type may add its own)."""
+
+    model_config = ConfigDict(extra="allow")
 
     content_id: uuid.UUID | None = None
     title: str | None = None

@@ -83,15 +83,13 @@ async def test_a_type_added_like_a_migration_flows_through_without_code(
         assert await new_type.notify(conn, user, {"title": "Muted"}) is None
         response = await http.put("/preferences", json={"in_app": {new_type.NAME: True}})
         assert response.json()["in_app"][new_type.NAME] is True
-        new_id = await new_type.notify(conn, user, {"title": "Algebra II"})
+        # A field no other type has reaches clients too: the payload is the type's own.
+        payload = {"title": "Algebra II", "course_id": "alg-2", "lessons": 3}
+        new_id = await new_type.notify(conn, user, payload)
         assert new_id is not None
 
         [live] = await stream.notifications(1)
-        assert (live["id"], live["type"], live["payload"]) == (
-            new_id,
-            new_type.NAME,
-            {"title": "Algebra II"},
-        )
+        assert (live["id"], live["type"], live["payload"]) == (new_id, new_type.NAME, payload)
 
     history = (await http.get("/history", params={"type": new_type.NAME})).json()
     assert history["items"] == [live]
