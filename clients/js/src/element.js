@@ -47,13 +47,6 @@ function bellIcon() {
   return svg;
 }
 
-// Headings until the server's registry (`GET /notifications/types`) has answered.
-const LABELS = {
-  video_complete: 'Your video is ready',
-  video_failed: "We couldn't make your video",
-  clarification_needed: 'We need a bit more detail',
-};
-
 /**
  * Heading and text of a notification. The heading is the type's label from the registry; a
  * type added after this code was written still shows its label and whatever text it carries.
@@ -61,7 +54,9 @@ const LABELS = {
 function describe(n, types) {
   const p = n.payload || {};
   const type = types.get(n.type);
-  const label = type ? type.label : LABELS[n.type] || String(n.type).replace(/_/g, ' ');
+  // The registry (`GET /notifications/types`) is the one list of labels; until it has
+  // answered, the type's name stands in.
+  const label = type ? type.label : String(n.type).replace(/_/g, ' ');
   switch (n.type) {
     case 'video_complete':
       return [label, p.title || 'Untitled video'];
@@ -213,7 +208,7 @@ export class NotificationCenterElement extends HTMLElement {
       this.#types = new Map(types.map((type) => [type.name, type]));
       this.#render();
     } catch {
-      // Headings fall back to built-in words or the type's name.
+      // Headings fall back to the type's name.
     }
   }
 
