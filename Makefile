@@ -43,7 +43,7 @@ test: lint browser seed-app
 	.venv/bin/pytest
 	@if .venv/bin/python -m tests.reachable "$(SYSTEM_PG_URL)"; then \
 		echo "== database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \
-		TEST_DATABASE_URL="$(SYSTEM_PG_URL)" .venv/bin/pytest -m db; \
+		TEST_DATABASE_URL="$(SYSTEM_PG_URL)" .venv/bin/pytest -m "db and not browser"; \
 	else echo "== system PostgreSQL not reachable at $(SYSTEM_PG_URL): embedded only"; fi
 
 clean:

@@ -118,6 +118,9 @@ def repo_root() -> Path:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Every test that touches the server is a database test: `pytest -m db` reruns exactly
     # those against another Postgres (the Makefile does, with the system PostgreSQL 15).
+    # Browser tests prove the page and the client, not the database: they run once.
     for item in items:
         if "server_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+        if "/tests/web/" in str(item.path):
+            item.add_marker(pytest.mark.browser)
