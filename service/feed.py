@@ -179,7 +179,11 @@ class Feed:
 
     async def _handle(self, batch: list[Item], publish: Publish) -> None:
         # In arrival (= commit) order: a run of wake-ups is read in one query; a read-state
-        # change goes out after the rows that preceded it.
+        # change goes out after the rows that preceded it. Users acknowledged anywhere in the
+        # batch are started together at its end, in one query (a connection burst acknowledges
+        # users a few at a time): until then they are not ready, and the read that makes them
+        # ready sees whatever their ignored wake-ups announced.
+        listening: set[uuid.UUID] = set()
         woken: set[uuid.UUID] = set(self._behind)
         self._behind.clear()
         if self._unstarted:
@@ -200,15 +204,17 @@ class Feed:
                     woken = set()
                     publish(item.user, read_state_event(item.message))
             elif isinstance(item, Listening):
-                await self._catch_up(woken, publish)
-                woken = set()
-                await self._start(item.users, publish)
+                listening.update(item.users)
+                self._ready.difference_update(item.users)  # their read is due again
             elif isinstance(item, Lost):
                 self._ready.clear()
                 self._behind.clear()
                 self._unstarted.clear()  # the next `Listening` names them all again
+                listening.clear()  # acknowledged on the connection that was lost
                 woken = set()
         await self._catch_up(woken, publish)
+        if listening:
+            await self._start(list(listening), publish)
 
     async def _start(self, users: Sequence[uuid.UUID], publish: Publish) -> None:
         followed = [user for user in users if user in self._cursors]
