@@ -30,10 +30,10 @@ from db import queries
 
 from .events import Event, notification_event, read_state_event, reset_event, unread_count_event
 from .listener import Heard, Item, Listening, Lost
+from .schemas import MAX_ID
 
 logger = logging.getLogger(__name__)
 
-MAX_ID = 2**63 - 1
 CATCH_UP_PAGE = 1000
 RETRY_SECONDS = 1.0
 
