@@ -34,6 +34,7 @@ from .channels import ListenerConnection, statements, user_of
 logger = logging.getLogger(__name__)
 
 APPLICATION_NAME = "vividly-listener"
+LISTEN_WINDOW = 0.002  # seconds a LISTEN waits for others to share its round trip
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,10 @@ class Listener:
                     await self._wake.wait()
             if self._lost_generation == self._generation:
                 raise _ConnectionLost("terminated")
+            if self._to_listen:
+                # A burst of new streams asks for channels a few at a time: gather a moment's
+                # worth into one round trip (bench/RESULTS.md, 2026-11-27).
+                await asyncio.sleep(LISTEN_WINDOW)
 
     async def _sync_channels(self, connection: ListenerConnection) -> None:
         # Only channels whose state changed are looked at: the cost does not grow with the
