@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -12,8 +13,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -61,6 +65,12 @@ def tokens(users: list[uuid.UUID]) -> list[str]:
     return [mint_token(user, settings) for user in users]
 
 
+def token_source(user: uuid.UUID, ttl: float) -> Callable[[], str]:
+    """New tokens of `user`, each valid for `ttl` seconds (a client that renews its session)."""
+    settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
+    return lambda: mint_token(user, settings, ttl=timedelta(seconds=ttl))
+
+
 @dataclass
 class Server:
     """`vividly-notify serve` as its own process."""
@@ -79,11 +89,15 @@ class Server:
             "DEV_LOGIN": "false",
             "LOG_LEVEL": "warning",
             "POOL_MAX_SIZE": "20",
+            # Extra server environment for experiments (e.g. a probe on PYTHONPATH).
+            **json.loads(os.environ.get("BENCH_SERVER_ENV", "{}")),
             **env,
         }
         log = (OUT / f"server-{port}.log").open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "service", "serve", "--port", str(port)],
+            # Another checkout's server under the same harness (A/B of two commits).
+            cwd=os.environ.get("BENCH_SERVER_DIR"),
             env=environment,
             stdout=log,
             stderr=log,
@@ -130,8 +144,70 @@ class Server:
         return time.monotonic() - started
 
 
-def raise_fd_limit() -> None:
+def raise_fd_limit(wanted: int = 65_536) -> None:
+    """Open-file limit up to `wanted` (the hard limit too when allowed, e.g. as root).
+
+    The server processes inherit it: 20,000 streams need more than 20,000 descriptors.
+    """
     import resource
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(hard, wanted), max(hard, wanted)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def gc_pauses(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """Collections between two `/metrics` scrapes, from `vividly_gc_pause_seconds`.
+
+    Per generation: how many, how many over 20 ms, and the bound of the slowest one (the
+    smallest histogram bucket holding every pause).
+    """
+    prefix = "vividly_gc_pause_seconds_bucket{"
+    buckets: dict[str, dict[float, float]] = {}
+    for name, value in after.items():
+        if not name.startswith(prefix):
+            continue
+        labels = dict(
+            part.split("=", 1) for part in name[len(prefix) : -1].replace('"', "").split(",")
+        )
+        le = float(labels["le"])
+        buckets.setdefault(labels["generation"], {})[le] = value - before.get(name, 0.0)
+    result: dict[str, Any] = {}
+    for generation, counts in sorted(buckets.items()):
+        total = counts[float("inf")]
+        if not total:
+            continue
+        slowest = min(le for le, count in counts.items() if count == total)
+        result[f"gen{generation}"] = {
+            "collections": int(total),
+            "over_20ms": int(total - counts.get(0.02, 0.0)),
+            "slowest_le_s": slowest,
+        }
+    return result
+
+
+async def postgres_cpu_seconds(database_url: str) -> float:
+    """CPU time used so far by the Postgres server of `database_url` (postmaster + children).
+
+    Read from /proc: the server must run on this machine (the embedded one does).
+    """
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        data_directory = await connection.fetchval("SHOW data_directory")
+    finally:
+        await connection.close()
+    postmaster = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After the command's closing parenthesis: state, ppid, ... utime (12), stime (13).
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        pid = int(stat.parent.name)
+        if pid == postmaster or int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks

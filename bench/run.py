@@ -10,10 +10,18 @@ import asyncio
 import json
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 from . import scenarios
-from .harness import OUT, Server, fresh_database, raise_fd_limit
+from .harness import (
+    OUT,
+    Server,
+    fresh_database,
+    gc_pauses,
+    postgres_cpu_seconds,
+    raise_fd_limit,
+)
 
 
 async def streams_and_latency(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -24,10 +32,13 @@ async def streams_and_latency(url: str, args: argparse.Namespace) -> dict[str, A
         await scenarios.close_fleet(warm)
         await asyncio.sleep(1)
         baseline_rss = server.rss_kib()
+        before_connect = await server.metrics()
         fleet, connect_seconds = await scenarios.connect_fleet(server, args.streams)
         await asyncio.sleep(2)
         loaded_rss = server.rss_kib()
         metrics = await server.metrics()
+        await asyncio.sleep(args.idle_seconds)
+        idle = await server.metrics()
         result: dict[str, Any] = {
             "streams": args.streams,
             "streams_open_server": metrics.get("vividly_streams_open"),
@@ -37,13 +48,22 @@ async def streams_and_latency(url: str, args: argparse.Namespace) -> dict[str, A
             "rss_loaded_mib": round(loaded_rss / 1024, 1),
             "kib_per_idle_stream": round((loaded_rss - baseline_rss) / args.streams, 2),
             "tasks_per_stream": round((metrics.get("vividly_asyncio_tasks", 0)) / args.streams, 2),
+            "gc_while_connecting": gc_pauses(before_connect, metrics),
+            f"gc_idle_{args.idle_seconds:g}s": gc_pauses(metrics, idle),
         }
         requests = await scenarios.make_requests(url, fleet.users, int(args.rate * args.seconds))
-        issued = await scenarios.drive_open_loop(url, requests, args.rate)
+        commit_ms: list[float] = []
+        with scenarios.OwnPauses() as harness:
+            issued = await scenarios.drive_open_loop(url, requests, args.rate, commit_ms=commit_ms)
+            delivery = await scenarios.collect(fleet, requests, issued)
         result["latency"] = {
             "rate_per_s": args.rate,
             "seconds": args.seconds,
-            **await scenarios.collect(fleet, requests, issued),
+            **delivery,
+            "update_commit_p99_ms": round(scenarios.percentile(commit_ms, 0.99), 1),
+            "update_commit_max_ms": round(max(commit_ms), 1),
+            "server_gc": gc_pauses(idle, await server.metrics()),
+            "harness_gc": harness.summary(),
         }
         await scenarios.close_fleet(fleet)
         return result
@@ -80,7 +100,9 @@ async def throughput(url: str, args: argparse.Namespace) -> dict[str, Any]:
 async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """Restart the server under N reconnecting clients while completions continue."""
     server = Server.start(url)
-    fleet, _ = await scenarios.connect_fleet(server, args.streams, reconnect=True)
+    fleet, _ = await scenarios.connect_fleet(
+        server, args.streams, reconnect=True, browser_like=args.browser_retry
+    )
     stop = asyncio.Event()
     writing = asyncio.create_task(
         scenarios.drive_background(url, fleet.users, args.storm_rate, stop)
@@ -100,34 +122,27 @@ async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
         stop.set()
         committed = await writing
         await asyncio.sleep(3)
-        by_user = fleet.by_user
-        received: dict[uuid.UUID, dict[str, float]] = {}
-        duplicated = 0
-        for user, client in by_user.items():
-            firsts: dict[str, float] = {}
-            for _nid, content, at in client.received.notifications:
-                if content in firsts:
-                    duplicated += 1
-                else:
-                    firsts[content] = at
-            received[user] = firsts
-        lost = 0
+        delivery = scenarios.delivery_of(fleet, committed)
+        lost, duplicated = delivery["lost"], delivery["duplicated"]
         caught_up = reconnected_at
         for request_id, (user, commit_at) in committed.items():
-            arrival = received[user].get(str(request_id))
-            if arrival is None:
-                lost += 1
-            elif commit_at < ready_at:
+            arrival = delivery["firsts"][user].get(str(request_id))
+            if arrival is not None and commit_at < ready_at:
                 caught_up = max(caught_up, arrival)  # missed during the restart, replayed after
         await scenarios.close_fleet(fleet)
+        ready_to_caught_up = caught_up - ready_at
         return {
             "clients": args.streams,
+            "clients_retry": "server retry: + up to 50 %, doubling"
+            if args.browser_retry
+            else "0.25-0.75 s",
             "completions_per_s_during": args.storm_rate,
             "notifications_committed": len(committed),
             "old_server_exit_s": round(exit_seconds, 2),
             "server_down_to_ready_s": round(ready_at - restart_at, 2),
             "all_reconnected_after_s": round(reconnected_at - restart_at, 2),
             "all_caught_up_after_s": round(caught_up - restart_at, 2),
+            "caught_up_after_ready_s": round(ready_to_caught_up, 2),
             "lost": lost,
             "duplicated": duplicated,
         }
@@ -254,12 +269,130 @@ async def soak(url: str, args: argparse.Namespace) -> dict[str, Any]:
         server.stop()
 
 
+async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """A day of long-lived streams compressed: keepalives every 0.15 s, streams that reach
+    their maximum age and tokens that expire (each client renews and resumes from its cursor),
+    completions throughout. RSS, frozen GC objects, channels and tasks over time."""
+    server = Server.start(
+        url,
+        KEEPALIVE_SECONDS=str(args.day_keepalive),
+        STREAM_MAX_AGE_SECONDS=str(args.day_max_age),
+    )
+    try:
+        baseline = await server.metrics()
+        fleet, _ = await scenarios.connect_fleet(
+            server, args.day_streams, reconnect=True, token_ttl=args.day_token_ttl
+        )
+        stop = asyncio.Event()
+        writing = asyncio.create_task(
+            scenarios.drive_background(url, fleet.users, args.day_rate, stop)
+        )
+        samples: list[dict[str, float]] = []
+        started = time.monotonic()
+        while time.monotonic() - started < args.day_minutes * 60:
+            await asyncio.sleep(15)
+            metrics = await server.metrics()
+            samples.append(
+                {
+                    "t_s": round(time.monotonic() - started),
+                    "rss_mib": round(server.rss_kib() / 1024, 1),
+                    "streams": metrics["vividly_streams_open"],
+                    "channels": metrics["vividly_listen_channels"],
+                    "tasks": metrics["vividly_asyncio_tasks"],
+                    "gc_frozen": metrics["vividly_gc_frozen_objects"],
+                }
+            )
+            print(samples[-1], flush=True)
+        stop.set()
+        committed = await writing
+        await asyncio.sleep(5)  # the last deliveries, and streams mid-reconnect
+        delivery = scenarios.delivery_of(fleet, committed)
+        ends = Counter(name for client in fleet.clients for name, _at in client.received.named)
+        connects = sum(client.connects for client in fleet.clients)
+        await scenarios.close_fleet(fleet)
+        await asyncio.sleep(args.day_settle)  # past UNLISTEN_DELAY_SECONDS
+        final = await server.metrics()
+        after_warmup = next(s for s in samples if s["t_s"] >= 60)
+        end = samples[-1]
+        return {
+            "minutes": args.day_minutes,
+            "streams": args.day_streams,
+            "keepalive_s": args.day_keepalive,
+            "keepalives_per_stream": round(args.day_minutes * 60 / args.day_keepalive),
+            "max_age_s": args.day_max_age,
+            "token_ttl_s": args.day_token_ttl,
+            "connects": connects,
+            "named_events": dict(ends),
+            "committed": delivery["committed"],
+            "lost": delivery["lost"],
+            "duplicated": delivery["duplicated"],
+            "rss_at_1_min_mib": after_warmup["rss_mib"],
+            "rss_at_end_mib": end["rss_mib"],
+            "rss_growth_pct": round(
+                (end["rss_mib"] - after_warmup["rss_mib"]) / after_warmup["rss_mib"] * 100, 2
+            ),
+            "gc_frozen_at_1_min": after_warmup["gc_frozen"],
+            "gc_frozen_at_end": end["gc_frozen"],
+            "channels_after_close": final["vividly_listen_channels"],
+            "streams_after_close": final["vividly_streams_open"],
+            "tasks_before": baseline["vividly_asyncio_tasks"],
+            "tasks_after_close": final["vividly_asyncio_tasks"],
+            "gc_frozen_after_close": final["vividly_gc_frozen_objects"],
+            "gc_frozen_before": baseline["vividly_gc_frozen_objects"],
+            "samples": samples,
+        }
+    finally:
+        server.stop()
+
+
+async def fleet(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """`--streams` split over 1, 2, 4, 8 server processes on one database, `--rate`
+    completions/s for `--seconds`: delivery, latency, and Postgres CPU per 1,000 notifications
+    (every listening process reads the whole NOTIFY queue)."""
+    runs = []
+    for processes in args.fleet_processes:
+        servers = [Server.start(url) for _ in range(processes)]
+        try:
+            fleets = [
+                (await scenarios.connect_fleet(server, args.streams // processes))[0]
+                for server in servers
+            ]
+            everyone = scenarios.Fleet(
+                [user for part in fleets for user in part.users],
+                [client for part in fleets for client in part.clients],
+            )
+            count = int(args.rate * args.seconds)
+            requests = await scenarios.make_requests(url, everyone.users, count)
+            cpu_before = await postgres_cpu_seconds(url)
+            with scenarios.OwnPauses() as harness:
+                issued = await scenarios.drive_open_loop(url, requests, args.rate)
+                cpu = await postgres_cpu_seconds(url) - cpu_before
+                delivery = await scenarios.collect(everyone, requests, issued)
+            runs.append(
+                {
+                    "processes": processes,
+                    "streams_each": args.streams // processes,
+                    **delivery,
+                    "postgres_cpu_s_per_1000": round(cpu / len(issued) * 1000, 3),
+                    "harness_gc": harness.summary(),
+                }
+            )
+            print(runs[-1], flush=True)
+            await scenarios.close_fleet(everyone)
+        finally:
+            for server in servers:
+                server.stop()
+    return {"rate_per_s": args.rate, "seconds": args.seconds, "runs": runs}
+
+
 SCENARIOS = {
     "streams": streams_and_latency,
     "throughput": throughput,
     "storm": storm,
     "polling": polling,
     "soak": soak,
+    "day": day,
+    "fleet": fleet,
 }
 DEFAULT = ["streams", "throughput", "storm", "polling"]
 
@@ -271,13 +404,29 @@ def main() -> None:
     )
     parser.add_argument("--streams", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=1000)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--idle-seconds", type=float, default=30, help="Idle streams, GC watched.")
     parser.add_argument("--storm-rate", type=float, default=200)
+    parser.add_argument(
+        "--browser-retry",
+        action="store_true",
+        help="Storm clients wait the server's retry: (3 s) plus jitter, as browsers do.",
+    )
     parser.add_argument("--pollers", type=int, default=1000)
     parser.add_argument("--poll-rate", type=float, default=20)
     parser.add_argument("--poll-seconds", type=float, default=20)
     parser.add_argument("--soak-minutes", type=float, default=10)
     parser.add_argument("--soak-streams", type=int, default=2000)
+    parser.add_argument("--day-minutes", type=float, default=14.4)
+    parser.add_argument("--day-streams", type=int, default=2000)
+    parser.add_argument("--day-keepalive", type=float, default=0.15)
+    parser.add_argument("--day-max-age", type=float, default=60)
+    parser.add_argument("--day-token-ttl", type=float, default=90)
+    parser.add_argument("--day-rate", type=float, default=20)
+    parser.add_argument("--day-settle", type=float, default=8)
+    parser.add_argument(
+        "--fleet-processes", type=int, nargs="+", default=[1, 2, 4, 8], help="Fleet sizes."
+    )
     parser.add_argument("--writers", type=int, default=8, help="Connections completing requests.")
     args = parser.parse_args()
     raise_fd_limit()

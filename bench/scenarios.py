@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 import statistics
 import time
@@ -17,7 +18,7 @@ import asyncpg
 
 from db.urls import asyncpg_dsn
 
-from .harness import Server, tokens
+from .harness import Server, token_source, tokens
 from .sse_client import SSEClient
 
 COMPLETE = """
@@ -41,7 +42,13 @@ class Fleet:
 
 
 async def connect_fleet(
-    server: Server, count: int, *, concurrency: int = 256, reconnect: bool = False
+    server: Server,
+    count: int,
+    *,
+    concurrency: int = 256,
+    reconnect: bool = False,
+    browser_like: bool = False,
+    token_ttl: float | None = None,
 ) -> tuple[Fleet, float]:
     """Open `count` streams (one user each); return them and the seconds until all connected."""
     users = [uuid.uuid4() for _ in range(count)]
@@ -56,8 +63,16 @@ async def connect_fleet(
             all_connected.set()
 
     fleet.clients = [
-        SSEClient("127.0.0.1", server.port, token, on_connected=on_connected, reconnect=reconnect)
-        for token in tokens(users)
+        SSEClient(
+            "127.0.0.1",
+            server.port,
+            token,
+            on_connected=on_connected,
+            reconnect=reconnect,
+            browser_like=browser_like,
+            token_source=None if token_ttl is None else token_source(user, token_ttl),
+        )
+        for user, token in zip(users, tokens(users), strict=True)
     ]
     gate = asyncio.Semaphore(concurrency)
 
@@ -120,9 +135,16 @@ async def wait_turn(start: float, rate: float, n: int) -> None:
 
 
 async def drive_open_loop(
-    url: str, requests: list[tuple[uuid.UUID, uuid.UUID]], rate: float, writers: int = 8
+    url: str,
+    requests: list[tuple[uuid.UUID, uuid.UUID]],
+    rate: float,
+    writers: int = 8,
+    commit_ms: list[float] | None = None,
 ) -> dict[uuid.UUID, float]:
-    """Complete `requests` at `rate` per second; return when each UPDATE was issued."""
+    """Complete `requests` at `rate` per second; return when each UPDATE was issued.
+
+    `commit_ms`, when given, receives each UPDATE's own duration (the database's part).
+    """
     issued: dict[uuid.UUID, float] = {}
     start = time.monotonic() + 0.1
 
@@ -131,8 +153,10 @@ async def drive_open_loop(
         for n in range(index, len(requests), writers):
             await wait_turn(start, rate, n)
             request_id = requests[n][0]
-            issued[request_id] = time.monotonic()
+            issued[request_id] = began = time.monotonic()
             await statement.fetch(request_id)
+            if commit_ms is not None:
+                commit_ms.append((time.monotonic() - began) * 1000)
 
     await run_writers(url, writers, write)
     return issued
@@ -398,3 +422,56 @@ async def churn(
 
     await asyncio.gather(*(slot() for _ in range(slots)))
     return counts
+
+
+class OwnPauses:
+    """The load generator's own GC pauses (it holds every client: its pauses look like ours).
+
+    Entering freezes what the harness holds so far (its fleet), as the server does.
+    """
+
+    def __init__(self) -> None:
+        self.pauses_ms: list[float] = []
+        self._started = 0.0
+
+    def _observe(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses_ms.append((time.perf_counter() - self._started) * 1000)
+
+    def __enter__(self) -> OwnPauses:
+        gc.collect()
+        gc.freeze()
+        gc.callbacks.append(self._observe)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._observe)
+        gc.unfreeze()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "collections": len(self.pauses_ms),
+            "max_ms": round(max(self.pauses_ms, default=0.0), 1),
+        }
+
+
+def delivery_of(
+    fleet: Fleet, committed: dict[uuid.UUID, tuple[uuid.UUID, float]]
+) -> dict[str, Any]:
+    """Of `committed` (request -> user, commit time): what each user's client got, once."""
+    lost = duplicated = 0
+    firsts: dict[uuid.UUID, dict[str, float]] = {}
+    for user, client in fleet.by_user.items():
+        seen: dict[str, float] = {}
+        for _nid, content, at in client.received.notifications:
+            if content in seen:
+                duplicated += 1
+            else:
+                seen[content] = at
+        firsts[user] = seen
+    for request_id, (user, _commit_at) in committed.items():
+        if str(request_id) not in firsts[user]:
+            lost += 1
+    return {"committed": len(committed), "lost": lost, "duplicated": duplicated, "firsts": firsts}

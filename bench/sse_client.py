@@ -39,11 +39,20 @@ class SSEClient(asyncio.Protocol):
         on_connected: Callable[[SSEClient], None] | None = None,
         reconnect: bool = False,
         retry_seconds: float = 0.5,
+        browser_like: bool = False,
+        token_source: Callable[[], str] | None = None,
     ) -> None:
         self.host, self.port, self.token = host, port, token
+        self.token_source = token_source  # a fresh token for each (re)connect, when given
         self.on_connected = on_connected
         self.reconnect = reconnect
         self.retry_seconds = retry_seconds
+        # As a browser's client: wait the server's `retry:` plus up to half of it again,
+        # doubling after each failed attempt (at most 30 s); otherwise retry_seconds ± 50 %.
+        self.browser_like = browser_like
+        if browser_like:
+            self.retry_seconds = 3.0  # until the server's `retry:` arrives
+        self.attempts = 0
         self.received = Received()
         self.last_id: int | None = None
         self.connected_at: float | None = None
@@ -66,6 +75,8 @@ class SSEClient(asyncio.Protocol):
         await loop.create_connection(lambda: self, self.host, self.port)
 
     def request(self) -> bytes:
+        if self.token_source is not None:
+            self.token = self.token_source()
         head = (
             f"GET {STREAM_PATH} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Authorization: Bearer {self.token}\r\nAccept: text/event-stream\r\n"
@@ -90,11 +101,16 @@ class SSEClient(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
         if self.reconnect and not self._stopped:
-            asyncio.get_running_loop().call_later(
-                self.retry_seconds * random.uniform(0.5, 1.5), self._redial
-            )
+            asyncio.get_running_loop().call_later(self._delay(), self._redial)
         elif not self.closed.done():
             self.closed.set_result(None)
+
+    def _delay(self) -> float:
+        if not self.browser_like:
+            return self.retry_seconds * random.uniform(0.5, 1.5)
+        base = min(30.0, self.retry_seconds * 2.0**self.attempts)
+        self.attempts = min(self.attempts + 1, 10)
+        return base + random.uniform(0, base / 2)
 
     def _redial(self) -> None:
         async def dial() -> None:
@@ -169,6 +185,8 @@ class SSEClient(asyncio.Protocol):
                 name = value
             elif key == b"id":
                 event_id = int(value)
+            elif key == b"retry" and self.browser_like:
+                self.retry_seconds = int(value) / 1000
         if event_id is not None:
             self.last_id = event_id
         if not data:
@@ -176,6 +194,7 @@ class SSEClient(asyncio.Protocol):
         if name == b"connected":
             self.connected_at = now
             self.connects += 1
+            self.attempts = 0
             self.ready.set()
             if self.on_connected is not None:
                 self.on_connected(self)

@@ -25,6 +25,7 @@ from .feed import Feed, PostgresFeedStore
 from .hub import Hub
 from .listener import Listener
 from .metrics import registry_for
+from .pauses import FreezePolicy, install_pause_histogram
 from .retention import prune_periodically
 from .routes import content_requests, dev, notifications, ops, session, stream
 from .settings import Settings
@@ -81,6 +82,13 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             app.state.hub = hub  # the server's shutdown hook ends streams through it
             app.state.listener = listener
             supervisor.start("feed", lambda: feed.run(hub.publish))
+            install_pause_histogram()
+            if settings.gc_freeze_seconds:
+                pauses = FreezePolicy(
+                    interval=settings.gc_freeze_seconds,
+                    full_interval=settings.gc_full_collect_seconds,
+                )
+                supervisor.start("gc", pauses.run)
             if settings.retention_days is not None:
                 days, interval = settings.retention_days, settings.retention_interval_seconds
                 supervisor.start(

@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 
 from .hub import Hub
 from .listener import Listener
+from .pauses import GcCollector
 from .supervisor import Supervisor
 
 
@@ -72,6 +73,7 @@ def registry_for(hub: Hub, listener: Listener, supervisor: Supervisor) -> Collec
     """A registry with this process's service and process (RSS, CPU, fds) metrics."""
     registry = CollectorRegistry(auto_describe=True)
     registry.register(_ServiceCollector(hub, listener, supervisor))
+    registry.register(GcCollector())
     ProcessCollector(registry=registry)
     return registry
 

@@ -95,6 +95,18 @@ class Settings(BaseSettings):
     listener_heartbeat_seconds: float = Field(
         default=5, gt=0, description="Listener connection health check period (and timeout)."
     )
+    gc_freeze_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Freeze what survived into the permanent GC generation this often, so full "
+        "collections skip idle streams (service/pauses.py). 0: off.",
+    )
+    gc_full_collect_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="Unfreeze and collect everything this often (one long pause) in case frozen "
+        "objects became cyclic garbage. 0: never.",
+    )
     replay_page_size: int = Field(
         default=500, ge=1, le=10_000, description="Rows per query when replaying a cursor."
     )
