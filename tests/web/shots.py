@@ -136,7 +136,8 @@ async def click_opens(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> 
 async def thumbnails_days(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
     for title in ("Volcanoes", "Tides", "Photosynthesis"):
         await complete(conn, user, title=title, thumbnail_url="/media/thumb.svg")
-    ids = [r["id"] for r in await conn.fetch("SELECT id FROM notifications WHERE user_id = $1", user)]
+    rows = await conn.fetch("SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user)
+    ids = [row["id"] for row in rows]
     await conn.execute(
         "UPDATE notifications SET created_at = now() - interval '1 day' WHERE id = $1", ids[0]
     )
@@ -200,7 +201,9 @@ async def shoot(
         if only and name not in only:
             continue
         context: BrowserContext = await browser.new_context(
-            base_url=server.base_url, viewport=viewport, is_mobile=viewport is PHONE  # type: ignore[arg-type]
+            base_url=server.base_url,
+            viewport=viewport,
+            is_mobile=viewport is PHONE,  # type: ignore[arg-type]
         )
         context.set_default_timeout(5000)
         try:
@@ -219,9 +222,7 @@ async def shoot(
 
 
 async def main(phase: str, only: set[str]) -> None:
-    admin_url = os.environ.get(
-        "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
+    admin_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"vividly_shots_{uuid.uuid4().hex[:8]}"
     admin: Any = await asyncpg.connect(asyncpg_dsn(admin_url))
     await admin.execute(f'CREATE DATABASE "{name}"')
