@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from db import migrate
 from db.pool import connect
@@ -28,8 +28,8 @@ from ..service.live import RunningServer, complete, running_server, settings_for
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1100, "height": 720}
-PHONE = {"width": 390, "height": 760}
+DESKTOP: ViewportSize = {"width": 1100, "height": 720}
+PHONE: ViewportSize = {"width": 390, "height": 760}
 LONG_TITLE = "How do plants turn sunlight, water and air into the food they need to grow?"
 LONG_ERROR = "nlu: could not understand the question after three attempts at parsing it"
 THUMB = (
@@ -178,7 +178,7 @@ async def try_again(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> No
     await page.wait_for_selector("#requests-list li[data-status=failed]")
 
 
-SCENARIOS: list[tuple[str, dict[str, int], Scenario]] = [
+SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("panel-long-text", DESKTOP, long_texts),
     ("panel-long-text-phone", PHONE, long_texts),
     ("toasts-cover-panel", DESKTOP, toasts_cover),
@@ -203,7 +203,7 @@ async def shoot(
         context: BrowserContext = await browser.new_context(
             base_url=server.base_url,
             viewport=viewport,
-            is_mobile=viewport is PHONE,  # type: ignore[arg-type]
+            is_mobile=viewport is PHONE,
         )
         context.set_default_timeout(5000)
         try:
