@@ -139,10 +139,10 @@ async def thumbnails_days(page: Page, conn: asyncpg.Connection, user: uuid.UUID)
     rows = await conn.fetch("SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user)
     ids = [row["id"] for row in rows]
     await conn.execute(
-        "UPDATE notifications SET created_at = now() - interval '1 day' WHERE id = $1", ids[0]
+        "UPDATE notifications SET created_at = now() - interval '4 days' WHERE id = $1", ids[0]
     )
     await conn.execute(
-        "UPDATE notifications SET created_at = now() - interval '4 days' WHERE id = $1", ids[1]
+        "UPDATE notifications SET created_at = now() - interval '1 day' WHERE id = $1", ids[1]
     )
     await page.reload()
     await page.wait_for_selector("#connection[data-state=connected]")
@@ -210,6 +210,7 @@ async def shoot(
             user = uuid.uuid4()
             await context.request.post("/api/v1/dev/login", data={"user_id": str(user)})
             page = await context.new_page()
+            page.on("pageerror", lambda error: print(f"page error: {error}", file=sys.stderr))
             await page.goto("/")
             await page.wait_for_selector("#connection[data-state=connected]")
             await scenario(page, conn, user)
