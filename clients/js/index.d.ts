@@ -202,9 +202,9 @@ export class NotificationClient extends EventTarget {
 /**
  * One client's notifications as a list a view draws (what `<notification-center>` and
  * `useNotifications` use): the server's history, newest first, kept live by the stream (new
- * ones, read state from any tab or device, archived ones leave, `reset`, a fresh page after a
- * connect that could not resume), de-duplicated by id. Actions show at once and reload from the
- * server if it refuses (the error lands in `error`).
+ * ones, read state from any tab or device, archived ones leave, `reset`, a fresh page after
+ * every connect, since read-state changes are not replayed), de-duplicated by id. Actions show
+ * at once and reload from the server if it refuses (the error lands in `error`).
  */
 export class NotificationList {
   /** `onChange()` is called after every change of what the getters below return. */

@@ -19,10 +19,10 @@ export class NotificationList {
         this.#drop();
         this.refresh();
       },
-      // A stream that could not resume may have missed changes: take the server's list again.
-      connected: (event) => {
-        if (!event.detail || !event.detail.resumed) this.refresh();
-      },
+      // Take the server's list again on every connect: a stream that could not resume missed
+      // notifications, and even one that resumed missed read-state changes (`read_state` is
+      // not replayed).
+      connected: () => this.refresh(),
       status: () => this.onChange(),
     };
     this.unreadOnly = false;
