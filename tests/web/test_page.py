@@ -386,5 +386,5 @@ async def test_a_request_of_a_muted_type_stops_spinning_soon_after_it_finished(
         request_id,
     )
     # No notification comes (muted): the row is asked for again within a few seconds.
-    await expect(row).to_have_attribute("data-status", "completed", timeout=3500)
+    await expect(row).to_have_attribute("data-status", "completed", timeout=4500)
     assert await notification_ids(conn, user) == []
