@@ -191,4 +191,87 @@ export class NotificationClient extends EventTarget {
   setPreferences(inApp: Record<string, boolean>): Promise<Preferences>;
   /** The registered notification types, with labels for a preferences screen. */
   types(): Promise<NotificationType[]>;
+  /**
+   * Any other route of the service under `/api/v1` (`path` starts with `/`, e.g.
+   * `/content-requests`), with the same credentials, token and `ApiError`s. Resolves to the
+   * parsed JSON (null for an empty answer).
+   */
+  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/**
+ * One client's notifications as a list a view draws (what `<notification-center>` and
+ * `useNotifications` use): the server's history, newest first, kept live by the stream (new
+ * ones, read state from any tab or device, archived ones leave, `reset`, a fresh page after
+ * every connect, since read-state changes are not replayed), de-duplicated by id. Actions show
+ * at once and reload from the server if it refuses (the error lands in `error`).
+ */
+export class NotificationList {
+  /** `onChange()` is called after every change of what the getters below return. */
+  constructor(client: NotificationClient, onChange: () => void);
+  /** Listen to the client, start it and load the first page. */
+  attach(): void;
+  /** Stop listening and forget the list (the client keeps running). */
+  detach(): void;
+  /** Newest first; archived ones left out, and read ones with `unreadOnly`. */
+  readonly items: Notification[];
+  /** The server's unread count (not only the loaded pages'). */
+  readonly unreadCount: number;
+  readonly status: ConnectionStatus;
+  /** False until the first page arrived. */
+  readonly loaded: boolean;
+  readonly hasMore: boolean;
+  /** The last failed call, null once one works again. */
+  readonly error: Error | null;
+  readonly unreadOnly: boolean;
+  /** List only unread notifications (history is asked with `unread_only`), or all again. */
+  setUnreadOnly(value: boolean): Promise<void>;
+  /** Load the newest page again. */
+  refresh(): Promise<void>;
+  /** Load the next older page. */
+  loadMore(): Promise<void>;
+  markRead(id: number): Promise<void>;
+  markUnread(id: number): Promise<void>;
+  archive(id: number): Promise<void>;
+  /**
+   * Mark read (`'read'`) or archive (`'archive'`) everything up to the newest notification in
+   * the list: one arriving meanwhile was never seen, so it stays.
+   */
+  bulk(kind: 'read' | 'archive'): Promise<void>;
+}
+
+export interface DesktopText {
+  title: string;
+  body?: string;
+  /** An image URL for the system notification. */
+  icon?: string;
+}
+
+export interface DesktopOptions {
+  /** What the system notification says; null shows none. Default: the payload's title and message. */
+  describe?: (notification: Notification) => DesktopText | null;
+  /** Called after a click on it focused the tab that showed it (e.g. open the video). */
+  onClick?: (notification: Notification) => void;
+}
+
+/**
+ * Desktop notifications (the Notification API) for live notifications that arrive while no tab
+ * of the app is visible, shown once per browser: by the tab that holds the shared stream, after
+ * asking the client's other tabs (those running a DesktopNotifier for the same service) whether
+ * one is visible; tagged `vividly-<id>`. Opt-in, remembered per service in localStorage. A
+ * notification read or archived anywhere closes its system notification.
+ */
+export class DesktopNotifier {
+  constructor(client: NotificationClient, options?: DesktopOptions);
+  /** The browser's permission, or `unsupported` without the Notification API. */
+  readonly permission: NotificationPermission | 'unsupported';
+  /** Opted in here and permitted by the browser. */
+  readonly enabled: boolean;
+  /** Opt in: asks the browser's permission when not yet asked (call it from a click). */
+  enable(): Promise<boolean>;
+  /** Opt out (every tab of this origin). */
+  disable(): void;
+  /** Follow the client's notifications; run it in every tab, visible or not. */
+  start(): void;
+  stop(): void;
 }

@@ -1,4 +1,4 @@
-"""A student's content requests: ask, list, look at one, answer a clarification.
+"""A student's content requests: ask, list, look at one, answer a clarification, try again.
 
 The API only writes the request; a worker (`vividly-notify worker`) produces the video, and
 the notification is a side effect of the worker's UPDATE (the trigger), never of this code.
@@ -7,9 +7,11 @@ the notification is a side effect of the worker's UPDATE (the trigger), never of
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -140,3 +142,56 @@ async def answer_clarification(
         detail=f"the request is {current['status']}; only a request in clarification_needed "
         "takes an answer",
     )
+
+
+# A failed request goes back to the queue as it was asked: the failure is cleared and its claims
+# start over. Leaving `failed` for `pending` wakes a worker (the pending trigger) and starts a new
+# notification round (the touch trigger), so its next final status notifies again.
+REOPEN_FAILED = f"""
+UPDATE content_requests
+SET status = 'pending', error_message = NULL, attempts = 0, claimed_by = NULL,
+    lease_expires_at = NULL
+WHERE id = $1 AND student_id = $2 AND status = 'failed'
+RETURNING {queries.REQUEST_COLUMNS}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Why a request was not reopened: 404 (not this student's) or 409 (its state)."""
+
+    status_code: int
+    detail: str
+
+
+async def admit_retry(
+    pool: asyncpg.Pool, request_id: uuid.UUID, student_id: uuid.UUID
+) -> asyncpg.Record | Refused:
+    """Reopen a failed request of this student, or say why not. The one admission of a retry:
+    a limit on a student's open requests belongs in this transaction, before the UPDATE."""
+    async with pool.acquire() as conn, conn.transaction():
+        row: asyncpg.Record | None = await conn.fetchrow(REOPEN_FAILED, request_id, student_id)
+        if row is not None:
+            return row
+        current = await conn.fetchrow(queries.REQUEST_OF_STUDENT, request_id, student_id)
+    if current is None:
+        return Refused(404, "content request not found")
+    return Refused(
+        409, f"the request is {current['status']}; only a failed request can be tried again"
+    )
+
+
+@router.post(
+    "/{request_id}/retry",
+    response_model=ContentRequestOut,
+    responses={
+        **NOT_FOUND,
+        409: {"model": ErrorOut, "description": "The request has not failed."},
+    },
+)
+async def retry(request_id: RequestId, user: CurrentUser, pool: Pool) -> Any:
+    """Try a failed request again: it goes back to pending and a worker picks it up."""
+    admitted = await admit_retry(pool, request_id, user.id)
+    if isinstance(admitted, Refused):
+        raise HTTPException(admitted.status_code, detail=admitted.detail)
+    return dict(admitted)

@@ -82,3 +82,26 @@ export function fullTime(iso) {
   const time = Date.parse(iso);
   return Number.isNaN(time) ? '' : absolute.format(time);
 }
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'short', day: 'numeric' });
+const dayWithYear = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+/** The local calendar day of a timestamp, "2026-11-27" (grouping key), or "" when unreadable. */
+export function dayKey(iso) {
+  const time = new Date(iso);
+  if (Number.isNaN(time.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${time.getFullYear()}-${pad(time.getMonth() + 1)}-${pad(time.getDate())}`;
+}
+
+/** "Today", "Yesterday", "Monday, Nov 23", or with the year when it is not this year's. */
+export function dayLabel(key, now = new Date()) {
+  if (!key) return 'Earlier';
+  const [year, month, day] = key.split('-').map(Number);
+  const date = new Date(year, month - 1, day);
+  const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  const days = Math.round((today - date) / 86_400_000);
+  if (days === 0) return 'Today';
+  if (days === 1) return 'Yesterday';
+  return year === now.getFullYear() ? dayFormat.format(date) : dayWithYear.format(date);
+}

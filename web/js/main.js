@@ -1,8 +1,14 @@
-// Wiring: session, stream, store and views. The only module that knows all the others.
-import * as api from './api.js';
-import { byId } from './dom.js';
-import { Store, isUnread } from './store.js';
-import { NotificationStream } from './stream.js';
+// Wiring: the session, the package's client (stream, list, desktop notifications) and the
+// views. The only module that knows all the others.
+//
+// Everything that talks to the service is the package served at /client/ (clients/js): one
+// NotificationClient per session runs the stream (one per browser, shared by the tabs), its
+// NotificationList is what the bell and the panel draw, and its DesktopNotifier shows system
+// notifications while the page is in the background. The page adds its own views only.
+import { DesktopNotifier, NotificationClient, NotificationList } from '/client/index.js';
+import { contentRequests } from './content.js';
+import { byId, safeUrl } from './dom.js';
+import { describe } from './format.js';
 import { TypeRegistry } from './types.js';
 import { createHeader } from './views/header.js';
 import { createLogin } from './views/login.js';
@@ -13,15 +19,28 @@ import { createRequests } from './views/requests.js';
 import { refreshTimes } from './views/time.js';
 import { createToasts } from './views/toasts.js';
 
-const store = new Store();
-const types = new TypeRegistry();
+const EXPIRED = 'Your session has ended. Please log in again.';
+// REST calls that are not the list's (sign-in, content requests, preferences, the type
+// registry). Never started, so it opens no stream.
+const rest = new NotificationClient({ shareAcrossTabs: false });
+const types = new TypeRegistry(() => rest.types());
 const app = byId('app');
 const header = createHeader();
 const player = createPlayer();
-const preferences = createPreferences(types);
-let stream = null;
-let session = null; // {user_id, expires_at} while logged in
+let session = null; // {client, list, desktop} while logged in
 const toasted = new Set(); // notification ids already shown as a toast
+
+/** A REST call; a 401 ends the session (the cookie expired or was cleared in another tab). */
+async function call(method, path, body) {
+  try {
+    return await rest.request(method, path, body);
+  } catch (error) {
+    if (error.status === 401 && session) endSession(EXPIRED);
+    throw error;
+  }
+}
+
+const content = contentRequests(call);
 
 function reportError(error) {
   // A 401 already sent us back to the login form; nothing more to say.
@@ -29,196 +48,151 @@ function reportError(error) {
   toasts.error(error && error.message ? error.message : String(error));
 }
 
-// --- notifications -----------------------------------------------------------------------
+// --- notifications and their subjects ------------------------------------------------------
 
-async function markRead(notification) {
-  const item = store.get(notification.id);
-  // Not in the list (e.g. reloading after a reset): tell the server anyway; the read_state
-  // event brings the count.
-  if (item ? !isUnread(item) : notification.read_at) return;
-  store.markRead(notification.id);
-  try {
-    await api.markRead(notification.id);
-  } catch (error) {
-    reportError(error);
-    loadFirstPage();
-  }
+/** The list's current copy of a notification (its read state may have changed since). */
+function current(n) {
+  return (session && session.list.items.find((item) => item.id === n.id)) || n;
+}
+
+function markRead(n) {
+  if (session && n && !current(n).read_at) session.list.markRead(n.id);
 }
 
 function watch(item) {
+  panel.close();
   player.open(item);
 }
 
-let loading = null;
-let again = false;
-
-/**
- * Load (or refresh) the newest page of history. A call while a load runs asks for one more
- * afterwards: its caller needs a snapshot taken after the call (e.g. after the stream started).
- */
-function loadFirstPage() {
-  if (loading) {
-    again = true;
-    return loading;
+/** What clicking a notification does: play its video, or go to its request (answer, retry). */
+async function openSubject(n) {
+  markRead(n);
+  const payload = n.payload || {};
+  if (n.type === 'video_complete' && payload.video_url) {
+    watch(payload);
+  } else if (payload.content_id) {
+    panel.close();
+    await requests.reveal(payload.content_id);
   }
-  loading = (async () => {
-    do {
-      again = false;
-      try {
-        const generation = store.generation;
-        const page = await api.history({ unreadOnly: store.unreadOnly });
-        // The list was dropped meanwhile (filter change, reset, logout): that page is stale.
-        if (store.generation !== generation) again = true;
-        else store.mergePage(page, { first: true });
-      } catch (error) {
-        reportError(error);
-      }
-    } while (again && session);
-    loading = null;
-  })();
-  return loading;
+}
+
+function unreadAbout(contentId) {
+  if (!session) return [];
+  return session.list.items.filter((n) => !n.read_at && n.payload && n.payload.content_id === contentId);
 }
 
 const toasts = createToasts(types, {
   watch(n) {
     watch(n.payload);
-    markRead(store.get(n.id) || n);
+    markRead(n);
   },
   async answer(n, answer) {
-    const request = await api.answerClarification(n.payload.content_id, answer);
+    const request = await content.answer(n.payload.content_id, answer);
     requests.upsert(request);
-    markRead(store.get(n.id) || n);
+    markRead(n);
     return request;
   },
 });
 
-createPanel(store, types, {
-  read: markRead,
-  watch(n) {
-    watch(n.payload);
-    markRead(n);
-  },
-  async archive(n) {
-    store.archive(n.id);
-    try {
-      await api.archive(n.id);
-    } catch (error) {
-      reportError(error);
-      await loadFirstPage();
-    }
-  },
-  async markAll(upToId) {
-    store.markAllRead(upToId);
-    try {
-      await api.readAll(upToId);
-    } catch (error) {
-      reportError(error);
-      await loadFirstPage();
-    }
-  },
-  async loadMore() {
-    if (store.nextBefore === null) return;
-    try {
-      const generation = store.generation;
-      const page = await api.history({ before: store.nextBefore, unreadOnly: store.unreadOnly });
-      if (store.generation === generation) store.mergePage(page, { first: false });
-    } catch (error) {
-      reportError(error);
-    }
-  },
-  filter(unreadOnly) {
-    store.setUnreadOnly(unreadOnly);
-    loadFirstPage();
-  },
+const panel = createPanel(types, {
+  open: openSubject,
+  onToggle: (open) => toasts.setCovered(open),
 });
 
-const requests = createRequests({
+const requests = createRequests(content, {
   watch(request) {
     watch(request);
-    for (const n of store.unreadFor(request.id)) markRead(n);
+    for (const n of unreadAbout(request.id)) markRead(n);
   },
   answered(request) {
     toasts.closeFor(request.id);
-    for (const n of store.unreadFor(request.id)) {
-      if (n.type === 'clarification_needed') markRead(n);
-    }
+    for (const n of unreadAbout(request.id)) if (n.type === 'clarification_needed') markRead(n);
   },
   error: reportError,
 });
 
-store.addEventListener('change', () => header.setCount(store.unreadCount));
+function setMuted(inApp) {
+  requests.setMuted(Object.values(inApp || {}).some((on) => on === false));
+}
 
-// --- stream --------------------------------------------------------------------------------
+const preferences = createPreferences(types, {
+  api: rest,
+  desktop: () => session && session.desktop,
+  onSaved: setMuted,
+});
 
-function openStream() {
-  stream = new NotificationStream(api.STREAM_URL, {
-    status: (state) => header.setStatus(state),
-    connected({ resumed }) {
-      // Fresh or resumed, history is re-read: it covers the moments before the stream
-      // existed, and read-state changes missed while disconnected (those are not replayed).
-      loadFirstPage();
-      if (resumed) requests.load().catch(reportError);
-    },
-    notification(n) {
-      store.addLive(n); // counted once, whether history or the stream brought it first
-      // The stream only brings what happened since it started (or was missed while it was
-      // down), so it is news even when a history answer raced ahead of it; unless already read.
-      if (toasted.has(n.id)) return;
-      toasted.add(n.id);
-      // A type added since the registry was read: read it again first, for the toast's label.
-      types.ensure(n.type).then(() => {
-        const current = store.get(n.id);
-        if (current && isUnread(current)) toasts.show(current);
-      });
-      if (n.payload && n.payload.content_id) requests.refresh(n.payload.content_id);
-    },
-    readState(event) {
-      if (store.applyReadState(event)) loadFirstPage();
-    },
-    reset() {
-      store.resetList();
-      loadFirstPage();
-    },
-    authExpired() {
-      endSession('Your session has ended. Please log in again.');
-    },
-    async failedBeforeConnect() {
-      // EventSource does not say why; a 401 means the session is gone, anything else retries.
-      try {
-        await api.me();
-      } catch (error) {
-        if (error.status === 401) endSession('Your session has ended. Please log in again.');
-      }
-    },
+function onNotification(n) {
+  if (toasted.has(n.id)) return;
+  toasted.add(n.id);
+  // A type added since the registry was read: read it again first, for the toast's label.
+  types.ensure(n.type).then(() => {
+    const latest = current(n);
+    if (session && !latest.read_at && !latest.dismissed_at) toasts.show(latest);
   });
-  stream.start();
+  if (n.payload && n.payload.content_id) requests.refresh(n.payload.content_id);
 }
 
 // --- session -------------------------------------------------------------------------------
 
 function startSession(me) {
-  session = me;
+  const client = new NotificationClient();
+  const list = new NotificationList(client, () => {
+    if (session?.list !== list) return;
+    header.setCount(list.unreadCount);
+    panel.render();
+    const read = new Set(list.items.filter((n) => n.read_at).map((n) => n.id));
+    toasts.closeRead((id) => read.has(id));
+    if (list.error && list.error.status === 401) endSession(EXPIRED);
+  });
+  const desktop = new DesktopNotifier(client, {
+    describe(n) {
+      const text = describe(n, types);
+      return { title: text.heading, body: text.body, icon: safeUrl(n.payload && n.payload.thumbnail_url) };
+    },
+    onClick: openSubject,
+  });
+  session = { client, list, desktop };
+  const mine = () => session?.client === client;
+  client.addEventListener('status', (event) => {
+    if (!mine()) return;
+    header.setStatus(event.detail);
+    if (event.detail === 'auth_expired') endSession(EXPIRED);
+  });
+  client.addEventListener('notification', (event) => mine() && onNotification(event.detail));
+  client.addEventListener('connected', (event) => {
+    // Resumed: the list caught up from the stream; requests may have moved meanwhile.
+    if (mine() && event.detail && event.detail.resumed) requests.load().catch(reportError);
+  });
+
   login.hide();
   app.hidden = false;
   header.setUser(me.user_id);
-  store.clear();
+  header.setStatus(client.status);
+  panel.setList(list);
+  desktop.start();
+  list.attach(); // starts the client and loads the first page
   types.load().catch(reportError);
-  openStream();
-  loadFirstPage();
   requests.load().catch(reportError);
+  rest.preferences().then((p) => setMuted(p.in_app), () => {});
 }
 
 function endSession(message = '') {
-  if (stream) stream.stop();
-  stream = null;
-  session = null;
+  if (session) {
+    const { client, list, desktop } = session;
+    session = null;
+    list.detach();
+    desktop.stop();
+    client.stop();
+  }
+  panel.setList(null);
+  panel.close();
   player.close();
   preferences.close();
   toasts.clear();
   toasted.clear();
   requests.clear();
-  store.clear();
   header.setUser('');
+  header.setCount(0);
   app.hidden = true;
   login.show(message);
 }
@@ -226,23 +200,19 @@ function endSession(message = '') {
 const login = createLogin({
   async onSubmit(userId) {
     try {
-      await api.devLogin(userId);
+      await call('POST', '/dev/login', { user_id: userId });
     } catch (error) {
       if (error.status === 404) throw new Error('Development login is turned off on this server.');
       throw error;
     }
-    startSession(await api.me());
+    startSession(await call('GET', '/me'));
   },
-});
-
-api.setUnauthorizedHandler(() => {
-  if (session) endSession('Your session has ended. Please log in again.');
 });
 
 byId('prefs-button').addEventListener('click', () => preferences.open());
 byId('logout').addEventListener('click', async () => {
   try {
-    await api.devLogout();
+    await call('POST', '/dev/logout');
   } catch {
     // Without dev login there is nothing to clear server-side; forget the session anyway.
   }
@@ -253,7 +223,7 @@ setInterval(() => refreshTimes(), 60000);
 
 async function boot() {
   try {
-    startSession(await api.me());
+    startSession(await call('GET', '/me'));
   } catch (error) {
     if (error.status === 401) login.show();
     else login.show(`Cannot reach the server (${error.message}). Reload to try again.`);

@@ -1,11 +1,12 @@
 // The registry of notification types, read from the server (`GET /notifications/types`): the
 // only list of types the page has, with the label and description it shows for each. A type
 // it does not know (added while the page was open) makes it read the registry again, once.
-import * as api from './api.js';
 
 export class TypeRegistry extends EventTarget {
-  constructor() {
+  /** `read()`: the registry from the server (the client's `types()`). */
+  constructor(read) {
     super();
+    this.read = read;
     this.types = new Map(); // name -> {name, label, description}, in the server's order
     this.loading = null;
     this.missing = new Set(); // names still unknown after a fresh read: not asked for again
@@ -14,10 +15,9 @@ export class TypeRegistry extends EventTarget {
   /** Read the registry; concurrent calls share one request. Emits `change` when it arrives. */
   load() {
     if (!this.loading) {
-      this.loading = api
-        .notificationTypes()
-        .then((answer) => {
-          this.types = new Map(answer.types.map((type) => [type.name, type]));
+      this.loading = this.read()
+        .then((types) => {
+          this.types = new Map(types.map((type) => [type.name, type]));
           this.dispatchEvent(new Event('change'));
         })
         .finally(() => {

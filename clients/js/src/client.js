@@ -12,7 +12,7 @@
 //   {kind: 'hello'}                        a tab that joins → leader: send your state
 //   {kind: 'restart'}                      follower → leader: `start()` again (after sign-in)
 // A leader whose stream ended with `auth_expired` opens it again on `hello` and `restart`.
-import { Api } from './api.js';
+import { Api, ApiError } from './api.js';
 import { Stream } from './stream.js';
 import { TabGroup, canShare } from './tabs.js';
 
@@ -152,6 +152,15 @@ export class NotificationClient extends EventTarget {
 
   types() {
     return this.#api.types();
+  }
+
+  /**
+   * Any other route of the service under `/api/v1` (e.g. `/content-requests`), with the same
+   * credentials, token and `ApiError`s as the calls above.
+   */
+  request(method, path, body) {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new ApiError(0, `not a path: ${path}`);
+    return this.#api.request(method, path, body);
   }
 
   // --- the stream, here or in the leader tab ---------------------------------------------

@@ -1,7 +1,7 @@
 // The notifications of one client as a list a view can draw: the server's history, kept current
 // by the stream, with the actions that change the server's state (shown at once, reloaded from
 // the server if it refused). Drawn by <notification-center> and made a React store by the hook
-// (react.js); knows nothing of the DOM or of React.
+// (react.js), and used by the service's own page; knows nothing of the DOM or of React.
 
 const PAGE_SIZE = 20;
 
@@ -19,13 +19,22 @@ export class NotificationList {
         this.#drop();
         this.refresh();
       },
-      // A stream that could not resume may have missed changes: take the server's list again.
-      connected: (event) => {
-        if (!event.detail || !event.detail.resumed) this.refresh();
-      },
+      // Take the server's list again on every connect: a stream that could not resume missed
+      // notifications, and even one that resumed missed read-state changes (`read_state` is
+      // not replayed).
+      connected: () => this.refresh(),
       status: () => this.onChange(),
     };
+    this.unreadOnly = false;
     this.#clear();
+  }
+
+  /** Show only unread notifications (history is asked for with `unread_only`), or all again. */
+  setUnreadOnly(value) {
+    if (Boolean(value) === this.unreadOnly) return this.loading ?? Promise.resolve();
+    this.unreadOnly = Boolean(value);
+    this.#drop();
+    return this.refresh();
   }
 
   attach() {
@@ -39,9 +48,10 @@ export class NotificationList {
     this.#clear();
   }
 
-  /** Newest first, archived ones left out. */
+  /** Newest first, archived ones left out (and read ones, with `unreadOnly`). */
   get items() {
-    return [...this.byId.values()].sort((a, b) => b.id - a.id);
+    const items = [...this.byId.values()].sort((a, b) => b.id - a.id);
+    return this.unreadOnly ? items.filter(isUnread) : items;
   }
 
   get status() {
@@ -104,7 +114,7 @@ export class NotificationList {
       try {
         do {
           this.again = false;
-          const page = await this.client.history({ limit: PAGE_SIZE });
+          const page = await this.client.history({ limit: PAGE_SIZE, unreadOnly: this.unreadOnly });
           if (generation !== this.generation) return;
           this.#mergeFirstPage(page);
         } while (this.again && generation === this.generation);
@@ -147,7 +157,11 @@ export class NotificationList {
     const generation = this.generation;
     this.loadingMore = (async () => {
       try {
-        const page = await this.client.history({ before: this.nextBefore, limit: PAGE_SIZE });
+        const page = await this.client.history({
+          before: this.nextBefore,
+          limit: PAGE_SIZE,
+          unreadOnly: this.unreadOnly,
+        });
         if (generation !== this.generation) return;
         for (const item of page.items) {
           this.#see(item.id);
@@ -188,7 +202,8 @@ export class NotificationList {
         const item = this.byId.get(id);
         if (item && !item.read_at !== !readAt) this.byId.set(id, { ...item, read_at: readAt });
       }
-      reload = event.state === 'unread' && bulk;
+      // Marked unread elsewhere and not loaded here: with the filter on, it must appear.
+      reload = event.state === 'unread' && (bulk || (this.unreadOnly && ids.some((id) => !this.byId.has(id))));
     } else if (event.state === 'dismissed') {
       for (const id of targets) this.byId.delete(id);
     } else {

@@ -1,11 +1,15 @@
 // The header: who is logged in, the connection state, and the bell with its unread badge.
 import { byId } from '../dom.js';
 
+// The package's connection statuses (NotificationClient `status`).
 const STATUS_TEXT = {
+  idle: 'Connecting…',
   connecting: 'Connecting…',
   connected: 'Live',
   reconnecting: 'Reconnecting…',
   unavailable: 'Server busy, retrying…',
+  too_many_places: 'Open in too many places, retrying slowly',
+  auth_expired: 'Signed out',
   stopped: 'Offline',
 };
 

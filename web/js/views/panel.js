@@ -1,18 +1,24 @@
-// The notification panel under the bell: history newest first, read state, archive, filter.
-import { byId, el, placeChildren } from '../dom.js';
-import { describe } from '../format.js';
-import { isUnread } from '../store.js';
+// The notification panel under the bell: history newest first and grouped by day, with each
+// notification's thumbnail, read state (either way) and archive; the unread filter.
+//
+// It draws the package's NotificationList and closes on Escape (wherever the focus is) and on
+// a click anywhere outside it. Clicking a notification opens its subject (`actions.open`).
+import { byId, el, placeChildren, safeUrl } from '../dom.js';
+import { dayKey, dayLabel, describe } from '../format.js';
 import { timeEl } from './time.js';
 
 // Presentation only: a type without an icon here (any new one) gets the default.
 const ICONS = { video_complete: '▶', video_failed: '!', clarification_needed: '?' };
 
+const isUnread = (n) => !n.read_at && !n.dismissed_at;
+
 /**
- * `types`: the TypeRegistry (labels). actions: read(n), watch(n), archive(n), markAll(upToId),
- * loadMore(), filter(unreadOnly). Each may return a promise; buttons are disabled while it runs.
+ * `types`: the TypeRegistry (labels). actions: open(n) (its subject), onToggle(open).
+ * `setList(list)` gives it the session's NotificationList (null after logout).
  */
-export function createPanel(store, types, actions) {
+export function createPanel(types, actions) {
   const bell = byId('bell');
+  const wrap = bell.parentElement;
   const panel = byId('panel');
   const list = byId('panel-list');
   const empty = byId('panel-empty');
@@ -20,25 +26,39 @@ export function createPanel(store, types, actions) {
   const markAll = byId('panel-mark-all');
   const unreadOnly = byId('panel-unread-only');
   const closeButton = byId('panel-close');
+  const error = byId('panel-error');
   const nodes = new Map(); // id -> <li>
+  const latest = new Map(); // id -> the notification as last drawn
+  const days = new Map(); // day key -> {section, ul}
+  let notices = null; // the session's NotificationList
 
-  function setOpen(open) {
+  const isOpen = () => !panel.hidden;
+
+  function setOpen(open, { refocus = false } = {}) {
+    if (open === isOpen()) return;
+    const hadFocus = panel.contains(document.activeElement);
     panel.hidden = !open;
     bell.setAttribute('aria-expanded', String(open));
+    actions.onToggle(open);
     if (open) (list.querySelector('button') || markAll).focus();
+    else if (refocus || hadFocus) bell.focus();
   }
 
-  bell.addEventListener('click', () => setOpen(panel.hidden));
-  closeButton.addEventListener('click', () => {
-    setOpen(false);
-    bell.focus();
-  });
-  panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
-      setOpen(false);
-      bell.focus();
+  bell.addEventListener('click', () => setOpen(!isOpen()));
+  closeButton.addEventListener('click', () => setOpen(false, { refocus: true }));
+  // Anywhere on the page, unless a dialog (the player, preferences) is on top: it has its own.
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && isOpen() && !document.querySelector('dialog[open]')) {
+      setOpen(false, { refocus: true });
     }
   });
+  document.addEventListener(
+    'pointerdown',
+    (event) => {
+      if (isOpen() && !wrap.contains(event.target) && !document.querySelector('dialog[open]')) setOpen(false);
+    },
+    true,
+  );
 
   async function busy(button, work) {
     button.disabled = true;
@@ -50,36 +70,40 @@ export function createPanel(store, types, actions) {
     }
   }
 
-  more.addEventListener('click', () => busy(more, actions.loadMore));
-  markAll.addEventListener('click', () => {
-    // The watermark is the newest notification on screen: one arriving meanwhile stays unread.
-    const upToId = store.newestId();
-    if (upToId > 0) busy(markAll, () => actions.markAll(upToId));
-  });
-  unreadOnly.addEventListener('change', () => actions.filter(unreadOnly.checked));
+  more.addEventListener('click', () => notices && busy(more, () => notices.loadMore()));
+  markAll.addEventListener('click', () => notices && busy(markAll, () => notices.bulk('read')));
+  unreadOnly.addEventListener('change', () => notices && notices.setUnreadOnly(unreadOnly.checked));
+
+  function visual(n) {
+    const thumb = n.type === 'video_complete' && n.payload ? safeUrl(n.payload.thumbnail_url) : null;
+    const icon = el('span', { className: 'notice-icon', 'aria-hidden': 'true', text: ICONS[n.type] || '•' });
+    if (!thumb) return icon;
+    const img = el('img', { className: 'notice-thumb', src: thumb, alt: '', loading: 'lazy' });
+    img.addEventListener('error', () => img.replaceWith(icon)); // no thumbnail after all
+    return img;
+  }
 
   function create(n) {
     if (!types.has(n.type)) types.ensure(n.type); // a new type: its label comes with `change`
     const text = describe(n, types);
+    const current = () => latest.get(n.id) || n;
     const main = el(
       'button',
-      { type: 'button', className: 'notice-main', on: { click: () => actions.read(store.get(n.id) || n) } },
-      el('span', { className: 'notice-icon', 'aria-hidden': 'true', text: ICONS[n.type] || '•' }),
+      { type: 'button', className: 'notice-main', on: { click: () => actions.open(current()) } },
+      visual(n),
       el(
         'span',
         { className: 'notice-text' },
         el('span', { className: 'notice-heading', text: text.heading }),
         el('span', { className: 'notice-body', text: text.body }),
+        timeEl(n.timestamp, 'notice-time'),
       ),
-      timeEl(n.timestamp, 'notice-time'),
       el('span', { className: 'visually-hidden notice-state' }),
     );
-    const buttons = [];
-    if (n.type === 'video_complete' && n.payload && n.payload.video_url) {
-      buttons.push(
-        el('button', { type: 'button', className: 'small', text: 'Watch', on: { click: () => actions.watch(store.get(n.id) || n) } }),
-      );
-    }
+    const toggle = el('button', { type: 'button', className: 'icon-button read-toggle' });
+    toggle.addEventListener('click', () =>
+      busy(toggle, () => (isUnread(current()) ? notices.markRead(n.id) : notices.markUnread(n.id))),
+    );
     const archive = el('button', {
       type: 'button',
       className: 'icon-button archive',
@@ -87,45 +111,83 @@ export function createPanel(store, types, actions) {
       title: 'Archive',
       text: '×',
     });
-    archive.addEventListener('click', () => busy(archive, () => actions.archive(n)));
-    buttons.push(archive);
+    archive.addEventListener('click', () => busy(archive, () => notices.archive(n.id)));
     return el(
       'li',
       { className: `notice type-${n.type}`, dataset: { id: String(n.id), type: n.type } },
       main,
-      el('div', { className: 'notice-actions' }, ...buttons),
+      el('div', { className: 'notice-actions' }, toggle, archive),
     );
   }
 
+  function update(node, n) {
+    const unread = isUnread(n);
+    node.classList.toggle('unread', unread);
+    node.querySelector('.notice-state').textContent = unread ? ' (unread)' : '';
+    const toggle = node.querySelector('.read-toggle');
+    const label = unread ? 'Mark as read' : 'Mark as unread';
+    toggle.setAttribute('aria-label', label);
+    toggle.title = label;
+    toggle.textContent = unread ? '●' : '○';
+  }
+
+  function day(key) {
+    let group = days.get(key);
+    if (!group) {
+      const ul = el('ul', { className: 'notices' });
+      group = { key, ul, section: el('section', { className: 'day' }, el('h3', { className: 'day-label' }), ul) };
+      days.set(key, group);
+    }
+    group.section.querySelector('.day-label').textContent = dayLabel(key);
+    return group;
+  }
+
   function render() {
-    const shown = store.visible();
+    const shown = notices ? notices.items : [];
     const keep = new Set();
-    const ordered = shown.map((n) => {
+    const groups = [];
+    latest.clear();
+    for (const n of shown) {
       keep.add(n.id);
+      latest.set(n.id, n);
       let node = nodes.get(n.id);
       if (!node) {
         node = create(n);
         nodes.set(n.id, node);
       }
-      const unread = isUnread(n);
-      node.classList.toggle('unread', unread);
-      node.querySelector('.notice-state').textContent = unread ? ' (unread)' : '';
-      return node;
-    });
+      update(node, n);
+      const key = dayKey(n.timestamp);
+      if (!groups.length || groups[groups.length - 1].key !== key) groups.push({ ...day(key), items: [] });
+      groups[groups.length - 1].items.push(node);
+    }
     for (const id of [...nodes.keys()]) if (!keep.has(id)) nodes.delete(id);
-    placeChildren(list, ordered);
-    empty.hidden = shown.length > 0 || !store.loaded;
-    empty.textContent = store.unreadOnly ? 'No unread notifications.' : 'No notifications yet.';
-    more.hidden = store.nextBefore === null;
+    for (const group of groups) placeChildren(group.ul, group.items);
+    placeChildren(
+      list,
+      groups.map((group) => group.section),
+    );
+    for (const key of [...days.keys()]) if (!groups.some((group) => group.key === key)) days.delete(key);
+    const loaded = notices ? notices.loaded : false;
+    empty.hidden = shown.length > 0 || !loaded;
+    empty.textContent = notices && notices.unreadOnly ? 'No unread notifications.' : 'No notifications yet.';
+    more.hidden = !notices || !notices.hasMore;
     markAll.disabled = !shown.some(isUnread);
-    unreadOnly.checked = store.unreadOnly;
+    unreadOnly.checked = Boolean(notices && notices.unreadOnly);
+    error.textContent = notices && notices.error && notices.error.status !== 401 ? notices.error.message : '';
   }
 
-  store.addEventListener('change', render);
   types.addEventListener('change', () => {
     nodes.clear(); // built with the old labels
     render();
   });
   render();
-  return { close: () => setOpen(false), render };
+  return {
+    setList(next) {
+      notices = next;
+      nodes.clear();
+      render();
+    },
+    render,
+    close: () => setOpen(false),
+  };
 }

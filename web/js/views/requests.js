@@ -1,17 +1,21 @@
 // "Ask a question" and "My requests": the student's content requests and their status.
-import * as api from '../api.js';
 import { byId, el, placeChildren } from '../dom.js';
 import { IN_FLIGHT, STATUS_LABELS, duration } from '../format.js';
 import { clarifyForm } from './clarify.js';
 import { timeEl } from './time.js';
 
 // Only final statuses notify; pending -> processing does not, so rows still in flight are
-// re-read now and then while the page is visible.
+// re-read now and then while the page is visible. A muted type creates no notification, so
+// with any type muted the end of a request is heard only by asking: more often then.
 const POLL_MS = 10000;
+const POLL_MUTED_MS = 2000;
 const POLL_MAX = 10;
 
-/** actions: watch(request), answered(request), error(message). */
-export function createRequests(actions) {
+/**
+ * `api`: the content-request calls (content.js). actions: watch(request), answered(request),
+ * error(message).
+ */
+export function createRequests(api, actions) {
   const form = byId('ask-form');
   const question = byId('ask-question');
   const askError = byId('ask-error');
@@ -25,6 +29,7 @@ export function createRequests(actions) {
   let available = true;
   let loaded = false;
   let poller = null;
+  let pollMs = POLL_MS;
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -36,7 +41,7 @@ export function createRequests(actions) {
     }
     submit.disabled = true;
     try {
-      upsert(await api.createRequest(text));
+      upsert(await api.create(text));
       // Keep whatever was typed while the request was on its way.
       if (question.value.trim() === text) question.value = '';
     } catch (failure) {
@@ -80,12 +85,14 @@ export function createRequests(actions) {
       }
     } else if (status === 'failed') {
       parts.push(el('p', { className: 'request-error', text: request.error_message || 'Something went wrong.' }));
+      parts.push(retryButton(request));
     } else if (status === 'clarification_needed') {
       parts.push(el('p', { className: 'request-clarification', text: request.clarification_question || 'Please tell us more.' }));
       parts.push(
         clarifyForm({
+          key: request.id,
           submit: async (answer) => {
-            const updated = await api.answerClarification(request.id, answer);
+            const updated = await api.answer(request.id, answer);
             upsert(updated);
             actions.answered(updated);
           },
@@ -98,6 +105,23 @@ export function createRequests(actions) {
     return parts;
   }
 
+  function retryButton(request) {
+    const error = el('p', { className: 'error', role: 'alert' });
+    const button = el('button', { type: 'button', className: 'primary small retry', text: 'Try again' });
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      error.textContent = '';
+      try {
+        upsert(await api.retry(request.id));
+      } catch (failure) {
+        error.textContent = failure.message || 'Could not try again.';
+        button.disabled = false;
+        if (failure.status === 409 || failure.status === 404) refresh(request.id);
+      }
+    });
+    return el('div', { className: 'row' }, button, error);
+  }
+
   function render() {
     const ordered = [...requests.values()].sort(
       (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || (a.id < b.id ? 1 : -1),
@@ -107,7 +131,7 @@ export function createRequests(actions) {
       const key = `${request.status}|${request.updated_at}`;
       let row = rows.get(request.id);
       if (!row) {
-        row = { node: el('li', { className: 'request', dataset: { id: request.id } }), key: null };
+        row = { node: el('li', { className: 'request', tabindex: '-1', dataset: { id: request.id } }), key: null };
         rows.set(request.id, row);
       }
       if (row.key !== key) {
@@ -130,7 +154,7 @@ export function createRequests(actions) {
   }
 
   async function loadPage(from) {
-    const page = await api.listRequests({ cursor: from });
+    const page = await api.list(from);
     for (const request of page.items) requests.set(request.id, request);
     cursor = page.next_cursor ?? null;
     loaded = true;
@@ -139,7 +163,7 @@ export function createRequests(actions) {
 
   async function refresh(id) {
     try {
-      upsert(await api.getRequest(id));
+      upsert(await api.get(id));
     } catch (failure) {
       if (failure.status === 404 && requests.delete(id)) render();
     }
@@ -165,7 +189,30 @@ export function createRequests(actions) {
         render();
       }
       clearInterval(poller);
-      poller = setInterval(poll, POLL_MS);
+      poller = setInterval(poll, pollMs);
+    },
+    /** Whether some notification type is muted (then rows in flight are re-read more often). */
+    setMuted(muted) {
+      const wanted = muted ? POLL_MUTED_MS : POLL_MS;
+      if (wanted === pollMs) return;
+      pollMs = wanted;
+      if (poller !== null) {
+        clearInterval(poller);
+        poller = setInterval(poll, pollMs);
+      }
+    },
+    /** Scroll to a request and put the focus on what it needs (an answer, a retry). */
+    async reveal(id) {
+      if (!rows.has(id)) await refresh(id); // on a page not loaded yet
+      const row = rows.get(id);
+      if (!row || !row.node.isConnected) return false;
+      row.node.scrollIntoView({ block: 'center', behavior: 'smooth' });
+      row.node.classList.remove('flash');
+      void row.node.offsetWidth; // restart the highlight
+      row.node.classList.add('flash');
+      const target = row.node.querySelector('textarea, button.retry, button.primary');
+      (target || row.node).focus({ preventScroll: true });
+      return true;
     },
     /** A notification about this request arrived: read it again. */
     refresh,

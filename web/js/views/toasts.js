@@ -1,4 +1,11 @@
 // Toasts for live notifications, in an aria-live region.
+//
+// - At most MAX_TOASTS: a new one evicts the oldest that holds nothing of the user's (typed
+//   text, focus); one with typed text is never evicted, even past the limit.
+// - Hidden while the notification panel is open (the panel lists the same notifications), so
+//   they never cover it.
+// - On narrow screens they sit under the content: the page reserves their height at its end
+//   (`--toasts-height`), so whatever they cover can always be scrolled out from under them.
 import { byId, el } from '../dom.js';
 import { describe } from '../format.js';
 import { clarifyForm } from './clarify.js';
@@ -6,12 +13,24 @@ import { clarifyForm } from './clarify.js';
 const MAX_TOASTS = 4;
 const LINGER_MS = 15000;
 
+/** Whether the toast holds something of the user's that closing it would lose. */
+function holdsInput(toast) {
+  if (toast.contains(document.activeElement)) return true;
+  return [...toast.querySelectorAll('textarea, input')].some((box) => box.value.trim() !== '');
+}
+
 /**
- * `types`: the TypeRegistry (labels). actions: watch(n), answer(n, answer) -> request,
- * dismissed(n) (closed by the user).
+ * `types`: the TypeRegistry (labels). actions: watch(n), answer(n, answer) -> request.
  */
 export function createToasts(types, actions) {
   const region = byId('toasts');
+
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(() => {
+      const height = region.hidden ? 0 : region.offsetHeight;
+      document.documentElement.style.setProperty('--toasts-height', `${height}px`);
+    }).observe(region);
+  }
 
   function close(toast) {
     clearTimeout(toast.timer);
@@ -22,7 +41,9 @@ export function createToasts(types, actions) {
     // Paused while the pointer or the focus is inside, so nobody loses a toast mid-read.
     const arm = () => {
       clearTimeout(toast.timer);
-      toast.timer = setTimeout(() => close(toast), LINGER_MS);
+      toast.timer = setTimeout(() => {
+        if (!holdsInput(toast)) close(toast);
+      }, LINGER_MS);
     };
     const pause = () => clearTimeout(toast.timer);
     toast.addEventListener('mouseenter', pause);
@@ -36,7 +57,14 @@ export function createToasts(types, actions) {
 
   function add(toast, { sticky = false } = {}) {
     region.append(toast);
-    while (region.children.length > MAX_TOASTS) close(region.firstElementChild);
+    let excess = region.children.length - MAX_TOASTS;
+    for (const old of [...region.children]) {
+      if (excess <= 0) break;
+      if (old !== toast && !holdsInput(old)) {
+        close(old);
+        excess -= 1;
+      }
+    }
     if (!sticky) linger(toast);
     return toast;
   }
@@ -78,8 +106,10 @@ export function createToasts(types, actions) {
         toast.dataset.contentId = n.payload.content_id;
         toast.append(
           clarifyForm({
+            key: n.payload.content_id,
             submit: async (answer) => {
               await actions.answer(n, answer);
+              delete toast.dataset.id; // a thank-you now, not the notification (read by answering)
               toast.replaceChildren(
                 el('p', { className: 'toast-heading', text: 'Thanks!' }),
                 el('p', { className: 'toast-body', text: "We're working on your video now." }),
@@ -103,6 +133,16 @@ export function createToasts(types, actions) {
       for (const toast of [...region.children]) {
         if (toast.dataset.contentId === contentId) close(toast);
       }
+    },
+    /** Close the toasts of notifications read meanwhile (here, in another tab or device). */
+    closeRead(isRead) {
+      for (const toast of [...region.children]) {
+        if (toast.dataset.id && isRead(Number(toast.dataset.id)) && !holdsInput(toast)) close(toast);
+      }
+    },
+    /** Hide them while the panel is open (they come back when it closes). */
+    setCovered(covered) {
+      region.hidden = covered;
     },
     clear() {
       for (const toast of [...region.children]) close(toast);
