@@ -60,7 +60,7 @@ DESKTOP_RECORDER = """
 
 async def shot(page: Page, name: str) -> None:
     if os.environ.get("SCREENSHOTS"):
-        await page.screenshot(path=str(SCREENSHOTS / name))
+        await page.screenshot(path=str(SCREENSHOTS / name), animations="disabled")
 
 
 async def no_sideways_scroll(page: Page) -> None:
