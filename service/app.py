@@ -64,7 +64,16 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
             )
             stack.push_async_callback(pool.close)
-            listener = Listener(database_url, heartbeat=settings.listener_heartbeat_seconds)
+
+            async def probe(channel: str, payload: str) -> None:
+                # Sent the way the writers' NOTIFYs are: the listener must hear it.
+                await pool.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+            listener = Listener(
+                settings.listen_database_url or database_url,
+                heartbeat=settings.listener_heartbeat_seconds,
+                probe=probe,
+            )
             listener.start()
             stack.push_async_callback(listener.stop)
             supervisor = Supervisor()
