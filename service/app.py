@@ -24,7 +24,7 @@ from .cors import CrossOrigin
 from .feed import Feed, PostgresFeedStore
 from .hub import Hub
 from .listener import Listener
-from .metrics import registry_for
+from .metrics import EventMetrics, registry_for
 from .retention import prune_periodically
 from .routes import content_requests, dev, notifications, ops, session, stream
 from .settings import Settings
@@ -44,6 +44,7 @@ class State(TypedDict):
     listener: Listener
     supervisor: Supervisor
     metrics: CollectorRegistry
+    event_metrics: EventMetrics
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
+            registry = registry_for(hub, listener, supervisor)
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -111,7 +113,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "feed": feed,
                 "listener": listener,
                 "supervisor": supervisor,
-                "metrics": registry_for(hub, listener, supervisor),
+                "metrics": registry,
+                "event_metrics": EventMetrics(registry),
             }
 
     app = FastAPI(title="Vividly notifications", version="0.1.0", lifespan=lifespan)

@@ -50,10 +50,11 @@ Probe = Callable[[str, str], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """A NOTIFY on a user's channel, its JSON payload parsed."""
+    """A NOTIFY on a user's channel, its JSON payload parsed; `at`: when (monotonic)."""
 
     user: uuid.UUID
     message: dict[str, Any]
+    at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +241,7 @@ class Listener:
             logger.warning("ignoring malformed NOTIFY on %r", channel)
             return
         self.notifications_received += 1
-        self._items.put_nowait(Heard(user, message))
+        self._items.put_nowait(Heard(user, message, time.monotonic()))
 
     # -- the connection's one task -----------------------------------------------------------
 

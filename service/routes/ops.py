@@ -46,6 +46,7 @@ async def readyz(request: Request, pool: Pool) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
-async def prometheus(request: Request) -> Response:
-    """Prometheus metrics: streams, channels, listener state, tasks, process RSS and CPU."""
+async def prometheus(request: Request, pool: Pool) -> Response:
+    """Prometheus metrics: streams, channels, listener state, deliveries, tasks, process."""
+    await request.state.event_metrics.refresh(pool)
     return Response(metrics.render(request.state.metrics), media_type=CONTENT_TYPE_LATEST)
