@@ -25,6 +25,7 @@ from .cors import CrossOrigin
 from .feed import Feed, PostgresFeedStore
 from .hub import Hub
 from .listener import Listener
+from .logs import RequestContext
 from .metrics import EventMetrics, registry_for
 from .retention import prune_periodically
 from .routes import content_requests, dev, notifications, ops, session, stream
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     # Outermost, so an idle stream's call stack holds no other middleware's frame; it applies
     # the same CORS itself to stream requests that carry an Origin.
     app.add_middleware(stream.StreamEndpoint, origins=settings.cors_origins)
+    app.add_middleware(RequestContext)  # keeps no frame: see logs.py
     app.include_router(ops.router)
     app.include_router(notifications.router)
     app.include_router(session.router)

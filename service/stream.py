@@ -23,7 +23,7 @@ from datetime import datetime
 
 from starlette.types import Message, Receive, Scope, Send
 
-from . import events
+from . import events, logs
 from .events import Event
 from .feed import Feed
 from .hub import CLOSE, Subscription
@@ -31,6 +31,8 @@ from .metrics import EventMetrics
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
+
+SLOW_CLIENT = frozenset({"overflow", "send_timeout"})  # reasons a client is dropped for
 
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -78,6 +80,7 @@ class EventStream:
         self._send = send
         self._metrics = scope.get("state", {}).get("event_metrics")
         subscription = self._subscription
+        logs.bind_user(subscription.user_id)
         watcher = asyncio.create_task(self._watch_disconnect(receive))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
@@ -92,8 +95,11 @@ class EventStream:
             # The client is gone or stuck: returning without finishing makes the server drop
             # the connection; a stuck client that comes back replays with Last-Event-ID.
             subscription.close("send_timeout" if isinstance(error, TimeoutError) else "gone")
+            logs.response_abandoned()
         finally:
             watcher.cancel()
+        if subscription.closed_reason in SLOW_CLIENT:
+            logs.stream_dropped(subscription.user_id, subscription.closed_reason)
 
     def _connected_frame(self) -> bytes:
         # Built here, not in __call__: a local of that long-lived frame stays alive as long as
