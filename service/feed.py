@@ -200,7 +200,8 @@ class Feed:
                     cursor = self._cursors[item.user]
                     if isinstance(id_, int) and cursor is not None and id_ > cursor:
                         woken.add(item.user)
-                        self._heard_at[id_] = item.at
+                        if item.at is not None:
+                            self._heard_at[id_] = item.at
                 elif event == "read_state":
                     await self._catch_up(woken, publish)
                     woken = set()

@@ -54,7 +54,7 @@ class Heard:
 
     user: uuid.UUID
     message: dict[str, Any]
-    at: float = 0.0
+    at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,8 @@ def bind_user(user_id: uuid.UUID) -> None:
     """Name the authenticated user on the rest of this request's lines."""
     context = _request.get()
     if context is not None:
+        # A string, not the UUID: a dict of strings only is left out of the cyclic GC's scans,
+        # and one of these lives as long as each stream (bench/RESULTS.md, GC pauses).
         context["user_id"] = str(user_id)
 
 
