@@ -27,7 +27,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import asyncpg
@@ -54,7 +54,7 @@ class Heard:
 
     user: uuid.UUID
     message: dict[str, Any]
-    at: float | None = None
+    at: float | None = field(default=None, compare=False)  # metadata, not what was heard
 
 
 @dataclass(frozen=True, slots=True)
