@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # The machine's PostgreSQL, used as a second target for the database tests when reachable.
 SYSTEM_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint browser seed-app clean
+.PHONY: run test lint browser nginx seed-app clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -30,6 +30,12 @@ browser:
 		echo "== installing Debian's chromium for the browser tests"; \
 		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
 
+# tests/deploy checks deploy/nginx.conf with Debian's `nginx -t`.
+nginx:
+	@PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || { \
+		echo "== installing Debian's nginx for the proxy config test"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >/dev/null; }
+
 # The customer's React NotificationCenter (../shared/seed-frontend) built against clients/js for
 # tests/web/test_react_seed.py; npm packages from the lockfile, reinstalled when it changes.
 clients/js/node_modules/.installed: clients/js/package.json clients/js/package-lock.json
@@ -39,7 +45,7 @@ clients/js/node_modules/.installed: clients/js/package.json clients/js/package-l
 seed-app: clients/js/node_modules/.installed
 	node clients/js/build-seed.mjs
 
-test: lint browser seed-app
+test: lint browser nginx seed-app
 	.venv/bin/pytest
 	@if .venv/bin/python -m tests.reachable "$(SYSTEM_PG_URL)"; then \
 		echo "== database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \

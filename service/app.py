@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from db.pool import create_pool
@@ -24,7 +25,8 @@ from .cors import CrossOrigin
 from .feed import Feed, PostgresFeedStore
 from .hub import Hub
 from .listener import Listener
-from .metrics import registry_for
+from .logs import RequestContext
+from .metrics import EventMetrics, registry_for
 from .pauses import FreezePolicy, install_pause_histogram
 from .retention import prune_periodically
 from .routes import content_requests, dev, notifications, ops, session, stream
@@ -45,6 +47,7 @@ class State(TypedDict):
     listener: Listener
     supervisor: Supervisor
     metrics: CollectorRegistry
+    event_metrics: EventMetrics
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
@@ -65,7 +68,16 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
             )
             stack.push_async_callback(pool.close)
-            listener = Listener(database_url, heartbeat=settings.listener_heartbeat_seconds)
+
+            async def probe(channel: str, payload: str) -> None:
+                # Sent the way the writers' NOTIFYs are: the listener must hear it.
+                await pool.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+            listener = Listener(
+                settings.listen_database_url or database_url,
+                heartbeat=settings.listener_heartbeat_seconds,
+                probe=probe,
+            )
             listener.start()
             stack.push_async_callback(listener.stop)
             supervisor = Supervisor()
@@ -103,6 +115,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
+            registry = registry_for(hub, listener, supervisor)
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -110,10 +123,12 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "feed": feed,
                 "listener": listener,
                 "supervisor": supervisor,
-                "metrics": registry_for(hub, listener, supervisor),
+                "metrics": registry,
+                "event_metrics": EventMetrics(registry),
             }
 
-    app = FastAPI(title="Vividly notifications", version="0.1.0", lifespan=lifespan)
+    # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN.
+    app = FastAPIOffline(title="Vividly notifications", version="0.1.0", lifespan=lifespan)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> Response:
@@ -126,6 +141,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     # Outermost, so an idle stream's call stack holds no other middleware's frame; it applies
     # the same CORS itself to stream requests that carry an Origin.
     app.add_middleware(stream.StreamEndpoint, origins=settings.cors_origins)
+    app.add_middleware(RequestContext)  # keeps no frame: see logs.py
     app.include_router(ops.router)
     app.include_router(notifications.router)
     app.include_router(session.router)

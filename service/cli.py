@@ -20,7 +20,7 @@ from db import migrate as migrations
 from db.embedded import start_embedded_postgres
 from db.pool import connect, create_pool
 
-from . import retention
+from . import logs, retention
 from .app import create_app
 from .auth import mint_token
 from .server import Server
@@ -63,7 +63,7 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Real-time notifications that live inside Postgres."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
 
 
 @main.command()
@@ -137,6 +137,7 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
         and settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET
     ):
         raise click.UsageError("set JWT_SECRET: the development secret is for DEV_LOGIN only")
+    logging.getLogger().setLevel(settings.log_level.upper())
     migrations.upgrade(settings.database_url)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
@@ -146,6 +147,7 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
         host=host or settings.host,
         port=settings.port if port is None else port,
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's records go to the JSON handler `logs.configure` set up
         timeout_graceful_shutdown=5,
         backlog=settings.backlog,
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, HTTPException, Request
 
+from . import logs
 from .auth import AuthError, User, bearer_token, decode_token, token_from
 from .hub import Hub
 from .settings import Settings
@@ -36,9 +37,11 @@ def _unauthorized(error: AuthError) -> HTTPException:
 
 def _current_user(request: Request, settings: Annotated[Settings, Depends(_settings)]) -> User:
     try:
-        return decode_token(token_from(request), settings)
+        user = decode_token(token_from(request), settings)
     except AuthError as error:
         raise _unauthorized(error) from error
+    logs.bind_user(user.id)
+    return user
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +57,11 @@ def _bearer(request: Request, settings: Annotated[Settings, Depends(_settings)])
         token = bearer_token(request)
         if token is None:
             raise AuthError("missing token: send 'Authorization: Bearer <token>'")
-        return BearerToken(token, decode_token(token, settings))
+        user = decode_token(token, settings)
     except AuthError as error:
         raise _unauthorized(error) from error
+    logs.bind_user(user.id)
+    return BearerToken(token, user)
 
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]

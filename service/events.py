@@ -29,11 +29,14 @@ class Event:
     """A rendered event, shared by every stream of its user.
 
     `id` is set on what moves a stream's position (a notification, a `reset`); a stream skips
-    events at or below the last id it sent. State changes carry none.
+    events at or below the last id it sent. State changes carry none. `heard_at` (monotonic) is
+    when the NOTIFY that announced a live notification arrived, for the latency metric.
     """
 
     id: int | None
     frame: bytes
+    notification: bool = False
+    heard_at: float | None = None
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -63,9 +66,10 @@ def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def notification_event(row: Mapping[str, Any]) -> Event:
+def notification_event(row: Mapping[str, Any], heard_at: float | None = None) -> Event:
     """A row as an SSE message carrying its id, so Last-Event-ID resumes after it."""
-    return Event(row["id"], sse.frame(orjson.dumps(notification_json(row)), id=row["id"]))
+    frame = sse.frame(orjson.dumps(notification_json(row)), id=row["id"])
+    return Event(row["id"], frame, notification=True, heard_at=heard_at)
 
 
 def read_state_event(message: Mapping[str, Any]) -> Event:

@@ -100,6 +100,7 @@ class Feed:
         self._behind: set[uuid.UUID] = set()  # ready, but a read failed: read again
         self._unstarted: set[uuid.UUID] = set()  # LISTENed, but the first read failed
         self._waiting: dict[uuid.UUID, asyncio.Event] = {}
+        self._heard_at: dict[int, float] = {}  # this batch's announced ids: when, for metrics
 
     # -- following ---------------------------------------------------------------------------
 
@@ -199,6 +200,8 @@ class Feed:
                     cursor = self._cursors[item.user]
                     if isinstance(id_, int) and cursor is not None and id_ > cursor:
                         woken.add(item.user)
+                        if item.at is not None:
+                            self._heard_at[id_] = item.at
                 elif event == "read_state":
                     await self._catch_up(woken, publish)
                     woken = set()
@@ -213,6 +216,7 @@ class Feed:
                 listening.clear()  # acknowledged on the connection that was lost
                 woken = set()
         await self._catch_up(woken, publish)
+        self._heard_at.clear()
         if listening:
             await self._start(list(listening), publish)
 
@@ -278,7 +282,7 @@ class Feed:
                 if cursor is None or row["id"] <= cursor:
                     continue  # not followed (any more), or already published
                 self._cursors[user] = row["id"]
-                publish(user, notification_event(row))
+                publish(user, notification_event(row, self._heard_at.get(row["id"])))
             users = [user for user, count in per_user.items() if count >= CATCH_UP_PAGE]
 
 

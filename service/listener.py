@@ -11,6 +11,10 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
 - Connection loss is noticed by the termination callback or, for a silent peer, by a
   `SELECT 1` heartbeat with a timeout. The task reconnects with jittered exponential backoff
   and LISTENs every wanted channel again in batched round trips, then acknowledges them all.
+- Connected is not the same as receiving: on each heartbeat (and right after connecting) a
+  probe NOTIFY is sent on a channel of this listener's own, through `probe` (the writers'
+  pool, so a listener on another database, behind transaction pooling or on a standby never
+  hears it). `receiving_problem` says why the listener is not known to be receiving.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import asyncpg
@@ -35,14 +41,20 @@ logger = logging.getLogger(__name__)
 
 APPLICATION_NAME = "vividly-listener"
 LISTEN_WINDOW = 0.002  # seconds a LISTEN waits for others to share its round trip
+PROBE_PREFIX = "vividly-probe:"
+PROBE_STALE_HEARTBEATS = 2.5  # no probe heard for this many heartbeats: not receiving
+
+# Sends `NOTIFY channel, payload` (committed) the way the writers do.
+Probe = Callable[[str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """A NOTIFY on a user's channel, its JSON payload parsed."""
+    """A NOTIFY on a user's channel, its JSON payload parsed; `at`: when (monotonic)."""
 
     user: uuid.UUID
     message: dict[str, Any]
+    at: float | None = field(default=None, compare=False)  # metadata, not what was heard
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +82,15 @@ class _ConnectionLost(Exception):
 class Listener:
     """Keeps the wanted channels LISTENed on one connection and hands on what arrives."""
 
-    def __init__(self, url: str, *, heartbeat: float) -> None:
+    def __init__(self, url: str, *, heartbeat: float, probe: Probe | None = None) -> None:
         self._dsn = asyncpg_dsn(url)
         self._heartbeat = heartbeat
+        self._probe = probe
+        self.probe_channel = PROBE_PREFIX + uuid.uuid4().hex
+        self._probe_payload = ""
+        self._probe_heard_at: float | None = None  # monotonic, on the current connection
+        self._probe_error: str | None = None
+        self._probe_task: asyncio.Task[None] | None = None
         # Every await of the listener task is bounded: a silent database must not stall it.
         self._timeout = max(3 * heartbeat, 10.0)
         self._wanted: set[uuid.UUID] = set()
@@ -119,6 +137,24 @@ class Listener:
         """Channels LISTENed on the current connection."""
         return len(self._listening)
 
+    def receiving_problem(self) -> str | None:
+        """Why this listener is not known to receive NOTIFYs right now; None when it is."""
+        if self._task is None or self._task.done():
+            return "listener: its task is not running"
+        if not self.connected.is_set():
+            return "listener: not connected to the database (LISTEN_DATABASE_URL)"
+        heard = self._probe_heard_at
+        fresh = PROBE_STALE_HEARTBEATS * self._heartbeat
+        if heard is not None and time.monotonic() - heard <= fresh:
+            return None
+        if self._probe_error is not None:
+            return f"listener: could not send its probe NOTIFY ({self._probe_error})"
+        silent = "yet" if heard is None else f"for {time.monotonic() - heard:.1f} s"
+        return (
+            f"listener: connected, but has not heard its own NOTIFY {silent}: LISTEN must reach "
+            "the primary that DATABASE_URL writes to, directly or through session pooling"
+        )
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -131,6 +167,10 @@ class Listener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._probe_task
 
     async def _run(self) -> None:
         attempt = 0
@@ -154,6 +194,7 @@ class Listener:
                 if self.connected.is_set():
                     attempt = 0  # it worked for a while: come back quickly
                 self.connected.clear()
+                self._probe_heard_at = None  # what the next connection hears must be proven
                 if connection is not None:
                     self._listening.clear()
                     self._items.put_nowait(LOST)
@@ -174,6 +215,7 @@ class Listener:
         generation = self._generation
         connection.on_notification = self._on_notification
         connection.add_termination_listener(lambda _connection: self._terminated(generation))
+        await connection.execute(f'LISTEN "{self.probe_channel}"', timeout=self._timeout)
         # A new connection listens to nothing: every wanted channel again, all acknowledged.
         self._to_listen = set(self._wanted)
         self._to_unlisten.clear()
@@ -186,6 +228,10 @@ class Listener:
 
     def _on_notification(self, channel: str, payload: str) -> None:
         # Called by the protocol for every NOTIFY: parse and enqueue, nothing else.
+        if channel == self.probe_channel:
+            if payload == self._probe_payload:
+                self._probe_heard_at = time.monotonic()
+            return
         try:
             user = user_of(channel)
             message = orjson.loads(payload)
@@ -195,12 +241,12 @@ class Listener:
             logger.warning("ignoring malformed NOTIFY on %r", channel)
             return
         self.notifications_received += 1
-        self._items.put_nowait(Heard(user, message))
+        self._items.put_nowait(Heard(user, message, time.monotonic()))
 
     # -- the connection's one task -----------------------------------------------------------
 
     async def _serve(self, connection: ListenerConnection) -> None:
-        last_check = time.monotonic()
+        last_check = -math.inf  # the first turn sends a probe at once
         while True:
             # Cleared before the round trips: a `listen` during them wakes the next turn.
             self._wake.clear()
@@ -209,6 +255,7 @@ class Listener:
             if time.monotonic() - last_check >= self._heartbeat:
                 await connection.fetchval("SELECT 1", timeout=self._heartbeat)
                 last_check = time.monotonic()
+                await self._send_probe(connection)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._heartbeat):
                     await self._wake.wait()
@@ -218,6 +265,29 @@ class Listener:
                 # A burst of new streams asks for channels a few at a time: gather a moment's
                 # worth into one round trip (bench/RESULTS.md, 2026-11-27).
                 await asyncio.sleep(LISTEN_WINDOW)
+
+    async def _send_probe(self, connection: ListenerConnection) -> None:
+        if self._probe_task is not None and not self._probe_task.done():
+            return  # the last one is still on its way
+        self._probe_payload = uuid.uuid4().hex
+        channel, payload = self.probe_channel, self._probe_payload
+        if self._probe is None:  # no writers' path given: at least this connection hears itself
+            await connection.execute(
+                "SELECT pg_notify($1, $2)", channel, payload, timeout=self._heartbeat
+            )
+            return
+        probe = self._probe
+
+        async def send() -> None:
+            try:
+                async with asyncio.timeout(self._heartbeat):
+                    await probe(channel, payload)
+                self._probe_error = None
+            except Exception as error:  # reported by `receiving_problem`
+                self._probe_error = type(error).__name__
+
+        # Its own task: the writers' pool may be slow or down, and this task must not wait.
+        self._probe_task = asyncio.create_task(send(), name="vividly-listener-probe")
 
     async def _sync_channels(self, connection: ListenerConnection) -> None:
         # Only channels whose state changed are looked at: the cost does not grow with the

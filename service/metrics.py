@@ -1,4 +1,5 @@
-"""Prometheus metrics, read from the hub and the listener when scraped (nothing per event).
+"""Prometheus metrics: most are read from the hub and the listener when scraped; the few that
+only exist per event (deliveries, their latency) are counted by `EventMetrics`.
 
 Each app has its own registry, so several apps in one process (tests) do not collide.
 """
@@ -6,9 +7,11 @@ Each app has its own registry, so several apps in one process (tests) do not col
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, generate_latest
+import asyncpg
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
@@ -76,6 +79,49 @@ def registry_for(hub: Hub, listener: Listener, supervisor: Supervisor) -> Collec
     registry.register(GcCollector())
     ProcessCollector(registry=registry)
     return registry
+
+
+# Seconds from a NOTIFY's arrival to its event written to a stream: milliseconds when healthy,
+# up to the GC pauses and send timeouts of bench/RESULTS.md when not.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+QUEUE_USAGE_TIMEOUT = 2.0
+
+
+class EventMetrics:
+    """Counted as it happens: notifications written to streams (live or replayed), the time
+    from NOTIFY to write, and Postgres's notification queue fill (read at each scrape)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        delivered = Counter(
+            "vividly_notifications_delivered",
+            "Notifications written to streams: live (after a NOTIFY or a listener catch-up), "
+            "or replayed from a client's cursor.",
+            ["path"],
+            registry=registry,
+        )
+        self.delivered_live = delivered.labels("live")
+        self.delivered_replayed = delivered.labels("replayed")
+        self.notify_to_write = Histogram(
+            "vividly_notify_to_write_seconds",
+            "From the listener receiving a notification's NOTIFY to its event written to a stream.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._queue_usage = Gauge(
+            "vividly_notification_queue_usage",
+            "pg_notification_queue_usage(): the fill of Postgres's 8 GB NOTIFY queue (0 to 1); "
+            "NaN when the database did not answer.",
+            registry=registry,
+        )
+
+    async def refresh(self, pool: asyncpg.Pool) -> None:
+        """Read what has to be asked of the database (called by each scrape)."""
+        try:
+            async with asyncio.timeout(QUEUE_USAGE_TIMEOUT):
+                usage = await pool.fetchval("SELECT pg_notification_queue_usage()")
+        except Exception:  # a scrape must answer even when the database does not
+            usage = math.nan
+        self._queue_usage.set(usage)
 
 
 def render(registry: CollectorRegistry) -> bytes:

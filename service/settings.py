@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         default=None,
         description="Postgres 15+ URL. Unset: an embedded Postgres (pgserver) in DATA_DIR.",
     )
+    listen_database_url: str | None = Field(
+        default=None,
+        description="Where the listener LISTENs: the primary of DATABASE_URL, directly or "
+        "through session pooling. Unset: DATABASE_URL.",
+    )
     data_dir: Path = Field(
         default=Path(".data/postgres"),
         description="Data directory of the embedded Postgres; survives restarts.",

@@ -23,12 +23,16 @@ from datetime import datetime
 
 from starlette.types import Message, Receive, Scope, Send
 
-from . import events
+from . import events, logs
+from .events import Event
 from .feed import Feed
 from .hub import CLOSE, Subscription
+from .metrics import EventMetrics
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
+
+SLOW_CLIENT = frozenset({"overflow", "send_timeout"})  # reasons a client is dropped for
 
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -45,6 +49,7 @@ class EventStream:
         "_cursor",
         "_deadline",
         "_feed",
+        "_metrics",
         "_send",
         "_settings",
         "_subscription",
@@ -69,10 +74,13 @@ class EventStream:
         self._token_deadline = now + (token_expires_at.timestamp() - time.time())
         self._deadline = min(self._token_deadline, now + settings.stream_max_age_seconds)
         self._send: Send | None = None
+        self._metrics: EventMetrics | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._send = send
+        self._metrics = scope.get("state", {}).get("event_metrics")
         subscription = self._subscription
+        logs.bind_user(subscription.user_id)
         watcher = asyncio.create_task(self._watch_disconnect(receive))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
@@ -87,8 +95,11 @@ class EventStream:
             # The client is gone or stuck: returning without finishing makes the server drop
             # the connection; a stuck client that comes back replays with Last-Event-ID.
             subscription.close("send_timeout" if isinstance(error, TimeoutError) else "gone")
+            logs.response_abandoned()
         finally:
             watcher.cancel()
+        if subscription.closed_reason in SLOW_CLIENT:
+            logs.stream_dropped(subscription.user_id, subscription.closed_reason)
 
     def _connected_frame(self) -> bytes:
         # Built here, not in __call__: a local of that long-lived frame stays alive as long as
@@ -114,20 +125,34 @@ class EventStream:
         subscription = self._subscription
         subscription.last_id = cursor
         frames: list[bytes] = []
+        notifications = 0
         page_size = self._settings.replay_page_size
         replay = self._feed.replay(subscription.user_id, cursor, page_size)
         async with contextlib.aclosing(replay):
             async for event in replay:
                 frames.append(event.frame)
+                notifications += event.notification
                 assert event.id is not None
                 subscription.last_id = event.id  # a `reset` moves the position too
                 if len(frames) >= page_size:
                     await self._write(b"".join(frames))
-                    frames = []
+                    self._count_replayed(notifications)
+                    frames, notifications = [], 0
                     if subscription.closed_reason is not None:
                         return
         if frames:
             await self._write(b"".join(frames))
+            self._count_replayed(notifications)
+
+    def _count_replayed(self, notifications: int) -> None:
+        if self._metrics is not None and notifications:
+            self._metrics.delivered_replayed.inc(notifications)
+
+    def _count_live(self, event: Event) -> None:
+        if self._metrics is not None and event.notification:
+            self._metrics.delivered_live.inc()
+            if event.heard_at is not None:
+                self._metrics.notify_to_write.observe(time.monotonic() - event.heard_at)
 
     async def _live(self) -> None:
         subscription = self._subscription
@@ -152,6 +177,7 @@ class EventStream:
                     continue  # already sent by the replay
                 subscription.last_id = event.id
             await self._write(event.frame)
+            self._count_live(event)
 
     async def _expire(self) -> None:
         if time.monotonic() >= self._token_deadline:

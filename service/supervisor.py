@@ -38,6 +38,7 @@ class Supervisor:
         self._stopping: dict[str, asyncio.Event] = {}
         self.crashes: Counter[str] = Counter()
         self.last_error: dict[str, str] = {}
+        self._restarting: set[str] = set()  # crashed, waiting out the backoff
 
     def start(self, name: str, job: Job) -> None:
         """Run `job` as task `name` until it returns, restarting it whenever it raises."""
@@ -50,14 +51,26 @@ class Supervisor:
         """Names of the tasks that are still running."""
         return [name for name, task in self._tasks.items() if not task.done()]
 
+    def problems(self) -> list[str]:
+        """What is wrong with the started tasks: ended, or crashed and not yet restarted."""
+        found = []
+        for name, task in self._tasks.items():
+            if task.done():
+                found.append(f"task {name}: not running")
+            elif name in self._restarting:
+                found.append(f"task {name}: crashed ({self.last_error[name]}), restarting")
+        return found
+
     async def _watch(self, name: str, job: Job) -> None:
         failures = 0
         while True:
             started = time.monotonic()
+            self._restarting.discard(name)
             try:
                 await job()
                 return
             except Exception as error:
+                self._restarting.add(name)
                 self.crashes[name] += 1
                 self.last_error[name] = f"{type(error).__name__}: {error}"
                 if time.monotonic() - started >= STABLE_AFTER:

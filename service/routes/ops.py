@@ -1,31 +1,44 @@
-"""Operational endpoints: health and metrics."""
+"""Operational endpoints: liveness, readiness and metrics."""
 
 from __future__ import annotations
-
-import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from .. import metrics
+from .. import metrics, readiness
 from ..deps import Pool
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz", responses={503: {"description": "The database is unreachable."}})
-async def healthz(pool: Pool) -> JSONResponse:
-    """200 when the database answers within 2 s, else 503."""
-    try:
-        async with asyncio.timeout(2):
-            await pool.fetchval("SELECT 1")
-    except Exception as error:  # any failure means "down"
-        return JSONResponse(
-            {"status": "unavailable", "detail": f"database: {type(error).__name__}"},
-            status_code=503,
-        )
-    return JSONResponse({"status": "ok", "database": "ok"})
+@router.get("/healthz")
+async def healthz() -> JSONResponse:
+    """200 while the process serves requests. No database call: restart only what is stuck."""
+    return JSONResponse({"status": "ok"})
+
+
+@router.get(
+    "/readyz",
+    responses={
+        503: {
+            "description": "Not ready; `problems` says why, one sentence per failed check.",
+            "content": {
+                "application/json": {
+                    "example": {"status": "unavailable", "problems": ["database: unreachable"]}
+                }
+            },
+        }
+    },
+)
+async def readyz(request: Request, pool: Pool) -> JSONResponse:
+    """200 when the database answers at the head schema, the listener is connected and hears
+    its own NOTIFY, and every background task runs; else 503 with the list of problems."""
+    state = request.state
+    found = await readiness.problems(pool, state.listener, state.supervisor)
+    if found:
+        return JSONResponse({"status": "unavailable", "problems": found}, status_code=503)
+    return JSONResponse({"status": "ready"})
 
 
 @router.get(
@@ -33,6 +46,7 @@ async def healthz(pool: Pool) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
-async def prometheus(request: Request) -> Response:
-    """Prometheus metrics: streams, channels, listener state, tasks, process RSS and CPU."""
+async def prometheus(request: Request, pool: Pool) -> Response:
+    """Prometheus metrics: streams, channels, listener state, deliveries, tasks, process."""
+    await request.state.event_metrics.refresh(pool)
     return Response(metrics.render(request.state.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -72,8 +72,12 @@ def test_serve_on_the_embedded_database(
 ) -> None:
     base, data_dir, process = embedded_server
     health = wait_healthy(base, process)
-    assert health.status_code == 200
-    assert health.json() == {"status": "ok", "database": "ok"}
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    deadline = time.monotonic() + 10  # ready once its listener hears its own NOTIFY
+    while (ready := httpx.get(base + "/readyz")).status_code != 200:
+        assert time.monotonic() < deadline, ready.json()
+        time.sleep(0.1)
+    assert ready.json() == {"status": "ready"}
     page = httpx.get(base + "/")
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]

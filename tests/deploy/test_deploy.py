@@ -1,0 +1,204 @@
+"""The container files, checked without a container engine (none runs here).
+
+`docker-compose.yml` is validated against the Compose specification (the `compose-spec`
+package); each command it runs is a real `vividly-notify` command with valid options; each
+variable it or the Dockerfile sets is a setting; the Dockerfile installs what `make` installs;
+`deploy/nginx.conf` passes Debian's `nginx -t` and routes what the compose file and the app
+define. Building the image and starting the stack are not tested here (README "Operations").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import compose_spec
+import pytest
+import uvicorn
+
+from service import cli
+from service.app import WEB_DIR
+from service.routes.ops import router as ops_router
+from service.routes.stream import STREAM_PATH
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGE = "vividly-notify:local"
+# Read by a library we run rather than by Settings, each with the proof that it is read.
+LIBRARY_VARIABLES = {"FORWARDED_ALLOW_IPS"}
+
+
+def load_compose(text: str) -> dict[str, Any]:
+    """The compose file as the specification reads it (YAML merge keys applied); raises on
+    anything the specification does not allow."""
+    native = compose_spec.PyOptions(apply_merge=True).from_yaml(text)
+    parsed = compose_spec.PyCompose(native)  # type: ignore[call-arg]  # the .pyi lags the wrapper
+    parsed.validate()
+    return parsed.to_dict()
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_compose((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def app_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    services = {n: s for n, s in compose["services"].items() if s.get("image") == IMAGE}
+    assert set(services) == {"migrate", "api", "worker"}
+    return services
+
+
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def test_the_compose_file_follows_the_specification(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"postgres", "migrate", "api", "worker", "proxy"}
+    postgres = compose["services"]["postgres"]
+    assert postgres["image"].startswith("postgres:16")
+    assert "healthcheck" in postgres
+    assert "pgdata:/var/lib/postgresql/data" in postgres["volumes"]
+    assert compose["services"]["proxy"]["ports"] == ["8000:8000"]
+
+
+def test_the_validator_rejects_what_compose_would() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    broken = text.replace("    stop_grace_period: 20s\n", "    stop_grace_periods: 20s\n")
+    assert broken != text
+    with pytest.raises(ValueError, match="stop_grace_periods"):
+        load_compose(broken)
+
+
+def test_migrate_runs_once_before_api_and_worker(app_services: dict[str, Any]) -> None:
+    assert app_services["migrate"]["restart"] == "no"
+    assert app_services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    for name in ("api", "worker"):
+        assert app_services[name]["depends_on"] == {
+            "migrate": {"condition": "service_completed_successfully"}
+        }
+    # Scalable: nothing that only one replica could hold.
+    assert "ports" not in app_services["api"]
+    assert "container_name" not in app_services["api"]
+
+
+@pytest.mark.parametrize("service", ["migrate", "api", "worker"])
+def test_each_command_is_one_of_ours(app_services: dict[str, Any], service: str) -> None:
+    name, *args = app_services[service]["command"]
+    command = cli.main.commands.get(name)
+    assert command is not None, f"vividly-notify has no command {name!r}"
+    command.make_context(name, list(args))  # raises on an unknown option or a bad value
+
+
+def test_the_image_runs_our_command_by_default() -> None:
+    text = dockerfile()
+    scripts = re.search(
+        r'vividly-notify = "service\.cli:main"', (ROOT / "pyproject.toml").read_text()
+    )
+    assert scripts, "pyproject.toml defines the vividly-notify script"
+    assert 'ENTRYPOINT ["vividly-notify"]' in text
+    [default] = re.findall(r"^CMD (.+)$", text, re.MULTILINE)
+    name, *args = json.loads(default)
+    cli.main.commands[name].make_context(name, args)
+
+
+def test_every_variable_is_a_setting(
+    app_services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = {name.upper() for name in Settings.model_fields}
+    for name, service in app_services.items():
+        for variable in service["environment"]:
+            assert variable in settings | LIBRARY_VARIABLES, f"{name}: {variable} is no setting"
+    runtime = dockerfile().split("\nFROM ")[-1]
+    [block] = re.findall(r"^ENV ((?:.*\\\n)*.*)$", runtime, re.MULTILINE)
+    image_variables = {part.split("=")[0] for part in shlex.split(block.replace("\\\n", " "))}
+    assert image_variables - {"PATH", "PYTHONUNBUFFERED"} <= settings
+    # The one library variable really is read: uvicorn trusts the proxy's forwarded headers.
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    assert uvicorn.Config("service.app:create_app").forwarded_allow_ips == "*"
+
+
+def test_no_secret_is_in_the_image_or_the_compose_file(app_services: dict[str, Any]) -> None:
+    for service in app_services.values():
+        for variable in ("JWT_SECRET", "DATABASE_URL"):
+            assert "${" in service["environment"][variable]  # from the operator's environment
+    assert "SECRET" not in dockerfile()
+    assert "PASSWORD" not in dockerfile()
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert ".env" in ignored
+    assert ".git" in ignored
+
+
+def test_the_image_installs_what_make_installs() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    [uv_pin] = re.findall(r"pip install --quiet (uv==\S+)", makefile)
+    [sync] = re.findall(r"\$\(UV\) (sync --frozen)", makefile)
+    text = dockerfile()
+    assert f"pip install --quiet {uv_pin}" in text
+    runs = re.findall(r"^RUN /opt/uv/bin/uv (.+)$", text, re.MULTILINE)
+    assert runs == [f"{sync} --no-install-project", sync]  # no dev extra in the image
+    assert "UV_PYTHON_DOWNLOADS=never" in text
+
+
+def test_the_image_is_multi_stage_and_not_root() -> None:
+    text = dockerfile()
+    assert len(re.findall(r"^FROM ", text, re.MULTILINE)) == 2
+    users = re.findall(r"^USER (\S+)$", text, re.MULTILINE)
+    assert users
+    assert users[-1] not in {"root", "0"}
+    assert text.index("USER ") < text.index("ENTRYPOINT")
+
+
+def test_the_image_holds_every_directory_the_app_reads() -> None:
+    copied = re.findall(r"^COPY (\S+) \1$", dockerfile(), re.MULTILINE)
+    for path in copied:
+        assert (ROOT / path).is_dir(), path
+    needed = {WEB_DIR, WEB_DIR.parent / "clients/js/src"}
+    needed |= {ROOT / package for package in ("service", "db", "migrations")}
+    assert {ROOT / path for path in copied} >= needed
+
+
+def test_the_api_healthcheck_asks_readiness(app_services: dict[str, Any]) -> None:
+    probe = " ".join(app_services["api"]["healthcheck"]["test"])
+    [path] = re.findall(r"http://127\.0\.0\.1:8000(/\w+)", probe)
+    assert path in {route.path for route in ops_router.routes}  # type: ignore[attr-defined]
+    assert cli.main.commands["serve"].make_context("serve", app_services["api"]["command"][1:])
+
+
+NGINX = (ROOT / "deploy/nginx.conf").read_text()
+
+
+def test_the_proxy_routes_to_the_api_replicas_and_leaves_streams_unbuffered(
+    compose: dict[str, Any],
+) -> None:
+    proxy = compose["services"]["proxy"]
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert re.search(r"^\s*listen 8000;", NGINX, re.MULTILINE)
+    port = compose["services"]["api"]["command"][-1]
+    assert f"set $api http://api:{port};" in NGINX
+    stream = re.search(rf"location = {re.escape(STREAM_PATH)} \{{(.*?)\}}", NGINX, re.DOTALL)
+    assert stream, "the stream has its own location"
+    assert "proxy_buffering off;" in stream.group(1)
+    [read_timeout] = re.findall(r"proxy_read_timeout (\d+)s;", stream.group(1))
+    assert int(read_timeout) > Settings.model_fields["keepalive_seconds"].default * 2
+
+
+def test_nginx_accepts_the_proxy_config(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
+    )
+    if nginx is None:
+        pytest.skip("Debian's nginx is not installed (`make test` installs it)")
+    result = subprocess.run(
+        [nginx, "-t", "-p", f"{tmp_path}/", "-c", str(ROOT / "deploy/nginx.conf")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
