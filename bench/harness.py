@@ -189,7 +189,9 @@ def gc_pauses(before: dict[str, float], after: dict[str, float]) -> dict[str, An
 
 
 async def postgres_cpu_seconds(database_url: str) -> float:
-    """CPU time used so far by the Postgres server of `database_url` (postmaster + children).
+    """CPU time used so far by the Postgres server of `database_url`: the postmaster, its live
+    children, and (the postmaster's cutime/cstime) the children that exited, e.g. backends of
+    connections closed meanwhile.
 
     Read from /proc: the server must run on this machine (the embedded one does).
     """
@@ -208,6 +210,8 @@ async def postgres_cpu_seconds(database_url: str) -> float:
         except OSError:
             continue  # the process ended meanwhile
         pid = int(stat.parent.name)
-        if pid == postmaster or int(fields[1]) == postmaster:
+        if pid == postmaster:
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        elif int(fields[1]) == postmaster:
             total += int(fields[11]) + int(fields[12])
     return total / ticks

@@ -364,8 +364,11 @@ async def fleet(url: str, args: argparse.Namespace) -> dict[str, Any]:
             count = int(args.rate * args.seconds)
             requests = await scenarios.make_requests(url, everyone.users, count)
             cpu_before = await postgres_cpu_seconds(url)
+            commit_ms: list[float] = []
             with scenarios.OwnPauses() as harness:
-                issued = await scenarios.drive_open_loop(url, requests, args.rate)
+                issued = await scenarios.drive_open_loop(
+                    url, requests, args.rate, commit_ms=commit_ms
+                )
                 cpu = await postgres_cpu_seconds(url) - cpu_before
                 delivery = await scenarios.collect(everyone, requests, issued)
             runs.append(
@@ -373,6 +376,8 @@ async def fleet(url: str, args: argparse.Namespace) -> dict[str, Any]:
                     "processes": processes,
                     "streams_each": args.streams // processes,
                     **delivery,
+                    "update_commit_p99_ms": round(scenarios.percentile(commit_ms, 0.99), 1),
+                    "update_commit_max_ms": round(max(commit_ms), 1),
                     "postgres_cpu_s_per_1000": round(cpu / len(issued) * 1000, 3),
                     "harness_gc": harness.summary(),
                 }
