@@ -8,7 +8,10 @@ streams gave the collector 0 objects to collect), so walking them again and agai
 
 `FreezePolicy.run` therefore, every `interval` seconds, collects what is not frozen yet (only
 what was created since the last tick, so the pause stays short) and moves every survivor into
-the permanent generation (`gc.freeze()`), which later collections skip.
+the permanent generation (`gc.freeze()`), which later collections skip. At 1,000 notifications/s
+to 10,000 streams a tick took 13-21 ms of CPU every 1 s, and 1.2-3.4 ms every 0.25 s (less in
+total, too: survivors are walked fewer times by the automatic young collections before being
+frozen); hence the default of 0.25 s.
 
 Guarantees and limits:
 - Garbage without reference cycles is freed by reference counting, frozen or not: a stream's

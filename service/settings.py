@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         default=5, gt=0, description="Listener connection health check period (and timeout)."
     )
     gc_freeze_seconds: float = Field(
-        default=1.0,
+        default=0.25,
         ge=0,
         description="Freeze what survived into the permanent GC generation this often, so full "
         "collections skip idle streams (service/pauses.py). 0: off.",
