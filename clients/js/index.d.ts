@@ -169,9 +169,20 @@ export class NotificationClient extends EventTarget {
     listener: (event: NotificationClientEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  // EventTarget's own signature, so that the class stays assignable to it.
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
   removeEventListener<K extends keyof NotificationClientEventMap>(
     type: K,
     listener: (event: NotificationClientEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
     options?: boolean | EventListenerOptions,
   ): void;
 
