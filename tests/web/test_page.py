@@ -196,6 +196,23 @@ async def test_phone_width_fits_with_the_panel_and_a_toast_and_markup_is_text(
         await tab.notice(video).locator(".notice-main").click()  # the player's title, too
         await expect(page.locator("#player-title")).to_have_text(title)
         assert await page.locator("#player img").count() == 0
+
+        # Every stream slot taken elsewhere: a phone says so too, not only with a dot.
+        await context.route(
+            "**/api/v1/notifications/stream*", lambda route: route.fulfill(status=429, body="{}")
+        )
+        await page.reload()
+        await expect(page.locator("#connection")).to_have_attribute(
+            "data-state", "too_many_places", timeout=8000
+        )
+        status = page.locator("#connection-text")
+        await expect(status).to_have_text(re.compile("too many places"))
+        box = await status.bounding_box()
+        assert box is not None
+        assert box["width"] > 40, box  # not the 1 px of text kept for screen readers only
+        await within_viewport(page, "#connection")
+        await within_viewport(page, "#bell")
+        await no_sideways_scroll(page)
     finally:
         await context.close()
 
