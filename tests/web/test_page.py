@@ -308,6 +308,19 @@ async def test_the_panel_pages_archives_marks_unread_and_filters(
     await page.uncheck("#panel-unread-only")
     await expect(tab.notice(ids[-3])).to_have_count(1)
 
+    # Every one on the first page read elsewhere; the two oldest, not loaded, still count.
+    await expect(items).to_have_count(20)
+    await conn.execute(
+        "UPDATE notifications SET read_at = now() WHERE id = ANY($1) AND read_at IS NULL", ids[2:]
+    )
+    await expect(tab.badge).to_have_text("2", timeout=LIVE_MS)
+    await expect(page.locator("#panel-list li.unread")).to_have_count(0)
+    async with page.expect_response("**/notifications/read-all") as marked:
+        await page.click("#panel-mark-all")
+    assert (await marked.value).request.post_data_json == {"up_to_id": ids[-2]}
+    await expect(tab.badge).to_be_hidden()
+    await expect(page.locator("#panel-mark-all")).to_be_disabled()
+
 
 async def test_a_notification_opens_its_subject_and_try_again_retries(
     context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
