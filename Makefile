@@ -42,8 +42,10 @@ clients/js/node_modules/.installed: clients/js/package.json clients/js/package-l
 	cd clients/js && npm ci --no-audit --no-fund
 	touch $@
 
+# Then `tsc` checks clients/js's declarations (strict, no skipLibCheck) and the hook's contract.
 seed-app: clients/js/node_modules/.installed
 	node clients/js/build-seed.mjs
+	node clients/js/check-types.mjs
 
 test: lint browser nginx seed-app
 	.venv/bin/pytest

@@ -12,19 +12,11 @@ import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 import postcss from 'postcss';
 import tailwind from 'tailwindcss';
+import { seedDir as findSeed } from './seed-dir.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
-// Where the customer's files are: SEED_FRONTEND_DIR, else beside the checkout (the
-// development layout), else the workspace's shared folder (a CI clone elsewhere on the machine).
-const candidates = [
-  process.env.SEED_FRONTEND_DIR,
-  join(root, '../shared/seed-frontend'),
-  '/work/shared/seed-frontend',
-].filter(Boolean);
-const seedDir = resolve(
-  candidates.find((dir) => existsSync(join(dir, 'NotificationCenter.tsx'))) || candidates[0],
-);
+const seedDir = findSeed('NotificationCenter.tsx');
 const seedComponent = join(seedDir, 'NotificationCenter.tsx');
 const appDir = join(root, 'tests/web/seed_app');
 const outDir = join(appDir, 'dist');

@@ -169,9 +169,20 @@ export class NotificationClient extends EventTarget {
     listener: (event: NotificationClientEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  // EventTarget's own signature, so that the class stays assignable to it.
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
   removeEventListener<K extends keyof NotificationClientEventMap>(
     type: K,
     listener: (event: NotificationClientEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
     options?: boolean | EventListenerOptions,
   ): void;
 
@@ -252,14 +263,20 @@ export interface DesktopOptions {
   describe?: (notification: Notification) => DesktopText | null;
   /** Called after a click on it focused the tab that showed it (e.g. open the video). */
   onClick?: (notification: Notification) => void;
+  /**
+   * Who is signed in (e.g. `/me`'s `user_id`): the opt-in is kept for this user only, so
+   * another user signing in on this browser is not opted in. Without it: per service.
+   */
+  user?: string;
 }
 
 /**
  * Desktop notifications (the Notification API) for live notifications that arrive while no tab
  * of the app is visible, shown once per browser: by the tab that holds the shared stream, after
  * asking the client's other tabs (those running a DesktopNotifier for the same service) whether
- * one is visible; tagged `vividly-<id>`. Opt-in, remembered per service in localStorage. A
- * notification read or archived anywhere closes its system notification.
+ * one is visible; tagged `vividly-<id>`. Opt-in, remembered per service and user in localStorage.
+ * A notification read or archived anywhere closes its system notification; `stop()` closes
+ * every one this tab showed.
  */
 export class DesktopNotifier {
   constructor(client: NotificationClient, options?: DesktopOptions);
@@ -273,5 +290,6 @@ export class DesktopNotifier {
   disable(): void;
   /** Follow the client's notifications; run it in every tab, visible or not. */
   start(): void;
+  /** Stop following (e.g. sign-out) and close every system notification this tab showed. */
   stop(): void;
 }

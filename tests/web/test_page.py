@@ -196,6 +196,23 @@ async def test_phone_width_fits_with_the_panel_and_a_toast_and_markup_is_text(
         await tab.notice(video).locator(".notice-main").click()  # the player's title, too
         await expect(page.locator("#player-title")).to_have_text(title)
         assert await page.locator("#player img").count() == 0
+
+        # Every stream slot taken elsewhere: a phone says so too, not only with a dot.
+        await context.route(
+            "**/api/v1/notifications/stream*", lambda route: route.fulfill(status=429, body="{}")
+        )
+        await page.reload()
+        await expect(page.locator("#connection")).to_have_attribute(
+            "data-state", "too_many_places", timeout=8000
+        )
+        status = page.locator("#connection-text")
+        await expect(status).to_have_text(re.compile("too many places"))
+        box = await status.bounding_box()
+        assert box is not None
+        assert box["width"] > 40, box  # not the 1 px of text kept for screen readers only
+        await within_viewport(page, "#connection")
+        await within_viewport(page, "#bell")
+        await no_sideways_scroll(page)
     finally:
         await context.close()
 
@@ -290,6 +307,19 @@ async def test_the_panel_pages_archives_marks_unread_and_filters(
     await expect(tab.notice(ids[-3])).to_have_count(0)
     await page.uncheck("#panel-unread-only")
     await expect(tab.notice(ids[-3])).to_have_count(1)
+
+    # Every one on the first page read elsewhere; the two oldest, not loaded, still count.
+    await expect(items).to_have_count(20)
+    await conn.execute(
+        "UPDATE notifications SET read_at = now() WHERE id = ANY($1) AND read_at IS NULL", ids[2:]
+    )
+    await expect(tab.badge).to_have_text("2", timeout=LIVE_MS)
+    await expect(page.locator("#panel-list li.unread")).to_have_count(0)
+    async with page.expect_response("**/notifications/read-all") as marked:
+        await page.click("#panel-mark-all")
+    assert (await marked.value).request.post_data_json == {"up_to_id": ids[-2]}
+    await expect(tab.badge).to_be_hidden()
+    await expect(page.locator("#panel-mark-all")).to_be_disabled()
 
 
 async def test_a_notification_opens_its_subject_and_try_again_retries(

@@ -150,6 +150,7 @@ function startSession(me) {
       return { title: text.heading, body: text.body, icon: safeUrl(n.payload && n.payload.thumbnail_url) };
     },
     onClick: openSubject,
+    user: me.user_id,
   });
   session = { client, list, desktop };
   const mine = () => session?.client === client;

@@ -159,7 +159,9 @@ export class NotificationClient extends EventTarget {
    * credentials, token and `ApiError`s as the calls above.
    */
   request(method, path, body) {
-    if (typeof path !== 'string' || !path.startsWith('/')) throw new ApiError(0, `not a path: ${path}`);
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      return Promise.reject(new ApiError(0, `not a path: ${path}`));
+    }
     return this.#api.request(method, path, body);
   }
 
@@ -220,12 +222,22 @@ export class NotificationClient extends EventTarget {
       // Seen already: a new leader replays from the cursor its channel brought, which can be
       // older than this tab's when the old leader's last messages were still on their way.
       const seen = message.name === 'notification' && this.#cursor !== null && !(id > this.#cursor);
-      if (Number.isSafeInteger(message.cursor)) this.#cursor = message.cursor;
+      this.#follow(message.cursor, message.name === 'reset');
       if (!seen) this.#dispatch(message.name, message.detail);
     } else if (message.kind === 'status' && typeof message.status === 'string') {
-      if (Number.isSafeInteger(message.cursor)) this.#cursor = message.cursor;
+      this.#follow(message.cursor, false);
       this.#setStatus(message.status);
     }
+  }
+
+  /**
+   * Take the leader's cursor. Never a lower one (a new leader announces the cursor its channel
+   * brought, maybe older than ours: going back would deliver the replay twice), except on
+   * `reset`: the server did not know the cursor and the stream goes on from the reset's.
+   */
+  #follow(cursor, reset) {
+    if (!Number.isSafeInteger(cursor)) return;
+    if (reset || this.#cursor === null || cursor > this.#cursor) this.#cursor = cursor;
   }
 
   #post(message) {

@@ -2,8 +2,9 @@
 // that arrives while nobody is looking at the app, shown once per browser.
 //
 // - Opt-in: nothing is shown until `enable()`, called from a user gesture (a click), got the
-//   browser's permission. The choice is kept per service in localStorage, so every tab of the
-//   origin, whichever leads, knows it.
+//   browser's permission. The choice is kept per service and user (the `user` option) in
+//   localStorage, so every tab of the origin, whichever leads, knows it, and another user who
+//   signs in on this browser is not opted in by it.
 // - Once: only the tab holding the shared stream (the client's leader) shows it, and only for a
 //   notification its stream brought (never history). Each carries the tag `vividly-<id>`, so
 //   even tabs that do not share a stream (no Web Locks) replace rather than repeat it.
@@ -11,7 +12,10 @@
 //   BroadcastChannel and shows it if none answers within ASK_MS (a visible tab shows its own
 //   in-page toast instead).
 // - A click focuses the tab that showed it, closes it and calls `onClick(notification)`; a
-//   notification read or archived anywhere closes its system notification.
+//   notification read or archived anywhere closes its system notification; `stop()` (sign-out)
+//   closes every one this tab showed, and none appears after it.
+
+import { changedIds } from './list.js';
 
 const ASK_MS = 150;
 const PROTOCOL = 1;
@@ -40,6 +44,7 @@ export class DesktopNotifier {
   #describe;
   #onClick;
   #key;
+  #channelName;
   #channel = null;
   #shown = new Map(); // id -> Notification, kept so its click still reaches us
   #asks = new Map(); // ask id -> resolve(true) when a visible tab answers
@@ -49,12 +54,14 @@ export class DesktopNotifier {
   /**
    * `describe(notification)` → `{title, body?, icon?}` or null (show nothing); default: the
    * payload's title and message. `onClick(notification)`: after the tab is focused.
+   * `user`: who is signed in; the opt-in is kept for this user only.
    */
-  constructor(client, { describe = plainText, onClick = () => {} } = {}) {
+  constructor(client, { describe = plainText, onClick = () => {}, user = null } = {}) {
     this.#client = client;
     this.#describe = describe;
     this.#onClick = onClick;
-    this.#key = `vividly-desktop ${client.baseUrl}`;
+    this.#channelName = `vividly-desktop ${client.baseUrl}`;
+    this.#key = user === null || user === undefined ? this.#channelName : `${this.#channelName} ${user}`;
     this.#handlers = {
       notification: (event) => this.#arrived(event.detail),
       read_state: (event) => this.#readElsewhere(event.detail),
@@ -89,7 +96,7 @@ export class DesktopNotifier {
     if (this.#started) return;
     this.#started = true;
     if (typeof BroadcastChannel === 'function') {
-      this.#channel = new BroadcastChannel(this.#key);
+      this.#channel = new BroadcastChannel(this.#channelName);
       this.#channel.onmessage = (event) => this.#fromChannel(event.data);
     }
     for (const [type, handler] of Object.entries(this.#handlers)) this.#client.addEventListener(type, handler);
@@ -103,6 +110,8 @@ export class DesktopNotifier {
     this.#channel = null;
     for (const resolve of this.#asks.values()) resolve(false);
     this.#asks.clear();
+    for (const shown of [...this.#shown.values()]) shown.close();
+    this.#shown.clear();
   }
 
   async #arrived(notification) {
@@ -110,7 +119,8 @@ export class DesktopNotifier {
     if (notification.read_at || notification.dismissed_at) return;
     if (await this.#anyTabVisible()) return;
     const text = this.#describe(notification);
-    if (!text || !this.enabled) return;
+    // Stopped (signed out) while asking: show nothing of the session that ended.
+    if (!text || !this.enabled || !this.#started) return;
     const { id } = notification;
     const shown = new Notification(text.title, {
       body: text.body || '',
@@ -130,7 +140,7 @@ export class DesktopNotifier {
 
   #readElsewhere(event) {
     if (!event || (event.state !== 'read' && event.state !== 'dismissed')) return;
-    for (const id of Array.isArray(event.ids) ? event.ids : []) this.#shown.get(id)?.close();
+    for (const id of changedIds(event, this.#shown.keys()).ids) this.#shown.get(id)?.close();
   }
 
   /** This tab, or another of the service's tabs that answers in time, is visible. */

@@ -282,7 +282,9 @@ export class NotificationCenterElement extends HTMLElement {
     }
     ui.empty.hidden = !list.loaded || items.length > 0;
     ui.more.hidden = !list.hasMore;
-    ui.markAll.disabled = !items.some((n) => !n.read_at);
+    // Unread ones on pages not loaded count too: "mark all read" covers every id up to the
+    // newest one shown (nothing shown: nothing to mark up to).
+    ui.markAll.disabled = list.unreadCount === 0 || items.length === 0;
     ui.clearAll.disabled = items.length === 0;
 
     const keep = new Set(items.map((n) => n.id));

@@ -7,6 +7,16 @@ const PAGE_SIZE = 20;
 
 const isUnread = (n) => !n.read_at && !n.dismissed_at;
 
+/**
+ * The ids of `known` a `read_state` event changed. The event names at most 100 ids (the
+ * oldest); a bigger change (`changed` > the ids named) covers every id up to `up_to_id`.
+ */
+export function changedIds(event, known) {
+  const ids = Array.isArray(event.ids) ? event.ids : [];
+  const bulk = Number.isSafeInteger(event.up_to_id) && (event.ids == null || (event.changed ?? 0) > ids.length);
+  return { bulk, ids: bulk ? [...known].filter((id) => id <= event.up_to_id) : ids };
+}
+
 export class NotificationList {
   /** onChange(): called after every change of `items`, `unreadCount`, `status`, `error`... */
   constructor(client, onChange) {
@@ -192,9 +202,7 @@ export class NotificationList {
   #applyReadState(event) {
     if (!event) return;
     const ids = Array.isArray(event.ids) ? event.ids : [];
-    // The event names at most 100 ids; a bigger change covers every id up to `up_to_id`.
-    const bulk = Number.isSafeInteger(event.up_to_id) && (event.ids == null || (event.changed ?? 0) > ids.length);
-    const targets = bulk ? [...this.byId.keys()].filter((id) => id <= event.up_to_id) : ids;
+    const { bulk, ids: targets } = changedIds(event, this.byId.keys());
     let reload = false;
     if (event.state === 'read' || event.state === 'unread') {
       const readAt = event.state === 'read' ? new Date().toISOString() : null;

@@ -32,6 +32,7 @@ export function createHeader() {
     setStatus(state) {
       connection.dataset.state = state;
       connectionText.textContent = STATUS_TEXT[state] || state;
+      connection.title = connectionText.textContent;
     },
     setUser(userId) {
       whoami.textContent = userId || '';

@@ -171,7 +171,9 @@ export function createPanel(types, actions) {
     empty.hidden = shown.length > 0 || !loaded;
     empty.textContent = notices && notices.unreadOnly ? 'No unread notifications.' : 'No notifications yet.';
     more.hidden = !notices || !notices.hasMore;
-    markAll.disabled = !shown.some(isUnread);
+    // Unread ones on pages not loaded count too: "mark all read" covers every id up to the
+    // newest one shown (nothing shown: nothing to mark up to).
+    markAll.disabled = !notices || notices.unreadCount === 0 || shown.length === 0;
     unreadOnly.checked = Boolean(notices && notices.unreadOnly);
     error.textContent = notices && notices.error && notices.error.status !== 401 ? notices.error.message : '';
   }

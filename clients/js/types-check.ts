@@ -1,0 +1,42 @@
+// Type-checked by check-types.mjs (`make seed-app`), never run: the declarations compile under
+// `strict` with `skipLibCheck: false`, and the hook's return value is the customer's contract.
+import type {
+  UseNotificationsReturn as Contract,
+  useNotifications as contractHook,
+} from 'seed-frontend/useNotifications.contract';
+import {
+  ApiError,
+  DesktopNotifier,
+  NotificationClient,
+  NotificationList,
+  type Notification,
+} from '@vividly/notifications-client';
+import { useNotifications } from '@vividly/notifications-client/react';
+import type { NotificationCenterElement } from '@vividly/notifications-client/element';
+
+// The customer's NotificationCenter uses the hook's value as their contract types it.
+const fromHook: Contract = useNotifications();
+const hook: typeof contractHook = useNotifications;
+
+const client = new NotificationClient({ getToken: () => 'token' });
+const target: EventTarget = client;
+client.addEventListener('notification', (event) => {
+  const notification: Notification = event.detail;
+  return notification.id;
+});
+client.addEventListener('status', (event) => event.detail.toUpperCase());
+const untyped: EventListener = () => {};
+client.addEventListener('something-else', untyped);
+client.removeEventListener('something-else', untyped);
+const answer: Promise<unknown> = client.request('GET', '/content-requests');
+answer.catch((error: unknown) => error instanceof ApiError && error.status);
+
+const list = new NotificationList(client, () => {});
+const desktop = new DesktopNotifier(client, { user: 'alice', onClick: (n) => n.id });
+desktop.start();
+
+const element: NotificationCenterElement = document.createElement('notification-center');
+element.addEventListener('notification-click', (event) => event.detail.id);
+element.show();
+
+export { fromHook, hook, target, list };
