@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -66,9 +67,10 @@ def tokens(users: list[uuid.UUID]) -> list[str]:
 
 
 def token_source(user: uuid.UUID, ttl: float) -> Callable[[], str]:
-    """New tokens of `user`, each valid for `ttl` seconds (a client that renews its session)."""
+    """New tokens of `user` (a client that renews its session), each valid for `ttl` seconds
+    ± 50 %, so that some streams end by the token's expiry and some by their maximum age."""
     settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
-    return lambda: mint_token(user, settings, ttl=timedelta(seconds=ttl))
+    return lambda: mint_token(user, settings, ttl=timedelta(seconds=ttl * random.uniform(0.5, 1.5)))
 
 
 @dataclass
