@@ -15,7 +15,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from db import queries
 
-from ..deps import CurrentUser, Pool
+from .. import text
+from ..deps import AppSettings, CurrentUser, Pool
+from ..open_requests import open_request_slot
 from ..schemas import ErrorOut
 
 router = APIRouter(
@@ -27,6 +29,10 @@ router = APIRouter(
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such request of this user."}
 }
+TOO_MANY_OPEN = (
+    "The student already has MAX_OPEN_REQUESTS_PER_STUDENT requests pending or processing; "
+    "`Retry-After` says when to try again."
+)
 RequestId = Annotated[uuid.UUID, Path(description="A content request id.")]
 TEXT_MAX = 2000  # characters in a question or an answer
 
@@ -52,15 +58,18 @@ class ContentRequestPage(BaseModel):
     next_cursor: uuid.UUID | None = Field(description="Pass as `cursor` for the next page.")
 
 
-# At least one visible character, and no NUL (Postgres text cannot hold it). Stated as a pattern
-# so the OpenAPI document says exactly what is accepted.
-VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
-STUDENT_TEXT_PATTERN = rf"^[^\x00]*{VISIBLE}[^\x00]*$"
+def _student_text(value: str) -> str:
+    reason = text.problem(value)
+    if reason is not None:
+        raise ValueError(reason)
+    return value.strip()
 
+
+# The rule is `service/text.py`'s; its pattern goes in the OpenAPI document.
 StudentText = Annotated[
     str,
-    Field(min_length=1, max_length=TEXT_MAX, pattern=STUDENT_TEXT_PATTERN),
-    AfterValidator(str.strip),
+    Field(min_length=1, max_length=TEXT_MAX, json_schema_extra={"pattern": text.PATTERN}),
+    AfterValidator(_student_text),
 ]
 
 
@@ -80,10 +89,17 @@ class AnswerIn(BaseModel):
     answer: StudentText
 
 
-@router.post("", status_code=201, response_model=ContentRequestOut)
-async def create(body: QuestionIn, user: CurrentUser, pool: Pool) -> Any:
+@router.post(
+    "",
+    status_code=201,
+    response_model=ContentRequestOut,
+    responses={429: {"model": ErrorOut, "description": TOO_MANY_OPEN}},
+)
+async def create(body: QuestionIn, user: CurrentUser, pool: Pool, settings: AppSettings) -> Any:
     """Ask a question; a worker turns it into a video and the student is notified."""
-    return dict(await pool.fetchrow(queries.CREATE_REQUEST, user.id, body.question))
+    limit = settings.max_open_requests_per_student
+    async with open_request_slot(pool, user.id, limit) as connection:
+        return dict(await connection.fetchrow(queries.CREATE_REQUEST, user.id, body.question))
 
 
 @router.get("", response_model=ContentRequestPage)
