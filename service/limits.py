@@ -1,8 +1,9 @@
 """Limits on what a client may make the server hold: the request head and the request body.
 
 - The request line and headers together may not pass `max_header_bytes`: the connection gets a
-  431 and is closed as soon as the bytes received for an unfinished head pass the limit, so a
-  20 MB header is never held (uvicorn's httptools parser has no such limit of its own).
+  431 and is closed, when a parsed head is larger or as soon as the bytes received for an
+  unfinished head pass the limit, so a 20 MB header is never held (uvicorn's httptools parser
+  has no such limit of its own).
 - Bodies above MAX_BODY_BYTES are refused with 413 by FastAPI's own limit (`create_app`): a
   declared Content-Length above it before a byte is read, a chunked body as soon as it passes.
 """
@@ -41,7 +42,20 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        size = len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
+        if size > self.max_header_bytes:
+            self._refuse()  # no ASGI task: the app never sees this request
+            return
         super().on_headers_complete()
+
+    # The rest of a refused request's chunk is still parsed: nothing of it reaches a cycle.
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._refused:
+            super().on_message_complete()
 
     def _refuse(self) -> None:
         self._refused = True
