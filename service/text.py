@@ -2,8 +2,8 @@
 
 Accepted: any characters but control characters (tab and newline allowed), surrogates, Unicode
 noncharacters and bidirectional overrides/isolates (which reorder what is shown around them), with
-at least one letter or digit. `PATTERN` says the same for the OpenAPI document (Python regular
-expression syntax); `problem` is the check; `clean` drops what is not allowed from text that
+at least one letter or digit. `PATTERN` says it for the OpenAPI document (every string it matches
+is accepted); `problem` is the check; `clean` drops what is not allowed from text that
 reaches a rendered file (an SVG, a video's caption) whatever its origin.
 """
 
@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import re
 
-# Regular-expression escapes, not the characters themselves: the pattern is also published in
-# the OpenAPI document, which cannot hold a lone surrogate.
-_BIDI = r"\u202a-\u202e\u2066-\u2069"
+# Written so that the published pattern is also a valid ECMA-262 regular expression (what JSON
+# Schema validators compile): escapes for the BMP, the 32 noncharacters beyond it as themselves
+# (no ECMA escape names them without the `u` flag), and no surrogates, which JSON text cannot
+# carry alone anyway; the check below refuses those too.
 _CONTROL = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+_BIDI = r"\u202a-\u202e\u2066-\u2069"
 _NONCHARACTERS = r"\ufdd0-\ufdef\ufffe\uffff" + "".join(
-    rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(1, 17)
+    chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(1, 17)
 )
-_SURROGATES = r"\ud800-\udfff"
-_NOT_ALLOWED = f"{_CONTROL}{_SURROGATES}{_BIDI}{_NONCHARACTERS}"
-_FORBIDDEN = re.compile(f"[{_NOT_ALLOWED}]")
-# A letter or digit, as Python's `str.isalnum` says (what `[^\W_]` matches).
-PATTERN = f"^[^{_NOT_ALLOWED}]*[^\\W_][^{_NOT_ALLOWED}]*$"
+_PUBLISHED = f"{_CONTROL}{_BIDI}{_NONCHARACTERS}"
+_FORBIDDEN = re.compile(f"[{_PUBLISHED}\\ud800-\\udfff]")
+# At least one letter or digit: `[^\W_]` is exactly `str.isalnum` in Python (in ECMA, ASCII
+# only: a narrower pattern, so whatever matches it is accepted).
+PATTERN = f"^[^{_PUBLISHED}]*[^\\W_][^{_PUBLISHED}]*$"
 
 
 def problem(text: str) -> str | None:
