@@ -7,12 +7,11 @@ accepts with credentials, and preflights are answered here. Starlette's `CORSMid
 requests from an allowed origin reach it, so other origins get no CORS header at all.
 
 CSRF: the session cookie may be SameSite=None, which a browser sends on another site's form
-posts as well. An unsafe request (POST, PUT, PATCH, DELETE) is refused with 403 before it can
-change anything when the browser marks it cross-site or same-site (`Sec-Fetch-Site`) from an
-origin not allowed, and when it carries the cookie (and no `Authorization` header, which no other
-site can make a browser send) without proof that it comes from this origin or an allowed one:
-`Sec-Fetch-Site: same-origin`, or an `Origin` that is this origin or in CORS_ORIGINS.
-Bearer-authenticated calls are not affected.
+posts as well. An unsafe request (POST, PUT, PATCH, DELETE) that the browser marks cross-site or
+same-site (`Sec-Fetch-Site`) from an origin not allowed is refused here with 403, before it can
+change anything. One authenticated by the cookie must also prove where it comes from
+(`same_origin_refusal`, applied by the `CurrentUser` dependency): browsers without
+`Sec-Fetch-Site` still send `Origin`. Bearer-authenticated calls are not affected.
 """
 
 from __future__ import annotations
@@ -21,11 +20,9 @@ from collections.abc import Sequence
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import cookie_parser
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from .auth import COOKIE_NAME
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
 HEADERS = ("Authorization", "Content-Type", "Last-Event-ID")
@@ -59,11 +56,16 @@ class CrossOrigin:
         if origin is not None and origin in self.origins:
             await self.cors(scope, receive, send)
             return
-        if scope["method"] not in SAFE_METHODS:
-            refusal = _forged(scope, headers, origin)
-            if refusal is not None:
-                await JSONResponse({"detail": refusal}, status_code=403)(scope, receive, send)
-                return
+        if scope["method"] not in SAFE_METHODS and headers.get("sec-fetch-site") in (
+            "cross-site",
+            "same-site",
+        ):
+            refused = JSONResponse(
+                {"detail": f"cross-origin request refused: {origin} is not in CORS_ORIGINS"},
+                status_code=403,
+            )
+            await refused(scope, receive, send)
+            return
         if self.origins:
             # The same URL answers differently per Origin: a cache must not hand an answer
             # without CORS headers to an allowed origin (or the other way round).
@@ -71,20 +73,24 @@ class CrossOrigin:
         await self.app(scope, receive, send)
 
 
-def _forged(scope: Scope, headers: Headers, origin: str | None) -> str | None:
-    """Why an unsafe request from an origin not in CORS_ORIGINS is refused; None if it is not."""
-    fetch_site = headers.get("sec-fetch-site")
-    if fetch_site in ("cross-site", "same-site"):
-        return f"cross-origin request refused: {origin} is not in CORS_ORIGINS"
-    if "authorization" in headers or COOKIE_NAME not in cookie_parser(headers.get("cookie", "")):
-        return None  # not authenticated by the cookie: nothing a forged request could use
-    if fetch_site == "same-origin":
+def same_origin_refusal(connection: HTTPConnection, origins: Sequence[str]) -> str | None:
+    """Why an unsafe request authenticated by the cookie is refused; None when it may proceed.
+
+    It may when the browser says it comes from this origin (`Sec-Fetch-Site: same-origin`) or
+    its `Origin` is this origin or one of `origins`. Anything else (another origin, `null`, no
+    `Origin` at all) could be a forged form post carrying the user's cookie.
+    """
+    if connection.scope["method"] in SAFE_METHODS:
         return None
-    own = f"{scope['scheme']}://{headers.get('host', '')}".lower()
-    if origin is not None and origin.lower() == own:
+    headers = connection.headers
+    if headers.get("sec-fetch-site") == "same-origin":
+        return None
+    origin = headers.get("origin")
+    own = f"{connection.url.scheme}://{headers.get('host', '')}".lower()
+    if origin is not None and (origin.lower() == own or origin in origins):
         return None
     return (
-        "cross-site request refused: a request authenticated by the session cookie must come "
+        "cross-site request refused: a change authenticated by the session cookie must come "
         f"from this origin or one in CORS_ORIGINS (Origin: {origin})"
     )
 
