@@ -83,11 +83,13 @@ def test_weak_secrets_are_refused_everywhere(secret: str, reason: str) -> None:
 
 
 def test_dev_login_true_on_a_public_address_does_not_start(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": None, "JWT_SECRET": None, "DEV_LOGIN": "true"}
-    env["DATA_DIR"] = str(tmp_path / "pg")
-    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"], env=env)
-    assert result.exit_code == 2
-    assert "only allowed on a loopback address" in result.output
+    # A process, not CliRunner: were the refusal ever gone, this would serve rather than return.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JWT_SECRET")}
+    env |= {"DATA_DIR": str(tmp_path / "pg"), "DEV_LOGIN": "true"}
+    command = [*COMMAND, "serve", "--host", "0.0.0.0", "--port", str(free_port())]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "only allowed on a loopback address" in result.stderr
     assert not (tmp_path / "pg").exists()  # refused before anything started
 
 
