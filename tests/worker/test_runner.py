@@ -180,9 +180,10 @@ async def test_two_workers_never_take_the_same_request(
 ) -> None:
     requests = [await new_request(conn, f"question {i}") for i in range(60)]
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    one_at_a_time = {**FAST, "worker_concurrency": 1}  # two processes are what is tested
     with (
-        worker_process(database_url, logs[0], **FAST),
-        worker_process(database_url, logs[1], **FAST),
+        worker_process(database_url, logs[0], **one_at_a_time),
+        worker_process(database_url, logs[1], **one_at_a_time),
     ):
         for request_id in requests:
             await wait_for_status(conn, request_id, "completed", timeout=60)
