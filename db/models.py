@@ -45,8 +45,23 @@ class ContentRequest(Base):
         CheckConstraint("duration_seconds >= 0"),
         Index(
             "content_requests_pending",
+            "fair_round",
             "created_at",
             postgresql_where=text("status = 'pending'::content_request_status"),
+        ),
+        Index(
+            "content_requests_served_round",
+            "fair_round",
+            postgresql_where=text("status <> 'pending'::content_request_status"),
+        ),
+        Index(
+            "content_requests_student_open",
+            "student_id",
+            "fair_round",
+            postgresql_where=text(
+                "status = ANY (ARRAY['pending'::content_request_status,"
+                " 'processing'::content_request_status])"
+            ),
         ),
         Index(
             "content_requests_leased",
@@ -75,6 +90,7 @@ class ContentRequest(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     claimed_by: Mapped[str | None] = mapped_column(Text)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fair_round: Mapped[int] = mapped_column(BigInteger, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
 

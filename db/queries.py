@@ -141,6 +141,16 @@ WITH deleted AS (
 SELECT count(*) FROM deleted
 """
 
+# Retention of content requests: finished ones last changed before the cutoff whose
+# notifications are gone (pruned, or never created); their media files go with them. A request
+# with a notification still unread keeps its video.
+PRUNE_REQUESTS = """
+DELETE FROM content_requests r
+WHERE r.status IN ('completed', 'failed', 'clarification_needed') AND r.updated_at < $1
+  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.content_request_id = r.id)
+RETURNING r.id
+"""
+
 # After the listener reconnects: read state may have changed unseen; streams get the counts.
 UNREAD_COUNTS_MANY = f"""
 SELECT u.user_id,
@@ -181,6 +191,28 @@ ORDER BY created_at DESC, id DESC
 LIMIT $2
 """
 
+# The per-student cap on open requests (`service/open_requests.py`). The lock serialises one
+# student's admissions (creation, retry) to the end of the transaction, so two at once cannot
+# both see room for one; the count reads the partial index content_requests_student_open.
+LOCK_STUDENT_REQUESTS = """
+SELECT pg_advisory_xact_lock(hashtextextended('vividly:content_requests:' || $1::uuid::text, 0))
+"""
+OPEN_REQUEST_COUNT = """
+SELECT count(*) FROM content_requests
+WHERE student_id = $1 AND status IN ('pending', 'processing')
+"""
+
+# A failed request goes back to the queue as it was asked: the failure is cleared and its claims
+# start over. Leaving `failed` for `pending` wakes a worker (the pending trigger) and starts a new
+# notification round (the touch trigger), so its next final status notifies again.
+REOPEN_FAILED = f"""
+UPDATE content_requests
+SET status = 'pending', error_message = NULL, attempts = 0, claimed_by = NULL,
+    lease_expires_at = NULL
+WHERE id = $1 AND student_id = $2 AND status = 'failed'
+RETURNING {REQUEST_COLUMNS}
+"""
+
 ANSWER_CLARIFICATION = f"""
 UPDATE content_requests SET status = 'pending', clarification_answer = $3, attempts = 0
 WHERE id = $1 AND student_id = $2 AND status = 'clarification_needed'
@@ -189,8 +221,9 @@ RETURNING {REQUEST_COLUMNS}
 
 # -- the worker ---------------------------------------------------------------------------
 
-# The oldest pending request, else a processing one whose worker stopped renewing its lease.
-# SKIP LOCKED: concurrent workers never wait on, nor take, the same row.
+# The next pending request in fair order (the lowest round, then the oldest: one request per
+# student per round, migration 0006), else a processing one whose worker stopped renewing its
+# lease. SKIP LOCKED: concurrent workers never wait on, nor take, the same row.
 CLAIM = """
 UPDATE content_requests
 SET status = 'processing', claimed_by = $1, attempts = attempts + 1,
@@ -199,7 +232,7 @@ WHERE id = COALESCE(
     -- Two lookups, each reading its partial index in order (an OR of both would sort every
     -- pending row on each claim); the second only runs when nothing is pending.
     (SELECT id FROM content_requests WHERE status = 'pending'
-     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED),
+     ORDER BY fair_round, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),
     (SELECT id FROM content_requests WHERE status = 'processing' AND lease_expires_at < now()
      ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED)
 )

@@ -10,6 +10,20 @@ CREATE TYPE public.content_request_status AS ENUM (
     'clarification_needed'
 );
 
+CREATE FUNCTION public.vividly_content_request_fair_round_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.fair_round := GREATEST(
+        (SELECT COALESCE(max(fair_round), 0) FROM content_requests WHERE status <> 'pending'),
+        (SELECT COALESCE(max(fair_round) + 1, 0) FROM content_requests
+         WHERE student_id = NEW.student_id AND status IN ('pending', 'processing')
+           AND id <> NEW.id)
+    );
+    RETURN NEW;
+END
+$$;
+
 CREATE FUNCTION public.vividly_content_request_notify_v3() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -135,6 +149,7 @@ CREATE TABLE public.content_requests (
     attempts integer DEFAULT 0 NOT NULL,
     claimed_by text,
     lease_expires_at timestamp with time zone,
+    fair_round bigint DEFAULT 0 NOT NULL,
     CONSTRAINT content_requests_duration_seconds_check CHECK ((duration_seconds >= 0))
 );
 
@@ -250,15 +265,23 @@ ALTER TABLE ONLY public.notifications
 
 CREATE INDEX content_requests_leased ON public.content_requests USING btree (lease_expires_at) WHERE (status = 'processing'::public.content_request_status);
 
-CREATE INDEX content_requests_pending ON public.content_requests USING btree (created_at) WHERE (status = 'pending'::public.content_request_status);
+CREATE INDEX content_requests_pending ON public.content_requests USING btree (fair_round, created_at) WHERE (status = 'pending'::public.content_request_status);
+
+CREATE INDEX content_requests_served_round ON public.content_requests USING btree (fair_round) WHERE (status <> 'pending'::public.content_request_status);
 
 CREATE INDEX content_requests_student_newest ON public.content_requests USING btree (student_id, created_at DESC, id DESC);
+
+CREATE INDEX content_requests_student_open ON public.content_requests USING btree (student_id, fair_round) WHERE (status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status]));
 
 CREATE UNIQUE INDEX notifications_one_per_round ON public.notifications USING btree (content_request_id, content_request_round);
 
 CREATE INDEX notifications_user_newest ON public.notifications USING btree (user_id, id DESC);
 
 CREATE INDEX notifications_user_unread ON public.notifications USING btree (user_id, id DESC) WHERE public.vividly_unread_v1(read_at, dismissed_at);
+
+CREATE TRIGGER content_requests_fair_round_insert BEFORE INSERT ON public.content_requests FOR EACH ROW WHEN ((new.status = 'pending'::public.content_request_status)) EXECUTE FUNCTION public.vividly_content_request_fair_round_v1();
+
+CREATE TRIGGER content_requests_fair_round_requeue BEFORE UPDATE OF status ON public.content_requests FOR EACH ROW WHEN (((new.status = 'pending'::public.content_request_status) AND (old.status = ANY (ARRAY['completed'::public.content_request_status, 'failed'::public.content_request_status, 'clarification_needed'::public.content_request_status])))) EXECUTE FUNCTION public.vividly_content_request_fair_round_v1();
 
 CREATE TRIGGER content_requests_notify_insert AFTER INSERT ON public.content_requests FOR EACH ROW WHEN ((new.status = ANY (ARRAY['completed'::public.content_request_status, 'failed'::public.content_request_status, 'clarification_needed'::public.content_request_status]))) EXECUTE FUNCTION public.vividly_content_request_notify_v3();
 

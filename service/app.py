@@ -23,6 +23,7 @@ from db.pool import create_pool
 
 from .cors import CrossOrigin
 from .feed import Feed, PostgresFeedStore
+from .headers import SecurityHeaders
 from .hub import Hub
 from .listener import Listener
 from .logs import RequestContext
@@ -35,6 +36,21 @@ from .supervisor import Supervisor
 from .worker import create_worker
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+ECHO_CHARS = 64  # of a bad input, echoed back in a 422
+
+
+def _short_input(problem: dict[str, Any]) -> dict[str, Any]:
+    """A validation problem whose `input` is at most a short prefix of what was sent."""
+    if "input" not in problem:
+        return problem
+    value = problem["input"]
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False)
+        if len(value) <= ECHO_CHARS:
+            return problem
+    if len(value) > ECHO_CHARS:
+        problem = {**problem, "input": value[:ECHO_CHARS] + "…"}
+    return problem
 
 
 class State(TypedDict):
@@ -57,6 +73,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     """
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url (the CLI resolves it)")
+    if settings.jwt_algorithm == "HS256" and settings.jwt_secret is None:
+        raise ValueError("create_app needs settings.jwt_secret for HS256 (the CLI resolves it)")
     database_url = settings.database_url
 
     @asynccontextmanager
@@ -87,6 +105,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             hub = Hub(
                 feed,
                 max_streams_per_user=settings.max_streams_per_user,
+                max_streams=settings.max_streams,
                 unfollow_delay=settings.unlisten_delay_seconds,
             )
             stack.callback(hub.close)
@@ -104,7 +123,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             if settings.retention_days is not None:
                 days, interval = settings.retention_days, settings.retention_interval_seconds
                 supervisor.start(
-                    "retention", lambda: prune_periodically(pool, days=days, interval=interval)
+                    "retention",
+                    lambda: prune_periodically(
+                        pool, days=days, interval=interval, media_dir=settings.media_dir
+                    ),
                 )
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
@@ -128,16 +150,23 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             }
 
     # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN.
-    app = FastAPIOffline(title="Vividly notifications", version="0.1.0", lifespan=lifespan)
+    app = FastAPIOffline(
+        title="Vividly notifications",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,  # 413 before a larger body is read
+    )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> Response:
         # FastAPI's own handler echoes the input as UTF-8; a lone surrogate in it cannot be
         # encoded, which would turn this 422 into a 500. ASCII-escaped JSON always encodes.
-        body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
+        detail = [_short_input(problem) for problem in jsonable_encoder(error.errors())]
+        body = json.dumps({"detail": detail}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
     app.add_middleware(CrossOrigin, origins=settings.cors_origins)
+    app.add_middleware(SecurityHeaders)
     # Outermost, so an idle stream's call stack holds no other middleware's frame; it applies
     # the same CORS itself to stream requests that carry an Origin.
     app.add_middleware(stream.StreamEndpoint, origins=settings.cors_origins)

@@ -3,7 +3,8 @@
 Browsers' EventSource cannot send headers, so a token is accepted as `Authorization: Bearer`
 or in the HttpOnly cookie `access_token`. `exp` and `sub` are required; `sub` is the user's
 UUID; `aud`/`iss` are checked when configured. Only the configured algorithm is accepted, so
-`alg: none` and algorithm confusion fail like any bad signature.
+`alg: none` and algorithm confusion fail like any bad signature. Whatever a token holds (an
+`exp`, `iat` or `nbf` out of any date's range, infinities), it is valid or an `AuthError`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def _verification_key(settings: Settings) -> str:
         if not settings.jwt_public_key:
             raise AuthError("server misconfigured: RS256 without JWT_PUBLIC_KEY")
         return settings.jwt_public_key
+    if settings.jwt_secret is None:
+        raise AuthError("server misconfigured: HS256 without JWT_SECRET")
     return settings.jwt_secret.get_secret_value()
 
 
@@ -59,11 +62,18 @@ def decode_token(token: str, settings: Settings) -> User:
         raise AuthError("token expired") from error
     except jwt.InvalidTokenError as error:
         raise AuthError(f"invalid token: {error}") from error
+    except (OverflowError, ValueError, TypeError) as error:
+        # PyJWT converts `iat`/`nbf` with int(): an infinity overflows before its own checks.
+        raise AuthError("invalid token: a time claim is out of range") from error
     try:
         user_id = uuid.UUID(str(claims["sub"]))
     except ValueError as error:
         raise AuthError("invalid token: sub is not a UUID") from error
-    return User(id=user_id, expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC))
+    try:
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    except (OverflowError, ValueError, OSError) as error:
+        raise AuthError("invalid token: exp is out of range") from error
+    return User(id=user_id, expires_at=expires_at)
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
@@ -108,4 +118,6 @@ def mint_token(
         if private_key is None:
             raise ValueError("RS256 tokens need a private key")
         return jwt.encode(claims, private_key, algorithm="RS256")
+    if settings.jwt_secret is None:
+        raise ValueError("HS256 tokens need JWT_SECRET")
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")

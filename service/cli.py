@@ -8,24 +8,26 @@ import resource
 import signal
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 import click
-import uvicorn
 from pydantic import ValidationError
 
 from db import migrate as migrations
 from db.embedded import start_embedded_postgres
 from db.pool import connect, create_pool
 
-from . import logs, retention
+from . import exposure, logs, retention
 from .app import create_app
 from .auth import mint_token
-from .server import Server
-from .settings import DEV_JWT_SECRET, Settings
+from .server import Server, server_config
+from .settings import Settings
 from .worker import create_worker
+
+T = TypeVar("T")
 
 
 def load_settings() -> Settings:
@@ -44,14 +46,23 @@ def load_settings() -> Settings:
 def resolve_database(settings: Settings) -> Settings:
     """Settings whose `database_url` is set: the configured one, or the embedded server's.
 
-    The embedded database is for trying the product out: it turns the development login on
-    (unless DEV_LOGIN says otherwise).
+    With the embedded database and no JWT_SECRET, the secret is the data directory's own
+    (generated on first run).
     """
     if settings.database_url is not None:
         return settings
     url = start_embedded_postgres(settings.data_dir)
-    dev_login = True if settings.dev_login is None else settings.dev_login
-    return settings.model_copy(update={"database_url": url, "dev_login": dev_login})
+    update: dict[str, object] = {"database_url": url}
+    if settings.jwt_secret is None:
+        update["jwt_secret"] = _refusing(exposure.data_dir_secret, settings.data_dir, create=True)
+    return settings.model_copy(update=update)
+
+
+def _refusing(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return function(*args, **kwargs)
+    except exposure.Refused as error:
+        raise click.UsageError(str(error)) from error
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -129,22 +140,25 @@ def _raise_open_file_limit() -> None:
 
 def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
     _raise_open_file_limit()
-    settings = resolve_database(load_settings())
+    configured = load_settings()
+    bind = host or configured.host
+    embedded = configured.database_url is None
+    if configured.jwt_algorithm == "HS256" and configured.jwt_secret is None and not embedded:
+        raise click.UsageError(
+            "set JWT_SECRET (32+ random bytes, e.g. `openssl rand -hex 32`): it signs the tokens"
+        )
+    dev_login = _refusing(exposure.dev_login_on, configured, bind, embedded=embedded)
+    settings = resolve_database(configured).model_copy(update={"dev_login": dev_login})
     assert settings.database_url is not None
-    if (
-        not settings.dev_login_enabled
-        and settings.jwt_algorithm == "HS256"
-        and settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET
-    ):
-        raise click.UsageError("set JWT_SECRET: the development secret is for DEV_LOGIN only")
     logging.getLogger().setLevel(settings.log_level.upper())
     migrations.upgrade(settings.database_url)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
     app = create_app(settings, with_worker=with_worker)
-    config = uvicorn.Config(
+    config = server_config(
         app,
-        host=host or settings.host,
+        settings,
+        host=bind,
         port=settings.port if port is None else port,
         log_level=settings.log_level,
         log_config=None,  # uvicorn's records go to the JSON handler `logs.configure` set up
@@ -169,7 +183,7 @@ def prune(days: float) -> None:
     async def run(url: str) -> int:
         connection = await connect(url)
         try:
-            return await retention.prune(connection, days=days)
+            return await retention.prune(connection, days=days, media_dir=settings.media_dir)
         finally:
             await connection.close()
 
@@ -194,6 +208,11 @@ def prune(days: float) -> None:
 def token(user_id: uuid.UUID, ttl: int, private_key_file: TextIO | None) -> None:
     """Print an access token for USER_ID, signed with this deployment's settings."""
     private_key = private_key_file.read() if private_key_file is not None else None
-    click.echo(
-        mint_token(user_id, load_settings(), ttl=timedelta(seconds=ttl), private_key=private_key)
-    )
+    settings = load_settings()
+    if settings.jwt_secret is None and settings.database_url is None:
+        # The embedded product's own secret, when it has run once.
+        secret = _refusing(exposure.data_dir_secret, settings.data_dir, create=False)
+        settings = settings.model_copy(update={"jwt_secret": secret})
+    if settings.jwt_algorithm == "HS256" and settings.jwt_secret is None:
+        raise click.UsageError("set JWT_SECRET (or run the embedded product once to create one)")
+    click.echo(mint_token(user_id, settings, ttl=timedelta(seconds=ttl), private_key=private_key))

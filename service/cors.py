@@ -6,9 +6,12 @@ accepts with credentials, and preflights are answered here. Starlette's `CORSMid
 `Access-Control-Allow-Credentials` and `-Expose-Headers` to the answers of *any* origin; only
 requests from an allowed origin reach it, so other origins get no CORS header at all.
 
-The session cookie may be SameSite=None, which a browser sends on another site's form posts as
-well: an unsafe request that the browser marks cross-site or same-site (`Sec-Fetch-Site`) from an
-origin not allowed is refused before it can change anything with that cookie.
+CSRF: the session cookie may be SameSite=None, which a browser sends on another site's form
+posts as well. An unsafe request (POST, PUT, PATCH, DELETE) that the browser marks cross-site or
+same-site (`Sec-Fetch-Site`) from an origin not allowed is refused here with 403, before it can
+change anything. One authenticated by the cookie must also prove where it comes from
+(`same_origin_refusal`, applied by the `CurrentUser` dependency): browsers without
+`Sec-Fetch-Site` still send `Origin`. Bearer-authenticated calls are not affected.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Sequence
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,6 +71,28 @@ class CrossOrigin:
             # without CORS headers to an allowed origin (or the other way round).
             send = _vary_on_origin(send)
         await self.app(scope, receive, send)
+
+
+def same_origin_refusal(connection: HTTPConnection, origins: Sequence[str]) -> str | None:
+    """Why an unsafe request authenticated by the cookie is refused; None when it may proceed.
+
+    It may when the browser says it comes from this origin (`Sec-Fetch-Site: same-origin`) or
+    its `Origin` is this origin or one of `origins`. Anything else (another origin, `null`, no
+    `Origin` at all) could be a forged form post carrying the user's cookie.
+    """
+    if connection.scope["method"] in SAFE_METHODS:
+        return None
+    headers = connection.headers
+    if headers.get("sec-fetch-site") == "same-origin":
+        return None
+    origin = headers.get("origin")
+    own = f"{connection.url.scheme}://{headers.get('host', '')}".lower()
+    if origin is not None and (origin.lower() == own or origin in origins):
+        return None
+    return (
+        "cross-site request refused: a change authenticated by the session cookie must come "
+        f"from this origin or one in CORS_ORIGINS (Origin: {origin})"
+    )
 
 
 def _vary_on_origin(send: Send) -> Send:

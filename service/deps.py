@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 
 from . import logs
 from .auth import AuthError, User, bearer_token, decode_token, token_from
+from .cors import same_origin_refusal
 from .hub import Hub
 from .settings import Settings
 
@@ -37,9 +38,14 @@ def _unauthorized(error: AuthError) -> HTTPException:
 
 def _current_user(request: Request, settings: Annotated[Settings, Depends(_settings)]) -> User:
     try:
+        cookie_authenticated = bearer_token(request) is None
         user = decode_token(token_from(request), settings)
     except AuthError as error:
         raise _unauthorized(error) from error
+    if cookie_authenticated:  # CSRF: only the cookie is sent by a forged cross-site request
+        refusal = same_origin_refusal(request, settings.cors_origins)
+        if refusal is not None:
+            raise HTTPException(403, detail=refusal)
     logs.bind_user(user.id)
     return user
 

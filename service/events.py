@@ -108,8 +108,11 @@ def auth_expired_frame() -> bytes:
     )
 
 
-def unavailable_frame(retry_ms: int) -> bytes:
-    """The whole body of a stream refused for a while (no database connection): a 200 that
-    ends, so EventSource comes back after `retry:` instead of giving up as on a 503."""
-    body = orjson.dumps({"detail": "not connected to the database; retrying shortly"})
+def unavailable_frame(
+    retry_ms: int, detail: str = "not connected to the database; retrying shortly"
+) -> bytes:
+    """The whole body of a stream refused for a while (no database connection, or the server
+    is full): a 200 that ends, so EventSource comes back after `retry:` instead of giving up as
+    on a 503."""
+    body = orjson.dumps({"detail": detail})
     return sse.frame(body, event="unavailable", retry=retry_ms)

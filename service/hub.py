@@ -4,9 +4,10 @@ Guarantees:
 - The hub alone counts streams per user. The first stream of a user starts following them
   (`Source.follow`); `unfollow_delay` after the last one ends, the user is unfollowed (a
   reconnecting browser usually comes back within the delay and finds the user still followed).
-- A subscription is an `async with`: entering registers it (or raises `TooManyStreams`, or
-  `Unavailable` when the user's events do not start flowing within the timeout); leaving always
-  unregisters it, however the stream ended.
+- A subscription is an `async with`: entering registers it (or raises `TooManyStreams` past the
+  per-user limit, `AtCapacity` past the process's `max_streams`, or `Unavailable` when the
+  user's events do not start flowing within the timeout); leaving always unregisters it, however
+  the stream ended. Every refusal is counted by reason (`refused_by_reason`).
 - Every event published after entering returns reaches the subscription, in order.
 - `publish` never blocks and never waits on a stream: it only `put_nowait`s into bounded
   per-stream queues. A stream whose queue is full is closed ("overflow") so its client
@@ -46,6 +47,10 @@ class Unavailable(Exception):
 
 class TooManyStreams(Exception):
     """The user already has the maximum number of open streams."""
+
+
+class AtCapacity(Unavailable):
+    """This process already holds `max_streams` streams: the client should come back later."""
 
 
 CLOSE: Final = None  # the inbox sentinel that wakes a stream to end
@@ -137,9 +142,19 @@ class Subscription:
 class Hub:
     """The open subscriptions of this process, by user."""
 
-    def __init__(self, source: Source, *, max_streams_per_user: int, unfollow_delay: float) -> None:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        max_streams_per_user: int,
+        unfollow_delay: float,
+        max_streams: int | None = None,
+    ) -> None:
         self.source = source
         self._max_streams = max_streams_per_user
+        self._max_total = max_streams
+        self._open = 0
+        self.refused_by_reason: Counter[str] = Counter()
         self._unfollow_delay = unfollow_delay
         self._by_user: dict[uuid.UUID, set[Subscription]] = {}
         self._unfollow_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
@@ -151,8 +166,15 @@ class Hub:
         """A stream of `user_id`, registered for the duration of an `async with` block."""
         return Subscription(self, user_id, queue_size, timeout)
 
+    def refused(self, reason: str) -> None:
+        """Count a stream refused at admission (`per_user_limit`, `global_limit`, `auth`...)."""
+        self.refused_by_reason[reason] += 1
+
     async def _enter(self, subscription: Subscription, wait: float) -> None:
         user = subscription.user_id
+        if self._max_total is not None and self._open >= self._max_total:
+            self.refused("global_limit")
+            raise AtCapacity(f"this server holds its maximum of {self._max_total} streams")
         subscriptions = self._by_user.get(user)
         if subscriptions is None:
             subscriptions = self._by_user[user] = set()
@@ -162,8 +184,10 @@ class Hub:
             else:
                 self.source.follow(user)
         elif len(subscriptions) >= self._max_streams:
+            self.refused("per_user_limit")
             raise TooManyStreams(f"at most {self._max_streams} open streams per user")
         subscriptions.add(subscription)
+        self._open += 1
         if self._closing is not None:
             subscription.close(self._closing)  # shutting down: end as soon as it starts
         try:
@@ -184,6 +208,7 @@ class Hub:
             subscription.closed_reason = reason
         self.closed_by_reason[subscription.closed_reason] += 1
         subscriptions.discard(subscription)
+        self._open -= 1
         if subscriptions:
             return
         user = subscription.user_id
@@ -230,7 +255,7 @@ class Hub:
         """Open streams of one user, or of everyone."""
         if user_id is not None:
             return len(self._by_user.get(user_id, ()))
-        return sum(len(subscriptions) for subscriptions in self._by_user.values())
+        return self._open
 
     def users(self) -> list[uuid.UUID]:
         """Users with at least one open stream."""

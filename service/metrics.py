@@ -64,6 +64,13 @@ class _ServiceCollector(Collector):
         for reason, count in sorted(self._hub.closed_by_reason.items()):
             closed.add_metric([reason], count)
         yield closed
+        refused = CounterMetricFamily(
+            "vividly_streams_refused", "Streams refused at admission, by reason.",
+            labels=["reason"],
+        )  # fmt: skip
+        for reason, count in sorted(self._hub.refused_by_reason.items()):
+            refused.add_metric([reason], count)
+        yield refused
         crashes = CounterMetricFamily(
             "vividly_task_crashes", "Background task crashes (each restarted).", labels=["task"]
         )

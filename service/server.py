@@ -7,9 +7,18 @@ finishes by itself; without this hook a SIGTERM would hang for the whole gracefu
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+
+from .limits import limited_protocol
+from .settings import Settings
+
+
+def server_config(app: FastAPI, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for `app`: the settings' limits, plus `options` (host, port...)."""
+    return uvicorn.Config(app, http=limited_protocol(settings.max_header_bytes), **options)
 
 
 class Server(uvicorn.Server):

@@ -13,7 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
+# Secrets that were published (in this repository's history or docs): never accepted.
+PUBLISHED_SECRETS = frozenset({"dev-only-insecure-secret-change-me"})
+MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT = 8  # distinct characters: refuses "aaaa…" and short repeated words
 
 # What a browser sends in `Origin`: lower-case scheme and host, a port only when not the default,
 # nothing after it. Starlette compares origins as strings, so anything else would never match.
@@ -47,6 +50,19 @@ def check_origin(origin: str) -> str:
     return origin
 
 
+def check_secret(secret: str) -> str:
+    """`secret` when it is fit to sign tokens; else ValueError saying why."""
+    if secret in PUBLISHED_SECRETS:
+        raise ValueError("JWT_SECRET is a published example secret: generate your own")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+    if len(set(secret)) < MIN_SECRET_DISTINCT:
+        raise ValueError(
+            "JWT_SECRET is too repetitive: use random bytes (e.g. openssl rand -hex 32)"
+        )
+    return secret
+
+
 class Settings(BaseSettings):
     """Configuration of one process. Every field maps to an upper-case environment variable."""
 
@@ -65,10 +81,10 @@ class Settings(BaseSettings):
         default=Path(".data/postgres"),
         description="Data directory of the embedded Postgres; survives restarts.",
     )
-    jwt_secret: SecretStr = Field(
-        default=SecretStr(DEV_JWT_SECRET),
-        min_length=32,
-        description="HS256 secret (32+ bytes) that signs tokens. Required without DEV_LOGIN.",
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 secret (32+ bytes, not a published or repetitive one) that signs "
+        "tokens. Unset with the embedded database: a random one kept in DATA_DIR.",
     )
     jwt_algorithm: Literal["HS256", "RS256"] = Field(
         default="HS256", description="HS256 (JWT_SECRET) or RS256 (JWT_PUBLIC_KEY)."
@@ -78,13 +94,28 @@ class Settings(BaseSettings):
     )
     jwt_audience: str | None = Field(default=None, description="Required `aud`, when set.")
     jwt_issuer: str | None = Field(default=None, description="Required `iss`, when set.")
-    dev_login: bool | None = Field(
+    dev_login: bool | Literal["force"] | None = Field(
         default=None,
-        description="Enable POST /api/v1/dev/login. Unset: on for the embedded database only.",
+        description="POST /api/v1/dev/login: only on a loopback bind (`force`: on any, with a "
+        "warning). Unset: on for the embedded database on a loopback bind.",
     )
     sse_retry_ms: int = Field(default=3000, ge=0, description="`retry:` sent to browsers.")
     keepalive_seconds: float = Field(default=15, gt=0, description="Comment keepalive period.")
     max_streams_per_user: int = Field(default=3, ge=1, description="Open streams per user.")
+    max_streams: int = Field(
+        default=20_000, ge=1, description="Open streams per process; more get `unavailable`."
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Larger request bodies get 413, unread."
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Larger request lines + headers get 431 and the connection is closed.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, GET /metrics needs `Authorization: Bearer <it>`."
+    )
     stream_max_age_seconds: float = Field(
         default=3600, gt=0, description="A stream ends after this; the client resumes."
     )
@@ -143,6 +174,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Idle workers also look for work this often (NOTIFY wakes them).",
     )
+    worker_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Jobs one worker process runs at a time."
+    )
+    max_open_requests_per_student: int = Field(
+        default=5, ge=1, description="Pending + processing requests per student; more get 429."
+    )
     worker_max_attempts: int = Field(
         default=3, ge=1, description="Claims of one request before it is failed for good."
     )
@@ -193,6 +230,18 @@ class Settings(BaseSettings):
     def _cors_origins_are_origins(cls, value: list[str]) -> list[str]:
         return [check_origin(origin) for origin in value]
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_is_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value())
+        return value
+
+    @field_validator("dev_login", mode="before")
+    @classmethod
+    def _dev_login_word(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("cookie_samesite", "cookie_secure", mode="before")
     @classmethod
     def _lower_case(cls, value: Any) -> Any:
@@ -209,5 +258,5 @@ class Settings(BaseSettings):
 
     @property
     def dev_login_enabled(self) -> bool:
-        """Whether the development login is on (explicitly, or implied by the embedded database)."""
-        return bool(self.dev_login)
+        """Whether the development login is on (the CLI decides it from the bind address)."""
+        return self.dev_login is True or self.dev_login == "force"

@@ -17,7 +17,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from db import queries
 
-from ..deps import CurrentUser, Pool
+from .. import text
+from ..deps import AppSettings, CurrentUser, Pool
+from ..open_requests import open_request_slot
 from ..schemas import ErrorOut
 
 router = APIRouter(
@@ -29,6 +31,10 @@ router = APIRouter(
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such request of this user."}
 }
+TOO_MANY_OPEN = (
+    "The student already has MAX_OPEN_REQUESTS_PER_STUDENT requests pending or processing; "
+    "`Retry-After` says when to try again."
+)
 RequestId = Annotated[uuid.UUID, Path(description="A content request id.")]
 TEXT_MAX = 2000  # characters in a question or an answer
 
@@ -54,15 +60,18 @@ class ContentRequestPage(BaseModel):
     next_cursor: uuid.UUID | None = Field(description="Pass as `cursor` for the next page.")
 
 
-# At least one visible character, and no NUL (Postgres text cannot hold it). Stated as a pattern
-# so the OpenAPI document says exactly what is accepted.
-VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
-STUDENT_TEXT_PATTERN = rf"^[^\x00]*{VISIBLE}[^\x00]*$"
+def _student_text(value: str) -> str:
+    reason = text.problem(value)
+    if reason is not None:
+        raise ValueError(reason)
+    return value.strip()
 
+
+# The rule is `service/text.py`'s; its pattern goes in the OpenAPI document.
 StudentText = Annotated[
     str,
-    Field(min_length=1, max_length=TEXT_MAX, pattern=STUDENT_TEXT_PATTERN),
-    AfterValidator(str.strip),
+    Field(min_length=1, max_length=TEXT_MAX, json_schema_extra={"pattern": text.PATTERN}),
+    AfterValidator(_student_text),
 ]
 
 
@@ -82,10 +91,17 @@ class AnswerIn(BaseModel):
     answer: StudentText
 
 
-@router.post("", status_code=201, response_model=ContentRequestOut)
-async def create(body: QuestionIn, user: CurrentUser, pool: Pool) -> Any:
+@router.post(
+    "",
+    status_code=201,
+    response_model=ContentRequestOut,
+    responses={429: {"model": ErrorOut, "description": TOO_MANY_OPEN}},
+)
+async def create(body: QuestionIn, user: CurrentUser, pool: Pool, settings: AppSettings) -> Any:
     """Ask a question; a worker turns it into a video and the student is notified."""
-    return dict(await pool.fetchrow(queries.CREATE_REQUEST, user.id, body.question))
+    limit = settings.max_open_requests_per_student
+    async with open_request_slot(pool, user.id, limit) as connection:
+        return dict(await connection.fetchrow(queries.CREATE_REQUEST, user.id, body.question))
 
 
 @router.get("", response_model=ContentRequestPage)
@@ -144,18 +160,6 @@ async def answer_clarification(
     )
 
 
-# A failed request goes back to the queue as it was asked: the failure is cleared and its claims
-# start over. Leaving `failed` for `pending` wakes a worker (the pending trigger) and starts a new
-# notification round (the touch trigger), so its next final status notifies again.
-REOPEN_FAILED = f"""
-UPDATE content_requests
-SET status = 'pending', error_message = NULL, attempts = 0, claimed_by = NULL,
-    lease_expires_at = NULL
-WHERE id = $1 AND student_id = $2 AND status = 'failed'
-RETURNING {queries.REQUEST_COLUMNS}
-"""
-
-
 @dataclass(frozen=True, slots=True)
 class Refused:
     """Why a request was not reopened: 404 (not this student's) or 409 (its state)."""
@@ -165,17 +169,22 @@ class Refused:
 
 
 async def admit_retry(
-    pool: asyncpg.Pool, request_id: uuid.UUID, student_id: uuid.UUID
+    pool: asyncpg.Pool, request_id: uuid.UUID, student_id: uuid.UUID, limit: int
 ) -> asyncpg.Record | Refused:
-    """Reopen a failed request of this student, or say why not. The one admission of a retry:
-    a limit on a student's open requests belongs in this transaction, before the UPDATE."""
-    async with pool.acquire() as conn, conn.transaction():
-        row: asyncpg.Record | None = await conn.fetchrow(REOPEN_FAILED, request_id, student_id)
-        if row is not None:
-            return row
-        current = await conn.fetchrow(queries.REQUEST_OF_STUDENT, request_id, student_id)
+    """Reopen a failed request of this student, or say why not (404, 409; 429 from the cap on
+    open requests, which a reopened request counts in, like a new one)."""
+    current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, student_id)
     if current is None:
         return Refused(404, "content request not found")
+    if current["status"] == "failed":
+        async with open_request_slot(pool, student_id, limit) as connection:
+            row: asyncpg.Record | None = await connection.fetchrow(
+                queries.REOPEN_FAILED, request_id, student_id
+            )
+        if row is not None:
+            return row
+        current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, student_id)
+        assert current is not None  # requests are not deleted while open
     return Refused(
         409, f"the request is {current['status']}; only a failed request can be tried again"
     )
@@ -187,11 +196,12 @@ async def admit_retry(
     responses={
         **NOT_FOUND,
         409: {"model": ErrorOut, "description": "The request has not failed."},
+        429: {"model": ErrorOut, "description": "Too many of the student's requests are open."},
     },
 )
-async def retry(request_id: RequestId, user: CurrentUser, pool: Pool) -> Any:
+async def retry(request_id: RequestId, user: CurrentUser, pool: Pool, settings: AppSettings) -> Any:
     """Try a failed request again: it goes back to pending and a worker picks it up."""
-    admitted = await admit_retry(pool, request_id, user.id)
+    admitted = await admit_retry(pool, request_id, user.id, settings.max_open_requests_per_student)
     if isinstance(admitted, Refused):
         raise HTTPException(admitted.status_code, detail=admitted.detail)
     return dict(admitted)

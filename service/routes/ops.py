@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from .. import metrics, readiness
-from ..deps import Pool
+from ..deps import AppSettings, Pool
+from ..schemas import ErrorOut
 
 router = APIRouter(tags=["ops"])
 
@@ -44,9 +47,24 @@ async def readyz(request: Request, pool: Pool) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+        401: {"model": ErrorOut, "description": "METRICS_TOKEN is set and was not sent."},
+    },
 )
-async def prometheus(request: Request, pool: Pool) -> Response:
-    """Prometheus metrics: streams, channels, listener state, deliveries, tasks, process."""
+async def prometheus(request: Request, settings: AppSettings, pool: Pool) -> Response:
+    """Prometheus metrics: streams, channels, listener state, deliveries, tasks, GC, process.
+
+    With METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`.
+    """
+    if settings.metrics_token is not None:
+        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+        sent = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(sent, expected):
+            return JSONResponse(
+                {"detail": "metrics need 'Authorization: Bearer <METRICS_TOKEN>'"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     await request.state.event_metrics.refresh(pool)
     return Response(metrics.render(request.state.metrics), media_type=CONTENT_TYPE_LATEST)

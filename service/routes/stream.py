@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import events
 from ..auth import AuthError, decode_token, token_from
 from ..cors import CrossOrigin
-from ..hub import Hub, TooManyStreams, Unavailable
+from ..hub import AtCapacity, Hub, TooManyStreams, Unavailable
 from ..schemas import CLIENT_ID_MAX
 from ..settings import Settings
 from ..stream import EventStream
@@ -95,9 +95,11 @@ class StreamEndpoint:
             user = decode_token(token_from(connection), settings)
             cursor = parse_cursor(connection)
         except AuthError as error:
+            hub.refused("auth")
             await _unauthorized(str(error))(scope, receive, send)
             return
         except InvalidCursor as error:
+            hub.refused("invalid_cursor")
             await JSONResponse({"detail": [error.error]}, status_code=422)(scope, receive, send)
             return
         subscription = hub.subscription(
@@ -115,9 +117,13 @@ class StreamEndpoint:
                 await stream(scope, receive, send)
         except TooManyStreams as error:
             await JSONResponse({"detail": str(error)}, status_code=429)(scope, receive, send)
-        except Unavailable:
-            # Not a 503: EventSource gives up for good on any non-200 answer.
-            body = events.unavailable_frame(settings.sse_retry_ms)
+        except Unavailable as error:
+            # Not a 503: EventSource gives up for good on any non-200 answer. Also the answer
+            # when this process is at MAX_STREAMS: the browser retries after `retry:`.
+            if isinstance(error, AtCapacity):
+                body = events.unavailable_frame(settings.sse_retry_ms, f"{error}; retrying shortly")
+            else:
+                body = events.unavailable_frame(settings.sse_retry_ms)
             response = Response(body, media_type="text/event-stream")
             response.headers["cache-control"] = "no-store"
             await response(scope, receive, send)
@@ -167,8 +173,9 @@ OPENAPI_PATH: dict[str, Any] = {
                 "messages (`id:` and `data:` with the JSON of a history item). Control "
                 "messages are named events, never unnamed: `connected` (first, with "
                 "`retry:`), `read_state`, `reset`, `auth_expired`; `: keepalive` comments. "
-                "While the server has no database connection: one `event: unavailable`, then "
-                "the stream ends (the browser retries).",
+                "While the server has no database connection, or holds its maximum of "
+                "streams: one `event: unavailable` (with `retry:`), then the stream ends (the "
+                "browser retries).",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
             },
             "401": {

@@ -22,5 +22,6 @@ def create_worker(url: str, pool: asyncpg.Pool, settings: Settings) -> Worker:
         poll_seconds=settings.worker_poll_seconds,
         max_attempts=settings.worker_max_attempts,
         shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
+        concurrency=settings.worker_concurrency,
     )
     return Worker(url, pool, pipeline, config)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
+from .. import text as student_text
+
 CLIP_SECONDS = 4
 PALETTE = ("#1e3a8a", "#065f46", "#7c2d12", "#4c1d95", "#831843", "#134e4a")
 
@@ -36,7 +38,8 @@ def _colour(request_id: uuid.UUID) -> str:
 
 
 def thumbnail_svg(title: str, colour: str) -> str:
-    """A 320x180 SVG card with the title (escaped)."""
+    """A 320x180 SVG card with the title (cleaned of what XML cannot hold, and escaped)."""
+    title = student_text.clean(title)
     shown = html.escape(title if len(title) <= 40 else title[:39] + "…")
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180">'
@@ -50,6 +53,7 @@ def thumbnail_svg(title: str, colour: str) -> str:
 
 async def render(media_dir: Path, request_id: uuid.UUID, version: int, title: str) -> Media:
     """Write `videos/<id>-<version>.webm` and `thumbnails/<id>.svg` under `media_dir`."""
+    title = student_text.clean(title)
     videos, thumbnails = media_dir / "videos", media_dir / "thumbnails"
     videos.mkdir(parents=True, exist_ok=True)
     thumbnails.mkdir(parents=True, exist_ok=True)
@@ -85,3 +89,19 @@ async def render(media_dir: Path, request_id: uuid.UUID, version: int, title: st
     if process.returncode != 0:
         raise RenderError(f"ffmpeg failed: {stderr.decode(errors='replace').strip()[:200]}")
     return Media(video, thumbnail, CLIP_SECONDS)
+
+
+def delete(media_dir: Path, request_id: uuid.UUID) -> int:
+    """Delete every file `render` wrote for `request_id` (all versions); return how many."""
+    paths = [
+        *(media_dir / "videos").glob(f"{request_id}-*.webm"),
+        media_dir / "thumbnails" / f"{request_id}.svg",
+    ]
+    deleted = 0
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        deleted += 1
+    return deleted

@@ -2,7 +2,8 @@
 
 A real pipeline (NLU -> RAG -> script -> TTS -> video) implements `Pipeline.run`: return a
 `Video` or a `Clarification`, or raise `StageFailed` (any other exception also ends the request
-in `failed`, with the exception as its message). It never touches notifications.
+in `failed`). The student is told only that the video could not be made; the exception goes to
+the worker's log. It never touches notifications.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ Outcome = Video | Clarification
 
 
 class StageFailed(Exception):
-    """A stage gave up; the message is what the student sees."""
+    """A stage gave up; the message is logged (the student sees a generic text)."""
 
     def __init__(self, stage: str, message: str, *, title: str | None = None) -> None:
         super().__init__(f"{stage}: {message}")

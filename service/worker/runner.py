@@ -6,8 +6,8 @@ Guarantees:
   stalled past the lease and another worker took over) changes nothing.
 - A request left in `processing` by a dead worker is claimed again once its lease expires; after
   `max_attempts` claims it ends in `failed` instead of killing workers forever.
-- Any exception from the pipeline ends the request in `failed` with a useful message: it is
-  never left stuck.
+- Any exception from the pipeline ends the request in `failed`: it is never left stuck. The
+  student sees only `FAILURE_TEXT`; what went wrong is logged with the request id.
 - Stopping (SIGTERM) lets the current job finish within the grace period, else releases it
   back to `pending` (uncounted) for another worker.
 - The worker never calls notification code: the final UPDATE fires the trigger, which is the
@@ -34,6 +34,9 @@ from .pipeline import Clarification, Job, Pipeline, StageFailed, Video
 logger = logging.getLogger(__name__)
 
 PENDING_CHANNEL = "content_requests:pending"
+# All a student is told about a failure: internal errors (stage names, ffmpeg's stderr, exception
+# text) belong in the log.
+FAILURE_TEXT = "We couldn't make this video. Try again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +45,11 @@ class WorkerConfig:
     poll_seconds: float
     max_attempts: int
     shutdown_grace_seconds: float
+    concurrency: int = 1
 
 
 class Worker:
-    """One worker: one job at a time. Run several processes to work in parallel."""
+    """One worker process's loop: `config.concurrency` jobs at a time, sharing one LISTEN."""
 
     def __init__(
         self, url: str, pool: asyncpg.Pool, pipeline: Pipeline, config: WorkerConfig
@@ -58,6 +62,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._listening = asyncio.Lock()
         self.processed = 0
 
     def stop(self) -> None:
@@ -67,28 +72,34 @@ class Worker:
 
     async def run(self) -> None:
         """Work until `stop()`."""
-        logger.info("worker %s started", self.name)
+        logger.info("worker %s started (%d at a time)", self.name, self._config.concurrency)
         try:
-            while not self._stopping.is_set():
-                await self._ensure_listening()
-                job = await self._claim()
-                if job is None:
-                    await self._idle()
-                    continue
-                if self._stopping.is_set():
-                    # Told to stop while claiming: hand it straight back.
-                    await self._pool.execute(queries.RELEASE, job.id, self.name)
-                    break
-                try:
-                    await self._process(job)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                    # The claim stays leased; once the lease runs out the job is taken again.
-                    logger.warning("worker %s lost the database mid-job (%s)", self.name, error)
-                    await self._idle()
+            async with asyncio.TaskGroup() as slots:
+                for slot in range(self._config.concurrency):
+                    slots.create_task(self._work(), name=f"worker-slot-{slot}")
         finally:
             if self._listener is not None:
                 await self._listener.close()
             logger.info("worker %s stopped after %d jobs", self.name, self.processed)
+
+    async def _work(self) -> None:
+        while not self._stopping.is_set():
+            async with self._listening:
+                await self._ensure_listening()
+            job = await self._claim()
+            if job is None:
+                await self._idle()
+                continue
+            if self._stopping.is_set():
+                # Told to stop while claiming: hand it straight back.
+                await self._pool.execute(queries.RELEASE, job.id, self.name)
+                break
+            try:
+                await self._process(job)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                # The claim stays leased; once the lease runs out the job is taken again.
+                logger.warning("worker %s lost the database mid-job (%s)", self.name, error)
+                await self._idle()
 
     # -- waiting for work ---------------------------------------------------------------------
 
@@ -130,12 +141,13 @@ class Worker:
 
     async def _process(self, job: Job) -> None:
         if job.attempt > self._config.max_attempts:
-            await self._finish(
-                queries.FINISH_FAILED,
-                job,
-                f"gave up after {job.attempt - 1} attempts: the worker stopped mid-job each time",
-                None,
+            logger.error(
+                "request %s failed: gave up after %d attempts (the worker stopped mid-job each "
+                "time)",
+                job.id,
+                job.attempt - 1,
             )
+            await self._finish(queries.FINISH_FAILED, job, FAILURE_TEXT, None)
             return
         logger.info("worker %s processing %s (attempt %d)", self.name, job.id, job.attempt)
         work = asyncio.create_task(self._pipeline.run(job), name=f"pipeline-{job.id}")
@@ -178,11 +190,11 @@ class Worker:
             return  # the lease was lost: another worker owns the request now
         error = work.exception()
         if isinstance(error, StageFailed):
-            await self._finish(queries.FINISH_FAILED, job, str(error), error.title)
+            logger.warning("request %s failed: %s", job.id, error)
+            await self._finish(queries.FINISH_FAILED, job, FAILURE_TEXT, error.title)
         elif error is not None:
-            logger.error("pipeline crashed on %s", job.id, exc_info=error)
-            message = f"internal error: {type(error).__name__}: {error}"[:500]
-            await self._finish(queries.FINISH_FAILED, job, message, None)
+            logger.error("request %s failed: the pipeline crashed", job.id, exc_info=error)
+            await self._finish(queries.FINISH_FAILED, job, FAILURE_TEXT, None)
         else:
             outcome = work.result()
             if isinstance(outcome, Video):
@@ -197,9 +209,8 @@ class Worker:
             elif isinstance(outcome, Clarification):
                 await self._finish(queries.FINISH_CLARIFICATION, job, outcome.question)
             else:
-                await self._finish(
-                    queries.FINISH_FAILED, job, f"pipeline returned {outcome!r}", None
-                )
+                logger.error("request %s failed: the pipeline returned %r", job.id, outcome)
+                await self._finish(queries.FINISH_FAILED, job, FAILURE_TEXT, None)
 
     async def _finish(self, sql: str, job: Job, *values: object) -> None:
         # The one write that notifies: the trigger turns it into a notification + NOTIFY.

@@ -14,7 +14,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from httpx_sse import ServerSentEvent, aconnect_sse
 
@@ -22,10 +21,10 @@ from service.app import create_app
 from service.auth import mint_token
 from service.hub import Hub
 from service.listener import Listener
-from service.server import Server
+from service.server import Server, server_config
 from service.settings import Settings
 
-SECRET = "test-secret-test-secret-test-secret"
+SECRET = "test-secret-0123456789-abcdefghijklmnop"
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
@@ -67,7 +66,9 @@ async def running_server(
 ) -> AsyncIterator[RunningServer]:
     """Serve `create_app(settings)` with uvicorn on a free port until the block ends."""
     app = create_app(settings, with_worker=with_worker)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = server_config(
+        app, settings, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+    )
     server = Server(app, config)
     task = asyncio.create_task(server.serve())
     while not server.started:

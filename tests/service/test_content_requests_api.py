@@ -10,9 +10,17 @@ import asyncpg
 import httpx
 import pytest
 
-from .live import RunningServer
+from service.settings import Settings
+
+from .live import RunningServer, settings_for
 
 API = "/api/v1/content-requests"
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str) -> Settings:
+    # No worker here: requests stay pending, and the paging test asks more than the default cap.
+    return settings_for(database_url, max_open_requests_per_student=10)
 
 
 @pytest.fixture

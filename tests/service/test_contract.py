@@ -38,6 +38,9 @@ def api_schema(api_server: str) -> BaseSchema:
     return loaded.exclude(path="/api/v1/notifications/stream")
 
 
+OTHER_SECRET = "other-secret-9876543210-zyxwvutsrqpon"
+
+
 @pytest.fixture(scope="module")
 def tokens(database_url: str) -> list[str]:
     """A valid token, then bad ones: every generated request is sent with each."""
@@ -46,7 +49,7 @@ def tokens(database_url: str) -> list[str]:
     return [
         mint_token(user, settings),
         mint_token(user, settings, ttl=timedelta(seconds=-10)),
-        mint_token(uuid.uuid4(), settings_for(database_url, jwt_secret="z" * 40)),
+        mint_token(uuid.uuid4(), settings_for(database_url, jwt_secret=OTHER_SECRET)),
         "not-a-token",
     ]
 

@@ -7,8 +7,11 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import asyncpg
+
+from service import retention
 
 from ..waiting import until
 from .live import complete, open_stream, running_server, settings_for
@@ -107,3 +110,43 @@ async def test_serve_prunes_periodically_when_retention_days_is_set(
         await until(pruned, f"the periodic retention deletes notification {old}", timeout=10)
     remaining = await conn.fetch("SELECT id FROM notifications WHERE user_id = $1", user)
     assert [r["id"] for r in remaining] == [recent]
+
+
+async def test_prune_deletes_old_finished_requests_and_their_media(
+    conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    user = uuid.uuid4()
+    old_read, old_unread, recent = [await complete(conn, user) for _ in range(3)]
+    for request_id in (old_read, old_unread, recent):
+        await write_media(tmp_path, request_id)
+    async with conn.transaction():  # past the trigger that keeps updated_at current
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute(
+            "UPDATE content_requests SET updated_at = now() - interval '100 days'"
+            " WHERE id = ANY($1)",
+            [old_read, old_unread],
+        )
+    await conn.execute(
+        "UPDATE notifications SET created_at = now() - interval '100 days', read_at = now()"
+        " WHERE content_request_id = $1",
+        old_read,
+    )
+    await retention.prune(conn, days=90, media_dir=tmp_path)
+
+    remaining = await conn.fetch(
+        "SELECT id FROM content_requests WHERE id = ANY($1)", [old_read, old_unread, recent]
+    )
+    assert {row["id"] for row in remaining} == {old_unread, recent}
+    assert not list(tmp_path.rglob(f"{old_read}*"))
+    # An unread notification keeps its video playable; a recent request keeps its own.
+    for kept in (old_unread, recent):
+        assert len(list(tmp_path.rglob(f"{kept}*"))) == 3
+
+
+async def write_media(media_dir: Path, request_id: uuid.UUID) -> None:
+    """What the simulated pipeline leaves for a request: two video versions and a thumbnail."""
+    (media_dir / "videos").mkdir(exist_ok=True)
+    (media_dir / "thumbnails").mkdir(exist_ok=True)
+    for version in (1, 2):
+        (media_dir / "videos" / f"{request_id}-{version}.webm").write_bytes(b"v")
+    (media_dir / "thumbnails" / f"{request_id}.svg").write_text("<svg/>")

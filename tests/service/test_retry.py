@@ -112,3 +112,36 @@ async def test_only_a_failed_request_of_the_owner_is_retried(
         "SELECT status FROM content_requests WHERE student_id = $1 ORDER BY status", owner
     )
     assert [row["status"] for row in rows] == ["pending", "completed"]
+
+
+async def test_a_retry_counts_in_the_cap_on_open_requests(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    request_id = await failed_request(conn, user)
+    limit = server.settings.max_open_requests_per_student
+    await conn.execute(
+        "INSERT INTO content_requests (student_id, question)"
+        " SELECT $1, 'Open question ' || n FROM generate_series(1, $2) AS n",
+        user,
+        limit,
+    )
+    async with client(server, user) as student:
+        refused = await student.post(f"{API}/{request_id}/retry")
+        assert refused.status_code == 429, refused.text
+        assert refused.headers["retry-after"]
+        assert "in progress" in refused.json()["detail"]
+        assert (
+            await conn.fetchval("SELECT status FROM content_requests WHERE id = $1", request_id)
+            == "failed"
+        )
+
+        # One finished: the retry fits.
+        await conn.execute(
+            "UPDATE content_requests SET status = 'completed' WHERE id = ("
+            " SELECT id FROM content_requests WHERE student_id = $1 AND status = 'pending'"
+            " LIMIT 1)",
+            user,
+        )
+        admitted = await student.post(f"{API}/{request_id}/retry")
+        assert admitted.status_code == 200, admitted.text

@@ -135,7 +135,8 @@ async def test_a_bad_or_missing_token_is_a_401_and_sets_no_cookie(
 async def test_the_cookie_alone_does_not_open_a_session(server: RunningServer) -> None:
     cookies = {"access_token": server.token(uuid.uuid4())}
     async with httpx.AsyncClient(base_url=server.base_url, cookies=cookies) as client:
-        response = await client.post(SESSION)
+        # Same origin (past the CSRF check): still only a Bearer token opens a session.
+        response = await client.post(SESSION, headers={"Origin": server.base_url})
     assert response.status_code == 401
     assert "set-cookie" not in response.headers
 
