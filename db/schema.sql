@@ -90,7 +90,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION public.vividly_read_state_notify_v2() RETURNS trigger
+CREATE FUNCTION public.vividly_read_state_notify_v3() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -103,14 +103,14 @@ BEGIN
                    WHEN n.dismissed_at IS NOT NULL AND o.dismissed_at IS NULL THEN 'dismissed'
                    WHEN n.dismissed_at IS NULL AND o.dismissed_at IS NOT NULL THEN 'restored'
                    WHEN n.read_at IS NOT NULL AND o.read_at IS NULL THEN 'read'
-                   ELSE 'unread'
+                   WHEN n.read_at IS NULL AND o.read_at IS NOT NULL THEN 'unread'
                END AS state,
                (array_agg(n.id ORDER BY n.id))[1:100] AS ids,
                count(*) AS changed,
                max(n.id) AS up_to_id
         FROM new_rows n JOIN old_rows o USING (id)
-        WHERE n.read_at IS DISTINCT FROM o.read_at
-           OR n.dismissed_at IS DISTINCT FROM o.dismissed_at
+        WHERE (n.read_at IS NULL) <> (o.read_at IS NULL)
+           OR (n.dismissed_at IS NULL) <> (o.dismissed_at IS NULL)
         GROUP BY 1, 2
         ORDER BY 1, 2
     LOOP
@@ -293,7 +293,7 @@ CREATE TRIGGER content_requests_pending_update AFTER UPDATE OF status ON public.
 
 CREATE TRIGGER content_requests_touch BEFORE UPDATE ON public.content_requests FOR EACH ROW EXECUTE FUNCTION public.vividly_content_request_touch_v1();
 
-CREATE TRIGGER notifications_read_state AFTER UPDATE ON public.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.vividly_read_state_notify_v2();
+CREATE TRIGGER notifications_read_state AFTER UPDATE ON public.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.vividly_read_state_notify_v3();
 
 ALTER TABLE ONLY public.notification_preferences
     ADD CONSTRAINT notification_preferences_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name) ON DELETE CASCADE;

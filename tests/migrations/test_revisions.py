@@ -59,7 +59,7 @@ def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
         "type content_request_status",
         "function vividly_create_notification_v2",
         "function vividly_content_request_notify_v3",
-        "function vividly_read_state_notify_v2",
+        "function vividly_read_state_notify_v3",
         "function vividly_user_lock_key_v1",
         "function vividly_unread_v1",
         "function vividly_request_notification_v1",

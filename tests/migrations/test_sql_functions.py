@@ -11,6 +11,8 @@ import pytest
 
 from db.pool import connect
 
+from .listen import assert_nothing_more, listening
+
 CREATE = "SELECT vividly_create_notification_v2($1, 'video_complete', NULL, NULL, '{}')"
 
 
@@ -98,3 +100,21 @@ async def test_each_status_makes_a_registered_type_or_nothing(
         assert await conn.fetchval(
             "SELECT label FROM notification_types WHERE name = $1", expected_type
         )
+
+
+async def test_read_state_announces_changes_of_state_only(
+    conn: asyncpg.Connection, database_url: str
+) -> None:
+    user = uuid.uuid4()
+    notification = await conn.fetchval(CREATE, user)
+    mark = "UPDATE notifications SET read_at = {} WHERE id = $1"
+    async with listening(database_url, user) as heard:
+        await conn.execute(mark.format("now()"), notification)
+        read = await asyncio.wait_for(heard.get(), 2)
+        assert (read["state"], read["ids"], read["unread_count"]) == ("read", [notification], 0)
+        # Read again, at another time: the same state, so nothing to announce (it was "unread").
+        await conn.execute(mark.format("now() + interval '1 minute'"), notification)
+        await assert_nothing_more(conn, heard, user)
+        await conn.execute(mark.format("NULL"), notification)
+        unread = await asyncio.wait_for(heard.get(), 2)
+        assert (unread["state"], unread["unread_count"]) == ("unread", 1)
