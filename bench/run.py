@@ -308,6 +308,8 @@ async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
         committed = await writing
         await asyncio.sleep(5)  # the last deliveries, and streams mid-reconnect
         delivery = scenarios.delivery_of(fleet, committed)
+        for lost in delivery["missing"]:
+            lost["notification"] = await scenarios.notification_of(url, lost["request"])
         ends = Counter(name for client in fleet.clients for name, _at in client.received.named)
         connects = sum(client.connects for client in fleet.clients)
         await scenarios.close_fleet(fleet)
@@ -327,6 +329,8 @@ async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "committed": delivery["committed"],
             "lost": delivery["lost"],
             "duplicated": delivery["duplicated"],
+            "lost_detail": delivery["missing"],
+            "ended_at": round(time.monotonic(), 3),
             "rss_at_1_min_mib": after_warmup["rss_mib"],
             "rss_at_end_mib": end["rss_mib"],
             "rss_growth_pct": round(

@@ -471,7 +471,43 @@ def delivery_of(
             else:
                 seen[content] = at
         firsts[user] = seen
-    for request_id, (user, _commit_at) in committed.items():
+    missing: list[dict[str, Any]] = []
+    by_user = fleet.by_user
+    for request_id, (user, commit_at) in committed.items():
         if str(request_id) not in firsts[user]:
             lost += 1
-    return {"committed": len(committed), "lost": lost, "duplicated": duplicated, "firsts": firsts}
+            client = by_user[user]
+            missing.append(
+                {
+                    "request": str(request_id),
+                    "user": str(user),
+                    "committed_at": round(commit_at, 3),
+                    "client_connects": client.connects,
+                    "client_connected_at": client.connected_at,
+                    "client_last_id": client.last_id,
+                    "client_named": client.received.named[-5:],
+                    "client_received": [
+                        (nid, round(at, 3)) for nid, _c, at in client.received.notifications
+                    ][-6:],
+                }
+            )
+    return {
+        "committed": len(committed),
+        "lost": lost,
+        "duplicated": duplicated,
+        "firsts": firsts,
+        "missing": missing[:20],
+    }
+
+
+async def notification_of(url: str, request_id: str) -> dict[str, Any] | None:
+    """The notification row a completed request produced (id, created_at), for a loss report."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        row = await connection.fetchrow(
+            "SELECT id, created_at::text FROM notifications WHERE content_request_id = $1",
+            uuid.UUID(request_id),
+        )
+    finally:
+        await connection.close()
+    return None if row is None else dict(row)
