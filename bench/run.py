@@ -306,7 +306,7 @@ async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
             print(samples[-1], flush=True)
         stop.set()
         committed = await writing
-        await asyncio.sleep(5)  # the last deliveries, and streams mid-reconnect
+        await asyncio.sleep(10)  # the last deliveries, and streams mid-reconnect
         delivery = scenarios.delivery_of(fleet, committed)
         for lost in delivery["missing"]:
             lost["notification"] = await scenarios.notification_of(url, lost["request"])

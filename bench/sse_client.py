@@ -152,7 +152,11 @@ class SSEClient(asyncio.Protocol):
                 size = int(raw[:line_end].split(b";")[0], 16)
                 raw = raw[line_end + 2 :]
                 if size == 0:
-                    return  # end of the response; the server closes or keeps alive
+                    # The response ended (maximum age, token expiry, shutdown): reconnect now,
+                    # as EventSource does, rather than wait for the server's keep-alive timeout.
+                    if self._transport is not None:
+                        self._transport.close()
+                    return
                 self._chunk_left = size + 2  # the chunk, then its CRLF
             take = raw[: self._chunk_left]
             raw = raw[self._chunk_left :]
