@@ -14,7 +14,8 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
 - Connected is not the same as receiving: on each heartbeat (and right after connecting) a
   probe NOTIFY is sent on a channel of this listener's own, through `probe` (the writers'
   pool, so a listener on another database, behind transaction pooling or on a standby never
-  hears it). `receiving_problem` says why the listener is not known to be receiving.
+  hears it). `receiving_problem` says why the listener is not known to be receiving; `deaf`
+  says it is connected but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class Listener:
         self.probe_channel = PROBE_PREFIX + uuid.uuid4().hex
         self._probe_payload = ""
         self._probe_heard_at: float | None = None  # monotonic, on the current connection
+        self._connected_at: float | None = None  # monotonic, of the current connection
         self._probe_error: str | None = None
         self._probe_task: asyncio.Task[None] | None = None
         # Every await of the listener task is bounded: a silent database must not stall it.
@@ -155,6 +157,15 @@ class Listener:
             "the primary that DATABASE_URL writes to, directly or through session pooling"
         )
 
+    def deaf(self) -> bool:
+        """Connected for longer than a probe takes, yet not hearing its probes: streams served
+        now would get nothing live. False while not connected (that is waited out, not refused).
+        """
+        if not self.connected.is_set() or self._connected_at is None:
+            return False
+        since = self._probe_heard_at or self._connected_at
+        return time.monotonic() - since > PROBE_STALE_HEARTBEATS * self._heartbeat
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -212,6 +223,7 @@ class Listener:
             timeout=self._timeout,
         )
         self._generation += 1
+        self._connected_at = time.monotonic()
         generation = self._generation
         connection.on_notification = self._on_notification
         connection.add_termination_listener(lambda _connection: self._terminated(generation))
