@@ -112,6 +112,24 @@ async def test_not_ready_when_the_schema_is_behind(
     await until_ready(client)
 
 
+async def test_ready_with_a_warning_when_a_newer_instance_migrated(
+    client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    # A rolling deploy: the new code migrated to a revision this code does not know.
+    await until_ready(client)
+    head = await conn.fetchval("SELECT version_num FROM alembic_version")
+    await conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    try:
+        response = await client.get("/readyz")
+    finally:
+        await conn.execute("UPDATE alembic_version SET version_num = $1", head)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "warnings": [f"schema: at 9999_from_the_future, newer than this code's head {head}"],
+    }
+
+
 async def test_a_listener_on_another_database_hears_nothing_and_says_so(
     database_url: str, server_url: str
 ) -> None:
