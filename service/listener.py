@@ -15,7 +15,7 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
   probe NOTIFY is sent on a channel of this listener's own, through `probe` (the writers'
   pool, so a listener on another database, behind transaction pooling or on a standby never
   hears it). `receiving_problem` says why the listener is not known to be receiving; `deaf`
-  says it is connected but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
+  says its connection answers but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ class Listener:
         self._probe_payload = ""
         self._probe_heard_at: float | None = None  # monotonic, on the current connection
         self._connected_at: float | None = None  # monotonic, of the current connection
+        self._answered_at: float | None = None  # its last heartbeat `SELECT 1` answered
         self._probe_error: str | None = None
         self._probe_task: asyncio.Task[None] | None = None
         # Every await of the listener task is bounded: a silent database must not stall it.
@@ -158,13 +159,19 @@ class Listener:
         )
 
     def deaf(self) -> bool:
-        """Connected for longer than a probe takes, yet not hearing its probes: streams served
-        now would get nothing live. False while not connected (that is waited out, not refused).
+        """The connection answers its heartbeats, yet no probe was heard for
+        `PROBE_STALE_HEARTBEATS` heartbeats (since connecting, at first): streams served now
+        would get nothing live. False while not connected, and while the connection does not
+        answer (a silent or stalled backend): the heartbeat reconnects that, and the feed
+        catches up, so it is waited out rather than refused.
         """
-        if not self.connected.is_set() or self._connected_at is None:
+        connected_at, answered_at = self._connected_at, self._answered_at
+        if not self.connected.is_set() or connected_at is None or answered_at is None:
             return False
-        since = self._probe_heard_at or self._connected_at
-        return time.monotonic() - since > PROBE_STALE_HEARTBEATS * self._heartbeat
+        now, fresh = time.monotonic(), PROBE_STALE_HEARTBEATS * self._heartbeat
+        if now - answered_at > fresh:
+            return False
+        return now - (self._probe_heard_at or connected_at) > fresh
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -224,6 +231,7 @@ class Listener:
         )
         self._generation += 1
         self._connected_at = time.monotonic()
+        self._answered_at = None
         generation = self._generation
         connection.on_notification = self._on_notification
         connection.add_termination_listener(lambda _connection: self._terminated(generation))
@@ -266,7 +274,7 @@ class Listener:
             self.connected.set()
             if time.monotonic() - last_check >= self._heartbeat:
                 await connection.fetchval("SELECT 1", timeout=self._heartbeat)
-                last_check = time.monotonic()
+                last_check = self._answered_at = time.monotonic()
                 await self._send_probe(connection)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._heartbeat):
