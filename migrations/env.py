@@ -1,20 +1,30 @@
-"""Alembic environment: runs migrations over asyncpg, one transaction per migration run."""
+"""Alembic environment: runs migrations over asyncpg, one transaction per migration run.
+
+Runs queue on a Postgres advisory lock taken first in that transaction (released at commit or
+rollback): instances that start together and each migrate do not race; the later ones then
+find the schema at head and do nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from db.models import Base
 
+MIGRATION_LOCK = 0x76_69_76_69_64_6C_79  # "vividly": the advisory lock key of migration runs
+
 
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata)
     with context.begin_transaction():
+        # Before alembic reads the current revision: the winner's commit is what we then see.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from db.pool import create_pool
 
+from . import readiness
 from .cors import CrossOrigin
 from .feed import Feed, PostgresFeedStore
 from .headers import SecurityHeaders
@@ -113,6 +114,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             app.state.hub = hub  # the server's shutdown hook ends streams through it
             app.state.listener = listener
             supervisor.start("feed", lambda: feed.run(hub.publish))
+            gate = min(1.0, settings.listener_heartbeat_seconds / 2)
+            supervisor.start("admission", lambda: readiness.gate_streams(listener, hub, gate))
             install_pause_histogram()
             if settings.gc_freeze_seconds:
                 pauses = FreezePolicy(

@@ -8,6 +8,10 @@ Guarantees:
   per-user limit, `AtCapacity` past the process's `max_streams`, or `Unavailable` when the
   user's events do not start flowing within the timeout); leaving always unregisters it, however
   the stream ended. Every refusal is counted by reason (`refused_by_reason`).
+- While `suspend`ed (this process cannot deliver live events, e.g. its listener is deaf), every
+  open stream is ended (its browser reconnects, likely to another process, and replays from its
+  cursor) and every new one is refused with `Unavailable`, counted under the suspension's
+  reason, until `resume`.
 - Every event published after entering returns reaches the subscription, in order.
 - `publish` never blocks and never waits on a stream: it only `put_nowait`s into bounded
   per-stream queues. A stream whose queue is full is closed ("overflow") so its client
@@ -42,7 +46,8 @@ class Source(Protocol):
 
 
 class Unavailable(Exception):
-    """The user's events did not start flowing in time (no database connection)."""
+    """No live events for this stream: they did not start flowing in time (no database
+    connection), or the hub is suspended (the listener hears nothing)."""
 
 
 class TooManyStreams(Exception):
@@ -51,6 +56,10 @@ class TooManyStreams(Exception):
 
 class AtCapacity(Unavailable):
     """This process already holds `max_streams` streams: the client should come back later."""
+
+
+class Suspended(Unavailable):
+    """The hub is suspended: this process cannot deliver live events; try another."""
 
 
 CLOSE: Final = None  # the inbox sentinel that wakes a stream to end
@@ -161,6 +170,7 @@ class Hub:
         self.closed_by_reason: Counter[str] = Counter()
         self.delivered = 0
         self._closing: str | None = None
+        self._suspended: str | None = None
 
     def subscription(self, user_id: uuid.UUID, *, queue_size: int, timeout: float) -> Subscription:
         """A stream of `user_id`, registered for the duration of an `async with` block."""
@@ -170,8 +180,32 @@ class Hub:
         """Count a stream refused at admission (`per_user_limit`, `global_limit`, `auth`...)."""
         self.refused_by_reason[reason] += 1
 
+    def suspend(self, reason: str) -> int:
+        """End every stream ("unavailable") and refuse new ones, counted as `reason`, until
+        `resume`; return how many streams were ended."""
+        self._suspended = reason
+        ended = 0
+        for subscriptions in self._by_user.values():
+            for subscription in subscriptions:
+                if subscription.closed_reason is None:
+                    ended += 1
+                subscription.close("unavailable")
+        return ended
+
+    def resume(self) -> None:
+        """Admit streams again."""
+        self._suspended = None
+
+    @property
+    def suspended(self) -> str | None:
+        """Why new streams are refused; None while they are admitted."""
+        return self._suspended
+
     async def _enter(self, subscription: Subscription, wait: float) -> None:
         user = subscription.user_id
+        if self._suspended is not None:
+            self.refused(self._suspended)
+            raise Suspended("this server cannot deliver live notifications right now")
         if self._max_total is not None and self._open >= self._max_total:
             self.refused("global_limit")
             raise AtCapacity(f"this server holds its maximum of {self._max_total} streams")

@@ -14,7 +14,8 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
 - Connected is not the same as receiving: on each heartbeat (and right after connecting) a
   probe NOTIFY is sent on a channel of this listener's own, through `probe` (the writers'
   pool, so a listener on another database, behind transaction pooling or on a standby never
-  hears it). `receiving_problem` says why the listener is not known to be receiving.
+  hears it). `receiving_problem` says why the listener is not known to be receiving; `deaf`
+  says its connection answers but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class Listener:
         self.probe_channel = PROBE_PREFIX + uuid.uuid4().hex
         self._probe_payload = ""
         self._probe_heard_at: float | None = None  # monotonic, on the current connection
+        self._connected_at: float | None = None  # monotonic, of the current connection
+        self._answered_at: float | None = None  # its last heartbeat `SELECT 1` answered
         self._probe_error: str | None = None
         self._probe_task: asyncio.Task[None] | None = None
         # Every await of the listener task is bounded: a silent database must not stall it.
@@ -155,6 +158,21 @@ class Listener:
             "the primary that DATABASE_URL writes to, directly or through session pooling"
         )
 
+    def deaf(self) -> bool:
+        """The connection answers its heartbeats, yet no probe was heard for
+        `PROBE_STALE_HEARTBEATS` heartbeats (since connecting, at first): streams served now
+        would get nothing live. False while not connected, and while the connection does not
+        answer (a silent or stalled backend): the heartbeat reconnects that, and the feed
+        catches up, so it is waited out rather than refused.
+        """
+        connected_at, answered_at = self._connected_at, self._answered_at
+        if not self.connected.is_set() or connected_at is None or answered_at is None:
+            return False
+        now, fresh = time.monotonic(), PROBE_STALE_HEARTBEATS * self._heartbeat
+        if now - answered_at > fresh:
+            return False
+        return now - (self._probe_heard_at or connected_at) > fresh
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -212,6 +230,8 @@ class Listener:
             timeout=self._timeout,
         )
         self._generation += 1
+        self._connected_at = time.monotonic()
+        self._answered_at = None
         generation = self._generation
         connection.on_notification = self._on_notification
         connection.add_termination_listener(lambda _connection: self._terminated(generation))
@@ -254,7 +274,7 @@ class Listener:
             self.connected.set()
             if time.monotonic() - last_check >= self._heartbeat:
                 await connection.fetchval("SELECT 1", timeout=self._heartbeat)
-                last_check = time.monotonic()
+                last_check = self._answered_at = time.monotonic()
                 await self._send_probe(connection)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._heartbeat):

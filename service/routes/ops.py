@@ -35,13 +35,17 @@ async def healthz() -> JSONResponse:
     },
 )
 async def readyz(request: Request, pool: Pool) -> JSONResponse:
-    """200 when the database answers at the head schema, the listener is connected and hears
-    its own NOTIFY, and every background task runs; else 503 with the list of problems."""
+    """200 when the database answers at the head schema (or a newer one: then with `warnings`),
+    the listener is connected and hears its own NOTIFY, and every background task runs; else
+    503 with the list of problems."""
     state = request.state
-    found = await readiness.problems(pool, state.listener, state.supervisor)
-    if found:
-        return JSONResponse({"status": "unavailable", "problems": found}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    found = await readiness.check(pool, state.listener, state.supervisor)
+    body: dict[str, object] = {"status": "ready"}
+    if found.problems:
+        body = {"status": "unavailable", "problems": found.problems}
+    if found.warnings:
+        body["warnings"] = found.warnings
+    return JSONResponse(body, status_code=503 if found.problems else 200)
 
 
 @router.get(

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import events
 from ..auth import AuthError, decode_token, token_from
 from ..cors import CrossOrigin
-from ..hub import AtCapacity, Hub, TooManyStreams, Unavailable
+from ..hub import AtCapacity, Hub, Suspended, TooManyStreams, Unavailable
 from ..schemas import CLIENT_ID_MAX
 from ..settings import Settings
 from ..stream import EventStream
@@ -119,8 +119,9 @@ class StreamEndpoint:
             await JSONResponse({"detail": str(error)}, status_code=429)(scope, receive, send)
         except Unavailable as error:
             # Not a 503: EventSource gives up for good on any non-200 answer. Also the answer
-            # when this process is at MAX_STREAMS: the browser retries after `retry:`.
-            if isinstance(error, AtCapacity):
+            # when this process is at MAX_STREAMS or its listener is deaf (the hub is suspended):
+            # the browser retries after `retry:`, through the load balancer, likely elsewhere.
+            if isinstance(error, AtCapacity | Suspended):
                 body = events.unavailable_frame(settings.sse_retry_ms, f"{error}; retrying shortly")
             else:
                 body = events.unavailable_frame(settings.sse_retry_ms)
@@ -173,9 +174,9 @@ OPENAPI_PATH: dict[str, Any] = {
                 "messages (`id:` and `data:` with the JSON of a history item). Control "
                 "messages are named events, never unnamed: `connected` (first, with "
                 "`retry:`), `read_state`, `reset`, `auth_expired`; `: keepalive` comments. "
-                "While the server has no database connection, or holds its maximum of "
-                "streams: one `event: unavailable` (with `retry:`), then the stream ends (the "
-                "browser retries).",
+                "While the server has no database connection, its listener hears nothing, "
+                "or it holds its maximum of streams: one `event: unavailable` (with `retry:`), "
+                "then the stream ends (the browser retries, likely reaching another process).",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
             },
             "401": {

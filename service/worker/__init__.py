@@ -24,4 +24,5 @@ def create_worker(url: str, pool: asyncpg.Pool, settings: Settings) -> Worker:
         shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
         concurrency=settings.worker_concurrency,
     )
-    return Worker(url, pool, pipeline, config)
+    # LISTEN where the API's listener does (a session-pooling path to the primary, if set).
+    return Worker(settings.listen_database_url or url, pool, pipeline, config)

@@ -52,10 +52,10 @@ class Worker:
     """One worker process's loop: `config.concurrency` jobs at a time, sharing one LISTEN."""
 
     def __init__(
-        self, url: str, pool: asyncpg.Pool, pipeline: Pipeline, config: WorkerConfig
+        self, listen_url: str, pool: asyncpg.Pool, pipeline: Pipeline, config: WorkerConfig
     ) -> None:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._url = url
+        self._url = listen_url  # only for LISTEN (one direct connection); the rest uses `pool`
         self._pool = pool
         self._pipeline = pipeline
         self._config = config

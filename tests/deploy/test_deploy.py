@@ -77,7 +77,7 @@ def test_the_validator_rejects_what_compose_would() -> None:
 
 
 def test_migrate_runs_once_before_api_and_worker(app_services: dict[str, Any]) -> None:
-    assert app_services["migrate"]["restart"] == "no"
+    assert app_services["migrate"]["restart"] == "on-failure"  # not rerun once it succeeded
     assert app_services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     for name in ("api", "worker"):
         assert app_services[name]["depends_on"] == {
@@ -131,7 +131,8 @@ def test_no_secret_is_in_the_image_or_the_compose_file(app_services: dict[str, A
     assert "SECRET" not in dockerfile()
     assert "PASSWORD" not in dockerfile()
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
-    assert ".env" in ignored
+    assert "**/.env*" in ignored  # .env.local and nested ones too
+    assert "**/*.pem" in ignored
     assert ".git" in ignored
 
 
@@ -167,11 +168,49 @@ def test_the_image_holds_every_directory_the_app_reads() -> None:
 def test_the_api_healthcheck_asks_readiness(app_services: dict[str, Any]) -> None:
     probe = " ".join(app_services["api"]["healthcheck"]["test"])
     [path] = re.findall(r"http://127\.0\.0\.1:8000(/\w+)", probe)
+    assert path == "/readyz"
     assert path in {route.path for route in ops_router.routes}  # type: ignore[attr-defined]
     assert cli.main.commands["serve"].make_context("serve", app_services["api"]["command"][1:])
 
 
+def test_postgres_is_healthy_only_over_tcp(compose: dict[str, Any]) -> None:
+    # The image's init server listens on the socket only; pg_isready without -h answers it
+    # before the real server is up (docker-library/postgres#880).
+    test = compose["services"]["postgres"]["healthcheck"]["test"]  # CMD-SHELL: one string
+    probe = shlex.split(test if isinstance(test, str) else " ".join(test[1:]))
+    assert probe[0] == "pg_isready"
+    assert probe[probe.index("-h") + 1] == "127.0.0.1"
+    assert {"-U", "-d"} <= set(probe)
+
+
 NGINX = (ROOT / "deploy/nginx.conf").read_text()
+
+
+def location(pattern: str) -> str:
+    """The body of the nginx `location` whose header matches `pattern`."""
+    [body] = re.findall(rf"location {pattern} \{{(.*?)\}}", NGINX, re.DOTALL)
+    return str(body)
+
+
+def test_readiness_and_metrics_are_only_for_private_networks() -> None:
+    private = location(r"~ \^/\(readyz\|metrics\)/\?\$")
+    allowed = re.findall(r"^\s*allow (\S+);", private, re.MULTILINE)
+    assert allowed == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.1"]
+    assert re.search(r"^\s*deny all;", private, re.MULTILINE)
+    pattern = re.compile(r"^/(readyz|metrics)/?$")
+    for path in ("/readyz", "/metrics", "/readyz/"):
+        assert pattern.match(path), path
+    assert not pattern.match("/healthz")
+
+
+def test_an_incoming_forwarded_proto_is_kept() -> None:
+    [mapping] = re.findall(
+        r"map \$http_x_forwarded_proto \$forwarded_proto \{(.*?)\}", NGINX, re.DOTALL
+    )
+    assert re.search(r"^\s*default \$scheme;", mapping, re.MULTILINE)
+    assert re.search(r"^\s*https https;", mapping, re.MULTILINE)
+    assert "proxy_set_header X-Forwarded-Proto $forwarded_proto;" in NGINX
+    assert "X-Forwarded-Proto $scheme" not in NGINX
 
 
 def test_the_proxy_routes_to_the_api_replicas_and_leaves_streams_unbuffered(

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from asyncio.subprocess import PIPE
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from db import migrate
 from db.models import Base
 from db.urls import asyncpg_dsn, sqlalchemy_url
+
+from ..waiting import until
+
+ROOT = Path(__file__).resolve().parents[2]
 
 OBJECTS = """
 SELECT 'table ' || tablename FROM pg_tables WHERE schemaname = 'public'
@@ -76,3 +84,46 @@ def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
 
 def test_migrated_schema_matches_models(database_url: str) -> None:
     assert schema_diff(database_url) == []
+
+
+async def test_instances_migrating_at_once_queue_and_leave_one_head(
+    empty_database_url: str,
+) -> None:
+    # Several `serve` processes start together and each migrates: they must queue, not race.
+    # To make them meet for sure, both are held at their first read of alembic's version table
+    # (created empty, as alembic's first step would) until both wait; then both go.
+    holder = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+    try:
+        await holder.execute(
+            "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL,"
+            " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+        )
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
+        script = "import sys; from db import migrate; migrate.upgrade(sys.argv[1])"
+        runs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", script, empty_database_url, cwd=ROOT, stderr=PIPE
+            )
+            for _ in range(2)
+        ]
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+
+        async def both_wait() -> bool:
+            await holder.execute("SELECT pg_stat_clear_snapshot()")  # else one per transaction
+            return bool(await holder.fetchval(waiting) == 2)
+
+        await until(both_wait, "both migrations wait", timeout=30)
+        await hold.rollback()
+        outputs = [await asyncio.wait_for(run.communicate(), 60) for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], [
+            err.decode()[-800:] for _, err in outputs
+        ]
+        versions = [row[0] for row in await holder.fetch("SELECT * FROM alembic_version")]
+    finally:
+        await holder.close()
+    assert versions == [ScriptDirectory(str(migrate.MIGRATIONS_DIR)).get_current_head()]

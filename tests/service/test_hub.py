@@ -178,3 +178,17 @@ async def test_close_user_ends_only_that_users_streams() -> None:
     assert hub.close_user(alice, "revoked") == 2
     assert first.closed_reason == second.closed_reason == "revoked"
     assert other.closed_reason is None
+
+
+async def test_a_suspended_hub_ends_open_streams_and_refuses_new_ones_until_resumed() -> None:
+    hub = hub_of()
+    user = uuid.uuid4()
+    open_ = await enter(hub, user)
+    assert hub.suspend("listener_deaf") == 1
+    assert open_.closed_reason == "unavailable"
+    assert open_.queue.get_nowait() is CLOSE
+    with pytest.raises(Unavailable):
+        await enter(hub, uuid.uuid4())
+    assert hub.refused_by_reason["listener_deaf"] == 1
+    hub.resume()
+    assert (await enter(hub, uuid.uuid4())).closed_reason is None

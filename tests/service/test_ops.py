@@ -112,6 +112,24 @@ async def test_not_ready_when_the_schema_is_behind(
     await until_ready(client)
 
 
+async def test_ready_with_a_warning_when_a_newer_instance_migrated(
+    client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    # A rolling deploy: the new code migrated to a revision this code does not know.
+    await until_ready(client)
+    head = await conn.fetchval("SELECT version_num FROM alembic_version")
+    await conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    try:
+        response = await client.get("/readyz")
+    finally:
+        await conn.execute("UPDATE alembic_version SET version_num = $1", head)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "warnings": [f"schema: at 9999_from_the_future, newer than this code's head {head}"],
+    }
+
+
 async def test_a_listener_on_another_database_hears_nothing_and_says_so(
     database_url: str, server_url: str
 ) -> None:
@@ -124,11 +142,46 @@ async def test_a_listener_on_another_database_hears_nothing_and_says_so(
     ):
         await asyncio.sleep(0.3)  # a probe round trip, had it worked, takes milliseconds
         response = await client.get("/readyz")
+        # nginx OSS and Docker's DNS do not route on /readyz: the process refuses streams itself.
+        await until(lambda: server.hub.suspended is not None, "the hub is suspended", timeout=5)
+        async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
+            assert stream.response.status_code == 200
+            refused = await stream.next()
         metrics = (await client.get("/metrics")).text
     assert response.status_code == 503
     [problem] = response.json()["problems"]
     assert problem.startswith("listener: connected, but has not heard its own NOTIFY yet")
     assert "vividly_listener_connected 1.0" in metrics
+    assert refused.event == "unavailable"
+    assert refused.retry == settings.sse_retry_ms
+    assert metric(metrics, "vividly_streams_refused_total", '{reason="listener_deaf"}') == 1
+
+
+async def test_a_listener_that_stops_hearing_its_probe_ends_streams_until_it_hears_again(
+    server: RunningServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await until_ready(client)
+    user = uuid.uuid4()
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        assert (await stream.next()).event == "connected"
+
+        async def lost(_channel: str, _payload: str) -> None:
+            return None  # sent, but never reaches the listener (as through a broken pooler)
+
+        monkeypatch.setattr(server.listener, "_probe", lost)
+        found = await problems(client)
+        await asyncio.wait_for(stream.ended.wait(), 5)  # ended: its browser reconnects
+    assert len(found) == 1
+    assert re.fullmatch(
+        r"listener: connected, but has not heard its own NOTIFY for [\d.]+ s.*", found[0]
+    )
+    async with open_stream(server.base_url, server.token(user)) as refused:
+        assert (await refused.next()).event == "unavailable"
+    monkeypatch.undo()
+    await until_ready(client)
+    await until(lambda: server.hub.suspended is None, "streams are admitted again", timeout=5)
+    async with open_stream(server.base_url, server.token(user)) as again:
+        assert (await again.next()).event == "connected"
 
 
 async def test_a_crashed_background_task_is_a_problem_until_it_runs_again() -> None:
