@@ -133,9 +133,7 @@ async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
         ready_to_caught_up = caught_up - ready_at
         return {
             "clients": args.streams,
-            "clients_retry": "server retry: + up to 50 %, doubling"
-            if args.browser_retry
-            else "0.25-0.75 s",
+            "clients_retry": "server retry: + up to 50 %" if args.browser_retry else "0.25-0.75 s",
             "completions_per_s_during": args.storm_rate,
             "notifications_committed": len(committed),
             "old_server_exit_s": round(exit_seconds, 2),

@@ -47,12 +47,11 @@ class SSEClient(asyncio.Protocol):
         self.on_connected = on_connected
         self.reconnect = reconnect
         self.retry_seconds = retry_seconds
-        # As a browser's client: wait the server's `retry:` plus up to half of it again,
-        # doubling after each failed attempt (at most 30 s); otherwise retry_seconds ± 50 %.
+        # As a browser's EventSource with jitter: wait the server's `retry:` plus up to half of
+        # it again, every time (EventSource does not back off); otherwise retry_seconds ± 50 %.
         self.browser_like = browser_like
         if browser_like:
             self.retry_seconds = 3.0  # until the server's `retry:` arrives
-        self.attempts = 0
         self.received = Received()
         self.last_id: int | None = None
         self.connected_at: float | None = None
@@ -108,9 +107,7 @@ class SSEClient(asyncio.Protocol):
     def _delay(self) -> float:
         if not self.browser_like:
             return self.retry_seconds * random.uniform(0.5, 1.5)
-        base = min(30.0, self.retry_seconds * 2.0**self.attempts)
-        self.attempts = min(self.attempts + 1, 10)
-        return base + random.uniform(0, base / 2)
+        return self.retry_seconds * random.uniform(1.0, 1.5)
 
     def _redial(self) -> None:
         async def dial() -> None:
@@ -198,7 +195,6 @@ class SSEClient(asyncio.Protocol):
         if name == b"connected":
             self.connected_at = now
             self.connects += 1
-            self.attempts = 0
             self.ready.set()
             if self.on_connected is not None:
                 self.on_connected(self)
