@@ -90,6 +90,12 @@ class StreamEndpoint:
         state = scope["state"]
         settings: Settings = state["settings"]
         hub: Hub = state["hub"]
+        if _has_body(scope):  # before anything is held: the stream never reads a body
+            hub.refused("body")
+            await JSONResponse({"detail": "the stream takes no request body"}, status_code=400)(
+                scope, receive, send
+            )
+            return
         connection = HTTPConnection(scope)
         try:
             user = decode_token(token_from(connection), settings)
@@ -127,6 +133,13 @@ class StreamEndpoint:
             response = Response(body, media_type="text/event-stream")
             response.headers["cache-control"] = "no-store"
             await response(scope, receive, send)
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 def _has_origin(scope: Scope) -> bool:
@@ -182,6 +195,7 @@ OPENAPI_PATH: dict[str, Any] = {
                 "description": "Missing, malformed, wrongly signed or expired token.",
                 **_ERROR,
             },
+            "400": {"description": "The request has a body.", **_ERROR},
             "422": {"description": "The cursor is not a notification id.", **_ERROR},
             "429": {"description": "The user already has the most open streams allowed.", **_ERROR},
         },

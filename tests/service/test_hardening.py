@@ -16,12 +16,17 @@ import hmac
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import asyncpg
 import httpx
 import pytest
+from starlette.types import Message
 
+from service.feed import Feed
 from service.settings import Settings
+from service.stream import EventStream
 from service.worker.media import thumbnail_svg
 
 from .live import SECRET, RunningServer, complete, open_stream, settings_for
@@ -365,3 +370,46 @@ async def test_10_metrics_need_the_token_when_one_is_set(client: httpx.AsyncClie
     right = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert right.status_code == 200
     assert "vividly_streams_open" in right.text
+
+
+# -- Review of issue 11 ------------------------------------------------------------------------
+
+
+async def test_r1_a_stream_request_with_a_body_is_refused_and_holds_no_slot(
+    server: RunningServer,
+) -> None:
+    user = uuid.uuid4()
+    head = (
+        f"GET {STREAM} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token(user)}\r\n"
+    ).encode()
+    chunked = await raw_request(
+        server, head + b"Transfer-Encoding: chunked\r\n\r\n", b"4\r\nabcd\r\n"
+    )
+    assert chunked.startswith(b"HTTP/1.1 400"), chunked[:200]
+    assert b'"the stream takes no request body"' in chunked
+    sized = await raw_request(server, head + b"Content-Length: 4\r\n\r\n", b"abcd")
+    assert sized.startswith(b"HTTP/1.1 400"), sized[:200]
+    assert server.hub.stream_count(user) == 0
+
+
+async def test_r1_a_stream_whose_receive_fails_is_closed(server: RunningServer) -> None:
+    async def receive() -> Message:
+        raise RuntimeError("body limit")
+
+    async def send(_message: Message) -> None:
+        return None
+
+    user = uuid.uuid4()
+    subscription = server.hub.subscription(user, queue_size=8, timeout=1)
+    async with subscription:
+        stream = EventStream(
+            feed=cast(Feed, None),  # no cursor: no replay
+            subscription=subscription,
+            settings=server.settings,
+            cursor=None,
+            token_expires_at=datetime.now(UTC) + timedelta(minutes=5),
+        )
+        async with asyncio.timeout(3):  # before the fix: open until max age
+            await stream({"type": "http", "state": {}}, receive, send)
+    assert subscription.closed_reason == "disconnected"
+    assert server.hub.stream_count(user) == 0
