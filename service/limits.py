@@ -4,6 +4,9 @@
   431 and is closed, when a parsed head is larger or as soon as the bytes received for an
   unfinished head pass the limit, so a 20 MB header is never held (uvicorn's httptools parser
   has no such limit of its own).
+- The same limit holds for what a chunked body carries besides its data (chunk sizes,
+  extensions, trailers): past it the connection is closed (with a 431 when no answer has
+  started). Trailers never reach the app.
 - Bodies above MAX_BODY_BYTES are refused with 413 by FastAPI's own limit (`create_app`): a
   declared Content-Length above it before a byte is read, a chunked body as soon as it passes.
 """
@@ -16,24 +19,41 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, refusing request heads above `max_header_bytes`."""
+    """uvicorn's httptools protocol, refusing request heads (and chunk framing) above
+    `max_header_bytes`."""
 
     max_header_bytes = 16 * 1024
     _head_bytes = 0
     _in_head = True
+    _in_body = False
+    _framing_bytes = 0  # of the current body: bytes received that were not body data
+    _body_seen = 0  # body data delivered during the current data_received
     _refused = False
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        was_in_body = self._in_body
+        self._body_seen = 0
         super().data_received(data)
-        if not self._in_head or self.parser is None:
+        if self._refused or self.parser is None:
             return
         # Counted per chunk after parsing: a chunk that finished the head (and carried body
-        # bytes) is not counted; one that leaves the head unfinished is, whole.
-        self._head_bytes += len(data)
-        if self._head_bytes > self.max_header_bytes:
-            self._refuse()
+        # bytes) is not counted; one that leaves the head unfinished is, whole. Likewise a
+        # chunk wholly inside a body counts what of it was not body data.
+        if self._in_head:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.max_header_bytes:
+                self._refuse()
+        elif was_in_body and self._in_body:
+            self._framing_bytes += len(data) - self._body_seen
+            if self._framing_bytes > self.max_header_bytes:
+                # The app has this request by now: once its answer started, only a close is left.
+                self._refuse("chunk framing and trailers", answer=not self.cycle.response_started)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._in_head:  # after the head: a trailer, which the app never sees
+            super().on_header(name, value)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -42,6 +62,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        self._in_body = True
+        self._framing_bytes = 0
         size = len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
         if size > self.max_header_bytes:
             self._refuse()  # no ASGI task: the app never sees this request
@@ -50,18 +72,21 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     # The rest of a refused request's chunk is still parsed: nothing of it reaches a cycle.
     def on_body(self, body: bytes) -> None:
+        self._body_seen += len(body)
         if not self._refused:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self._in_body = False
         if not self._refused:
             super().on_message_complete()
 
-    def _refuse(self) -> None:
+    def _refuse(self, what: str = "request line and headers", *, answer: bool = True) -> None:
         self._refused = True
-        body = json.dumps(
-            {"detail": f"request line and headers larger than {self.max_header_bytes} bytes"}
-        ).encode()
+        if not answer:
+            self.transport.close()
+            return
+        body = json.dumps({"detail": f"{what} larger than {self.max_header_bytes} bytes"}).encode()
         self.transport.write(
             b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
             b"content-type: application/json\r\n"

@@ -413,3 +413,27 @@ async def test_r1_a_stream_whose_receive_fails_is_closed(server: RunningServer) 
             await stream({"type": "http", "state": {}}, receive, send)
     assert subscription.closed_reason == "disconnected"
     assert server.hub.stream_count(user) == 0
+
+
+async def test_r2_chunked_trailers_count_against_the_head_limit(server: RunningServer) -> None:
+    host, port = server.base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = (
+        f"POST {REQUESTS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token(uuid.uuid4())}"
+        "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    writer.write(head + b"2\r\n{}\r\n0\r\nX-Trailer: ")
+    piece = b"a" * 16384
+    try:
+        for _ in range(2 * 1024 * 1024 // len(piece)):  # 2 MB of trailer, never finished
+            writer.write(piece)
+            await writer.drain()
+    except ConnectionError:
+        pass  # closed by the server: what the fix does
+    try:
+        async with asyncio.timeout(5):  # before the fix: no answer while the trailer goes on
+            answer = await reader.read(65536)
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert b"chunk framing and trailers larger than" in answer
