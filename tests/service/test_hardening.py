@@ -25,6 +25,7 @@ import pytest
 from starlette.types import Message
 
 from service.feed import Feed
+from service.routes.content_requests import Refused, admit_retry
 from service.settings import Settings
 from service.stream import EventStream
 from service.worker.media import thumbnail_svg
@@ -437,3 +438,58 @@ async def test_r2_chunked_trailers_count_against_the_head_limit(server: RunningS
         writer.close()
     assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
     assert b"chunk framing and trailers larger than" in answer
+
+
+async def test_r3_answering_a_clarification_respects_the_open_request_cap(
+    server: RunningServer, client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    student = bearer(server)
+    first = await client.post(REQUESTS, json={"question": "Which grade?"}, headers=student)
+    asking = uuid.UUID(first.json()["id"])
+    await conn.execute(
+        "UPDATE content_requests SET status = 'clarification_needed',"
+        " clarification_question = 'Which grade?' WHERE id = $1",
+        asking,
+    )
+    for i in range(OPEN_CAP):  # the cap is full again
+        asked = await client.post(REQUESTS, json={"question": f"More {i}"}, headers=student)
+        assert asked.status_code == 201
+    answer = await client.post(
+        f"{REQUESTS}/{asking}/clarification", json={"answer": "grade 7"}, headers=student
+    )
+    assert answer.status_code == 429, answer.text
+    assert int(answer.headers["retry-after"]) > 0
+    row = await conn.fetchrow(
+        "SELECT status, clarification_answer FROM content_requests WHERE id = $1", asking
+    )
+    assert (row["status"], row["clarification_answer"]) == ("clarification_needed", None)
+
+
+async def test_r11_a_retry_whose_request_is_deleted_meanwhile_is_404(
+    server: RunningServer, client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    asked = await client.post(REQUESTS, json={"question": "Gone?"}, headers=bearer(server, student))
+    request_id = uuid.UUID(asked.json()["id"])
+    await conn.execute("UPDATE content_requests SET status = 'failed' WHERE id = $1", request_id)
+    pool = await asyncpg.create_pool(server.settings.database_url, min_size=1, max_size=1)
+
+    class PruneAfterFirstLook:  # the pool as admit_retry sees it, with a prune in between
+        looks = 0
+
+        def acquire(self) -> object:
+            return pool.acquire()
+
+        async def fetchrow(self, *args: object) -> asyncpg.Record | None:
+            row = await pool.fetchrow(*args)
+            if self.looks == 0:
+                await conn.execute("DELETE FROM content_requests WHERE id = $1", request_id)
+            self.looks += 1
+            return row
+
+    try:
+        pruned = cast(asyncpg.Pool, PruneAfterFirstLook())
+        refused = await admit_retry(pruned, request_id, student, 3)
+    finally:
+        await pool.close()
+    assert refused == Refused(404, "content request not found")
