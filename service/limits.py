@@ -7,12 +7,16 @@
 - The same limit holds for what a chunked body carries besides its data (chunk sizes,
   extensions, trailers): past it the connection is closed (with a 431 when no answer has
   started). Trailers never reach the app.
+- A request head must be complete within `head_timeout` seconds of the connection's opening
+  or of its first byte (slowloris): else a 408 and the connection is closed. Idle keep-alive
+  connections between requests are uvicorn's own `timeout_keep_alive`.
 - Bodies above MAX_BODY_BYTES are refused with 413 by FastAPI's own limit (`create_app`): a
   declared Content-Length above it before a byte is read, a chunked body as soon as it passes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -23,6 +27,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     `max_header_bytes`."""
 
     max_header_bytes = 16 * 1024
+    head_timeout = 10.0
+    _head_timer: asyncio.TimerHandle | None = None
     _head_bytes = 0
     _in_head = True
     _in_body = False
@@ -55,11 +61,22 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._in_head:  # after the head: a trailer, which the app never sees
             super().on_header(name, value)
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
+        if self._head_timer is None:
+            self._start_head_timer()
 
     def on_headers_complete(self) -> None:
+        self._stop_head_timer()
         self._in_head = False
         self._head_bytes = 0
         self._in_body = True
@@ -81,14 +98,34 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if not self._refused:
             super().on_message_complete()
 
+    def _start_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._refused or not self._in_head or self.transport.is_closing():
+            return
+        self._refused = True
+        detail = f"request line and headers not received within {self.head_timeout:g} s"
+        self._close_with(b"408 Request Timeout", detail)
+
     def _refuse(self, what: str = "request line and headers", *, answer: bool = True) -> None:
         self._refused = True
         if not answer:
             self.transport.close()
             return
-        body = json.dumps({"detail": f"{what} larger than {self.max_header_bytes} bytes"}).encode()
+        detail = f"{what} larger than {self.max_header_bytes} bytes"
+        self._close_with(b"431 Request Header Fields Too Large", detail)
+
+    def _close_with(self, status: bytes, detail: str) -> None:
+        body = json.dumps({"detail": detail}).encode()
         self.transport.write(
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            b"HTTP/1.1 " + status + b"\r\n"
             b"content-type: application/json\r\n"
             b"content-length: " + str(len(body)).encode() + b"\r\n"
             b"connection: close\r\n\r\n" + body
@@ -96,10 +133,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def limited_protocol(max_header_bytes: int) -> type[LimitedHttpToolsProtocol]:
-    """The protocol class for uvicorn's `http=` with this head limit."""
+def limited_protocol(
+    max_header_bytes: int, head_timeout: float = LimitedHttpToolsProtocol.head_timeout
+) -> type[LimitedHttpToolsProtocol]:
+    """The protocol class for uvicorn's `http=` with this head limit and head timeout."""
     return type(
         "LimitedHttpToolsProtocol",
         (LimitedHttpToolsProtocol,),
-        {"max_header_bytes": max_header_bytes},
+        {"max_header_bytes": max_header_bytes, "head_timeout": head_timeout},
     )

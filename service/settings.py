@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Larger request lines + headers get 431 and the connection is closed.",
     )
+    head_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A request head unfinished this long after its first byte (or the "
+        "connection's opening) gets 408 and the connection is closed.",
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics needs `Authorization: Bearer <it>`."
     )

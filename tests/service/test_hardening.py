@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import uuid
@@ -39,6 +40,7 @@ STREAM = "/api/v1/notifications/stream"
 METRICS_TOKEN = "metrics-token-for-the-test-0123456789"
 OPEN_CAP = 3
 MAX_STREAMS = 4
+HEAD_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +50,7 @@ def server_settings(database_url: str) -> Settings:
         max_open_requests_per_student=OPEN_CAP,
         max_streams=MAX_STREAMS,
         metrics_token=METRICS_TOKEN,
+        head_timeout_seconds=HEAD_TIMEOUT,
     )
 
 
@@ -493,3 +496,30 @@ async def test_r11_a_retry_whose_request_is_deleted_meanwhile_is_404(
     finally:
         await pool.close()
     assert refused == Refused(404, "content request not found")
+
+
+async def test_r4_an_unfinished_request_head_is_closed_after_the_head_timeout(
+    server: RunningServer,
+) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    host, port = server.base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    answer = b""
+    try:
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nX-a: ")
+        async with asyncio.timeout(HEAD_TIMEOUT + 3):  # before the fix: open for good
+            while not answer:
+                with contextlib.suppress(ConnectionError):
+                    writer.write(b"a")  # a drip keeps no head alive
+                    await writer.drain()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.2):
+                        answer = await reader.read(65536)
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"not received within" in answer
+    assert loop.time() - started >= HEAD_TIMEOUT - 0.1
+    silent = await raw_request(server, b"")  # no byte at all: the same
+    assert silent.startswith(b"HTTP/1.1 408"), silent[:200]
