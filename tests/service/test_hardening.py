@@ -523,3 +523,29 @@ async def test_r4_an_unfinished_request_head_is_closed_after_the_head_timeout(
     assert loop.time() - started >= HEAD_TIMEOUT - 0.1
     silent = await raw_request(server, b"")  # no byte at all: the same
     assert silent.startswith(b"HTTP/1.1 408"), silent[:200]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Host": "evil.example"}, 403),
+        ({"Host": "evil.example:8000"}, 403),
+        ({"Host": "127.0.0.1.evil.example"}, 403),
+        ({"Host": "localhost:1:2"}, 403),
+        ({"Host": "localhost", "X-Forwarded-For": "203.0.113.9"}, 403),
+        ({"Host": "127.0.0.1", "Forwarded": "for=203.0.113.9"}, 403),
+        ({"Host": "localhost:8000"}, 200),
+        ({"Host": "127.0.0.2"}, 200),
+        ({"Host": "[::1]:8000"}, 200),
+    ],
+)
+async def test_r5_the_dev_login_answers_only_a_direct_request_to_localhost(
+    client: httpx.AsyncClient, headers: dict[str, str], status: int
+) -> None:
+    response = await client.post(
+        "/api/v1/dev/login", json={"user_id": str(uuid.uuid4())}, headers=headers
+    )
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert "set-cookie" not in response.headers
+        assert response.json()["detail"]
