@@ -317,6 +317,15 @@ async def test_7_streams_past_max_streams_are_told_to_come_back(
         "abc\uffff",
         "   \t\n ",
         "?!…—",
+        # Review of issue 11: invisible text (format characters, tags, Hangul fillers).
+        "abc\u200bx",
+        "abc\ufeff",
+        "abc\u00adx",
+        "abc\U000e0041\U000e007f",
+        "abc\u206a",
+        "abc\ufff9x",
+        "\u3164",
+        "\u115f\u1160 \uffa0",
     ],
 )
 async def test_8_control_bidi_and_letterless_questions_are_422(
@@ -334,7 +343,9 @@ async def test_8_control_bidi_and_letterless_questions_are_422(
 async def test_8_tabs_newlines_and_any_script_are_fine(
     server: RunningServer, client: httpx.AsyncClient
 ) -> None:
-    for question in ("Line one\n\tline two", "Почему небо голубое?", "١٢٣", "Why 🌈?"):
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # with a ZWNJ
+    joined = ("👩\u200d💻 why?", "ക്\u200dക?", persian)  # ZWJ, ZWNJ: emoji, scripts
+    for question in ("Line one\n\tline two", "Почему небо голубое?", "١٢٣", "Why 🌈?", *joined):
         response = await client.post(REQUESTS, json={"question": question}, headers=bearer(server))
         assert response.status_code == 201, (question, response.text)
 
