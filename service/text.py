@@ -13,7 +13,6 @@ reaches a rendered file (an SVG, a video's caption) whatever its origin.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 
 # Written so that the published pattern is also a valid ECMA-262 regular expression (what JSON
@@ -26,7 +25,8 @@ _TAGS = range(0xE0000, 0xE0080)  # the whole block, unassigned ones too
 _INVISIBLE = sorted(
     {
         code
-        for code in range(sys.maxunicode + 1)
+        # Format characters live in planes 0, 1 and 14 only (Unicode 15): 12 ms, not 100.
+        for code in (*range(0x20000), *range(0xE0000, 0xE1000))
         if unicodedata.category(chr(code)) == "Cf" and chr(code) not in _JOINERS
     }
     | set(_TAGS)
