@@ -10,8 +10,10 @@
 - A request head must be complete within `head_timeout` seconds of the connection's opening
   or of its first byte (slowloris): else a 408 and the connection is closed. Idle keep-alive
   connections between requests are uvicorn's own `timeout_keep_alive`.
-- Bodies above MAX_BODY_BYTES are refused with 413 by FastAPI's own limit (`create_app`): a
-  declared Content-Length above it before a byte is read, a chunked body as soon as it passes.
+- A declared Content-Length above `max_body_bytes` is a 413 here, before a byte of the body is
+  read and before the app sees the request; a chunked body is refused with 413 by FastAPI's own
+  limit (`create_app`) as soon as it passes.
+- Every answer from here is JSON (`{"detail": ...}`) with the security headers of `headers.py`.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ import json
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .headers import security_headers
+
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing request heads (and chunk framing) above
     `max_header_bytes`."""
 
     max_header_bytes = 16 * 1024
+    max_body_bytes: int | None = None
     head_timeout = 10.0
     _head_timer: asyncio.TimerHandle | None = None
     _head_bytes = 0
@@ -85,7 +90,20 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if size > self.max_header_bytes:
             self._refuse()  # no ASGI task: the app never sees this request
             return
+        if self._declared_too_large():
+            self._refused = True
+            detail = f"request body larger than {self.max_body_bytes} bytes"
+            self._close_with(b"413 Content Too Large", detail)
+            return
         super().on_headers_complete()
+
+    def _declared_too_large(self) -> bool:
+        if self.max_body_bytes is None:
+            return False
+        for name, value in self.headers:
+            if name == b"content-length":
+                return value.strip().isdigit() and int(value) > self.max_body_bytes
+        return False
 
     # The rest of a refused request's chunk is still parsed: nothing of it reaches a cycle.
     def on_body(self, body: bytes) -> None:
@@ -124,21 +142,29 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def _close_with(self, status: bytes, detail: str) -> None:
         body = json.dumps({"detail": detail}).encode()
-        self.transport.write(
-            b"HTTP/1.1 " + status + b"\r\n"
-            b"content-type: application/json\r\n"
-            b"content-length: " + str(len(body)).encode() + b"\r\n"
-            b"connection: close\r\n\r\n" + body
-        )
+        headers = {
+            **security_headers(),
+            "content-type": "application/json",
+            "content-length": str(len(body)),
+            "connection": "close",
+        }
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.transport.write(b"HTTP/1.1 " + status + b"\r\n" + head.encode() + b"\r\n" + body)
         self.transport.close()
 
 
 def limited_protocol(
-    max_header_bytes: int, head_timeout: float = LimitedHttpToolsProtocol.head_timeout
+    max_header_bytes: int,
+    head_timeout: float = LimitedHttpToolsProtocol.head_timeout,
+    max_body_bytes: int | None = None,
 ) -> type[LimitedHttpToolsProtocol]:
-    """The protocol class for uvicorn's `http=` with this head limit and head timeout."""
+    """The protocol class for uvicorn's `http=` with these limits."""
     return type(
         "LimitedHttpToolsProtocol",
         (LimitedHttpToolsProtocol,),
-        {"max_header_bytes": max_header_bytes, "head_timeout": head_timeout},
+        {
+            "max_header_bytes": max_header_bytes,
+            "head_timeout": head_timeout,
+            "max_body_bytes": max_body_bytes,
+        },
     )

@@ -18,7 +18,9 @@ from .settings import Settings
 
 def server_config(app: FastAPI, settings: Settings, **options: Any) -> uvicorn.Config:
     """uvicorn's configuration for `app`: the settings' limits, plus `options` (host, port...)."""
-    http = limited_protocol(settings.max_header_bytes, settings.head_timeout_seconds)
+    http = limited_protocol(
+        settings.max_header_bytes, settings.head_timeout_seconds, settings.max_body_bytes
+    )
     return uvicorn.Config(app, http=http, **options)
 
 

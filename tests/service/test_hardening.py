@@ -560,3 +560,51 @@ async def test_r5_the_dev_login_answers_only_a_direct_request_to_localhost(
     if status == 403:
         assert "set-cookie" not in response.headers
         assert response.json()["detail"]
+
+
+def _has_security_headers(headers: httpx.Headers) -> bool:
+    return (
+        headers.get("x-content-type-options") == "nosniff"
+        and headers.get("x-frame-options") == "DENY"
+        and "frame-ancestors 'none'" in headers.get("content-security-policy", "")
+    )
+
+
+def _raw_headers(answer: bytes) -> httpx.Headers:
+    head = answer.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")[1:]
+    return httpx.Headers([(name, value) for name, value in (line.split(": ", 1) for line in head)])
+
+
+async def test_r8_refusals_made_outside_the_app_carry_security_headers_and_json(
+    server: RunningServer, client: httpx.AsyncClient
+) -> None:
+    user = uuid.uuid4()
+    refused = [
+        await client.get(STREAM),  # 401
+        await client.get(STREAM, params={"last_event_id": "x"}, headers=bearer(server, user)),
+        await client.request("GET", STREAM, headers=bearer(server, user), content=b"x"),
+    ]
+    assert [response.status_code for response in refused] == [401, 422, 400]
+    async with contextlib.AsyncExitStack() as streams:  # at the per-user limit: a 429 next
+        for _ in range(server.settings.max_streams_per_user):
+            opened = await streams.enter_async_context(
+                open_stream(server.base_url, server.token(user))
+            )
+            assert opened.response.status_code == 200
+        refused.append(await client.get(STREAM, headers=bearer(server, user)))
+        assert refused[-1].status_code == 429
+    for response in refused:
+        assert _has_security_headers(response.headers), (response.status_code, response.headers)
+        assert response.json()["detail"]
+
+    declared = await raw_request(
+        server,
+        f"POST {REQUESTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {server.settings.max_body_bytes + 1}\r\n\r\n".encode(),
+    )
+    assert declared.startswith(b"HTTP/1.1 413"), declared[:300]
+    assert _has_security_headers(_raw_headers(declared)), declared[:600]
+    assert b'"detail": "request body larger than' in declared
+    huge = await client.get(HISTORY, headers={"X-Big": "b" * server.settings.max_header_bytes})
+    assert huge.status_code == 431
+    assert _has_security_headers(huge.headers)
