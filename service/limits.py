@@ -39,12 +39,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     _in_body = False
     _framing_bytes = 0  # of the current body: bytes received that were not body data
     _body_seen = 0  # body data delivered during the current data_received
+    _messages = 0  # requests begun on this connection
     _refused = False
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        was_in_body = self._in_body
+        was_in_body, messages = self._in_body, self._messages
         self._body_seen = 0
         super().data_received(data)
         if self._refused or self.parser is None:
@@ -56,7 +57,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._head_bytes += len(data)
             if self._head_bytes > self.max_header_bytes:
                 self._refuse()
-        elif was_in_body and self._in_body:
+        elif was_in_body and self._in_body and messages == self._messages:  # one body's bytes
             self._framing_bytes += len(data) - self._body_seen
             if self._framing_bytes > self.max_header_bytes:
                 # The app has this request by now: once its answer started, only a close is left.
@@ -77,6 +78,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
+        self._messages += 1
         if self._head_timer is None:
             self._start_head_timer()
 
