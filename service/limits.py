@@ -88,7 +88,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._in_body = True
         self._framing_bytes = 0
-        size = len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
+        # Each header as on the wire (`name: value` and its CRLF): 4,000 empty headers are 16 KB.
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
         if size > self.max_header_bytes:
             self._refuse()  # no ASGI task: the app never sees this request
             return

@@ -608,3 +608,12 @@ async def test_r8_refusals_made_outside_the_app_carry_security_headers_and_json(
     huge = await client.get(HISTORY, headers={"X-Big": "b" * server.settings.max_header_bytes})
     assert huge.status_code == 431
     assert _has_security_headers(huge.headers)
+
+
+async def test_r_many_tiny_headers_count_as_sent(server: RunningServer) -> None:
+    # 3,276 headers `x: ` (no value): 3 KB of names, 16 KB on the wire with their separators
+    # (the review's header count overhead); refused once the separators count.
+    count = server.settings.max_header_bytes // 5
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"x: \r\n" * count + b"\r\n"
+    answer = await raw_request(server, head)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
