@@ -17,10 +17,9 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import events
+from .. import events, headers
 from ..auth import AuthError, decode_token, token_from
 from ..cors import CrossOrigin
-from ..headers import SecurityHeaders
 from ..hub import AtCapacity, Hub, TooManyStreams, Unavailable
 from ..schemas import CLIENT_ID_MAX
 from ..settings import Settings
@@ -94,7 +93,7 @@ class StreamEndpoint:
         if _has_body(scope):  # before anything is held: the stream never reads a body
             hub.refused("body")
             refusal = JSONResponse({"detail": "the stream takes no request body"}, status_code=400)
-            await SecurityHeaders(refusal)(scope, receive, send)
+            await headers.SecurityHeaders(refusal)(scope, receive, send)
             return
         connection = HTTPConnection(scope)
         try:
@@ -102,12 +101,12 @@ class StreamEndpoint:
             cursor = parse_cursor(connection)
         except AuthError as error:
             hub.refused("auth")
-            await SecurityHeaders(_unauthorized(str(error)))(scope, receive, send)
+            await headers.SecurityHeaders(_unauthorized(str(error)))(scope, receive, send)
             return
         except InvalidCursor as error:
             hub.refused("invalid_cursor")
             invalid = JSONResponse({"detail": [error.error]}, status_code=422)
-            await SecurityHeaders(invalid)(scope, receive, send)
+            await headers.SecurityHeaders(invalid)(scope, receive, send)
             return
         subscription = hub.subscription(
             user.id, queue_size=settings.stream_queue_size, timeout=SUBSCRIBE_TIMEOUT
@@ -124,7 +123,7 @@ class StreamEndpoint:
                 await stream(scope, receive, send)
         except TooManyStreams as error:
             too_many = JSONResponse({"detail": str(error)}, status_code=429)
-            await SecurityHeaders(too_many)(scope, receive, send)
+            await headers.SecurityHeaders(too_many)(scope, receive, send)
         except Unavailable as error:
             # Not a 503: EventSource gives up for good on any non-200 answer. Also the answer
             # when this process is at MAX_STREAMS: the browser retries after `retry:`.
