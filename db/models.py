@@ -64,8 +64,9 @@ class ContentRequest(Base):
             ),
         ),
         Index(
-            "content_requests_leased",
-            "lease_expires_at",
+            "content_requests_processing",
+            "fair_round",
+            "created_at",
             postgresql_where=text("status = 'processing'::content_request_status"),
         ),
     )

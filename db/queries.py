@@ -221,20 +221,34 @@ RETURNING {REQUEST_COLUMNS}
 
 # -- the worker ---------------------------------------------------------------------------
 
-# The next pending request in fair order (the lowest round, then the oldest: one request per
-# student per round, migration 0006), else a processing one whose worker stopped renewing its
-# lease. SKIP LOCKED: concurrent workers never wait on, nor take, the same row.
+# The first in fair order (the lowest round, then the oldest: one request per student per round,
+# migration 0006) of the first pending request and the first processing one whose worker stopped
+# renewing its lease (an orphan, migration 0008): an orphan is not starved by a busy queue.
+# SKIP LOCKED: concurrent workers never wait on, nor take, the same row. Both candidates are
+# locked until this statement commits; the other workers skip the one not taken meanwhile.
 CLAIM = """
+WITH waiting AS (
+    -- Each lookup reads its partial index in order (an OR of both would sort every pending row
+    -- on each claim).
+    SELECT id, fair_round, created_at FROM content_requests WHERE status = 'pending'
+    ORDER BY fair_round, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+), orphan AS (
+    SELECT id, fair_round, created_at FROM content_requests
+    WHERE status = 'processing' AND lease_expires_at < now()
+    ORDER BY fair_round, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+)
 UPDATE content_requests
 SET status = 'processing', claimed_by = $1, attempts = attempts + 1,
     lease_expires_at = now() + make_interval(secs => $2)
-WHERE id = COALESCE(
-    -- Two lookups, each reading its partial index in order (an OR of both would sort every
-    -- pending row on each claim); the second only runs when nothing is pending.
-    (SELECT id FROM content_requests WHERE status = 'pending'
-     ORDER BY fair_round, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),
-    (SELECT id FROM content_requests WHERE status = 'processing' AND lease_expires_at < now()
-     ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+WHERE id = (
+    SELECT CASE
+        WHEN orphan.id IS NULL THEN waiting.id
+        WHEN waiting.id IS NULL THEN orphan.id
+        WHEN (orphan.fair_round, orphan.created_at) < (waiting.fair_round, waiting.created_at)
+            THEN orphan.id
+        ELSE waiting.id
+    END
+    FROM (SELECT) AS one LEFT JOIN waiting ON true LEFT JOIN orphan ON true
 )
 RETURNING id, student_id, question, clarification_question, clarification_answer, attempts
 """

@@ -263,9 +263,9 @@ ALTER TABLE ONLY public.notification_types
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
 
-CREATE INDEX content_requests_leased ON public.content_requests USING btree (lease_expires_at) WHERE (status = 'processing'::public.content_request_status);
-
 CREATE INDEX content_requests_pending ON public.content_requests USING btree (fair_round, created_at) WHERE (status = 'pending'::public.content_request_status);
+
+CREATE INDEX content_requests_processing ON public.content_requests USING btree (fair_round, created_at) WHERE (status = 'processing'::public.content_request_status);
 
 CREATE INDEX content_requests_served_round ON public.content_requests USING btree (fair_round) WHERE (status <> 'pending'::public.content_request_status);
 

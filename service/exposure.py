@@ -75,8 +75,21 @@ def data_dir_secret(data_dir: Path, *, create: bool) -> SecretStr | None:
             logger.info("generated a JWT secret for this data directory in %s", path)
     try:
         value = path.read_text().strip()
+        mode = path.stat().st_mode
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as error:  # a directory, unreadable, not text
+        reason = error.strerror if isinstance(error, OSError) else "not text"
+        raise Refused(
+            f"{path}: cannot read the JWT secret ({reason}); it must be a file readable by this "
+            "user (delete it to generate a new one)"
+        ) from error
+    if mode & 0o077:
+        logger.warning(
+            "%s (the JWT secret) can be read by other users (mode %o): chmod 600 it",
+            path,
+            mode & 0o777,
+        )
     try:
         return SecretStr(check_secret(value))
     except ValueError as error:

@@ -1,4 +1,4 @@
-"""Security headers on every answer except the stream (which is served before this runs).
+"""Security headers on every answer but the stream's 200 (its refusals get them too).
 
 The page and its static files run under a Content-Security-Policy that allows no inline script
 and nothing from another origin; no page may frame them; nothing is MIME-sniffed; other sites
@@ -34,6 +34,12 @@ COMMON = {
 }
 
 
+def security_headers(path: str = "/") -> dict[str, str]:
+    """The headers above for an answer to `path` (for answers made outside this middleware)."""
+    policy = DOCS_POLICY if path.startswith(DOCS_PATHS) else CONTENT_SECURITY_POLICY
+    return {**COMMON, "content-security-policy": policy}
+
+
 class SecurityHeaders:
     """ASGI middleware adding the headers above to every HTTP answer that lacks them."""
 
@@ -44,14 +50,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_POLICY if scope["path"].startswith(DOCS_PATHS) else CONTENT_SECURITY_POLICY
+        wanted = security_headers(scope["path"])
 
         async def sender(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in COMMON.items():
+                for name, value in wanted.items():
                     headers.setdefault(name, value)
-                headers.setdefault("content-security-policy", policy)
             await send(message)
 
         await self.app(scope, receive, sender)

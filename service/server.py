@@ -18,7 +18,10 @@ from .settings import Settings
 
 def server_config(app: FastAPI, settings: Settings, **options: Any) -> uvicorn.Config:
     """uvicorn's configuration for `app`: the settings' limits, plus `options` (host, port...)."""
-    return uvicorn.Config(app, http=limited_protocol(settings.max_header_bytes), **options)
+    http = limited_protocol(
+        settings.max_header_bytes, settings.head_timeout_seconds, settings.max_body_bytes
+    )
+    return uvicorn.Config(app, http=http, **options)
 
 
 class Server(uvicorn.Server):

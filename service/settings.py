@@ -50,6 +50,9 @@ def check_origin(origin: str) -> str:
     return origin
 
 
+MIN_METRICS_TOKEN = 16
+
+
 def check_secret(secret: str) -> str:
     """`secret` when it is fit to sign tokens; else ValueError saying why."""
     if secret in PUBLISHED_SECRETS:
@@ -112,6 +115,12 @@ class Settings(BaseSettings):
         default=16 * 1024,
         ge=1024,
         description="Larger request lines + headers get 431 and the connection is closed.",
+    )
+    head_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A request head unfinished this long after its first byte (or the "
+        "connection's opening) gets 408 and the connection is closed.",
     )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics needs `Authorization: Bearer <it>`."
@@ -235,6 +244,17 @@ class Settings(BaseSettings):
     def _secret_is_strong(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             check_secret(value.get_secret_value())
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty METRICS_TOKEN= must not pass for a token (nor a guessable short one).
+        if value is not None and len(value.get_secret_value().strip()) < MIN_METRICS_TOKEN:
+            raise ValueError(
+                f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters (e.g. openssl "
+                "rand -hex 16); unset it to serve /metrics without a token"
+            )
         return value
 
     @field_validator("dev_login", mode="before")

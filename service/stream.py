@@ -109,11 +109,16 @@ class EventStream:
         return events.connected_frame(start_id=start, retry_ms=self._settings.sse_retry_ms)
 
     async def _watch_disconnect(self, receive: Receive) -> None:
-        while True:
-            message: Message = await receive()
-            if message["type"] == "http.disconnect":
-                self._subscription.close("disconnected")
-                return
+        # Any failure to receive (a body limit raising, a broken connection) ends the stream
+        # too: a watcher that died quietly would leave the stream registered with no client.
+        try:
+            while True:
+                message: Message = await receive()
+                if message["type"] == "http.disconnect":
+                    break
+        except Exception:
+            logger.warning("stream receive failed; closing the stream", exc_info=True)
+        self._subscription.close("disconnected")
 
     async def _write(self, data: bytes) -> None:
         assert self._send is not None

@@ -141,16 +141,24 @@ async def get_one(request_id: RequestId, user: CurrentUser, pool: Pool) -> Any:
     responses={
         **NOT_FOUND,
         409: {"model": ErrorOut, "description": "The request is not waiting for an answer."},
+        429: {"model": ErrorOut, "description": "Too many of the student's requests are open."},
     },
 )
 async def answer_clarification(
-    request_id: RequestId, body: AnswerIn, user: CurrentUser, pool: Pool
+    request_id: RequestId, body: AnswerIn, user: CurrentUser, pool: Pool, settings: AppSettings
 ) -> Any:
-    """Answer the clarification question: the request goes back to pending."""
-    row = await pool.fetchrow(queries.ANSWER_CLARIFICATION, request_id, user.id, body.answer)
-    if row is not None:
-        return dict(row)
+    """Answer the clarification question: the request goes back to pending (it counts in the
+    cap on open requests again, like a new one)."""
     current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, user.id)
+    if current is not None and current["status"] == "clarification_needed":
+        limit = settings.max_open_requests_per_student
+        async with open_request_slot(pool, user.id, limit) as connection:
+            row = await connection.fetchrow(
+                queries.ANSWER_CLARIFICATION, request_id, user.id, body.answer
+            )
+        if row is not None:
+            return dict(row)
+        current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, user.id)
     if current is None:
         raise HTTPException(404, detail="content request not found")
     raise HTTPException(
@@ -184,7 +192,8 @@ async def admit_retry(
         if row is not None:
             return row
         current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, student_id)
-        assert current is not None  # requests are not deleted while open
+        if current is None:  # deleted meanwhile (retention prunes finished requests)
+            return Refused(404, "content request not found")
     return Refused(
         409, f"the request is {current['status']}; only a failed request can be tried again"
     )

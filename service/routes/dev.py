@@ -1,6 +1,9 @@
 """Development login: a cookie for any user id, so a person trying the product needs no IdP.
 
-Mounted only when DEV_LOGIN is on (by default: with the embedded database).
+Mounted only when DEV_LOGIN is on (by default: with the embedded database). Unless
+DEV_LOGIN=force, it answers only requests made to a loopback Host (`localhost`, 127.0.0.0/8,
+`[::1]`, any port) that no proxy forwarded: a page on another site whose name resolves to
+127.0.0.1 (DNS rebinding) cannot log in as anyone, nor can a request relayed from elsewhere.
 """
 
 from __future__ import annotations
@@ -8,15 +11,48 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ..auth import mint_token
 from ..cookies import clear_token_cookie, set_token_cookie
 from ..deps import AppSettings
+from ..exposure import is_loopback
+from ..schemas import ErrorOut
 
-router = APIRouter(prefix="/api/v1/dev", tags=["development"])
+FORWARDED = ("x-forwarded-for", "forwarded", "x-forwarded-host", "x-real-ip")
+
+
+def _host_name(host: str) -> str | None:
+    """The name in a Host header (`name`, `name:port`, `[v6]`, `[v6]:port`), or None."""
+    if host.startswith("["):
+        name, bracket, port = host[1:].partition("]")
+        if not bracket or (port and not port.startswith(":")):
+            return None
+        port = port[1:]
+    else:
+        name, _, port = host.partition(":")
+    return name if port == "" or port.isdigit() else None
+
+
+def loopback_only(request: Request, settings: AppSettings) -> None:
+    """403 unless this request was made to a loopback Host, directly (DEV_LOGIN=force: any)."""
+    if settings.dev_login == "force":
+        return
+    name = _host_name(request.headers.get("host", ""))
+    if name is None or not is_loopback(name):
+        raise HTTPException(403, detail="the development login answers only on a loopback Host")
+    if any(header in request.headers for header in FORWARDED):
+        raise HTTPException(403, detail="the development login answers no forwarded request")
+
+
+router = APIRouter(
+    prefix="/api/v1/dev",
+    tags=["development"],
+    dependencies=[Depends(loopback_only)],
+    responses={403: {"model": ErrorOut, "description": "Not a direct request to localhost."}},
+)
 
 SESSION = timedelta(hours=12)
 

@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import events
+from .. import events, headers
 from ..auth import AuthError, decode_token, token_from
 from ..cors import CrossOrigin
 from ..hub import AtCapacity, Hub, Suspended, TooManyStreams, Unavailable
@@ -90,17 +90,23 @@ class StreamEndpoint:
         state = scope["state"]
         settings: Settings = state["settings"]
         hub: Hub = state["hub"]
+        if _has_body(scope):  # before anything is held: the stream never reads a body
+            hub.refused("body")
+            refusal = JSONResponse({"detail": "the stream takes no request body"}, status_code=400)
+            await headers.SecurityHeaders(refusal)(scope, receive, send)
+            return
         connection = HTTPConnection(scope)
         try:
             user = decode_token(token_from(connection), settings)
             cursor = parse_cursor(connection)
         except AuthError as error:
             hub.refused("auth")
-            await _unauthorized(str(error))(scope, receive, send)
+            await headers.SecurityHeaders(_unauthorized(str(error)))(scope, receive, send)
             return
         except InvalidCursor as error:
             hub.refused("invalid_cursor")
-            await JSONResponse({"detail": [error.error]}, status_code=422)(scope, receive, send)
+            invalid = JSONResponse({"detail": [error.error]}, status_code=422)
+            await headers.SecurityHeaders(invalid)(scope, receive, send)
             return
         subscription = hub.subscription(
             user.id, queue_size=settings.stream_queue_size, timeout=SUBSCRIBE_TIMEOUT
@@ -116,7 +122,8 @@ class StreamEndpoint:
                 )
                 await stream(scope, receive, send)
         except TooManyStreams as error:
-            await JSONResponse({"detail": str(error)}, status_code=429)(scope, receive, send)
+            too_many = JSONResponse({"detail": str(error)}, status_code=429)
+            await headers.SecurityHeaders(too_many)(scope, receive, send)
         except Unavailable as error:
             # Not a 503: EventSource gives up for good on any non-200 answer. Also the answer
             # when this process is at MAX_STREAMS or its listener is deaf (the hub is suspended):
@@ -128,6 +135,13 @@ class StreamEndpoint:
             response = Response(body, media_type="text/event-stream")
             response.headers["cache-control"] = "no-store"
             await response(scope, receive, send)
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 def _has_origin(scope: Scope) -> bool:
@@ -183,6 +197,7 @@ OPENAPI_PATH: dict[str, Any] = {
                 "description": "Missing, malformed, wrongly signed or expired token.",
                 **_ERROR,
             },
+            "400": {"description": "The request has a body.", **_ERROR},
             "422": {"description": "The cursor is not a notification id.", **_ERROR},
             "429": {"description": "The user already has the most open streams allowed.", **_ERROR},
         },

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from service.cli import main
-from service.exposure import SECRET_FILE, Refused, dev_login_on, is_loopback
+from service.exposure import SECRET_FILE, Refused, data_dir_secret, dev_login_on, is_loopback
 from service.settings import Settings
 
 from .live import SECRET
@@ -136,3 +136,39 @@ def test_a_public_bind_has_no_dev_login_and_its_own_secret(
     me = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {minted}"})
     assert me.status_code == 200
     assert me.json()["user_id"] == user
+
+
+@pytest.mark.parametrize("token", ["", "   ", "short-token"])
+def test_an_empty_or_short_metrics_token_is_refused(token: str) -> None:
+    with pytest.raises(ValidationError, match="METRICS_TOKEN must be at least 16 characters"):
+        Settings(jwt_secret=SECRET, metrics_token=token)  # type: ignore[arg-type]
+    result = CliRunner().invoke(
+        main, ["serve"], env={"JWT_SECRET": SECRET, "METRICS_TOKEN": token, "DATABASE_URL": "x"}
+    )
+    assert result.exit_code != 0
+    assert "METRICS_TOKEN must be at least 16 characters" in result.output
+
+
+def test_a_secret_file_that_cannot_be_read_is_a_clear_refusal(tmp_path: Path) -> None:
+    (tmp_path / SECRET_FILE).mkdir()
+    env = {"DATA_DIR": str(tmp_path), "JWT_SECRET": None, "DATABASE_URL": None}
+    result = CliRunner().invoke(main, ["token", str(uuid.uuid4())], env=env)
+    assert result.exit_code == 2, result.output
+    assert "cannot read the JWT secret (Is a directory)" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_secret_file_readable_by_others_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_file = tmp_path / SECRET_FILE
+    secret_file.write_text(SECRET)
+    secret_file.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="service.exposure"):
+        assert data_dir_secret(tmp_path, create=False) is not None
+    assert "can be read by other users (mode 644)" in caplog.text
+    secret_file.chmod(0o600)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="service.exposure"):
+        data_dir_secret(tmp_path, create=False)
+    assert "can be read by other users" not in caplog.text

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import asyncpg
 import httpx
 import pytest
+from starlette.types import Message
 
+from service.feed import Feed
+from service.routes.content_requests import Refused, admit_retry
 from service.settings import Settings
+from service.stream import EventStream
 from service.worker.media import thumbnail_svg
 
 from .live import SECRET, RunningServer, complete, open_stream, settings_for
@@ -33,6 +40,7 @@ STREAM = "/api/v1/notifications/stream"
 METRICS_TOKEN = "metrics-token-for-the-test-0123456789"
 OPEN_CAP = 3
 MAX_STREAMS = 4
+HEAD_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +50,7 @@ def server_settings(database_url: str) -> Settings:
         max_open_requests_per_student=OPEN_CAP,
         max_streams=MAX_STREAMS,
         metrics_token=METRICS_TOKEN,
+        head_timeout_seconds=HEAD_TIMEOUT,
     )
 
 
@@ -308,6 +317,15 @@ async def test_7_streams_past_max_streams_are_told_to_come_back(
         "abc\uffff",
         "   \t\n ",
         "?!…—",
+        # Review of issue 11: invisible text (format characters, tags, Hangul fillers).
+        "abc\u200bx",
+        "abc\ufeff",
+        "abc\u00adx",
+        "abc\U000e0041\U000e007f",
+        "abc\u206a",
+        "abc\ufff9x",
+        "\u3164",
+        "\u115f\u1160 \uffa0",
     ],
 )
 async def test_8_control_bidi_and_letterless_questions_are_422(
@@ -325,7 +343,9 @@ async def test_8_control_bidi_and_letterless_questions_are_422(
 async def test_8_tabs_newlines_and_any_script_are_fine(
     server: RunningServer, client: httpx.AsyncClient
 ) -> None:
-    for question in ("Line one\n\tline two", "Почему небо голубое?", "١٢٣", "Why 🌈?"):
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # with a ZWNJ
+    joined = ("👩\u200d💻 why?", "ക്\u200dക?", persian)  # ZWJ, ZWNJ: emoji, scripts
+    for question in ("Line one\n\tline two", "Почему небо голубое?", "١٢٣", "Why 🌈?", *joined):
         response = await client.post(REQUESTS, json={"question": question}, headers=bearer(server))
         assert response.status_code == 201, (question, response.text)
 
@@ -365,3 +385,235 @@ async def test_10_metrics_need_the_token_when_one_is_set(client: httpx.AsyncClie
     right = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert right.status_code == 200
     assert "vividly_streams_open" in right.text
+
+
+# -- Review of issue 11 ------------------------------------------------------------------------
+
+
+async def test_r1_a_stream_request_with_a_body_is_refused_and_holds_no_slot(
+    server: RunningServer,
+) -> None:
+    user = uuid.uuid4()
+    head = (
+        f"GET {STREAM} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token(user)}\r\n"
+    ).encode()
+    chunked = await raw_request(
+        server, head + b"Transfer-Encoding: chunked\r\n\r\n", b"4\r\nabcd\r\n"
+    )
+    assert chunked.startswith(b"HTTP/1.1 400"), chunked[:200]
+    assert b'"the stream takes no request body"' in chunked
+    sized = await raw_request(server, head + b"Content-Length: 4\r\n\r\n", b"abcd")
+    assert sized.startswith(b"HTTP/1.1 400"), sized[:200]
+    assert server.hub.stream_count(user) == 0
+
+
+async def test_r1_a_stream_whose_receive_fails_is_closed(server: RunningServer) -> None:
+    async def receive() -> Message:
+        raise RuntimeError("body limit")
+
+    async def send(_message: Message) -> None:
+        return None
+
+    user = uuid.uuid4()
+    subscription = server.hub.subscription(user, queue_size=8, timeout=1)
+    async with subscription:
+        stream = EventStream(
+            feed=cast(Feed, None),  # no cursor: no replay
+            subscription=subscription,
+            settings=server.settings,
+            cursor=None,
+            token_expires_at=datetime.now(UTC) + timedelta(minutes=5),
+        )
+        async with asyncio.timeout(3):  # before the fix: open until max age
+            await stream({"type": "http", "state": {}}, receive, send)
+    assert subscription.closed_reason == "disconnected"
+    assert server.hub.stream_count(user) == 0
+
+
+async def test_r2_chunked_trailers_count_against_the_head_limit(server: RunningServer) -> None:
+    host, port = server.base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = (
+        f"POST {REQUESTS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token(uuid.uuid4())}"
+        "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    writer.write(head + b"2\r\n{}\r\n0\r\nX-Trailer: ")
+    piece = b"a" * 16384
+    try:
+        for _ in range(2 * 1024 * 1024 // len(piece)):  # 2 MB of trailer, never finished
+            writer.write(piece)
+            await writer.drain()
+    except ConnectionError:
+        pass  # closed by the server: what the fix does
+    try:
+        async with asyncio.timeout(5):  # before the fix: no answer while the trailer goes on
+            answer = await reader.read(65536)
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert b"chunk framing and trailers larger than" in answer
+
+
+async def test_r3_answering_a_clarification_respects_the_open_request_cap(
+    server: RunningServer, client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    student = bearer(server)
+    first = await client.post(REQUESTS, json={"question": "Which grade?"}, headers=student)
+    asking = uuid.UUID(first.json()["id"])
+    await conn.execute(
+        "UPDATE content_requests SET status = 'clarification_needed',"
+        " clarification_question = 'Which grade?' WHERE id = $1",
+        asking,
+    )
+    for i in range(OPEN_CAP):  # the cap is full again
+        asked = await client.post(REQUESTS, json={"question": f"More {i}"}, headers=student)
+        assert asked.status_code == 201
+    answer = await client.post(
+        f"{REQUESTS}/{asking}/clarification", json={"answer": "grade 7"}, headers=student
+    )
+    assert answer.status_code == 429, answer.text
+    assert int(answer.headers["retry-after"]) > 0
+    row = await conn.fetchrow(
+        "SELECT status, clarification_answer FROM content_requests WHERE id = $1", asking
+    )
+    assert (row["status"], row["clarification_answer"]) == ("clarification_needed", None)
+
+
+async def test_r11_a_retry_whose_request_is_deleted_meanwhile_is_404(
+    server: RunningServer, client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    asked = await client.post(REQUESTS, json={"question": "Gone?"}, headers=bearer(server, student))
+    request_id = uuid.UUID(asked.json()["id"])
+    await conn.execute("UPDATE content_requests SET status = 'failed' WHERE id = $1", request_id)
+    pool = await asyncpg.create_pool(server.settings.database_url, min_size=1, max_size=1)
+
+    class PruneAfterFirstLook:  # the pool as admit_retry sees it, with a prune in between
+        looks = 0
+
+        def acquire(self) -> object:
+            return pool.acquire()
+
+        async def fetchrow(self, *args: object) -> asyncpg.Record | None:
+            row = await pool.fetchrow(*args)
+            if self.looks == 0:
+                await conn.execute("DELETE FROM content_requests WHERE id = $1", request_id)
+            self.looks += 1
+            return row
+
+    try:
+        pruned = cast(asyncpg.Pool, PruneAfterFirstLook())
+        refused = await admit_retry(pruned, request_id, student, 3)
+    finally:
+        await pool.close()
+    assert refused == Refused(404, "content request not found")
+
+
+async def test_r4_an_unfinished_request_head_is_closed_after_the_head_timeout(
+    server: RunningServer,
+) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    host, port = server.base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    answer = b""
+    try:
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nX-a: ")
+        async with asyncio.timeout(HEAD_TIMEOUT + 3):  # before the fix: open for good
+            while not answer:
+                with contextlib.suppress(ConnectionError):
+                    writer.write(b"a")  # a drip keeps no head alive
+                    await writer.drain()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.2):
+                        answer = await reader.read(65536)
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"not received within" in answer
+    assert loop.time() - started >= HEAD_TIMEOUT - 0.1
+    silent = await raw_request(server, b"")  # no byte at all: the same
+    assert silent.startswith(b"HTTP/1.1 408"), silent[:200]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Host": "evil.example"}, 403),
+        ({"Host": "evil.example:8000"}, 403),
+        ({"Host": "127.0.0.1.evil.example"}, 403),
+        ({"Host": "localhost:1:2"}, 403),
+        ({"Host": "localhost", "X-Forwarded-For": "203.0.113.9"}, 403),
+        ({"Host": "127.0.0.1", "Forwarded": "for=203.0.113.9"}, 403),
+        ({"Host": "localhost:8000"}, 200),
+        ({"Host": "127.0.0.2"}, 200),
+        ({"Host": "[::1]:8000"}, 200),
+    ],
+)
+async def test_r5_the_dev_login_answers_only_a_direct_request_to_localhost(
+    client: httpx.AsyncClient, headers: dict[str, str], status: int
+) -> None:
+    response = await client.post(
+        "/api/v1/dev/login", json={"user_id": str(uuid.uuid4())}, headers=headers
+    )
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert "set-cookie" not in response.headers
+        assert response.json()["detail"]
+
+
+def _has_security_headers(headers: httpx.Headers) -> bool:
+    return (
+        headers.get("x-content-type-options") == "nosniff"
+        and headers.get("x-frame-options") == "DENY"
+        and "frame-ancestors 'none'" in headers.get("content-security-policy", "")
+    )
+
+
+def _raw_headers(answer: bytes) -> httpx.Headers:
+    head = answer.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")[1:]
+    return httpx.Headers([(name, value) for name, value in (line.split(": ", 1) for line in head)])
+
+
+async def test_r8_refusals_made_outside_the_app_carry_security_headers_and_json(
+    server: RunningServer, client: httpx.AsyncClient
+) -> None:
+    user = uuid.uuid4()
+    refused = [
+        await client.get(STREAM),  # 401
+        await client.get(STREAM, params={"last_event_id": "x"}, headers=bearer(server, user)),
+        await client.request("GET", STREAM, headers=bearer(server, user), content=b"x"),
+    ]
+    assert [response.status_code for response in refused] == [401, 422, 400]
+    async with contextlib.AsyncExitStack() as streams:  # at the per-user limit: a 429 next
+        for _ in range(server.settings.max_streams_per_user):
+            opened = await streams.enter_async_context(
+                open_stream(server.base_url, server.token(user))
+            )
+            assert opened.response.status_code == 200
+        refused.append(await client.get(STREAM, headers=bearer(server, user)))
+        assert refused[-1].status_code == 429
+    for response in refused:
+        assert _has_security_headers(response.headers), (response.status_code, response.headers)
+        assert response.json()["detail"]
+
+    declared = await raw_request(
+        server,
+        f"POST {REQUESTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {server.settings.max_body_bytes + 1}\r\n\r\n".encode(),
+    )
+    assert declared.startswith(b"HTTP/1.1 413"), declared[:300]
+    assert _has_security_headers(_raw_headers(declared)), declared[:600]
+    assert b'"detail": "request body larger than' in declared
+    huge = await client.get(HISTORY, headers={"X-Big": "b" * server.settings.max_header_bytes})
+    assert huge.status_code == 431
+    assert _has_security_headers(huge.headers)
+
+
+async def test_r_many_tiny_headers_count_as_sent(server: RunningServer) -> None:
+    # 3,276 headers `x: ` (no value): 3 KB of names, 16 KB on the wire with their separators
+    # (the review's header count overhead); refused once the separators count.
+    count = server.settings.max_header_bytes // 5
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"x: \r\n" * count + b"\r\n"
+    answer = await raw_request(server, head)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]

@@ -148,6 +148,36 @@ async def test_a_student_who_queued_many_gets_one_per_round(fresh: asyncpg.Conne
     assert served == ["a", "b", "c", "a", "b", "a", "a"]
 
 
+async def test_an_orphaned_request_is_reclaimed_in_its_fair_order_under_a_busy_queue(
+    fresh: asyncpg.Connection,
+) -> None:
+    orphan = await ask(fresh, uuid.uuid4())
+    assert (await fresh.fetchrow(queries.CLAIM, "dead-worker", LEASE))["id"] == orphan
+    others = [uuid.uuid4() for _ in range(5)]
+    for _ in range(3):  # a queue three rounds deep behind the orphan's round
+        for student in others:
+            await ask(fresh, student)
+    # Its worker died: the lease runs out while the queue is busy.
+    await fresh.execute(
+        "UPDATE content_requests SET lease_expires_at = now() - interval '1 second' WHERE id = $1",
+        orphan,
+    )
+    queue = Queue(fresh, 1)
+    served = []
+    for _ in range(6):  # the queue never empties: a new student asks after every claim
+        claimed = await queue.claim()
+        assert claimed is not None
+        served.append(claimed)
+        await queue.finish(0)
+        await ask(fresh, uuid.uuid4())
+    # Before: reclaimed only once nothing was pending. Now: first, its round being the lowest.
+    assert served[0] == orphan, served.index(orphan) if orphan in served else "never"
+    row = await fresh.fetchrow(
+        "SELECT status::text, attempts FROM content_requests WHERE id = $1", orphan
+    )
+    assert (row["status"], row["attempts"]) == ("completed", 2)
+
+
 class Blocking:
     """A pipeline whose jobs wait until released."""
 

@@ -319,17 +319,19 @@ async def test_answering_a_clarification_restores_the_attempt_budget(
     ) == ("pending", 0)
 
 
-async def test_claims_take_pending_work_oldest_first_before_expired_leases(
+async def test_claims_take_work_oldest_first_expired_leases_included(
     database_url: str, conn: asyncpg.Connection
 ) -> None:
+    # One round (three students): the oldest first, whether pending or orphaned (migration 0008).
     await conn.execute("UPDATE content_requests SET status = 'failed' WHERE status <> 'failed'")
+    older = await new_request(conn, "older")
     expired = await new_request(conn, "expired")
     await conn.execute(
         "UPDATE content_requests SET status = 'processing', claimed_by = 'dead',"
         " lease_expires_at = now() - interval '1 minute' WHERE id = $1",
         expired,
     )
-    older, newer = await new_request(conn, "older"), await new_request(conn, "newer")
+    newer = await new_request(conn, "newer")
     claimed = [(await conn.fetchrow(queries.CLAIM, "test-worker", 30))["id"] for _ in range(3)]
-    assert claimed == [older, newer, expired]
+    assert claimed == [older, expired, newer]
     assert await conn.fetchrow(queries.CLAIM, "test-worker", 30) is None
