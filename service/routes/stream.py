@@ -134,7 +134,7 @@ class StreamEndpoint:
                 body = events.unavailable_frame(settings.sse_retry_ms)
             response = Response(body, media_type="text/event-stream")
             response.headers["cache-control"] = "no-store"
-            await response(scope, receive, send)
+            await headers.SecurityHeaders(response)(scope, receive, send)
 
 
 def _has_body(scope: Scope) -> bool:

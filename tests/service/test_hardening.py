@@ -290,6 +290,7 @@ async def test_7_streams_past_max_streams_are_told_to_come_back(
     assert "event: unavailable" in response.text
     assert f"retry: {server.settings.sse_retry_ms}" in response.text
     assert "maximum of 4 streams" in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"  # like every other answer
     assert metric(text, "vividly_streams_refused_total", refused) == before + 1
     # Without a token: refused, and counted as auth.
     unauthenticated = await client.get(STREAM)
