@@ -86,7 +86,7 @@ async def test_every_line_is_json_with_request_ids_and_no_credential(
     alice, slow_user = uuid.uuid4(), uuid.uuid4()
     token = mint_token(alice, settings, ttl=timedelta(minutes=5))
     slow_token = mint_token(slow_user, settings, ttl=timedelta(minutes=5))
-    forged = mint_token(alice, settings_for(database_url, jwt_secret="x" * 40))
+    forged = mint_token(alice, settings_for(database_url, jwt_secret="forged-" + SECRET[::-1]))
     bearer = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base) as client:
         traced = await client.get(
