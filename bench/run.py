@@ -223,40 +223,20 @@ async def soak(url: str, args: argparse.Namespace) -> dict[str, Any]:
         )
         writer_stop = asyncio.Event()
         writing = asyncio.create_task(scenarios.drive_background(url, users, 20, writer_stop))
-        samples: list[dict[str, float]] = []
-        started = time.monotonic()
-        while time.monotonic() - started < args.soak_minutes * 60:
-            await asyncio.sleep(15)
-            metrics = await server.metrics()
-            samples.append(
-                {
-                    "t_s": round(time.monotonic() - started),
-                    "rss_mib": round(server.rss_kib() / 1024, 1),
-                    "streams": metrics["vividly_streams_open"],
-                    "channels": metrics["vividly_listen_channels"],
-                    "tasks": metrics["vividly_asyncio_tasks"],
-                }
-            )
-            print(samples[-1], flush=True)
+        samples = await scenarios.sample_server(server, args.soak_minutes)
         stop.set()
         writer_stop.set()
         counts = await churning
         await writing
         await asyncio.sleep(8)  # past UNLISTEN_DELAY_SECONDS
         final = await server.metrics()
-        after_warmup = next(s for s in samples if s["t_s"] >= 60)
-        end = samples[-1]
         return {
             "minutes": args.soak_minutes,
             "concurrent_streams": args.soak_streams,
             "streams_opened": counts["opened"],
             "streams_refused_429_per_user_limit": counts["refused_429"],
             "streams_refused_other": counts["refused_other"],
-            "rss_at_1_min_mib": after_warmup["rss_mib"],
-            "rss_at_end_mib": end["rss_mib"],
-            "rss_growth_pct": round(
-                (end["rss_mib"] - after_warmup["rss_mib"]) / after_warmup["rss_mib"] * 100, 2
-            ),
+            **scenarios.growth(samples),
             "channels_after_close": final["vividly_listen_channels"],
             "streams_after_close": final["vividly_streams_open"],
             "tasks_before": baseline["vividly_asyncio_tasks"],
@@ -286,22 +266,7 @@ async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
         writing = asyncio.create_task(
             scenarios.drive_background(url, fleet.users, args.day_rate, stop)
         )
-        samples: list[dict[str, float]] = []
-        started = time.monotonic()
-        while time.monotonic() - started < args.day_minutes * 60:
-            await asyncio.sleep(15)
-            metrics = await server.metrics()
-            samples.append(
-                {
-                    "t_s": round(time.monotonic() - started),
-                    "rss_mib": round(server.rss_kib() / 1024, 1),
-                    "streams": metrics["vividly_streams_open"],
-                    "channels": metrics["vividly_listen_channels"],
-                    "tasks": metrics["vividly_asyncio_tasks"],
-                    "gc_frozen": metrics["vividly_gc_frozen_objects"],
-                }
-            )
-            print(samples[-1], flush=True)
+        samples = await scenarios.sample_server(server, args.day_minutes)
         stop.set()
         committed = await writing
         await asyncio.sleep(10)  # the last deliveries, and streams mid-reconnect
@@ -313,8 +278,6 @@ async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
         await scenarios.close_fleet(fleet)
         await asyncio.sleep(args.day_settle)  # past UNLISTEN_DELAY_SECONDS
         final = await server.metrics()
-        after_warmup = next(s for s in samples if s["t_s"] >= 60)
-        end = samples[-1]
         return {
             "minutes": args.day_minutes,
             "streams": args.day_streams,
@@ -329,13 +292,7 @@ async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "duplicated": delivery["duplicated"],
             "lost_detail": delivery["missing"],
             "ended_at": round(time.monotonic(), 3),
-            "rss_at_1_min_mib": after_warmup["rss_mib"],
-            "rss_at_end_mib": end["rss_mib"],
-            "rss_growth_pct": round(
-                (end["rss_mib"] - after_warmup["rss_mib"]) / after_warmup["rss_mib"] * 100, 2
-            ),
-            "gc_frozen_at_1_min": after_warmup["gc_frozen"],
-            "gc_frozen_at_end": end["gc_frozen"],
+            **scenarios.growth(samples),
             "channels_after_close": final["vividly_listen_channels"],
             "streams_after_close": final["vividly_streams_open"],
             "tasks_before": baseline["vividly_asyncio_tasks"],

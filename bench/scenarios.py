@@ -511,3 +511,39 @@ async def notification_of(url: str, request_id: str) -> dict[str, Any] | None:
     finally:
         await connection.close()
     return None if row is None else dict(row)
+
+
+async def sample_server(server: Server, minutes: float) -> list[dict[str, float]]:
+    """Every 15 s for `minutes`: the server's RSS, streams, channels, tasks and frozen objects."""
+    samples: list[dict[str, float]] = []
+    started = time.monotonic()
+    while time.monotonic() - started < minutes * 60:
+        await asyncio.sleep(15)
+        metrics = await server.metrics()
+        samples.append(
+            {
+                "t_s": round(time.monotonic() - started),
+                "rss_mib": round(server.rss_kib() / 1024, 1),
+                "streams": metrics["vividly_streams_open"],
+                "channels": metrics["vividly_listen_channels"],
+                "tasks": metrics["vividly_asyncio_tasks"],
+                "gc_frozen": metrics["vividly_gc_frozen_objects"],
+            }
+        )
+        print(samples[-1], flush=True)
+    return samples
+
+
+def growth(samples: list[dict[str, float]]) -> dict[str, float]:
+    """RSS and frozen objects from minute 1 (after warm-up) to the last sample."""
+    after_warmup = next(sample for sample in samples if sample["t_s"] >= 60)
+    end = samples[-1]
+    return {
+        "rss_at_1_min_mib": after_warmup["rss_mib"],
+        "rss_at_end_mib": end["rss_mib"],
+        "rss_growth_pct": round(
+            (end["rss_mib"] - after_warmup["rss_mib"]) / after_warmup["rss_mib"] * 100, 2
+        ),
+        "gc_frozen_at_1_min": after_warmup["gc_frozen"],
+        "gc_frozen_at_end": end["gc_frozen"],
+    }
