@@ -141,7 +141,7 @@ async def get_one(request_id: RequestId, user: CurrentUser, pool: Pool) -> Any:
     responses={
         **NOT_FOUND,
         409: {"model": ErrorOut, "description": "The request is not waiting for an answer."},
-        429: {"model": ErrorOut, "description": "Too many of the student's requests are open."},
+        429: {"model": ErrorOut, "description": TOO_MANY_OPEN},
     },
 )
 async def answer_clarification(
@@ -205,7 +205,7 @@ async def admit_retry(
     responses={
         **NOT_FOUND,
         409: {"model": ErrorOut, "description": "The request has not failed."},
-        429: {"model": ErrorOut, "description": "Too many of the student's requests are open."},
+        429: {"model": ErrorOut, "description": TOO_MANY_OPEN},
     },
 )
 async def retry(request_id: RequestId, user: CurrentUser, pool: Pool, settings: AppSettings) -> Any:
