@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import uvicorn
 from fastapi import FastAPI
 from httpx_sse import ServerSentEvent, aconnect_sse
 
@@ -70,19 +71,25 @@ async def running_server(
         app, settings, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
     )
     server = Server(app, config)
+    async with serving(server, stop_timeout=15) as port:
+        running = RunningServer(f"http://127.0.0.1:{port}", app, settings, server)
+        await asyncio.wait_for(running.listener.connected.wait(), 5)
+        yield running
+
+
+@asynccontextmanager
+async def serving(server: uvicorn.Server, *, stop_timeout: float = 10) -> AsyncIterator[int]:
+    """Run a configured uvicorn `server` until the block ends; yield the port it listens on."""
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    running = RunningServer(f"http://127.0.0.1:{port}", app, settings, server)
-    await asyncio.wait_for(running.listener.connected.wait(), 5)
     try:
-        yield running
+        yield server.servers[0].sockets[0].getsockname()[1]
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 15)
+        await asyncio.wait_for(task, stop_timeout)
 
 
 @dataclass

@@ -11,7 +11,6 @@ component does is checked on the server over REST, with the user's own token.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import uuid
@@ -31,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from service.settings import Settings
 
-from ..service.live import RunningServer, complete, settings_for
+from ..service.live import RunningServer, complete, serving, settings_for
 from .conftest import TIMEOUT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,18 +58,8 @@ async def seed_app() -> AsyncIterator[AppOrigin]:
     app = Starlette(routes=[])
     app.mount("/", StaticFiles(directory=BUNDLE, html=True))
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serving(uvicorn.Server(config)) as port:
         yield AppOrigin(f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 @pytest.fixture(scope="module")
