@@ -128,6 +128,12 @@ class Notification(Base):
         ),
         CheckConstraint("jsonb_typeof(payload) = 'object'"),
         CheckConstraint("content_request_id IS NULL OR content_request_round IS NOT NULL"),
+        Index("notifications_created_brin", "created_at", postgresql_using="brin"),
+        CheckConstraint(
+            "delivered_via IN ('stream', 'push', 'email') "
+            "AND (delivered_at IS NULL) = (delivered_via IS NULL)",
+            name="notifications_delivered_via_check",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
@@ -141,6 +147,10 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_via: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class NotificationRetention(Base):

@@ -286,3 +286,13 @@ UPDATE content_requests
 SET status = 'pending', claimed_by = NULL, lease_expires_at = NULL, attempts = attempts - 1
 WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
 """
+
+# -- delivery record (migration 0009) ---------------------------------------------------------
+
+# The first channel to deliver a notification records it (`stream`, `push`, `email`); a later
+# delivery by any channel changes nothing. $1 ids, $2 when each was delivered, $3 the channel.
+MARK_DELIVERED = """
+UPDATE notifications n SET delivered_at = d.at, delivered_via = $3
+FROM unnest($1::bigint[], $2::timestamptz[]) AS d (id, at)
+WHERE n.id = d.id AND n.delivered_at IS NULL
+"""

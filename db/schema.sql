@@ -232,7 +232,12 @@ CREATE TABLE public.notifications (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     read_at timestamp with time zone,
     dismissed_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    delivered_via text,
+    seen_at timestamp with time zone,
+    opened_at timestamp with time zone,
     CONSTRAINT notifications_check CHECK (((content_request_id IS NULL) OR (content_request_round IS NOT NULL))),
+    CONSTRAINT notifications_delivered_via_check CHECK (((delivered_via = ANY (ARRAY['stream'::text, 'push'::text, 'email'::text])) AND ((delivered_at IS NULL) = (delivered_via IS NULL)))),
     CONSTRAINT notifications_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
 );
 
@@ -272,6 +277,8 @@ CREATE INDEX content_requests_served_round ON public.content_requests USING btre
 CREATE INDEX content_requests_student_newest ON public.content_requests USING btree (student_id, created_at DESC, id DESC);
 
 CREATE INDEX content_requests_student_open ON public.content_requests USING btree (student_id, fair_round) WHERE (status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status]));
+
+CREATE INDEX notifications_created_brin ON public.notifications USING brin (created_at);
 
 CREATE UNIQUE INDEX notifications_one_per_round ON public.notifications USING btree (content_request_id, content_request_round);
 

@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -206,6 +207,25 @@ class Settings(BaseSettings):
     pipeline_clarification_rate: float = Field(
         default=0.1, ge=0, le=1, description="Share of simulated jobs that ask for a clarification."
     )
+    # -- reaching students who are away (issue 14): links, admin, Web Push, email digest --
+    public_url: str | None = Field(
+        default=None,
+        description="Where browsers reach this service (scheme://host[:port], no path): the "
+        "base of links in pushes and emails. Unset: http://HOST:PORT.",
+    )
+    video_link_template: str | None = Field(
+        default=None,
+        description="A notification's link, with {content_id}, e.g. "
+        "https://app.example.com/video/{content_id}. Unset: the page on PUBLIC_URL.",
+    )
+    admin_role: str = Field(
+        default="admin",
+        min_length=1,
+        description="Tokens whose `roles` (a list) or `role` claim holds this read /api/v1/admin.",
+    )
+    # -- Web Push (service/push/) --
+    # -- email digest (service/digest/) --
+
     log_level: str = Field(default="info", description="uvicorn and service log level.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -275,6 +295,42 @@ class Settings(BaseSettings):
                 "leave COOKIE_SECURE unset (auto) or set it to true"
             )
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"PUBLIC_URL must be http(s)://host[:port], not {value!r}")
+        if parsed.path.strip("/") or parsed.query or parsed.fragment:
+            raise ValueError(f"PUBLIC_URL takes no path, query or fragment: {value!r}")
+        return f"{parsed.scheme}://{parsed.netloc}"
+
+    @field_validator("video_link_template")
+    @classmethod
+    def _template_names_the_content(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                link = value.format(content_id="00000000-0000-0000-0000-000000000000")
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(
+                    f"VIDEO_LINK_TEMPLATE may name only {{content_id}}: {value!r}"
+                ) from error
+            if urlsplit(link).scheme not in ("http", "https") or "{content_id}" not in value:
+                raise ValueError(
+                    f"VIDEO_LINK_TEMPLATE must be an http(s) URL with {{content_id}}: {value!r}"
+                )
+        return value
+
+    @property
+    def base_url(self) -> str:
+        """PUBLIC_URL, else where this process is bound (links in pushes and emails)."""
+        if self.public_url is not None:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def dev_login_enabled(self) -> bool:
