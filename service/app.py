@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypedDict
@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.pool import create_pool
 
@@ -38,6 +39,7 @@ from .worker import create_worker
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 ECHO_CHARS = 64  # of a bad input, echoed back in a 422
+WAKE_RESOLUTION = 0.25  # seconds: how late at most a stream's keepalive or deadline may come
 
 
 def _short_input(problem: dict[str, Any]) -> dict[str, Any]:
@@ -52,6 +54,32 @@ def _short_input(problem: dict[str, Any]) -> dict[str, Any]:
     if len(value) > ECHO_CHARS:
         problem = {**problem, "input": value[:ECHO_CHARS] + "…"}
     return problem
+
+
+class ServiceApp(FastAPI):
+    """The API, serving `GET /api/v1/notifications/stream` in front of its middleware stack.
+
+    An idle stream keeps its whole call stack alive for as long as it lasts. FastAPI's own
+    layers (its error middleware, telemetry and body limit) held ~2.5 KiB of frames per idle
+    stream (bench/RESULTS.md); `__call__` is a plain method returning the awaitable, so this
+    dispatch keeps no frame either. Serve it as ASGI 3 (`server_config` says so to uvicorn).
+    fastapi-offline builds a plain FastAPI (it is a function, not a class): `create_app`
+    narrows that object's class to this one, which adds no state of its own.
+    """
+
+    stream_entry: ASGIApp | None = None
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
+        entry = self.stream_entry
+        if (
+            entry is not None
+            and scope["type"] == "http"
+            and scope["path"] == stream.STREAM_PATH
+            and scope["method"] == "GET"
+        ):
+            scope["app"] = self
+            return entry(scope, receive, send)
+        return super().__call__(scope, receive, send)
 
 
 class State(TypedDict):
@@ -108,12 +136,14 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 max_streams_per_user=settings.max_streams_per_user,
                 max_streams=settings.max_streams,
                 unfollow_delay=settings.unlisten_delay_seconds,
+                wake_resolution=min(WAKE_RESOLUTION, settings.keepalive_seconds / 2),
             )
             stack.callback(hub.close)
             stack.callback(hub.close_all, "shutdown")
             app.state.hub = hub  # the server's shutdown hook ends streams through it
             app.state.listener = listener
             supervisor.start("feed", lambda: feed.run(hub.publish))
+            supervisor.start("wheel", hub.wheel.run)  # streams' keepalives and deadlines
             gate = min(1.0, settings.listener_heartbeat_seconds / 2)
             supervisor.start("admission", lambda: readiness.gate_streams(listener, hub, gate))
             install_pause_histogram()
@@ -159,6 +189,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,  # 413 before a larger body is read
     )
+    app.__class__ = ServiceApp
+    assert isinstance(app, ServiceApp)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> Response:
@@ -170,10 +202,12 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
 
     app.add_middleware(CrossOrigin, origins=settings.cors_origins)
     app.add_middleware(SecurityHeaders)
-    # Outermost, so an idle stream's call stack holds no other middleware's frame; it applies
-    # the same CORS itself to stream requests that carry an Origin.
-    app.add_middleware(stream.StreamEndpoint, origins=settings.cors_origins)
     app.add_middleware(RequestContext)  # keeps no frame: see logs.py
+    # In front of everything else, so an idle stream's call stack holds no other middleware's
+    # frame; it applies the same CORS itself to stream requests that carry an Origin.
+    app.stream_entry = RequestContext(
+        stream.StreamEndpoint(super(ServiceApp, app).__call__, origins=settings.cors_origins)
+    )
     app.include_router(ops.router)
     app.include_router(notifications.router)
     app.include_router(session.router)

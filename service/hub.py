@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Final, Protocol
 
 from .events import Event
+from .wheel import Wheel
 
 
 class Source(Protocol):
@@ -63,6 +64,8 @@ class Suspended(Unavailable):
 
 
 CLOSE: Final = None  # the inbox sentinel that wakes a stream to end
+# The inbox item that wakes a stream at the time it asked for (`Subscription.wake_at`).
+TICK: Final = Event(id=None, frame=b"")
 
 
 class Inbox:
@@ -140,6 +143,14 @@ class Subscription:
             return False
         return True
 
+    def wake_at(self, when: float) -> None:
+        """Get `TICK` in the inbox at `when` (monotonic), or up to the wheel's resolution later."""
+        self._hub.wheel.wake_at(self, when)
+
+    def wake(self) -> None:
+        if self.closed_reason is None:
+            self.queue.put_nowait(TICK, force=True)
+
     def close(self, reason: str) -> None:
         """Ask the stream to end. Idempotent; the first reason wins."""
         if self.closed_reason is not None:
@@ -158,14 +169,17 @@ class Hub:
         max_streams_per_user: int,
         unfollow_delay: float,
         max_streams: int | None = None,
+        wake_resolution: float = 0.25,
     ) -> None:
         self.source = source
+        self.wheel = Wheel(wake_resolution)  # its `run` must be running for streams to wake
         self._max_streams = max_streams_per_user
         self._max_total = max_streams
         self._open = 0
         self.refused_by_reason: Counter[str] = Counter()
         self._unfollow_delay = unfollow_delay
-        self._by_user: dict[uuid.UUID, set[Subscription]] = {}
+        # A list, not a set: a user has a few streams at most, and a list of one is 1/3 the size.
+        self._by_user: dict[uuid.UUID, list[Subscription]] = {}
         self._unfollow_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self.closed_by_reason: Counter[str] = Counter()
         self.delivered = 0
@@ -211,7 +225,7 @@ class Hub:
             raise AtCapacity(f"this server holds its maximum of {self._max_total} streams")
         subscriptions = self._by_user.get(user)
         if subscriptions is None:
-            subscriptions = self._by_user[user] = set()
+            subscriptions = self._by_user[user] = []
             timer = self._unfollow_timers.pop(user, None)
             if timer is not None:
                 timer.cancel()  # came back within the delay: still followed
@@ -220,7 +234,7 @@ class Hub:
         elif len(subscriptions) >= self._max_streams:
             self.refused("per_user_limit")
             raise TooManyStreams(f"at most {self._max_streams} open streams per user")
-        subscriptions.add(subscription)
+        subscriptions.append(subscription)
         self._open += 1
         if self._closing is not None:
             subscription.close(self._closing)  # shutting down: end as soon as it starts
@@ -241,7 +255,7 @@ class Hub:
         if subscription.closed_reason is None:
             subscription.closed_reason = reason
         self.closed_by_reason[subscription.closed_reason] += 1
-        subscriptions.discard(subscription)
+        subscriptions.remove(subscription)
         self._open -= 1
         if subscriptions:
             return

@@ -21,7 +21,9 @@ def server_config(app: FastAPI, settings: Settings, **options: Any) -> uvicorn.C
     http = limited_protocol(
         settings.max_header_bytes, settings.head_timeout_seconds, settings.max_body_bytes
     )
-    return uvicorn.Config(app, http=http, **options)
+    # ASGI 3 said outright: the app's `__call__` is a plain method returning an awaitable
+    # (service/app.py), which uvicorn's detection would take for ASGI 2.
+    return uvicorn.Config(app, http=http, interface="asgi3", **options)
 
 
 class Server(uvicorn.Server):

@@ -6,7 +6,8 @@ Guarantees:
   events at or below the last id sent are skipped.
 - A cursor below what retention has deleted gets `event: reset` (with the current id) instead
   of a silent gap.
-- The stream ends when its token expires (after `event: auth_expired`), at its maximum age, when
+- The stream ends when its token expires (after `event: auth_expired`), at its maximum age (both
+  at most the hub wheel's resolution late, `service/wheel.py`), when
   the hub closes it (overflow, shutdown), or when a send blocks longer than the send timeout.
 
 One coroutine (the request's own) writes; one small task waits for the client's disconnect.
@@ -26,7 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 from . import events, logs
 from .events import Event
 from .feed import Feed
-from .hub import CLOSE, Subscription
+from .hub import CLOSE, TICK, Subscription
 from .metrics import EventMetrics
 from .settings import Settings
 
@@ -163,20 +164,19 @@ class EventStream:
         subscription = self._subscription
         queue = subscription.queue
         keepalive = self._settings.keepalive_seconds
+        subscription.wake_at(min(time.monotonic() + keepalive, self._deadline))
         while subscription.closed_reason is None:
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0:
-                await self._expire()
-                return
-            try:
-                async with asyncio.timeout(min(keepalive, remaining)):
-                    event = await queue.get()
-            except TimeoutError:
-                if time.monotonic() < self._deadline:
-                    await self._write(events.KEEPALIVE)
-                continue
+            event = await queue.get()
             if event is CLOSE:
                 return
+            if event is TICK:
+                now = time.monotonic()
+                if now >= self._deadline:
+                    await self._expire()
+                    return
+                await self._write(events.KEEPALIVE)
+                subscription.wake_at(min(now + keepalive, self._deadline))
+                continue
             if event.id is not None:
                 if event.id <= subscription.last_id:
                     continue  # already sent by the replay
