@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from service.push import keys, subscriptions
 from service.settings import Settings
@@ -223,8 +224,9 @@ def test_vapid_keys_command_prints_a_pair_the_settings_accept() -> None:
     lines = dict(line.split("=", 1) for line in result.stdout.split())
     assert set(lines) == {"VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"}
     settings = Settings(
-        vapid_public_key=lines["VAPID_PUBLIC_KEY"], vapid_private_key=lines["VAPID_PRIVATE_KEY"]
-    )  # type: ignore[arg-type]
+        vapid_public_key=lines["VAPID_PUBLIC_KEY"],
+        vapid_private_key=SecretStr(lines["VAPID_PRIVATE_KEY"]),
+    )
     assert settings.push_enabled
 
 
