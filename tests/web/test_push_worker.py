@@ -49,10 +49,12 @@ async def test_worker_shows_a_pushed_notification(
     await page.goto("/")
     cdp = await granted.new_cdp_session(page)
     registrations: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda event: [registrations.put_nowait(r) for r in event["registrations"]],
-    )
+
+    def updated(event: dict[str, Any]) -> None:
+        for found in event["registrations"]:
+            registrations.put_nowait(found)
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", updated)
     await cdp.send("ServiceWorker.enable")
     scope = await page.evaluate(
         """async () => {
