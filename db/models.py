@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -129,6 +130,12 @@ class Notification(Base):
         CheckConstraint("jsonb_typeof(payload) = 'object'"),
         CheckConstraint("content_request_id IS NULL OR content_request_round IS NOT NULL"),
         Index("notifications_created_brin", "created_at", postgresql_using="brin"),
+        Index(
+            "notifications_push_pending",
+            "user_id",
+            "created_at",
+            postgresql_where=text("vividly_unread_v1(read_at, dismissed_at) AND seen_at IS NULL"),
+        ),
         CheckConstraint(
             "delivered_via IN ('stream', 'push', 'email') "
             "AND (delivered_at IS NULL) = (delivered_via IS NULL)",
@@ -170,3 +177,58 @@ class NotificationPreference(Base):
     )
     in_app: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
+class PushSubscription(Base):
+    """A browser's push subscription (one per device and origin), owned by one user."""
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("endpoint", name="push_subscriptions_endpoint_key"),
+        CheckConstraint(
+            "endpoint ~ '^https?://' AND length(endpoint) <= 2048",
+            name="push_subscriptions_endpoint_check",
+        ),
+        CheckConstraint("p256dh ~ '^[A-Za-z0-9_-]{87}$'", name="push_subscriptions_p256dh_check"),
+        CheckConstraint("auth ~ '^[A-Za-z0-9_-]{22}$'", name="push_subscriptions_auth_check"),
+        Index("push_subscriptions_user", "user_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    endpoint: Mapped[str] = mapped_column(Text)
+    p256dh: Mapped[str] = mapped_column(Text)
+    auth: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
+class PushDelivery(Base):
+    """The push of one notification to one subscription: at most one row, so at most once."""
+
+    __tablename__ = "push_deliveries"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('pending', 'sent', 'failed', 'cancelled') "
+            "AND (state = 'pending') = (finished_at IS NULL)",
+            name="push_deliveries_state_check",
+        ),
+        CheckConstraint("attempts >= 0", name="push_deliveries_attempts_check"),
+        Index("push_deliveries_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+        Index("push_deliveries_subscription", "subscription_id"),
+    )
+
+    notification_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
+    )
+    subscription_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("push_subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default="now()"
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -296,3 +296,112 @@ UPDATE notifications n SET delivered_at = d.at, delivered_via = $3
 FROM unnest($1::bigint[], $2::timestamptz[]) AS d (id, at)
 WHERE n.id = d.id AND n.delivered_at IS NULL
 """
+
+# -- Web Push (service/push/) ---------------------------------------------------------------
+
+# Subscribe a browser: the same endpoint is one row whoever sends it. Moved to another user, it
+# starts afresh (created_at = now, so none of the new user's older notifications and none of the
+# old user's at all are pushed to it: its delivery rows go). Renewed by the same user (new keys),
+# it keeps its age. $1 user, $2 endpoint, $3 p256dh, $4 auth.
+PUSH_SUBSCRIBE = """
+WITH moved AS (
+    DELETE FROM push_deliveries d USING push_subscriptions s
+    WHERE s.endpoint = $2 AND s.user_id <> $1 AND d.subscription_id = s.id
+)
+INSERT INTO push_subscriptions AS s (user_id, endpoint, p256dh, auth)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (endpoint) DO UPDATE SET
+    user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth,
+    created_at = CASE WHEN s.user_id = excluded.user_id THEN s.created_at ELSE now() END,
+    updated_at = now()
+RETURNING id, created_at, (xmax = 0) AS created
+"""
+
+# A user keeps at most $2 devices: the least recently renewed beyond that go. $1 user.
+PUSH_TRIM_SUBSCRIPTIONS = """
+DELETE FROM push_subscriptions WHERE id IN (
+    SELECT id FROM push_subscriptions WHERE user_id = $1
+    ORDER BY updated_at DESC, id DESC OFFSET $2
+)
+"""
+
+# Only the user's own subscription; another user's endpoint is left alone. $1 user, $2 endpoint.
+PUSH_UNSUBSCRIBE = "DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2"
+
+PUSH_REMOVE_SUBSCRIPTION = "DELETE FROM push_subscriptions WHERE id = $1"
+
+# The push condition is said here once: unread (not read, not archived), never seen, not older
+# than the subscription nor the TTL, and either no stream took it within the grace or nobody saw
+# it within the delay. Each (notification, subscription) gets one row, ever (the primary key).
+# Per subscription it is a range of `notifications_push_pending` (user_id, created_at).
+# $1 grace seconds, $2 delay seconds, $3 TTL seconds.
+PUSH_ENQUEUE = f"""
+INSERT INTO push_deliveries (notification_id, subscription_id)
+SELECT n.id, s.id
+FROM push_subscriptions s
+CROSS JOIN LATERAL (
+    SELECT n.id FROM notifications n
+    WHERE n.user_id = s.user_id
+      AND {UNREAD} AND n.seen_at IS NULL
+      AND n.created_at >= greatest(s.created_at, now() - make_interval(secs => $3::float8))
+      AND n.created_at <= now() - make_interval(secs => least($1::float8, $2::float8))
+      AND (n.created_at <= now() - make_interval(secs => $2::float8)
+           OR (n.delivered_at IS NULL
+               AND n.created_at <= now() - make_interval(secs => $1::float8)))
+) n
+WHERE NOT EXISTS (
+    SELECT 1 FROM push_deliveries d WHERE d.notification_id = n.id AND d.subscription_id = s.id
+)
+ON CONFLICT DO NOTHING
+"""
+
+# Claim up to $1 due pushes for $2 seconds (the lease: no other dispatcher takes them before it
+# ends, and a dispatcher that died holding them lets them go then). `wanted` re-checks, at claim
+# time, that the push is still to be sent (read, archived or seen since; or the subscription now
+# belongs to someone else). $3 TTL seconds.
+PUSH_CLAIM = """
+WITH due AS (
+    SELECT notification_id, subscription_id FROM push_deliveries
+    WHERE state = 'pending' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE push_deliveries d
+    SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8)
+    FROM due
+    WHERE d.notification_id = due.notification_id AND d.subscription_id = due.subscription_id
+    RETURNING d.notification_id, d.subscription_id, d.attempts
+)
+SELECT c.notification_id, c.subscription_id, c.attempts,
+       s.endpoint, s.p256dh, s.auth,
+       n.type, n.payload, n.created_at, t.label,
+       (s.user_id = n.user_id AND vividly_unread_v1(n.read_at, n.dismissed_at)
+        AND n.seen_at IS NULL
+        AND n.created_at >= now() - make_interval(secs => $3::float8)) AS wanted
+FROM claimed c
+JOIN push_subscriptions s ON s.id = c.subscription_id
+JOIN notifications n ON n.id = c.notification_id
+LEFT JOIN notification_types t ON t.name = n.type
+"""
+
+# The push service accepted it: recorded with the notification's delivery (MARK_DELIVERED, in the
+# same transaction). Only a row still pending and claimed by this attempt. $1 notification,
+# $2 subscription, $3 attempt.
+PUSH_SENT = """
+UPDATE push_deliveries SET state = 'sent', finished_at = now(), last_error = NULL
+WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+"""
+
+# Try again at now + $4 seconds. $5 the reason (short).
+PUSH_RETRY = """
+UPDATE push_deliveries
+SET next_attempt_at = now() + make_interval(secs => $4::float8), last_error = $5
+WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+"""
+
+# Finished without a send: $4 'failed' (given up) or 'cancelled' (no longer wanted).
+PUSH_FINISH = """
+UPDATE push_deliveries SET state = $4, finished_at = now(), last_error = $5
+WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+"""

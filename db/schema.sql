@@ -250,6 +250,41 @@ ALTER TABLE public.notifications ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
     CACHE 1
 );
 
+CREATE TABLE public.push_deliveries (
+    notification_id bigint NOT NULL,
+    subscription_id bigint NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    last_error text,
+    CONSTRAINT push_deliveries_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT push_deliveries_state_check CHECK (((state = ANY (ARRAY['pending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text])) AND ((state = 'pending'::text) = (finished_at IS NULL))))
+);
+
+CREATE TABLE public.push_subscriptions (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    endpoint text NOT NULL,
+    p256dh text NOT NULL,
+    auth text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT push_subscriptions_auth_check CHECK ((auth ~ '^[A-Za-z0-9_-]{22}$'::text)),
+    CONSTRAINT push_subscriptions_endpoint_check CHECK (((endpoint ~ '^https?://'::text) AND (length(endpoint) <= 2048))),
+    CONSTRAINT push_subscriptions_p256dh_check CHECK ((p256dh ~ '^[A-Za-z0-9_-]{87}$'::text))
+);
+
+ALTER TABLE public.push_subscriptions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.push_subscriptions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 ALTER TABLE ONLY public.alembic_version
     ADD CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num);
 
@@ -268,6 +303,15 @@ ALTER TABLE ONLY public.notification_types
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.push_deliveries
+    ADD CONSTRAINT push_deliveries_pkey PRIMARY KEY (notification_id, subscription_id);
+
+ALTER TABLE ONLY public.push_subscriptions
+    ADD CONSTRAINT push_subscriptions_endpoint_key UNIQUE (endpoint);
+
+ALTER TABLE ONLY public.push_subscriptions
+    ADD CONSTRAINT push_subscriptions_pkey PRIMARY KEY (id);
+
 CREATE INDEX content_requests_pending ON public.content_requests USING btree (fair_round, created_at) WHERE (status = 'pending'::public.content_request_status);
 
 CREATE INDEX content_requests_processing ON public.content_requests USING btree (fair_round, created_at) WHERE (status = 'processing'::public.content_request_status);
@@ -282,9 +326,17 @@ CREATE INDEX notifications_created_brin ON public.notifications USING brin (crea
 
 CREATE UNIQUE INDEX notifications_one_per_round ON public.notifications USING btree (content_request_id, content_request_round);
 
+CREATE INDEX notifications_push_pending ON public.notifications USING btree (user_id, created_at) WHERE (public.vividly_unread_v1(read_at, dismissed_at) AND (seen_at IS NULL));
+
 CREATE INDEX notifications_user_newest ON public.notifications USING btree (user_id, id DESC);
 
 CREATE INDEX notifications_user_unread ON public.notifications USING btree (user_id, id DESC) WHERE public.vividly_unread_v1(read_at, dismissed_at);
+
+CREATE INDEX push_deliveries_due ON public.push_deliveries USING btree (next_attempt_at) WHERE (state = 'pending'::text);
+
+CREATE INDEX push_deliveries_subscription ON public.push_deliveries USING btree (subscription_id);
+
+CREATE INDEX push_subscriptions_user ON public.push_subscriptions USING btree (user_id, updated_at);
 
 CREATE TRIGGER content_requests_fair_round_insert BEFORE INSERT ON public.content_requests FOR EACH ROW WHEN ((new.status = 'pending'::public.content_request_status)) EXECUTE FUNCTION public.vividly_content_request_fair_round_v1();
 
@@ -310,3 +362,9 @@ ALTER TABLE ONLY public.notifications
 
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name);
+
+ALTER TABLE ONLY public.push_deliveries
+    ADD CONSTRAINT push_deliveries_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES public.notifications(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.push_deliveries
+    ADD CONSTRAINT push_deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES public.push_subscriptions(id) ON DELETE CASCADE;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,13 +32,19 @@ from .listener import Listener
 from .logs import RequestContext
 from .metrics import EventMetrics, registry_for
 from .pauses import FreezePolicy, install_pause_histogram
+from .push.dispatcher import Dispatcher
+from .push.sender import Sender
 from .retention import prune_periodically
-from .routes import content_requests, dev, notifications, ops, session, stream
+from .routes import content_requests, dev, notifications, ops, push, session, stream
 from .settings import Settings
 from .supervisor import Supervisor
 from .worker import create_worker
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+# The push service worker, part of the client package; served at the root so its scope is the
+# whole origin (a customer's origin imports it into its own /sw.js instead).
+PUSH_WORKER = WEB_DIR.parent / "clients/js/src/push-worker.js"
+logger = logging.getLogger(__name__)
 ECHO_CHARS = 64  # of a bad input, echoed back in a 422
 WAKE_RESOLUTION = 0.25  # seconds: how late at most a stream's keepalive or deadline may come
 
@@ -161,6 +168,20 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                         pool, days=days, interval=interval, media_dir=settings.media_dir
                     ),
                 )
+            if settings.push_enabled:
+                dispatcher = Dispatcher(pool, settings, Sender(settings))
+                supervisor.start("push", dispatcher.run)
+
+                async def stop_push() -> None:
+                    dispatcher.stop()  # the sends in flight finish and are recorded
+                    await supervisor.stop("push", grace=settings.push_timeout_seconds + 5)
+
+                stack.push_async_callback(stop_push)
+                logger.info("Web Push is on (VAPID subject %s)", settings.vapid_subject)
+                if settings.push_allow_loopback:
+                    logger.warning("PUSH_ALLOW_LOOPBACK is set: pushes may go to this machine")
+            else:
+                logger.info("Web Push is off: set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY to use it")
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
                 supervisor.start("worker", worker.run)
@@ -212,6 +233,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(session.router)
     app.include_router(content_requests.router)
+    app.include_router(push.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 
@@ -223,6 +245,12 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
+
+    @app.get("/sw.js", include_in_schema=False)
+    async def service_worker() -> FileResponse:
+        # Never cached past a reload, so a fixed worker reaches browsers at their next visit.
+        headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
+        return FileResponse(PUSH_WORKER, media_type="text/javascript", headers=headers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -23,6 +23,7 @@ from db.pool import connect, create_pool
 from . import exposure, logs, retention
 from .app import create_app
 from .auth import mint_token
+from .push import keys as push_keys
 from .server import Server, server_config
 from .settings import Settings
 from .worker import create_worker
@@ -216,3 +217,11 @@ def token(user_id: uuid.UUID, ttl: int, private_key_file: TextIO | None) -> None
     if settings.jwt_algorithm == "HS256" and settings.jwt_secret is None:
         raise click.UsageError("set JWT_SECRET (or run the embedded product once to create one)")
     click.echo(mint_token(user_id, settings, ttl=timedelta(seconds=ttl), private_key=private_key))
+
+
+@main.command("vapid-keys")
+def vapid_keys() -> None:
+    """Print a new VAPID key pair for Web Push, as environment variables."""
+    public, private = push_keys.new_pair()
+    click.echo(f"VAPID_PUBLIC_KEY={public}")
+    click.echo(f"VAPID_PRIVATE_KEY={private}")

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .push import keys as push_keys
+
 # Secrets that were published (in this repository's history or docs): never accepted.
 PUBLISHED_SECRETS = frozenset({"dev-only-insecure-secret-change-me"})
 MIN_SECRET_BYTES = 32
@@ -224,6 +226,66 @@ class Settings(BaseSettings):
         description="Tokens whose `roles` (a list) or `role` claim holds this read /api/v1/admin.",
     )
     # -- Web Push (service/push/) --
+    vapid_public_key: str | None = Field(
+        default=None,
+        description="VAPID application-server public key: base64url of the uncompressed P-256 "
+        "point (`vividly-notify vapid-keys` prints a pair). Web Push is off unless both are set.",
+    )
+    vapid_private_key: SecretStr | None = Field(
+        default=None,
+        description="VAPID private key: base64url of the 32-byte P-256 scalar (or of its DER).",
+    )
+    vapid_subject: str = Field(
+        default="mailto:admin@localhost",
+        description="Whom push services contact about this sender: a mailto: or https: URL.",
+    )
+    push_delay_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="Push a notification that was delivered to an open stream but not seen "
+        "(and not read or archived) this long after it was created.",
+    )
+    push_stream_grace_seconds: float = Field(
+        default=3,
+        ge=0,
+        description="A notification no stream took within this long after its creation is "
+        "pushed (the stream's delivery record is written within about a second).",
+    )
+    push_ttl_seconds: int = Field(
+        default=86_400,
+        ge=0,
+        le=2_419_200,
+        description="TTL header: how long a push service keeps a push for an offline device; "
+        "notifications older than this are never pushed.",
+    )
+    push_urgency: Literal["very-low", "low", "normal", "high"] = Field(
+        default="normal", description="Urgency header of every push."
+    )
+    push_poll_seconds: float = Field(
+        default=1, gt=0, description="How often the push dispatcher looks for due pushes."
+    )
+    push_max_attempts: int = Field(
+        default=6, ge=1, description="Sends of one push (with backoff) before it is given up."
+    )
+    push_retry_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="First retry delay of a failed push; it doubles per attempt (up to an hour), "
+        "or waits the push service's Retry-After when longer.",
+    )
+    push_timeout_seconds: float = Field(
+        default=10, gt=0, description="Timeout of one request to a push service."
+    )
+    push_max_subscriptions_per_user: int = Field(
+        default=20,
+        ge=1,
+        description="Devices per user; a newer subscription replaces the least recently renewed.",
+    )
+    push_allow_loopback: bool = Field(
+        default=False,
+        description="Tests only: accept http:// push endpoints on loopback addresses "
+        "(127.0.0.0/8, ::1). Never set it on a public deployment.",
+    )
     # -- email digest (service/digest/) --
 
     log_level: str = Field(default="info", description="uvicorn and service log level.")
@@ -323,6 +385,31 @@ class Settings(BaseSettings):
                     f"VIDEO_LINK_TEMPLATE must be an http(s) URL with {{content_id}}: {value!r}"
                 )
         return value
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_subject_is_contact(cls, value: str) -> str:
+        if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+(/\S*)?", value):
+            raise ValueError(
+                f"VAPID_SUBJECT must be mailto:you@example.com or an https:// URL, not {value!r}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _vapid_keys_pair(self) -> Settings:
+        if (self.vapid_public_key is None) != (self.vapid_private_key is None):
+            raise ValueError(
+                "set both VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY (`vividly-notify vapid-keys` "
+                "prints a pair), or neither to leave Web Push off"
+            )
+        if self.vapid_public_key is not None and self.vapid_private_key is not None:
+            push_keys.check_pair(self.vapid_public_key, self.vapid_private_key.get_secret_value())
+        return self
+
+    @property
+    def push_enabled(self) -> bool:
+        """Whether Web Push is on (both VAPID keys set)."""
+        return self.vapid_public_key is not None and self.vapid_private_key is not None
 
     @property
     def base_url(self) -> str:

@@ -15,6 +15,7 @@ import { createLogin } from './views/login.js';
 import { createPanel } from './views/panel.js';
 import { createPlayer } from './views/player.js';
 import { createPreferences } from './views/prefs.js';
+import { createPushToggle } from './views/push-toggle.js';
 import { createRequests } from './views/requests.js';
 import { refreshTimes } from './views/time.js';
 import { createToasts } from './views/toasts.js';
@@ -210,7 +211,21 @@ const login = createLogin({
   },
 });
 
-byId('prefs-button').addEventListener('click', () => preferences.open());
+const pushToggle = createPushToggle({ onError: reportError });
+byId('prefs-button').addEventListener('click', () => {
+  preferences.open();
+  pushToggle.refresh();
+});
+
+// A push clicked while a tab is open: the service worker focused this tab; open what was clicked.
+if (navigator.serviceWorker) {
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    const data = event.data || {};
+    if (data.type !== 'vividly-push-click' || !data.notification || !session) return;
+    const n = session.list.items.find((item) => item.id === data.notification.id);
+    if (n) openSubject(n);
+  });
+}
 byId('logout').addEventListener('click', async () => {
   try {
     await call('POST', '/dev/logout');

@@ -1,0 +1,116 @@
+// Web Push in the page: subscribe this browser so notifications reach it while no tab is open.
+//
+// - `pushSupported()`: service workers, the Push API and notifications are all there.
+// - `enablePush()`: from a user gesture (a click). Registers the service worker, asks for
+//   notification permission, subscribes with the server's VAPID key and stores the subscription
+//   with the API. Resolves to the state (below); rejects with the API's or browser's reason.
+// - `disablePush()`: removes the subscription from the API and the browser.
+// - `pushState()`: 'unsupported' | 'off' (the server has no VAPID keys) | 'denied' | 'enabled' |
+//   'disabled'.
+// Options: `apiBase` (default: this origin), `workerUrl` ('/sw.js'), `scope` ('/'), `fetch`.
+
+const API = '/api/v1';
+
+export function pushSupported() {
+  return (
+    typeof navigator !== 'undefined' &&
+    'serviceWorker' in navigator &&
+    typeof PushManager === 'function' &&
+    typeof Notification === 'function'
+  );
+}
+
+function keyBytes(base64url) {
+  const base64 = base64url.replace(/-/g, '+').replace(/_/g, '/');
+  const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+async function call(options, method, path, body) {
+  const fetcher = options.fetch || globalThis.fetch.bind(globalThis);
+  const base = String(options.apiBase || '').replace(/\/+$/, '');
+  const response = await fetcher(`${base}${API}${path}`, {
+    method,
+    credentials: 'include',
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok) {
+    let detail = `${response.status}`;
+    try {
+      const json = await response.json();
+      detail = typeof json.detail === 'string' ? json.detail : JSON.stringify(json.detail);
+    } catch {
+      // no JSON body
+    }
+    const error = new Error(detail);
+    error.status = response.status;
+    throw error;
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+async function registration(options) {
+  const scope = options.scope || '/';
+  const found = await navigator.serviceWorker.getRegistration(scope);
+  if (found) return found;
+  await navigator.serviceWorker.register(options.workerUrl || '/sw.js', { scope });
+  return navigator.serviceWorker.ready;
+}
+
+async function serverKey(options) {
+  try {
+    return (await call(options, 'GET', '/push/public-key')).public_key;
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
+
+export async function pushState(options = {}) {
+  if (!pushSupported()) return 'unsupported';
+  if (Notification.permission === 'denied') return 'denied';
+  if (!(await serverKey(options))) return 'off';
+  const found = await navigator.serviceWorker.getRegistration(options.scope || '/');
+  const subscription = found && (await found.pushManager.getSubscription());
+  return subscription && Notification.permission === 'granted' ? 'enabled' : 'disabled';
+}
+
+export async function enablePush(options = {}) {
+  if (!pushSupported()) return 'unsupported';
+  const key = await serverKey(options);
+  if (!key) return 'off';
+  const permission = await Notification.requestPermission();
+  if (permission !== 'granted') return permission === 'denied' ? 'denied' : 'disabled';
+  const worker = await registration(options);
+  let subscription = await worker.pushManager.getSubscription();
+  const wanted = keyBytes(key);
+  const current = subscription && subscription.options.applicationServerKey;
+  if (subscription && current && !sameBytes(new Uint8Array(current), wanted)) {
+    await subscription.unsubscribe(); // the server's key changed: the old one cannot be used
+    subscription = null;
+  }
+  if (!subscription) {
+    subscription = await worker.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: wanted,
+    });
+  }
+  await call(options, 'POST', '/push/subscriptions', subscription.toJSON());
+  return 'enabled';
+}
+
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+export async function disablePush(options = {}) {
+  if (!pushSupported()) return 'unsupported';
+  const found = await navigator.serviceWorker.getRegistration(options.scope || '/');
+  const subscription = found && (await found.pushManager.getSubscription());
+  if (subscription) {
+    await call(options, 'POST', '/push/unsubscribe', { endpoint: subscription.endpoint });
+    await subscription.unsubscribe();
+  }
+  return 'disabled';
+}

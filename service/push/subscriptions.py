@@ -1,0 +1,103 @@
+"""What a browser may subscribe: its PushSubscription JSON, checked before anything is stored.
+
+Guarantees (each refusal is a ValueError naming the field, turned into a 422 by the route):
+- `endpoint` is an absolute https URL of at most `MAX_ENDPOINT` characters, without user info or
+  fragment, on the default port, whose host is a DNS name with a dot (not `localhost`, not
+  `*.local`/`.internal`/`.localhost`/`.home.arpa`) or a global IP address: the dispatcher will
+  POST to it, so it must not name this machine or a private network (SSRF). Names are checked
+  again when they are resolved (`sender.PublicResolver`), against DNS rebinding.
+- Only with `allow_loopback` (PUSH_ALLOW_LOOPBACK, for tests) may it be http(s) on a loopback
+  address (127.0.0.0/8, ::1, localhost) with any port.
+- `p256dh` is a valid uncompressed P-256 point and `auth` 16 bytes, both base64url; they are
+  stored unpadded, as browsers write them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from . import keys
+
+MAX_ENDPOINT = 2048
+PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan", ".localdomain")
+
+
+class Refused(ValueError):
+    """A subscription field that cannot be stored."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    endpoint: str
+    p256dh: str
+    auth: str
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` (a hostname or IP literal, no brackets) names this machine."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint: str, *, allow_loopback: bool) -> str:
+    """`endpoint` when a push may be POSTed to it; else Refused."""
+    if len(endpoint) > MAX_ENDPOINT:
+        raise Refused("endpoint", f"longer than {MAX_ENDPOINT} characters")
+    if any(c.isspace() or not c.isprintable() or ord(c) > 126 for c in endpoint):
+        raise Refused("endpoint", "has spaces, control or non-ASCII characters")
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError as error:
+        raise Refused("endpoint", f"not a URL ({error})") from None
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme not in ("https", "http") or not host:
+        raise Refused("endpoint", "must be an https:// URL")
+    if parts.username is not None or parts.password is not None or parts.fragment:
+        raise Refused("endpoint", "must not carry user info or a fragment")
+    if is_loopback_host(host):
+        if allow_loopback:
+            return endpoint
+        raise Refused("endpoint", "must not name this machine (loopback)")
+    if parts.scheme != "https":
+        raise Refused("endpoint", "must be an https:// URL")
+    if port not in (None, 443):
+        raise Refused("endpoint", "must use the default https port")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if "." not in host or host.endswith(PRIVATE_SUFFIXES):
+            raise Refused("endpoint", "must name a public push service host") from None
+        return endpoint
+    if not address.is_global:
+        raise Refused("endpoint", "must not be a private, link-local or reserved address")
+    return endpoint
+
+
+def check(endpoint: str, p256dh: str, auth: str, *, allow_loopback: bool) -> Subscription:
+    """The subscription to store, or Refused for the first field that cannot be."""
+    endpoint = check_endpoint(endpoint, allow_loopback=allow_loopback)
+    try:
+        point = keys.parse_public_key(p256dh)
+    except ValueError as error:
+        raise Refused("keys.p256dh", f"{error}") from None
+    try:
+        secret = keys.b64url_decode(auth)
+    except ValueError:
+        raise Refused("keys.auth", "not base64url") from None
+    if len(secret) != keys.AUTH_BYTES:
+        raise Refused("keys.auth", f"must be {keys.AUTH_BYTES} bytes")
+    return Subscription(
+        endpoint, keys.b64url_encode(keys.public_point(point)), keys.b64url_encode(secret)
+    )

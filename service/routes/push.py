@@ -1,0 +1,126 @@
+"""Web Push endpoints: the VAPID public key, subscribe and unsubscribe a browser.
+
+Each acts for the authenticated user only: a subscription is stored under that user, and
+unsubscribing removes only that user's own. With Web Push off (no VAPID keys) every endpoint
+answers 404 `{"detail": "Web Push is off on this server"}`. A subscription that is malformed,
+not https, on a private or loopback address (SSRF), or with keys of the wrong size is a 422
+naming the field, and nothing is stored (`service/push/subscriptions.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from db import queries
+
+from ..deps import AppSettings, CurrentUser, Pool
+from ..push import subscriptions
+from ..schemas import ErrorOut
+
+router = APIRouter(
+    prefix="/api/v1/push",
+    tags=["push"],
+    responses={
+        401: {"model": ErrorOut, "description": "Missing or invalid token."},
+        404: {"model": ErrorOut, "description": "Web Push is off on this server."},
+    },
+)
+
+OFF = "Web Push is off on this server"
+Key = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class KeysIn(BaseModel):
+    p256dh: Key = Field(description="The browser's P-256 public key, base64url (65 bytes).")
+    auth: Key = Field(description="The browser's auth secret, base64url (16 bytes).")
+
+
+class SubscriptionIn(BaseModel):
+    """What `PushSubscription.toJSON()` gives in the browser (other members are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    endpoint: str = Field(max_length=subscriptions.MAX_ENDPOINT, description="https URL.")
+    expirationTime: float | None = Field(default=None, description="Ignored.")
+    keys: KeysIn
+
+
+class EndpointIn(BaseModel):
+    endpoint: str = Field(max_length=subscriptions.MAX_ENDPOINT)
+
+
+class PublicKeyOut(BaseModel):
+    public_key: str = Field(description="The applicationServerKey for pushManager.subscribe.")
+
+
+class SubscriptionOut(BaseModel):
+    endpoint: str
+    created: bool = Field(description="False when this browser was subscribed already.")
+
+
+def _require_push(settings: AppSettings) -> None:
+    if not settings.push_enabled:
+        raise HTTPException(404, detail=OFF)
+
+
+def _refusal(error: subscriptions.Refused) -> HTTPException:
+    location = ["body", *error.field.split(".")]
+    return HTTPException(
+        422, detail=[{"loc": location, "msg": error.reason, "type": "value_error"}]
+    )
+
+
+@router.get("/public-key", response_model=PublicKeyOut)
+async def public_key(user: CurrentUser, settings: AppSettings) -> dict[str, Any]:
+    """The VAPID application-server key a browser subscribes with."""
+    _require_push(settings)
+    return {"public_key": settings.vapid_public_key}
+
+
+@router.post(
+    "/subscriptions",
+    response_model=SubscriptionOut,
+    status_code=201,
+    responses={200: {"model": SubscriptionOut, "description": "Subscribed already (renewed)."}},
+)
+async def subscribe(
+    body: SubscriptionIn,
+    user: CurrentUser,
+    pool: Pool,
+    settings: AppSettings,
+    response: Response,
+) -> dict[str, Any]:
+    """Store this browser's push subscription for the user (moved from another user if any)."""
+    _require_push(settings)
+    try:
+        checked = subscriptions.check(
+            body.endpoint,
+            body.keys.p256dh,
+            body.keys.auth,
+            allow_loopback=settings.push_allow_loopback,
+        )
+    except subscriptions.Refused as error:
+        raise _refusal(error) from None
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            queries.PUSH_SUBSCRIBE, user.id, checked.endpoint, checked.p256dh, checked.auth
+        )
+        await connection.execute(
+            queries.PUSH_TRIM_SUBSCRIPTIONS, user.id, settings.push_max_subscriptions_per_user
+        )
+    if not row["created"]:
+        response.status_code = 200
+    return {"endpoint": checked.endpoint, "created": row["created"]}
+
+
+@router.post("/unsubscribe", status_code=204)
+async def unsubscribe(
+    body: EndpointIn, user: CurrentUser, pool: Pool, settings: AppSettings
+) -> Response:
+    """Forget this browser's subscription (only the user's own; 204 whether or not it existed)."""
+    _require_push(settings)
+    await pool.execute(queries.PUSH_UNSUBSCRIBE, user.id, body.endpoint)
+    return Response(status_code=204)

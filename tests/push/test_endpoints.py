@@ -1,0 +1,240 @@
+"""The push endpoints over HTTP: key, subscribe, unsubscribe, and every bad input a 422."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from service.push import keys, subscriptions
+from service.settings import Settings
+
+from ..service.live import RunningServer, running_server, settings_for
+from .standin import Browser
+
+PUBLIC, PRIVATE = keys.new_pair()
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str) -> Settings:
+    return settings_for(
+        database_url,
+        vapid_public_key=PUBLIC,
+        vapid_private_key=PRIVATE,
+        push_allow_loopback=True,
+        push_max_subscriptions_per_user=3,
+    )
+
+
+@pytest.fixture
+async def client(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
+    user = uuid.uuid4()
+    headers = {"Authorization": f"Bearer {server.token(user)}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as created:
+        created.user = user  # type: ignore[attr-defined]
+        yield created
+
+
+def valid(endpoint: str = "https://fcm.googleapis.com/fcm/send/abc") -> dict[str, Any]:
+    return Browser(endpoint).json()
+
+
+async def stored(conn: asyncpg.Connection, endpoint: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT * FROM push_subscriptions WHERE endpoint = $1", endpoint
+    )
+    return row
+
+
+async def test_public_key_is_the_configured_one(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/push/public-key")
+    assert response.status_code == 200
+    assert response.json() == {"public_key": PUBLIC}
+
+
+async def test_needs_a_token(server: RunningServer) -> None:
+    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        assert (await anonymous.get("/api/v1/push/public-key")).status_code == 401
+        response = await anonymous.post("/api/v1/push/subscriptions", json=valid())
+        assert response.status_code == 401
+
+
+async def test_subscribe_renew_and_unsubscribe(
+    client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    body = valid(f"https://updates.push.services.mozilla.com/wpush/v2/{uuid.uuid4().hex}")
+    first = await client.post("/api/v1/push/subscriptions", json=body)
+    assert first.status_code == 201, first.text
+    assert first.json() == {"endpoint": body["endpoint"], "created": True}
+    again = await client.post("/api/v1/push/subscriptions", json=body)
+    assert again.status_code == 200
+    assert again.json()["created"] is False
+    row = await stored(conn, body["endpoint"])
+    assert row is not None
+    assert row["user_id"] == client.user  # type: ignore[attr-defined]
+    assert row["p256dh"] == body["keys"]["p256dh"]
+    gone = await client.post("/api/v1/push/unsubscribe", json={"endpoint": body["endpoint"]})
+    assert gone.status_code == 204
+    assert await stored(conn, body["endpoint"]) is None
+
+
+async def test_padded_keys_are_stored_unpadded(
+    client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    body = valid(f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}")
+    body["keys"]["auth"] += "=="
+    body["keys"]["p256dh"] += "="
+    assert (await client.post("/api/v1/push/subscriptions", json=body)).status_code == 201
+    row = await stored(conn, body["endpoint"])
+    assert row is not None
+    assert row["auth"] == body["keys"]["auth"].rstrip("=")
+
+
+async def test_the_same_browser_moves_to_the_user_who_subscribes_it(
+    server: RunningServer, client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    body = valid(f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}")
+    assert (await client.post("/api/v1/push/subscriptions", json=body)).status_code == 201
+    other = uuid.uuid4()
+    headers = {"Authorization": f"Bearer {server.token(other)}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as second:
+        # Unsubscribing another user's endpoint does nothing.
+        refused = await second.post("/api/v1/push/unsubscribe", json={"endpoint": body["endpoint"]})
+        assert refused.status_code == 204
+        assert await stored(conn, body["endpoint"]) is not None
+        moved = await second.post("/api/v1/push/subscriptions", json=body)
+        assert moved.status_code == 200
+    row = await stored(conn, body["endpoint"])
+    assert row is not None
+    assert row["user_id"] == other
+
+
+async def test_a_user_keeps_the_newest_devices(
+    client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    bodies = [valid(f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}") for _ in range(4)]
+    for body in bodies:
+        assert (await client.post("/api/v1/push/subscriptions", json=body)).status_code == 201
+    user = client.user  # type: ignore[attr-defined]
+    kept = await conn.fetch("SELECT endpoint FROM push_subscriptions WHERE user_id = $1", user)
+    assert {row["endpoint"] for row in kept} == {body["endpoint"] for body in bodies[1:]}
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    body = valid(f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}")
+    if path == "endpoint":
+        body["endpoint"] = value
+    elif path == "body":
+        return value  # type: ignore[no-any-return]
+    else:
+        body["keys"][path] = value
+    return body
+
+
+NOT_ON_CURVE = keys.b64url_encode(b"\x04" + b"\x01" * 64)
+BAD = {
+    "http, not https": ("endpoint", "http://fcm.googleapis.com/fcm/send/x"),
+    "not a URL": ("endpoint", "fcm.googleapis.com/x"),
+    "ftp": ("endpoint", "ftp://fcm.googleapis.com/x"),
+    "private address": ("endpoint", "https://10.1.2.3/push"),
+    "metadata address": ("endpoint", "https://169.254.169.254/latest"),
+    "IPv6 unique local": ("endpoint", "https://[fd00::1]/push"),
+    "IPv4-mapped private": ("endpoint", "https://[::ffff:192.168.0.1]/push"),
+    "internal name": ("endpoint", "https://push.internal/x"),
+    "single-label name": ("endpoint", "https://intranet/x"),
+    "another port": ("endpoint", "https://fcm.googleapis.com:8443/x"),
+    "user info": ("endpoint", "https://user:pw@fcm.googleapis.com/x"),
+    "spaces": ("endpoint", "https://fcm.googleapis.com/a b"),
+    "too long": ("endpoint", "https://fcm.googleapis.com/" + "a" * 2100),
+    "p256dh too short": ("p256dh", keys.b64url_encode(b"\x04" + b"\x01" * 10)),
+    "p256dh not on the curve": ("p256dh", NOT_ON_CURVE),
+    "p256dh not base64url": ("p256dh", "!" * 87),
+    "p256dh standard base64": ("p256dh", "+/" * 43 + "A"),
+    "auth too short": ("auth", keys.b64url_encode(b"\x01" * 8)),
+    "auth too long": ("auth", "A" * 200),
+    "auth missing": ("auth", None),
+    "no keys": ("body", {"endpoint": "https://fcm.googleapis.com/fcm/send/x"}),
+    "not an object": ("body", ["https://fcm.googleapis.com/fcm/send/x"]),
+}
+
+
+@pytest.mark.parametrize(("field", "value"), BAD.values(), ids=BAD.keys())
+async def test_bad_subscriptions_are_422_and_nothing_is_stored(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, field: str, value: Any
+) -> None:
+    before = await conn.fetchval("SELECT count(*) FROM push_subscriptions")
+    response = await client.post("/api/v1/push/subscriptions", json=_with(field, value))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["detail"]
+    assert await conn.fetchval("SELECT count(*) FROM push_subscriptions") == before
+
+
+async def test_not_json_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/push/subscriptions",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://127.0.0.1:9/p", "https://localhost/p", "https://[::1]/p", "http://app.localhost/p"],
+)
+def test_loopback_only_with_the_test_setting(endpoint: str) -> None:
+    with pytest.raises(subscriptions.Refused):
+        subscriptions.check_endpoint(endpoint, allow_loopback=False)
+    assert subscriptions.check_endpoint(endpoint, allow_loopback=True) == endpoint
+
+
+async def test_push_off_without_keys(database_url: str) -> None:
+    async with running_server(settings_for(database_url)) as off:
+        headers = {"Authorization": f"Bearer {off.token(uuid.uuid4())}"}
+        async with httpx.AsyncClient(base_url=off.base_url, headers=headers) as client:
+            for response in (
+                await client.get("/api/v1/push/public-key"),
+                await client.post("/api/v1/push/subscriptions", json=valid()),
+            ):
+                assert response.status_code == 404
+                assert response.json() == {"detail": "Web Push is off on this server"}
+
+
+async def test_service_worker_is_served_for_the_whole_origin(client: httpx.AsyncClient) -> None:
+    response = await client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["service-worker-allowed"] == "/"
+    assert "no-cache" in response.headers["cache-control"]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "showNotification" in response.text
+
+
+def test_vapid_keys_command_prints_a_pair_the_settings_accept() -> None:
+    command = [sys.executable, "-m", "service", "vapid-keys"]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    lines = dict(line.split("=", 1) for line in result.stdout.split())
+    assert set(lines) == {"VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"}
+    settings = Settings(
+        vapid_public_key=lines["VAPID_PUBLIC_KEY"],
+        vapid_private_key=SecretStr(lines["VAPID_PRIVATE_KEY"]),
+    )
+    assert settings.push_enabled
+
+
+def test_settings_refuse_half_or_mismatched_keys() -> None:
+    other_public, _ = keys.new_pair()
+    with pytest.raises(ValueError, match="both"):
+        Settings(vapid_public_key=PUBLIC)
+    with pytest.raises(ValueError, match="not the public key"):
+        Settings(vapid_public_key=other_public, vapid_private_key=PRIVATE)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="VAPID_SUBJECT"):
+        Settings(vapid_subject="admin@example.com")
