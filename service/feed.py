@@ -13,6 +13,7 @@ read for. Guarantees:
 - A cursor below the retention watermark cannot be replayed: the user's streams get `reset`
   with the newest id, never a silent gap.
 - A failed read is retried (`RETRY_SECONDS`) from the same cursor: nothing is skipped.
+- Replays' first pages are read in batches (`replays.ReplayBatcher`), each cursor paged alone.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from db import queries
 
 from .events import Event, notification_event, read_state_event, reset_event, unread_count_event
 from .listener import Heard, Item, Listening, Lost
+from .replays import ReplayBatcher
 from .schemas import MAX_ID
 
 logger = logging.getLogger(__name__)
@@ -95,6 +97,7 @@ class Feed:
     def __init__(self, store: FeedStore, transport: Transport) -> None:
         self._store = store
         self._transport = transport
+        self._replays = ReplayBatcher(store)  # streams resuming together share a query
         self._cursors: dict[uuid.UUID, int | None] = {}  # followed users; None: not read yet
         self._ready: set[uuid.UUID] = set()
         self._behind: set[uuid.UUID] = set()  # ready, but a read failed: read again
@@ -153,10 +156,10 @@ class Feed:
         self, user: uuid.UUID, after: int, page_size: int
     ) -> AsyncGenerator[Event, None]:
         """Events for a stream resuming after `after`: its rows in id order, or one `reset`."""
-        bounds, rows = await self._store.rows_after({user: after}, page_size)
-        reason = bounds[user].reset_reason(after)
+        bounds, rows = await self._replays.first_page(user, after, page_size)
+        reason = bounds.reset_reason(after)
         if reason is not None:
-            yield reset_event(reason, bounds[user].newest)
+            yield reset_event(reason, bounds.newest)
             return
         while rows:
             for row in rows:

@@ -316,3 +316,62 @@ def test_any_interleaving_publishes_every_row_once_in_order(steps: list[str]) ->
             task.cancel()
 
     asyncio.run(scenario())
+
+
+class CountingStore(FakeStore):
+    """Counts queries and how many cursors each one carried."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cursor_counts: list[int] = []
+
+    async def rows_after(
+        self, cursors: Mapping[uuid.UUID, int], limit: int
+    ) -> tuple[dict[uuid.UUID, Bounds], list[Row]]:
+        self.cursor_counts.append(len(cursors))
+        return await super().rows_after(cursors, limit)
+
+
+async def _replayed(feed: Feed, user: uuid.UUID, after: int, page_size: int) -> list[int | None]:
+    return [event.id async for event in feed.replay(user, after, page_size)]
+
+
+async def test_replays_that_start_together_share_queries_and_get_their_own_rows() -> None:
+    store = CountingStore()
+    users = [uuid.UUID(int=100 + n) for n in range(30)]
+    ids = {user: [store.add(user) for _ in range(5)] for user in users}
+    feed = Feed(store, FakeTransport())
+    # Each resumes after its second row; page size 2, so each pages once more on its own.
+    replays = [_replayed(feed, user, ids[user][1], page_size=2) for user in users]
+    replayed = await asyncio.gather(*replays)
+    assert replayed == [ids[user][2:] for user in users]
+    # Started in the same turn of the loop: their first pages are one query.
+    assert [count for count in store.cursor_counts if count > 1] == [len(users)]
+    assert len(store.cursor_counts) == 1 + len(users)  # then each pages once more alone
+
+
+async def test_a_second_stream_of_the_same_user_is_read_alone() -> None:
+    store = CountingStore()
+    ids = [store.add(USER) for _ in range(4)]
+    feed = Feed(store, FakeTransport())
+    first, second, third = await asyncio.gather(
+        _replayed(feed, USER, ids[0], page_size=10),
+        _replayed(feed, USER, ids[1], page_size=10),
+        _replayed(feed, USER, ids[2], page_size=10),
+    )
+    assert (first, second, third) == (ids[1:], ids[2:], ids[3:])
+
+
+async def test_a_failed_batch_fails_each_of_its_replays() -> None:
+    store = CountingStore()
+    users = [uuid.UUID(int=200 + n) for n in range(3)]
+    for user in users:
+        store.add(user)
+    feed = Feed(store, FakeTransport())
+    store.failures = 1  # the batch's one query
+    outcomes = await asyncio.gather(
+        *(_replayed(feed, user, 0, page_size=10) for user in users), return_exceptions=True
+    )
+    assert all(isinstance(outcome, StoreDown) for outcome in outcomes)
+    assert store.cursor_counts == [3]
+    assert await _replayed(feed, users[0], 0, page_size=10) == [1]  # the next one reads again
