@@ -291,8 +291,17 @@ WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
 
 # The first channel to deliver a notification records it (`stream`, `push`, `email`); a later
 # delivery by any channel changes nothing. $1 ids, $2 when each was delivered, $3 the channel.
+# Rows are locked in id order, so two of these at once (the stream recorders of two processes,
+# the push dispatcher) wait for each other instead of deadlocking.
 MARK_DELIVERED = """
 UPDATE notifications n SET delivered_at = d.at, delivered_via = $3
-FROM unnest($1::bigint[], $2::timestamptz[]) AS d (id, at)
+FROM (
+    SELECT t.id, d.at
+    FROM unnest($1::bigint[], $2::timestamptz[]) AS d (id, at)
+    JOIN notifications t ON t.id = d.id
+    WHERE t.delivered_at IS NULL
+    ORDER BY t.id
+    FOR UPDATE OF t
+) AS d
 WHERE n.id = d.id AND n.delivered_at IS NULL
 """

@@ -23,6 +23,7 @@ from db.pool import create_pool
 
 from . import readiness
 from .cors import CrossOrigin
+from .deliveries import DeliveryRecorder
 from .feed import Feed, PostgresFeedStore
 from .headers import SecurityHeaders
 from .hub import Hub
@@ -65,6 +66,7 @@ class State(TypedDict):
     supervisor: Supervisor
     metrics: CollectorRegistry
     event_metrics: EventMetrics
+    deliveries: DeliveryRecorder
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
@@ -101,6 +103,19 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             stack.push_async_callback(listener.stop)
             supervisor = Supervisor()
             stack.push_async_callback(supervisor.stop_all)
+            deliveries = DeliveryRecorder(
+                pool,
+                interval=settings.delivery_flush_seconds,
+                max_pending=settings.delivery_max_pending,
+            )
+            supervisor.start("deliveries", deliveries.run)
+
+            async def flush_deliveries() -> None:
+                # After the streams have ended (uvicorn waits for them), before the pool closes.
+                await supervisor.stop("deliveries", grace=0)
+                await deliveries.close()
+
+            stack.push_async_callback(flush_deliveries)
             query_timeout = max(3 * settings.listener_heartbeat_seconds, 10.0)
             feed = Feed(PostgresFeedStore(pool, timeout=query_timeout), listener)
             hub = Hub(
@@ -150,6 +165,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "supervisor": supervisor,
                 "metrics": registry,
                 "event_metrics": EventMetrics(registry),
+                "deliveries": deliveries,
             }
 
     # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN.
