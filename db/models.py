@@ -128,7 +128,12 @@ class Notification(Base):
         ),
         CheckConstraint("jsonb_typeof(payload) = 'object'"),
         CheckConstraint("content_request_id IS NULL OR content_request_round IS NOT NULL"),
-        Index("notifications_created_brin", "created_at", postgresql_using="brin"),
+        Index(
+            "notifications_created_brin",
+            "created_at",
+            postgresql_using="brin",
+            postgresql_with={"autosummarize": "on"},
+        ),
         CheckConstraint(
             "delivered_via IN ('stream', 'push', 'email') "
             "AND (delivered_at IS NULL) = (delivered_via IS NULL)",

@@ -23,7 +23,7 @@ from db.pool import create_pool
 
 from . import readiness
 from .cors import CrossOrigin
-from .deliveries import DeliveryRecorder
+from .deliveries import DeliveryRecorder, ReachCounts
 from .feed import Feed, PostgresFeedStore
 from .headers import SecurityHeaders
 from .hub import Hub
@@ -32,7 +32,7 @@ from .logs import RequestContext
 from .metrics import EventMetrics, registry_for
 from .pauses import FreezePolicy, install_pause_histogram
 from .retention import prune_periodically
-from .routes import content_requests, dev, notifications, ops, session, stream
+from .routes import admin, content_requests, dev, notifications, ops, session, stream
 from .settings import Settings
 from .supervisor import Supervisor
 from .worker import create_worker
@@ -67,6 +67,7 @@ class State(TypedDict):
     metrics: CollectorRegistry
     event_metrics: EventMetrics
     deliveries: DeliveryRecorder
+    reach: ReachCounts
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
@@ -103,10 +104,12 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             stack.push_async_callback(listener.stop)
             supervisor = Supervisor()
             stack.push_async_callback(supervisor.stop_all)
+            reach = ReachCounts()
             deliveries = DeliveryRecorder(
                 pool,
                 interval=settings.delivery_flush_seconds,
                 max_pending=settings.delivery_max_pending,
+                counts=reach,
             )
             supervisor.start("deliveries", deliveries.run)
 
@@ -155,7 +158,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
-            registry = registry_for(hub, listener, supervisor)
+            registry = registry_for(hub, listener, supervisor, reach)
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -166,6 +169,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "metrics": registry,
                 "event_metrics": EventMetrics(registry),
                 "deliveries": deliveries,
+                "reach": reach,
             }
 
     # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN.
@@ -194,6 +198,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(session.router)
     app.include_router(content_requests.router)
+    app.include_router(admin.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 
@@ -205,6 +210,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
+
+    @app.get("/admin", include_in_schema=False)
+    async def admin_page() -> FileResponse:
+        # The page is static; its data needs an admin token (/api/v1/admin answers 401/403).
+        return FileResponse(WEB_DIR / "admin.html")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

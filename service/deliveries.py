@@ -28,6 +28,8 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
@@ -41,19 +43,36 @@ CHANNEL = "stream"
 CLOSE_SECONDS = 5.0  # for the last flush at shutdown
 
 
+@dataclass(slots=True)
+class ReachCounts:
+    """What this process recorded, for Prometheus (`service/metrics.py`): notifications first
+    delivered, by channel (rows its MARK_DELIVERED changed), and those first reported seen and
+    opened through its API."""
+
+    first_delivered: Counter[str] = field(default_factory=Counter)
+    seen: int = 0
+    opened: int = 0
+
+
 class DeliveryRecorder:
     """This process's pending stream deliveries, flushed to `notifications` in batches."""
 
     def __init__(
-        self, pool: asyncpg.Pool, *, interval: float, max_pending: int, timeout: float = 10.0
+        self,
+        pool: asyncpg.Pool,
+        *,
+        interval: float,
+        max_pending: int,
+        counts: ReachCounts | None = None,
+        timeout: float = 10.0,
     ) -> None:
         self._pool = pool
+        self._counts = counts if counts is not None else ReachCounts()
         self._interval = interval
         self._max_pending = max_pending
         self._timeout = timeout
         # Ints and floats only: the dict is never tracked by the cyclic GC (service/pauses.py).
         self._pending: dict[int, float] = {}
-        self.written = 0  # rows this recorder marked delivered (the first delivery of each)
         self.dropped = 0
         self.failures = 0
         self._failing = False
@@ -71,6 +90,11 @@ class DeliveryRecorder:
     @property
     def pending(self) -> int:
         return len(self._pending)
+
+    @property
+    def written(self) -> int:
+        """Rows this process marked delivered by a stream (the first delivery of each)."""
+        return self._counts.first_delivered[CHANNEL]
 
     def _drop_oldest(self) -> None:
         # A tenth at once, by rebuilding: popping the first key one at a time makes every later
@@ -108,7 +132,7 @@ class DeliveryRecorder:
                     timeout=self._timeout,
                 )
                 written = start + len(chunk)
-                self.written += int(status.rpartition(" ")[2] or 0)
+                self._counts.first_delivered[CHANNEL] += int(status.rpartition(" ")[2] or 0)
         except BaseException as error:
             self._keep(items[written:])
             if not isinstance(error, Exception):
