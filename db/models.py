@@ -129,7 +129,12 @@ class Notification(Base):
         ),
         CheckConstraint("jsonb_typeof(payload) = 'object'"),
         CheckConstraint("content_request_id IS NULL OR content_request_round IS NOT NULL"),
-        Index("notifications_created_brin", "created_at", postgresql_using="brin"),
+        Index(
+            "notifications_created_brin",
+            "created_at",
+            postgresql_using="brin",
+            postgresql_with={"autosummarize": "on"},
+        ),
         Index(
             "notifications_push_pending",
             "user_id",

@@ -291,9 +291,18 @@ WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
 
 # The first channel to deliver a notification records it (`stream`, `push`, `email`); a later
 # delivery by any channel changes nothing. $1 ids, $2 when each was delivered, $3 the channel.
+# Rows are locked in id order, so two of these at once (the stream recorders of two processes,
+# the push dispatcher) wait for each other instead of deadlocking.
 MARK_DELIVERED = """
 UPDATE notifications n SET delivered_at = d.at, delivered_via = $3
-FROM unnest($1::bigint[], $2::timestamptz[]) AS d (id, at)
+FROM (
+    SELECT t.id, d.at
+    FROM unnest($1::bigint[], $2::timestamptz[]) AS d (id, at)
+    JOIN notifications t ON t.id = d.id
+    WHERE t.delivered_at IS NULL
+    ORDER BY t.id
+    FOR UPDATE OF t
+) AS d
 WHERE n.id = d.id AND n.delivered_at IS NULL
 """
 
@@ -404,4 +413,58 @@ WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND at
 PUSH_FINISH = """
 UPDATE push_deliveries SET state = $4, finished_at = now(), last_error = $5
 WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+"""
+
+# What the client reports (`POST /api/v1/notifications/seen`, `/{id}/opened`): only the caller's
+# own rows, and only the first report of each counts (a repeated one changes no row). Neither
+# touches `read_at` or `dismissed_at`, so neither sends a read-state NOTIFY.
+# $1 user, $2 ids (the endpoint bounds them).
+MARK_SEEN = """
+UPDATE notifications SET seen_at = now()
+WHERE user_id = $1 AND id = ANY($2::bigint[]) AND seen_at IS NULL
+"""
+# Opened implies seen. One row when the notification is the user's (changed now, or opened
+# before: the CTE's change is not visible to the second SELECT's snapshot), none otherwise.
+# $1 id, $2 user.
+MARK_OPENED = """
+WITH changed AS (
+    UPDATE notifications SET opened_at = now(), seen_at = COALESCE(seen_at, now())
+    WHERE id = $1 AND user_id = $2 AND opened_at IS NULL
+    RETURNING id, seen_at, opened_at, true AS first
+)
+SELECT id, seen_at, opened_at, first FROM changed
+UNION ALL
+SELECT id, seen_at, opened_at, false FROM notifications
+WHERE id = $1 AND user_id = $2 AND opened_at IS NOT NULL
+"""
+
+# -- delivery analytics (admin) ---------------------------------------------------------------
+
+# Aggregates of the notifications created in [$1, $2): per type and first channel (`none`: not
+# delivered), per type (`all_channels`), and overall (`all_types`), in one scan. The window on
+# `created_at` reads the BRIN index `notifications_created_brin` (rows are inserted in time
+# order), so a week of a large table costs that week's pages. Time to deliver is from creation
+# to the first delivery, in seconds (a negative value, from clock skew between the API host and
+# the database, counts as 0).
+DELIVERY_ANALYTICS = """
+SELECT n.type, n.channel,
+       GROUPING(n.type) = 1 AS all_types, GROUPING(n.channel) = 1 AS all_channels,
+       count(*) AS created,
+       count(n.delivered_at) AS delivered,
+       count(n.seen_at) AS seen,
+       count(n.opened_at) AS opened,
+       count(*) FILTER (WHERE n.opened_at IS NOT NULL AND n.delivered_at IS NOT NULL)
+           AS opened_delivered,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY n.deliver_seconds) AS deliver_p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY n.deliver_seconds) AS deliver_p95
+FROM (
+    SELECT type, COALESCE(delivered_via, 'none') AS channel, delivered_at, seen_at, opened_at,
+           CASE WHEN delivered_at IS NOT NULL
+                THEN GREATEST(extract(epoch FROM delivered_at - created_at)::float8, 0)
+           END AS deliver_seconds
+    FROM notifications
+    WHERE created_at >= $1 AND created_at < $2
+) AS n
+GROUP BY GROUPING SETS ((n.type, n.channel), (n.type), ())
+ORDER BY all_types, n.type, all_channels DESC, n.channel
 """

@@ -322,7 +322,7 @@ CREATE INDEX content_requests_student_newest ON public.content_requests USING bt
 
 CREATE INDEX content_requests_student_open ON public.content_requests USING btree (student_id, fair_round) WHERE (status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status]));
 
-CREATE INDEX notifications_created_brin ON public.notifications USING brin (created_at);
+CREATE INDEX notifications_created_brin ON public.notifications USING brin (created_at) WITH (autosummarize='on');
 
 CREATE UNIQUE INDEX notifications_one_per_round ON public.notifications USING btree (content_request_id, content_request_round);
 

@@ -25,6 +25,7 @@ from db.pool import create_pool
 
 from . import readiness
 from .cors import CrossOrigin
+from .deliveries import DeliveryRecorder, ReachCounts
 from .feed import Feed, PostgresFeedStore
 from .headers import SecurityHeaders
 from .hub import Hub
@@ -35,7 +36,7 @@ from .pauses import FreezePolicy, install_pause_histogram
 from .push.dispatcher import Dispatcher
 from .push.sender import Sender
 from .retention import prune_periodically
-from .routes import content_requests, dev, notifications, ops, push, session, stream
+from .routes import admin, content_requests, dev, notifications, ops, push, session, stream
 from .settings import Settings
 from .supervisor import Supervisor
 from .worker import create_worker
@@ -100,6 +101,8 @@ class State(TypedDict):
     supervisor: Supervisor
     metrics: CollectorRegistry
     event_metrics: EventMetrics
+    deliveries: DeliveryRecorder
+    reach: ReachCounts
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
@@ -136,6 +139,21 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             stack.push_async_callback(listener.stop)
             supervisor = Supervisor()
             stack.push_async_callback(supervisor.stop_all)
+            reach = ReachCounts()
+            deliveries = DeliveryRecorder(
+                pool,
+                interval=settings.delivery_flush_seconds,
+                max_pending=settings.delivery_max_pending,
+                counts=reach,
+            )
+            supervisor.start("deliveries", deliveries.run)
+
+            async def flush_deliveries() -> None:
+                # After the streams have ended (uvicorn waits for them), before the pool closes.
+                await supervisor.stop("deliveries", grace=0)
+                await deliveries.close()
+
+            stack.push_async_callback(flush_deliveries)
             query_timeout = max(3 * settings.listener_heartbeat_seconds, 10.0)
             feed = Feed(PostgresFeedStore(pool, timeout=query_timeout), listener)
             hub = Hub(
@@ -191,7 +209,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
-            registry = registry_for(hub, listener, supervisor)
+            registry = registry_for(hub, listener, supervisor, reach)
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -201,6 +219,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "supervisor": supervisor,
                 "metrics": registry,
                 "event_metrics": EventMetrics(registry),
+                "deliveries": deliveries,
+                "reach": reach,
             }
 
     # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN.
@@ -234,6 +254,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(session.router)
     app.include_router(content_requests.router)
     app.include_router(push.router)
+
+    app.include_router(admin.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 
@@ -251,6 +273,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         # Never cached past a reload, so a fixed worker reaches browsers at their next visit.
         headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
         return FileResponse(PUSH_WORKER, media_type="text/javascript", headers=headers)
+
+    @app.get("/admin", include_in_schema=False)
+    async def admin_page() -> FileResponse:
+        # The page is static; its data needs an admin token (/api/v1/admin answers 401/403).
+        return FileResponse(WEB_DIR / "admin.html")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -2,7 +2,9 @@
 
 Browsers' EventSource cannot send headers, so a token is accepted as `Authorization: Bearer`
 or in the HttpOnly cookie `access_token`. `exp` and `sub` are required; `sub` is the user's
-UUID; `aud`/`iss` are checked when configured. Only the configured algorithm is accepted, so
+UUID; `aud`/`iss` are checked when configured. A `roles` claim (a list of strings) or `role`
+claim (a string) gives the user roles (`ADMIN_ROLE` reads /api/v1/admin); anything else there is
+no role. Only the configured algorithm is accepted, so
 `alg: none` and algorithm confusion fail like any bad signature. Whatever a token holds (an
 `exp`, `iat` or `nbf` out of any date's range, infinities), it is valid or an `AuthError`.
 """
@@ -10,6 +12,7 @@ UUID; `aud`/`iss` are checked when configured. Only the configured algorithm is 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +30,7 @@ class User:
 
     id: uuid.UUID
     expires_at: datetime
+    roles: frozenset[str] = frozenset()
 
 
 class AuthError(Exception):
@@ -73,7 +77,19 @@ def decode_token(token: str, settings: Settings) -> User:
         expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
     except (OverflowError, ValueError, OSError) as error:
         raise AuthError("invalid token: exp is out of range") from error
-    return User(id=user_id, expires_at=expires_at)
+    return User(id=user_id, expires_at=expires_at, roles=_roles(claims))
+
+
+def _roles(claims: dict[str, object]) -> frozenset[str]:
+    # IdPs say it either way: `roles: ["admin", ...]` or `role: "admin"`.
+    roles: set[str] = set()
+    listed = claims.get("roles")
+    if isinstance(listed, list):
+        roles.update(role for role in listed if isinstance(role, str))
+    single = claims.get("role")
+    if isinstance(single, str):
+        roles.add(single)
+    return frozenset(roles)
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
@@ -106,10 +122,13 @@ def mint_token(
     *,
     ttl: timedelta = timedelta(hours=1),
     private_key: str | None = None,
+    roles: Sequence[str] = (),
 ) -> str:
     """A signed token for `user_id` (HS256 with JWT_SECRET, or RS256 with `private_key`)."""
     now = datetime.now(UTC)
     claims: dict[str, object] = {"sub": str(user_id), "iat": now, "exp": now + ttl}
+    if roles:
+        claims["roles"] = list(roles)
     if settings.jwt_audience:
         claims["aud"] = settings.jwt_audience
     if settings.jwt_issuer:

@@ -206,7 +206,15 @@ def prune(days: float) -> None:
     default=None,
     help="PEM private key, for JWT_ALGORITHM=RS256.",
 )
-def token(user_id: uuid.UUID, ttl: int, private_key_file: TextIO | None) -> None:
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="A role for the token's `roles` claim (repeatable); ADMIN_ROLE reads /admin.",
+)
+def token(
+    user_id: uuid.UUID, ttl: int, private_key_file: TextIO | None, roles: tuple[str, ...]
+) -> None:
     """Print an access token for USER_ID, signed with this deployment's settings."""
     private_key = private_key_file.read() if private_key_file is not None else None
     settings = load_settings()
@@ -216,7 +224,15 @@ def token(user_id: uuid.UUID, ttl: int, private_key_file: TextIO | None) -> None
         settings = settings.model_copy(update={"jwt_secret": secret})
     if settings.jwt_algorithm == "HS256" and settings.jwt_secret is None:
         raise click.UsageError("set JWT_SECRET (or run the embedded product once to create one)")
-    click.echo(mint_token(user_id, settings, ttl=timedelta(seconds=ttl), private_key=private_key))
+    click.echo(
+        mint_token(
+            user_id,
+            settings,
+            ttl=timedelta(seconds=ttl),
+            private_key=private_key,
+            roles=roles,
+        )
+    )
 
 
 @main.command("vapid-keys")

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from . import logs
 from .auth import AuthError, User, bearer_token, decode_token, token_from
 from .cors import same_origin_refusal
+from .deliveries import ReachCounts
 from .hub import Hub
 from .settings import Settings
 
@@ -30,6 +31,11 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
+def _reach(request: Request) -> ReachCounts:
+    reach: ReachCounts = request.state.reach
+    return reach
+
+
 def _unauthorized(error: AuthError) -> HTTPException:
     return HTTPException(
         401, detail=str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -47,6 +53,14 @@ def _current_user(request: Request, settings: Annotated[Settings, Depends(_setti
         if refusal is not None:
             raise HTTPException(403, detail=refusal)
     logs.bind_user(user.id)
+    return user
+
+
+def _admin(
+    user: Annotated[User, Depends(_current_user)], settings: Annotated[Settings, Depends(_settings)]
+) -> User:
+    if settings.admin_role not in user.roles:
+        raise HTTPException(403, detail=f"this needs the {settings.admin_role!r} role")
     return user
 
 
@@ -73,6 +87,9 @@ def _bearer(request: Request, settings: Annotated[Settings, Depends(_settings)])
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 StreamHub = Annotated[Hub, Depends(_hub)]
+Reach = Annotated[ReachCounts, Depends(_reach)]
 CurrentUser = Annotated[User, Depends(_current_user)]
+# A user whose token holds ADMIN_ROLE (403 otherwise).
+AdminUser = Annotated[User, Depends(_admin)]
 # Only the Authorization header (never the cookie): what is exchanged for the session cookie.
 Bearer = Annotated[BearerToken, Depends(_bearer)]

@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from .deliveries import ReachCounts
 from .hub import Hub
 from .listener import Listener
 from .pauses import GcCollector
@@ -23,10 +24,13 @@ from .supervisor import Supervisor
 
 
 class _ServiceCollector(Collector):
-    def __init__(self, hub: Hub, listener: Listener, supervisor: Supervisor) -> None:
+    def __init__(
+        self, hub: Hub, listener: Listener, supervisor: Supervisor, reach: ReachCounts
+    ) -> None:
         self._hub = hub
         self._listener = listener
         self._supervisor = supervisor
+        self._reach = reach
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(
@@ -77,12 +81,35 @@ class _ServiceCollector(Collector):
         for task, count in sorted(self._supervisor.crashes.items()):
             crashes.add_metric([task], count)
         yield crashes
+        yield from self._reach_metrics()
+
+    def _reach_metrics(self) -> Iterator[Metric]:
+        reach = self._reach
+        first = CounterMetricFamily(
+            "vividly_notifications_first_delivered",
+            "Notifications whose first delivery this process recorded, by channel "
+            "(stream, push, email); later deliveries are not counted.",
+            labels=["channel"],
+        )
+        for channel in sorted({"stream", *reach.first_delivered}):
+            first.add_metric([channel], reach.first_delivered[channel])
+        yield first
+        yield CounterMetricFamily(
+            "vividly_notifications_seen", "Notifications first reported on screen (this API).",
+            value=reach.seen,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "vividly_notifications_opened", "Notifications first opened (this API).",
+            value=reach.opened,
+        )  # fmt: skip
 
 
-def registry_for(hub: Hub, listener: Listener, supervisor: Supervisor) -> CollectorRegistry:
+def registry_for(
+    hub: Hub, listener: Listener, supervisor: Supervisor, reach: ReachCounts
+) -> CollectorRegistry:
     """A registry with this process's service and process (RSS, CPU, fds) metrics."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(_ServiceCollector(hub, listener, supervisor))
+    registry.register(_ServiceCollector(hub, listener, supervisor, reach))
     registry.register(GcCollector())
     ProcessCollector(registry=registry)
     return registry

@@ -137,3 +137,63 @@ class PreferencesIn(BaseModel):
         # Every key must match the pattern (pydantic enforces it; the schema says so too).
         json_schema_extra={"additionalProperties": False},
     )
+
+
+# -- delivery analytics ------------------------------------------------------------------------
+
+MAX_SEEN_IDS = 100
+NotificationIdIn = Annotated[int, Field(ge=1, le=CLIENT_ID_MAX)]
+
+
+class SeenIn(BaseModel):
+    """Notifications that were on the user's screen (the list open, the page visible)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"ids": [41, 42]}]})
+
+    ids: list[NotificationIdIn] = Field(min_length=1, max_length=MAX_SEEN_IDS)
+
+
+class SeenOut(BaseModel):
+    seen: int = Field(
+        description="How many were marked seen now (the caller's, not seen before); others' ids"
+        " and repeated reports change nothing."
+    )
+
+
+class OpenedOut(BaseModel):
+    id: int
+    seen_at: datetime
+    opened_at: datetime = Field(description="The first time it was opened (kept on repeats).")
+
+
+class ReachOut(BaseModel):
+    """Aggregates of the notifications created in the window (one group of them)."""
+
+    created: int
+    delivered: int = Field(description="First delivered by a stream, a push or an email.")
+    delivery_rate: float | None = Field(
+        description="delivered / created; in a channel's row, its share of the type's created"
+        " notifications. Null when there is nothing to divide."
+    )
+    time_to_deliver_p50_seconds: float | None
+    time_to_deliver_p95_seconds: float | None
+    seen: int = Field(description="Reported on screen by a client.")
+    seen_rate: float | None = Field(description="seen / created.")
+    opened: int = Field(description="Opened (Watch now, an answer, a push or email click).")
+    click_through: float | None = Field(description="Of the delivered, the share opened.")
+
+
+class ChannelReachOut(ReachOut):
+    channel: str = Field(description="The first channel: stream, push, email, or none.")
+
+
+class TypeReachOut(ReachOut):
+    type: str
+    channels: list[ChannelReachOut]
+
+
+class AnalyticsOut(BaseModel):
+    from_: datetime = Field(alias="from", description="Created at or after (inclusive).")
+    to: datetime = Field(description="Created before (exclusive).")
+    total: ReachOut
+    types: list[TypeReachOut]

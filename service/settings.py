@@ -220,6 +220,17 @@ class Settings(BaseSettings):
         description="A notification's link, with {content_id}, e.g. "
         "https://app.example.com/video/{content_id}. Unset: the page on PUBLIC_URL.",
     )
+    delivery_flush_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="How often a process writes the stream deliveries it recorded (one UPDATE).",
+    )
+    delivery_max_pending: int = Field(
+        default=100_000,
+        ge=100,
+        description="Stream deliveries kept while the database is away; past it the oldest go.",
+    )
     admin_role: str = Field(
         default="admin",
         min_length=1,

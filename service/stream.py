@@ -6,6 +6,8 @@ Guarantees:
   events at or below the last id sent are skipped.
 - A cursor below what retention has deleted gets `event: reset` (with the current id) instead
   of a silent gap.
+- Every notification written (live or replayed) is handed to the process's `DeliveryRecorder`
+  once its write returned, which records its first delivery in the table (service/deliveries.py).
 - The stream ends when its token expires (after `event: auth_expired`), at its maximum age (both
   at most the hub wheel's resolution late, `service/wheel.py`), when
   the hub closes it (overflow, shutdown), or when a send blocks longer than the send timeout.
@@ -25,6 +27,7 @@ from datetime import datetime
 from starlette.types import Message, Receive, Scope, Send
 
 from . import events, logs
+from .deliveries import DeliveryRecorder
 from .events import Event
 from .feed import Feed
 from .hub import CLOSE, TICK, Subscription
@@ -49,6 +52,7 @@ class EventStream:
     __slots__ = (
         "_cursor",
         "_deadline",
+        "_deliveries",
         "_feed",
         "_metrics",
         "_send",
@@ -76,10 +80,13 @@ class EventStream:
         self._deadline = min(self._token_deadline, now + settings.stream_max_age_seconds)
         self._send: Send | None = None
         self._metrics: EventMetrics | None = None
+        self._deliveries: DeliveryRecorder | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._send = send
-        self._metrics = scope.get("state", {}).get("event_metrics")
+        state = scope.get("state", {})
+        self._metrics = state.get("event_metrics")
+        self._deliveries = state.get("deliveries")
         subscription = self._subscription
         logs.bind_user(subscription.user_id)
         watcher = asyncio.create_task(self._watch_disconnect(receive))
@@ -131,30 +138,37 @@ class EventStream:
         subscription = self._subscription
         subscription.last_id = cursor
         frames: list[bytes] = []
-        notifications = 0
+        notifications: list[int] = []
         page_size = self._settings.replay_page_size
         replay = self._feed.replay(subscription.user_id, cursor, page_size)
         async with contextlib.aclosing(replay):
             async for event in replay:
                 frames.append(event.frame)
-                notifications += event.notification
                 assert event.id is not None
+                if event.notification:
+                    notifications.append(event.id)
                 subscription.last_id = event.id  # a `reset` moves the position too
                 if len(frames) >= page_size:
                     await self._write(b"".join(frames))
                     self._count_replayed(notifications)
-                    frames, notifications = [], 0
+                    frames, notifications = [], []
                     if subscription.closed_reason is not None:
                         return
         if frames:
             await self._write(b"".join(frames))
             self._count_replayed(notifications)
 
-    def _count_replayed(self, notifications: int) -> None:
+    def _count_replayed(self, notifications: list[int]) -> None:
+        if self._deliveries is not None:
+            for notification_id in notifications:
+                self._deliveries.record(notification_id)
         if self._metrics is not None and notifications:
-            self._metrics.delivered_replayed.inc(notifications)
+            self._metrics.delivered_replayed.inc(len(notifications))
 
     def _count_live(self, event: Event) -> None:
+        if self._deliveries is not None and event.notification:
+            assert event.id is not None
+            self._deliveries.record(event.id)
         if self._metrics is not None and event.notification:
             self._metrics.delivered_live.inc()
             if event.heard_at is not None:

@@ -114,6 +114,8 @@ export interface ClientOptions {
    * Default true; without those APIs every tab has its own stream.
    */
   shareAcrossTabs?: boolean;
+  /** Quiet time (ms) before the notifications reported seen are sent, batched; default 500. */
+  seenDelayMs?: number;
 }
 
 export class ApiError extends Error {
@@ -192,6 +194,14 @@ export class NotificationClient extends EventTarget {
   unreadCount(): Promise<UnreadCount>;
   markRead(id: number): Promise<Notification>;
   markUnread(id: number): Promise<Notification>;
+  /**
+   * Report notifications on the user's screen now (the list open and the page visible), for
+   * the service's delivery analytics: batched after `seenDelayMs` of quiet, sent only while the
+   * page is visible, each id once per page. Never throws.
+   */
+  reportSeen(ids: number | number[]): void;
+  /** Report that the user acted on one (Watch now, an answer): once per id; never rejects. */
+  reportOpened(id: number): Promise<void>;
   archive(id: number): Promise<Notification>;
   /** Mark read everything up to `upToId` (default: everything). */
   markAllRead(upToId?: number): Promise<BulkResult>;
@@ -241,12 +251,16 @@ export class NotificationList {
   refresh(): Promise<void>;
   /** Load the next older page. */
   loadMore(): Promise<void>;
+  /** Marks it read (and reports it seen: it was on screen to be clicked). */
   markRead(id: number): Promise<void>;
   markUnread(id: number): Promise<void>;
   archive(id: number): Promise<void>;
+  /** Report the listed notifications as seen (call while the list is on screen). */
+  reportSeen(): void;
   /**
    * Mark read (`'read'`) or archive (`'archive'`) everything up to the newest notification in
-   * the list: one arriving meanwhile was never seen, so it stays.
+   * the list: one arriving meanwhile was never seen, so it stays. The listed ones are reported
+   * seen (the list was on screen for the click).
    */
   bulk(kind: 'read' | 'archive'): Promise<void>;
 }

@@ -30,7 +30,10 @@ export interface UseNotificationsReturn {
   isConnected: boolean;
   /** Unread, non-archived notifications on the server, not only those loaded. */
   unreadCount: number;
-  /** Marks it read on the server (every tab and device sees it). Needs the object's `id`. */
+  /**
+   * Marks it read on the server (every tab and device sees it), and reports it seen. Needs the
+   * object's `id`. `markAllAsRead` and `clearAll` report the listed ones seen.
+   */
   markAsRead: (notification: { id?: number } & object) => void;
   /** Marks every notification up to the newest one on screen read, on the server. */
   markAllAsRead: () => void;
@@ -52,6 +55,16 @@ export interface UseNotificationsReturn {
   markAsUnread: (notification: { id: number }) => void;
   /** Archives it on the server: it leaves the list (and every tab's and device's). */
   archive: (notification: { id: number }) => void;
+  /**
+   * Report these (default: every listed one) as on screen now, for the delivery analytics; call
+   * it while your list is visible. Batched; only while the page is visible; each once.
+   */
+  reportSeen: (notifications?: ReadonlyArray<{ id?: number }>) => void;
+  /**
+   * Report that the user acted on it (Watch now, an answer). A page at `/video/{content_id}`
+   * (where the customer's Watch Now goes) reports the listed notification of that video itself.
+   */
+  reportOpened: (notification: { id?: number } & object) => void;
   client: NotificationClient;
 }
 

@@ -59,6 +59,7 @@ SESSION = timedelta(hours=12)
 
 class DevLogin(BaseModel):
     user_id: uuid.UUID = Field(description="The user to act as.")
+    admin: bool = Field(default=False, description="Hold ADMIN_ROLE too (reads /admin).")
 
 
 class DevSession(BaseModel):
@@ -70,7 +71,8 @@ class DevSession(BaseModel):
 @router.post("/login", response_model=DevSession)
 async def dev_login(body: DevLogin, request: Request, settings: AppSettings) -> JSONResponse:
     """Set the `access_token` cookie for `user_id` (development only)."""
-    token = mint_token(body.user_id, settings, ttl=SESSION)
+    roles = [settings.admin_role] if body.admin else []
+    token = mint_token(body.user_id, settings, ttl=SESSION, roles=roles)
     expires_at = datetime.now(UTC) + SESSION
     response = JSONResponse(
         DevSession(user_id=body.user_id, expires_at=expires_at, access_token=token).model_dump(

@@ -1,4 +1,5 @@
-"""History, unread counts, read state and preferences, all from the `notifications` table.
+"""History, unread counts, read state, what was seen and opened, and preferences, all from the
+`notifications` table.
 
 Every query is scoped to the authenticated user: another user's notification id gets the same
 404 as one that does not exist.
@@ -13,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 
 from db import queries
 
-from ..deps import CurrentUser, Pool
+from ..deps import CurrentUser, Pool, Reach
 from ..events import notification_json
 from ..schemas import (
     CLIENT_ID_MAX,
@@ -24,8 +25,11 @@ from ..schemas import (
     HistoryOut,
     NotificationOut,
     NotificationTypesOut,
+    OpenedOut,
     PreferencesIn,
     PreferencesOut,
+    SeenIn,
+    SeenOut,
     UnreadCountOut,
     WatermarkIn,
 )
@@ -117,6 +121,29 @@ async def mark_unread(notification_id: NotificationId, user: CurrentUser, pool: 
 async def dismiss(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Archive one notification: it leaves history and counts but is not deleted."""
     return await _change_one(pool, queries.DISMISS, notification_id, user)
+
+
+@router.post("/seen", response_model=SeenOut)
+async def mark_seen(body: SeenIn, user: CurrentUser, pool: Pool, reach: Reach) -> Any:
+    """Report notifications that were on screen (at most 100 ids). Idempotent: the first report
+    of each is kept; ids that are not the caller's change nothing."""
+    status = await pool.execute(queries.MARK_SEEN, user.id, body.ids)
+    seen = int(status.split()[-1])
+    reach.seen += seen
+    return {"seen": seen}
+
+
+@router.post("/{notification_id}/opened", response_model=OpenedOut, responses=NOT_FOUND)
+async def mark_opened(
+    notification_id: NotificationId, user: CurrentUser, pool: Pool, reach: Reach
+) -> Any:
+    """Report that the user acted on a notification (Watch now, an answer); it is seen too.
+    Idempotent: the first time is kept."""
+    row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user.id)
+    if row is None:
+        raise HTTPException(404, detail="notification not found")
+    reach.opened += row["first"]
+    return {"id": row["id"], "seen_at": row["seen_at"], "opened_at": row["opened_at"]}
 
 
 async def _change_all(pool: Pool, sql: str, user: CurrentUser, body: WatermarkIn | None) -> Any:

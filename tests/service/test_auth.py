@@ -99,6 +99,18 @@ async def test_dev_login_sets_an_httponly_cookie_that_opens_the_stream(
             assert server.hub.stream_count(user) == 1
 
 
+async def test_dev_login_mints_an_admin_only_when_asked(server: RunningServer) -> None:
+    analytics = "/api/v1/admin/analytics"
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        await client.post("/api/v1/dev/login", json={"user_id": str(uuid.uuid4())})
+        assert (await client.get(analytics)).status_code == 403
+        response = await client.post(
+            "/api/v1/dev/login", json={"user_id": str(uuid.uuid4()), "admin": True}
+        )
+        assert response.status_code == 200
+        assert (await client.get(analytics)).status_code == 200
+
+
 async def test_dev_login_rejects_a_bad_user_id(server: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=server.base_url) as client:
         response = await client.post("/api/v1/dev/login", json={"user_id": "alice"})

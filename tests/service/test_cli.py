@@ -125,6 +125,20 @@ def test_token_command_mints_a_token_the_server_accepts() -> None:
     )
     decoded = decode_token(result.stdout.strip(), Settings(jwt_secret=SecretStr(secret)))
     assert decoded.id == user
+    assert decoded.roles == frozenset()
+
+
+def test_token_command_gives_roles() -> None:
+    secret = "cli-secret-cli-secret-cli-secret-cli"
+    result = subprocess.run(
+        [*COMMAND, "token", str(uuid.uuid4()), "--role", "admin", "--role", "teacher"],
+        env={**os.environ, "JWT_SECRET": secret},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    decoded = decode_token(result.stdout.strip(), Settings(jwt_secret=SecretStr(secret)))
+    assert decoded.roles == {"admin", "teacher"}
 
 
 def test_token_command_rejects_a_bad_user_id() -> None:

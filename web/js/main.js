@@ -65,9 +65,15 @@ function watch(item) {
   player.open(item);
 }
 
+/** For the delivery analytics: the user acted on `n` (watch, answer, open its request). */
+function opened(n) {
+  if (session && n) session.client.reportOpened(n.id);
+}
+
 /** What clicking a notification does: play its video, or go to its request (answer, retry). */
 async function openSubject(n) {
   markRead(n);
+  opened(n);
   const payload = n.payload || {};
   if (n.type === 'video_complete' && payload.video_url) {
     watch(payload);
@@ -75,6 +81,11 @@ async function openSubject(n) {
     panel.close();
     await requests.reveal(payload.content_id);
   }
+}
+
+function about(contentId) {
+  if (!session) return [];
+  return session.list.items.filter((n) => n.payload && n.payload.content_id === contentId);
 }
 
 function unreadAbout(contentId) {
@@ -86,11 +97,13 @@ const toasts = createToasts(types, {
   watch(n) {
     watch(n.payload);
     markRead(n);
+    opened(n);
   },
   async answer(n, answer) {
     const request = await content.answer(n.payload.content_id, answer);
     requests.upsert(request);
     markRead(n);
+    opened(n);
     return request;
   },
 });
@@ -98,12 +111,14 @@ const toasts = createToasts(types, {
 const panel = createPanel(types, {
   open: openSubject,
   onToggle: (open) => toasts.setCovered(open),
+  seen: (ids) => session && session.client.reportSeen(ids),
 });
 
 const requests = createRequests(content, {
   watch(request) {
     watch(request);
     for (const n of unreadAbout(request.id)) markRead(n);
+    for (const n of about(request.id)) if (n.type === 'video_complete') opened(n);
   },
   answered(request) {
     toasts.closeFor(request.id);
@@ -128,7 +143,10 @@ function onNotification(n) {
   // A type added since the registry was read: read it again first, for the toast's label.
   types.ensure(n.type).then(() => {
     const latest = current(n);
-    if (session && !latest.read_at && !latest.dismissed_at) toasts.show(latest);
+    if (session && !latest.read_at && !latest.dismissed_at) {
+      toasts.show(latest);
+      session.client.reportSeen([latest.id]); // a toast on a visible page is seen
+    }
   });
   if (n.payload && n.payload.content_id) requests.refresh(n.payload.content_id);
 }

@@ -104,6 +104,14 @@ export class Api {
     return this.request('DELETE', notificationPath(id));
   }
 
+  markSeen(ids) {
+    return this.request('POST', '/notifications/seen', { ids });
+  }
+
+  async markOpened(id) {
+    return this.request('POST', notificationPath(id, '/opened'));
+  }
+
   // The watermark: only what the user saw changes; a notification that arrives meanwhile stays.
   markAllRead(upToId) {
     return this.request('POST', '/notifications/read-all', upToId == null ? {} : { up_to_id: upToId });

@@ -13,6 +13,7 @@
 //   {kind: 'restart'}                      follower → leader: `start()` again (after sign-in)
 // A leader whose stream ended with `auth_expired` opens it again on `hello` and `restart`.
 import { Api, ApiError } from './api.js';
+import { SeenReporter } from './reach.js';
 import { Stream } from './stream.js';
 import { TabGroup, canShare } from './tabs.js';
 
@@ -38,6 +39,8 @@ export class NotificationClient extends EventTarget {
   #leader = false;
   #cursor = null;
   #started = false;
+  #seen;
+  #opened = new Set();
 
   constructor(options = {}) {
     super();
@@ -46,6 +49,7 @@ export class NotificationClient extends EventTarget {
     const getToken = options.getToken ?? null;
     this.#api = new Api(this.#base, { getToken, crossOrigin });
     this.#renews = getToken !== null;
+    this.#seen = new SeenReporter((ids) => this.#api.markSeen(ids), { delay: options.seenDelayMs ?? 500 });
     this.#share = options.shareAcrossTabs !== false && canShare();
     // Per service: two services used by one page, or one browser, never share a stream.
     this.#name = `vividly-notifications ${this.#base}`;
@@ -100,6 +104,7 @@ export class NotificationClient extends EventTarget {
     // The followers' stream is gone until the next leader reports.
     if (this.#leader) this.#post({ kind: 'status', status: 'reconnecting', cursor: this.#cursor });
     this.#started = false;
+    this.#seen.flush(); // what was on screen until now still counts
     this.#stream.stop();
     this.#group?.leave();
     this.#group = null;
@@ -128,6 +133,29 @@ export class NotificationClient extends EventTarget {
 
   markUnread(id) {
     return this.#api.markUnread(id);
+  }
+
+  /**
+   * Report notifications that are on the user's screen now (the list open, the page visible):
+   * batched, sent after a short quiet period, only while the page is visible, each id once.
+   * For the service's delivery analytics; never throws.
+   */
+  reportSeen(ids) {
+    this.#seen.add(Array.isArray(ids) ? ids : [ids]);
+  }
+
+  /**
+   * Report that the user acted on a notification (Watch now, an answer): once per id and page.
+   * Resolves when reported; a failure is swallowed (analytics must not disturb the app).
+   */
+  async reportOpened(id) {
+    if (!Number.isSafeInteger(id) || id < 1 || this.#opened.has(id)) return;
+    this.#opened.add(id);
+    try {
+      await this.#api.markOpened(id);
+    } catch {
+      this.#opened.delete(id);
+    }
   }
 
   archive(id) {

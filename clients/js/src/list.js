@@ -247,6 +247,7 @@ export class NotificationList {
   }
 
   markRead(id) {
+    this.client.reportSeen([id]); // it was on screen to be clicked
     const item = this.byId.get(id);
     if (item && isUnread(item)) {
       this.byId.set(id, { ...item, read_at: new Date().toISOString() });
@@ -280,10 +281,16 @@ export class NotificationList {
    * Mark read (or archive) everything up to the newest notification on screen: one that arrives
    * while the request travels was never seen, so it stays.
    */
+  /** Report the listed notifications as seen (a view calls it while the list is on screen). */
+  reportSeen() {
+    this.client.reportSeen(this.items.map((item) => item.id));
+  }
+
   bulk(kind) {
     let upToId = 0;
     for (const id of this.byId.keys()) upToId = Math.max(upToId, id);
     if (upToId === 0) return Promise.resolve();
+    this.reportSeen(); // the list was on screen for the click
     let changed = 0;
     for (const [id, item] of [...this.byId]) {
       if (id > upToId) continue;

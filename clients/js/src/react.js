@@ -15,6 +15,18 @@ const STREAM_PROBLEMS = {
   auth_expired: 'Your session has expired: sign in again to get notifications.',
 };
 
+// The customer's "Watch Now" navigates to /video/{content_id} of its own origin (a click the
+// hook cannot see): a page at that path reports the listed notification of that video opened.
+const VIDEO_PATH = /\/video\/([0-9a-fA-F-]{36})\/?$/;
+
+function openedFromLocation(list, client) {
+  const match = globalThis.location && VIDEO_PATH.exec(globalThis.location.pathname);
+  if (!match) return;
+  const contentId = match[1].toLowerCase();
+  const opened = list.items.find((item) => String(item.payload?.content_id).toLowerCase() === contentId);
+  if (opened) client.reportOpened(opened.id);
+}
+
 const isClient = (value) =>
   value instanceof EventTarget && typeof value.history === 'function' && typeof value.start === 'function';
 
@@ -28,6 +40,7 @@ class ListStore {
     this.attached = false;
     this.detachTimer = null;
     this.streamProblem = null; // an Error while the status is one of STREAM_PROBLEMS
+    this.openedChecked = false;
     this.snapshot = this.#snapshot();
     const idOf = (notification, action) => {
       const id = notification && notification.id;
@@ -51,6 +64,14 @@ class ListStore {
         this.list.bulk('archive');
       },
       loadMore: () => this.list.loadMore(),
+      reportSeen: (notifications) => {
+        const ids = (notifications ?? this.list.items).map((item) => item && item.id);
+        client.reportSeen(ids.filter(Number.isSafeInteger));
+      },
+      reportOpened: (notification) => {
+        const id = idOf(notification, 'reportOpened');
+        if (id !== null) client.reportOpened(id);
+      },
     };
   }
 
@@ -101,6 +122,10 @@ class ListStore {
   }
 
   #emit() {
+    if (!this.openedChecked && this.list.loaded) {
+      this.openedChecked = true;
+      openedFromLocation(this.list, this.client);
+    }
     this.snapshot = this.#snapshot();
     for (const listener of [...this.listeners]) listener();
   }

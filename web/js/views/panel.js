@@ -13,7 +13,8 @@ const ICONS = { video_complete: '▶', video_failed: '!', clarification_needed: 
 const isUnread = (n) => !n.read_at && !n.dismissed_at;
 
 /**
- * `types`: the TypeRegistry (labels). actions: open(n) (its subject), onToggle(open).
+ * `types`: the TypeRegistry (labels). actions: open(n) (its subject), onToggle(open), seen(ids)
+ * (the notifications on screen while the panel is open, for the delivery analytics).
  * `setList(list)` gives it the session's NotificationList (null after logout).
  */
 export function createPanel(types, actions) {
@@ -40,6 +41,7 @@ export function createPanel(types, actions) {
     panel.hidden = !open;
     bell.setAttribute('aria-expanded', String(open));
     actions.onToggle(open);
+    if (open) reportSeen();
     if (open) (list.querySelector('button') || markAll).focus();
     else if (refocus || hadFocus) bell.focus();
   }
@@ -142,8 +144,13 @@ export function createPanel(types, actions) {
     return group;
   }
 
+  function reportSeen() {
+    if (isOpen() && notices) actions.seen(notices.items.map((n) => n.id));
+  }
+
   function render() {
     const shown = notices ? notices.items : [];
+    reportSeen(); // new ones arriving while it is open are on screen too
     const keep = new Set();
     const groups = [];
     latest.clear();

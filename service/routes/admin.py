@@ -1,0 +1,103 @@
+"""`/api/v1/admin`: delivery analytics for tokens holding `ADMIN_ROLE`. Aggregates only.
+
+Guarantees: no answer names a user or a notification (counts, rates and percentiles per type
+and channel); a token without the role gets 403, no token 401; a window that is not
+`from < to` or longer than `MAX_WINDOW` is a 422 and runs no query. One query per request
+(`DELIVERY_ANALYTICS`, on the BRIN index of `created_at`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+
+from db import queries
+
+from ..deps import AdminUser, Pool
+from ..events import rfc3339
+from ..schemas import AnalyticsOut, ErrorOut
+
+MAX_WINDOW = timedelta(days=90)
+DEFAULT_WINDOW = timedelta(days=7)
+
+router = APIRouter(
+    prefix="/api/v1/admin",
+    tags=["admin"],
+    responses={
+        401: {"model": ErrorOut, "description": "Missing or invalid token."},
+        403: {"model": ErrorOut, "description": "The token lacks the admin role."},
+    },
+)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _reach(row: Mapping[str, Any], created: int) -> dict[str, Any]:
+    """One group's aggregates; `created` is the delivery rate's denominator."""
+    p50, p95 = row["deliver_p50"], row["deliver_p95"]
+    return {
+        "created": row["created"],
+        "delivered": row["delivered"],
+        "delivery_rate": _ratio(row["delivered"], created),
+        "time_to_deliver_p50_seconds": None if p50 is None else round(p50, 3),
+        "time_to_deliver_p95_seconds": None if p95 is None else round(p95, 3),
+        "seen": row["seen"],
+        "seen_rate": _ratio(row["seen"], row["created"]),
+        "opened": row["opened"],
+        "click_through": _ratio(row["opened_delivered"], row["delivered"]),
+    }
+
+
+def _window_error(field: str, message: str, value: datetime) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", field), "msg": message, "input": rfc3339(value)}]
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@router.get("/analytics", response_model=AnalyticsOut)
+async def analytics(
+    _admin: AdminUser,
+    pool: Pool,
+    from_: Annotated[
+        datetime | None,
+        Query(alias="from", description="Created at or after (ISO 8601; no zone: UTC)."),
+    ] = None,
+    to: Annotated[
+        datetime | None, Query(description="Created before (ISO 8601; default: now).")
+    ] = None,
+) -> Any:
+    """Delivery, time to deliver, seen and click-through of the notifications created in
+    [from, to) (default: the last 7 days; at most 90 days), per type and first channel."""
+    end = _aware(to) if to is not None else datetime.now(UTC)
+    try:
+        start = _aware(from_) if from_ is not None else end - DEFAULT_WINDOW
+    except OverflowError:  # `to` in year 1
+        raise _window_error("to", "to is too early", end) from None
+    if start >= end:
+        raise _window_error("from", "from must be before to", start)
+    if end - start > MAX_WINDOW:
+        raise _window_error("to", f"the window is at most {MAX_WINDOW.days} days", end)
+    rows = await pool.fetch(queries.DELIVERY_ANALYTICS, start, end)
+    total: dict[str, Any] = {}  # the grouping set () gives a row even for an empty window
+    types: list[dict[str, Any]] = []
+    for row in rows:  # per type: its channels, then the type's total; the overall total last
+        if row["all_types"]:
+            total = _reach(row, row["created"])
+        elif row["all_channels"]:
+            types.append({"type": row["type"], **_reach(row, row["created"]), "channels": []})
+    by_type = {entry["type"]: entry for entry in types}
+    for row in rows:
+        if not row["all_types"] and not row["all_channels"]:
+            entry = by_type[row["type"]]
+            entry["channels"].append({"channel": row["channel"], **_reach(row, entry["created"])})
+    return {"from": start, "to": end, "total": total, "types": types}

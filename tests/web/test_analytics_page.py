@@ -1,0 +1,126 @@
+"""The page reports what was on screen and what was opened; the admin page shows the numbers.
+
+Real Chromium, a real server and Postgres.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+from playwright.async_api import BrowserContext, ConsoleMessage, expect
+
+from ..service.live import RunningServer, complete
+from ..waiting import until
+from . import test_browser
+from .test_browser import LIVE_MS, Tabs, new_tab, notification_ids
+
+tabs = test_browser.tabs  # the fixture: the tabs a test opened threw nothing, alerted nothing
+
+REPORTED_WITHIN = 5.0  # the client waits 0.5 s of quiet, then one request
+
+
+async def marks(conn: asyncpg.Connection, id_: int) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        "SELECT seen_at, opened_at FROM notifications WHERE id = $1", id_
+    )
+    return row
+
+
+async def test_the_open_panel_reports_seen_and_a_click_reports_opened(
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    user = uuid.uuid4()
+    await complete(conn, user, title="Tides")
+    await complete(conn, user, title="Waves")
+    older, newer = sorted(await notification_ids(conn, user))
+    tab = await tabs.open(context, user)
+    await expect(tab.badge).to_have_text("2")
+    await asyncio.sleep(1.0)  # loaded but not on screen (the panel is closed): not seen
+    assert (await marks(conn, older))["seen_at"] is None
+    assert (await marks(conn, newer))["seen_at"] is None
+
+    await tab.open_panel()
+
+    async def both_seen() -> bool:
+        rows = [await marks(conn, id_) for id_ in (older, newer)]
+        return all(row["seen_at"] is not None for row in rows)
+
+    await until(both_seen, "the open panel's notifications are seen", timeout=REPORTED_WITHIN)
+    assert (await marks(conn, newer))["opened_at"] is None
+    await tab.notice(newer).locator(".notice-main").click()  # plays the video
+    await until(
+        lambda: _opened(conn, newer), "the click is reported opened", timeout=REPORTED_WITHIN
+    )
+    assert (await marks(conn, older))["opened_at"] is None
+
+    # A live toast is on screen too; its "Watch now" opens it.
+    await tab.page.keyboard.press("Escape")
+    await complete(conn, user, title="Currents")
+    live = max(await notification_ids(conn, user))
+    toast = tab.page.locator(f'.toast[data-id="{live}"]')
+    await expect(toast).to_be_visible(timeout=LIVE_MS)
+    await until(lambda: _seen(conn, live), "the toast is seen", timeout=REPORTED_WITHIN)
+    await toast.get_by_role("button", name="Watch now").click()
+    await until(lambda: _opened(conn, live), "Watch now is opened", timeout=REPORTED_WITHIN)
+
+
+async def _seen(conn: asyncpg.Connection, id_: int) -> bool:
+    return (await marks(conn, id_))["seen_at"] is not None
+
+
+async def _opened(conn: asyncpg.Connection, id_: int) -> bool:
+    return (await marks(conn, id_))["opened_at"] is not None
+
+
+async def test_a_hidden_page_reports_nothing_seen(
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    user = uuid.uuid4()
+    await context.add_init_script(
+        "Object.defineProperty(Document.prototype, 'visibilityState',"
+        " {configurable: true, get: () => 'hidden'});"
+    )
+    tab = await tabs.open(context, user)
+    await complete(conn, user)
+    [id_] = await notification_ids(conn, user)
+    await expect(tab.badge).to_have_text("1", timeout=LIVE_MS)
+    await tab.open_panel()
+    await asyncio.sleep(1.5)  # three quiet periods
+    assert (await marks(conn, id_))["seen_at"] is None
+
+
+async def test_the_admin_page_draws_the_numbers_for_an_admin_only(
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    await complete(conn, uuid.uuid4(), title="Something")  # at least one in the last 7 days
+    tab = await new_tab(context)
+    console: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            console.append(message.text)
+
+    tab.page.on("console", on_console)
+    student = await context.request.post("/api/v1/dev/login", data={"user_id": str(uuid.uuid4())})
+    assert student.ok
+    await tab.page.goto("/admin")
+    await expect(tab.page.locator("#message")).to_have_text("This account is not an admin.")
+    await expect(tab.page.locator("#results")).to_be_hidden()
+
+    await tab.page.click("#dev-login")  # the loopback development login, as an admin
+    results = tab.page.locator("#results")
+    await expect(results).to_be_visible()
+    total = tab.page.locator('#table tr[data-type="video_complete"][data-channel="all"]')
+    await expect(total).to_have_count(1)
+    created = int(await total.locator("td").nth(2).inner_text())
+    expected = await conn.fetchval(
+        "SELECT count(*) FROM notifications WHERE type = 'video_complete'"
+        " AND created_at > now() - interval '7 days'"
+    )
+    assert created == expected
+    await expect(tab.page.locator('#chart text[data-type="video_complete"]')).to_have_count(1)
+    await expect(tab.page.locator('#chart rect[data-kind="delivery"]').first).to_be_attached()
+    assert tab.errors == []
+    assert not [text for text in console if "Content Security Policy" in text], console
