@@ -23,6 +23,7 @@ from db.pool import create_pool
 
 from . import readiness
 from .cors import CrossOrigin
+from .digest.sender import start_digest_sender
 from .feed import Feed, PostgresFeedStore
 from .headers import SecurityHeaders
 from .hub import Hub
@@ -31,7 +32,7 @@ from .logs import RequestContext
 from .metrics import EventMetrics, registry_for
 from .pauses import FreezePolicy, install_pause_histogram
 from .retention import prune_periodically
-from .routes import content_requests, dev, notifications, ops, session, stream
+from .routes import content_requests, dev, digest, notifications, ops, session, stream
 from .settings import Settings
 from .supervisor import Supervisor
 from .worker import create_worker
@@ -131,6 +132,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                         pool, days=days, interval=interval, media_dir=settings.media_dir
                     ),
                 )
+            start_digest_sender(supervisor, pool, settings)
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
                 supervisor.start("worker", worker.run)
@@ -178,6 +180,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(session.router)
     app.include_router(content_requests.router)
+    app.include_router(digest.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 
