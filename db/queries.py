@@ -329,6 +329,10 @@ ON CONFLICT (user_id) DO UPDATE SET
 """
 
 DELETE_DIGEST_PREFERENCE = "DELETE FROM email_digest_preferences WHERE user_id = $1"
+# With the preference go the errors that may quote the address (a refused recipient's reply).
+FORGET_DIGEST_ERRORS = """
+UPDATE email_digests SET last_error = NULL WHERE user_id = $1 AND last_error IS NOT NULL
+"""
 
 # For the unsubscribe link: the address it must have been mailed to. $1 user.
 DIGEST_ADDRESS_FOR_UPDATE = """

@@ -439,6 +439,11 @@ class Settings(BaseSettings):
         if self.email_from is None:
             raise ValueError("SMTP_HOST is set: set EMAIL_FROM too (the digests' sender)")
         check_sender(self.email_from)
+        if self.digest_secret is None and self.jwt_secret is None and self.jwt_algorithm == "RS256":
+            raise ValueError(
+                "SMTP_HOST is set with RS256 tokens: set DIGEST_SECRET (the key of the digests' "
+                "unsubscribe links; with HS256 it is derived from JWT_SECRET)"
+            )
         if (self.smtp_username is None) != (self.smtp_password is None):
             raise ValueError("set both SMTP_USERNAME and SMTP_PASSWORD, or neither")
         if self.digest_retry_max_seconds < self.digest_retry_base_seconds:

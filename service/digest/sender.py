@@ -177,4 +177,9 @@ def start_digest_sender(supervisor: Supervisor, pool: asyncpg.Pool, settings: Se
         settings.smtp_tls,
         settings.email_from,
     )
+    if settings.public_url is None:
+        logger.warning(
+            "email digest: PUBLIC_URL is unset, so the links in digests point at %s",
+            settings.base_url,
+        )
     supervisor.start("digest", sender.run)

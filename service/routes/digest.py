@@ -138,7 +138,8 @@ async def delete_preference(user: CurrentUser, pool: Pool) -> Response:
     """Stop the digest and forget the address."""
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(queries.DELETE_DIGEST_PREFERENCE, user.id)
-        await connection.execute(queries.CANCEL_OPEN_DIGESTS, user.id, "preference deleted")
+        await connection.execute(queries.CANCEL_OPEN_DIGESTS, user.id, None)
+        await connection.execute(queries.FORGET_DIGEST_ERRORS, user.id)
     return Response(status_code=204)
 
 
