@@ -246,6 +246,11 @@ class Settings(BaseSettings):
         description="starttls (upgrade a plain connection; refused if the server cannot), tls "
         "(TLS from the first byte) or none (loopback and tests only).",
     )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CAs that may sign the SMTP server's certificate. Unset: "
+        "the system's.",
+    )
     smtp_username: str | None = Field(default=None, description="SMTP AUTH user, when set.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
     smtp_timeout_seconds: float = Field(

@@ -49,6 +49,7 @@ async def deliver(settings: Settings, message: EmailMessage) -> str:
                 use_tls=settings.smtp_tls == "tls",
                 start_tls=settings.smtp_tls == "starttls",  # False: never try it
                 timeout=settings.smtp_timeout_seconds,
+                cert_bundle=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
             )
     except aiosmtplib.SMTPRecipientsRefused as error:
         codes = [refusal.code for refusal in error.recipients]
