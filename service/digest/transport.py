@@ -9,12 +9,17 @@ Guarantees:
   are not permanent: the sender retries them.
 - `starttls` refuses to go on in plain text when the server does not offer STARTTLS; certificates
   are verified (`tls`, `starttls`).
+- Header lines are folded at 998 characters (RFC 5322's limit), not 78: a `List-Unsubscribe` URL
+  cannot be folded, and the email package would otherwise turn it into RFC 2047 encoded words,
+  which mail clients do not read as a URL. So the message is flattened here, not by aiosmtplib.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.policy
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 import aiosmtplib
 
@@ -29,6 +34,18 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
+MAX_LINE = 998  # RFC 5322 2.1.1
+
+
+def _wire(message: EmailMessage) -> tuple[bytes, str, list[str]]:
+    """The message as sent (CRLF, long header lines kept whole), its sender and recipients."""
+    [(_, sender)] = getaddresses([str(message["From"])])
+    recipients = [address for _, address in getaddresses([str(message["To"])])]
+    utf8 = not all(address.isascii() for address in [sender, *recipients])
+    policy = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP
+    return message.as_bytes(policy=policy.clone(max_line_length=MAX_LINE)), sender, recipients
+
+
 def _limited(text: str) -> str:
     return " ".join(text.split())[:300]
 
@@ -40,8 +57,11 @@ async def deliver(settings: Settings, message: EmailMessage) -> str:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     try:
         async with asyncio.timeout(settings.smtp_timeout_seconds):
+            data, sender, recipients = _wire(message)
             _refused, reply = await aiosmtplib.send(
-                message,
+                data,
+                sender=sender,
+                recipients=recipients,
                 hostname=settings.smtp_host,
                 port=settings.smtp_port_or_default,
                 username=settings.smtp_username,

@@ -37,6 +37,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes  # as it came over the wire
 
 
 @dataclass
@@ -67,6 +68,9 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [r.message for r in self.received if address in r.rcpt_tos]
 
+    def raw_to(self, address: str) -> list[bytes]:
+        return [r.raw for r in self.received if address in r.rcpt_tos]
+
     # aiosmtpd's handler hooks (called on the server's thread)
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -85,7 +89,9 @@ class Mailbox:
                 return self.refuse_data.pop(0)
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             assert isinstance(message, EmailMessage)
-            self._received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+            self._received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), message, envelope.content)
+            )
             return f"250 2.0.0 Ok: queued as Q{len(self._received)}"
 
 

@@ -131,6 +131,12 @@ async def test_the_digest_lists_what_was_missed_with_links_escaped_and_unsubscri
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe_url = message["List-Unsubscribe"].strip("<>")
     assert unsubscribe_url.startswith("https://notify.example/api/v1/digest/unsubscribe?token=")
+    # On the wire as mail clients read it: the URL whole, on one line, not RFC 2047-encoded.
+    [raw] = mailbox.raw_to(address)
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert f"\r\nList-Unsubscribe: <{unsubscribe_url}>\r\n" in head
+    assert "=?" not in head
+    assert all(len(line) <= 998 for line in head.split("\r\n"))
 
     text, html = bodies(message)
     expected = [link_of(pushed_cid), link_of(question_cid), link_of(missed_cid)]  # newest first
