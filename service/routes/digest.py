@@ -170,7 +170,14 @@ def _links(settings: AppSettings) -> UnsubscribeLinks:
     return links
 
 
-@router.get("/unsubscribe", response_model=UnsubscribedOut, responses=LINK_RESPONSES)
+HTML_TOO: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "OK"}
+}
+
+
+@router.get(
+    "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
+)
 async def unsubscribe_page(
     request: Request, token: Token, pool: Pool, settings: AppSettings
 ) -> Response:
@@ -195,7 +202,9 @@ async def unsubscribe_page(
     return JSONResponse({"unsubscribed": False, "detail": detail})
 
 
-@router.post("/unsubscribe", response_model=UnsubscribedOut, responses=LINK_RESPONSES)
+@router.post(
+    "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
+)
 async def unsubscribe(
     request: Request, token: Token, pool: Pool, settings: AppSettings
 ) -> Response:

@@ -65,6 +65,10 @@ class Mailbox:
         with self._lock:
             self.refuse_data.extend(replies)
 
+    def stop_refusing(self) -> None:
+        with self._lock:
+            self.refuse_data.clear()
+
     def to(self, address: str) -> list[EmailMessage]:
         return [r.message for r in self.received if address in r.rcpt_tos]
 

@@ -267,6 +267,46 @@ async def test_an_address_refused_for_good_is_shown_to_the_student(
     assert preference["last_sent_at"] is None
 
 
+@pytest.mark.parametrize("stop", ["opt out", "delete"])
+async def test_a_digest_being_retried_is_not_sent_after_the_student_stops(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection, stop: str
+) -> None:
+    student = uuid.uuid4()
+    address = f"stop-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address)
+    await notify(conn, student)
+    mailbox.refuse_next_data(*["451 4.3.0 Busy"] * 1000)
+    try:
+        await make_due(conn, student)
+        retried = (
+            "SELECT count(*) FROM email_digests"
+            " WHERE user_id = $1 AND state = 'pending' AND attempts >= 1"
+        )
+        await until(lambda: _at_least(conn.fetchval(retried, student), 1), "a refused attempt")
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            if stop == "opt out":
+                response = await client.put(
+                    PREFS,
+                    json={"email": address, "period": "weekly", "opted_in": False},
+                    headers=auth(server, student),
+                )
+                assert response.status_code == 200
+                assert response.json()["opted_in"] is False
+            else:
+                response = await client.delete(PREFS, headers=auth(server, student))
+                assert response.status_code == 204
+    finally:
+        mailbox.stop_refusing()
+    state = "SELECT state FROM email_digests WHERE user_id = $1"
+    await until(lambda: _is(conn.fetchval(state, student), "cancelled"), "the digest was cancelled")
+    await asyncio.sleep(0.6)  # the sender's retry delay, and more
+    assert not mailbox.to(address)
+
+
+async def _is(value: Any, expected: Any) -> bool:
+    return bool(await value == expected)
+
+
 @pytest.mark.parametrize(
     "body",
     [
