@@ -237,3 +237,82 @@ class PushDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class EmailDigestPreference(Base):
+    """A student's email digest: where, how often, whether, and when the next one may be made."""
+
+    __tablename__ = "email_digest_preferences"
+    __table_args__ = (
+        CheckConstraint("length(address) >= 3 AND length(address) <= 320 AND address ~~ '%_@_%'"),
+        CheckConstraint("period = ANY (ARRAY['hourly'::text, 'daily'::text, 'weekly'::text])"),
+        Index("email_digest_preferences_due", "next_digest_at", postgresql_where=text("opted_in")),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    address: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(Text)
+    opted_in: Mapped[bool] = mapped_column(Boolean)
+    opted_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    next_digest_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
+DIGEST_OPEN = "state = ANY (ARRAY['pending'::text, 'sending'::text])"
+
+
+class EmailDigest(Base):
+    """The outbox: one digest, its send state, and the server's reply once it accepted it."""
+
+    __tablename__ = "email_digests"
+    __table_args__ = (
+        CheckConstraint(
+            "state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text,"
+            " 'cancelled'::text])"
+        ),
+        CheckConstraint("attempts >= 0"),
+        CheckConstraint("sent_count >= 0"),
+        CheckConstraint(
+            "(state = 'sent') = (sent_at IS NOT NULL AND smtp_reply IS NOT NULL)",
+            name="email_digests_sent_check",
+        ),
+        Index("email_digests_due", "next_attempt_at", postgresql_where=text(DIGEST_OPEN)),
+        Index(
+            "email_digests_one_open_per_user",
+            "user_id",
+            unique=True,
+            postgresql_where=text(DIGEST_OPEN),
+        ),
+        Index("email_digests_user_newest", "user_id", text("id DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    message_uuid: Mapped[uuid.UUID] = mapped_column(
+        UUID, unique=True, server_default=text("gen_random_uuid()")
+    )
+    state: Mapped[str] = mapped_column(Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default="now()"
+    )
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    sent_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class EmailDigestItem(Base):
+    """A notification's one digest (the primary key keeps it out of any other)."""
+
+    __tablename__ = "email_digest_items"
+    __table_args__ = (Index("email_digest_items_digest", "digest_id"),)
+
+    notification_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("email_digests.id", ondelete="CASCADE")
+    )

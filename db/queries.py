@@ -468,3 +468,169 @@ FROM (
 GROUP BY GROUPING SETS ((n.type, n.channel), (n.type), ())
 ORDER BY all_types, n.type, all_channels DESC, n.channel
 """
+
+# -- email digest (migration 0011, service/digest/) -------------------------------------------
+
+# A student's preference with how their latest digest went; no row when they never set one.
+# $1 user.
+DIGEST_PREFERENCE = """
+SELECT p.address, p.period, p.opted_in, p.next_digest_at,
+       (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
+        ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
+       (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
+        WHERE d.user_id = $1 ORDER BY d.id DESC LIMIT 1) AS last_error
+FROM email_digest_preferences p WHERE p.user_id = $1
+"""
+
+# Opting in (again) starts the clock: nothing created before `opted_in_at` is ever mailed, and
+# the next digest comes one period later. A new period restarts the wait from now, so two digests
+# are always at least one period apart; a new address alone changes neither.
+# $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds.
+SET_DIGEST_PREFERENCE = """
+INSERT INTO email_digest_preferences AS p
+    (user_id, address, period, opted_in, opted_in_at, next_digest_at)
+VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
+ON CONFLICT (user_id) DO UPDATE SET
+    address = EXCLUDED.address,
+    period = EXCLUDED.period,
+    opted_in = EXCLUDED.opted_in,
+    opted_in_at = CASE WHEN p.opted_in OR NOT EXCLUDED.opted_in THEN p.opted_in_at ELSE now() END,
+    next_digest_at = CASE WHEN p.opted_in AND p.period = EXCLUDED.period THEN p.next_digest_at
+                          ELSE EXCLUDED.next_digest_at END,
+    updated_at = now()
+"""
+
+DELETE_DIGEST_PREFERENCE = "DELETE FROM email_digest_preferences WHERE user_id = $1"
+# With the preference go the errors that may quote the address (a refused recipient's reply).
+FORGET_DIGEST_ERRORS = """
+UPDATE email_digests SET last_error = NULL WHERE user_id = $1 AND last_error IS NOT NULL
+"""
+
+# For the unsubscribe link: the address it must have been mailed to. $1 user.
+DIGEST_ADDRESS_FOR_UPDATE = """
+SELECT address, opted_in FROM email_digest_preferences WHERE user_id = $1 FOR UPDATE
+"""
+UNSUBSCRIBE_DIGEST = """
+UPDATE email_digest_preferences SET opted_in = false, updated_at = now() WHERE user_id = $1
+"""
+
+# A digest not yet handed to the SMTP server is not sent once its student opted out or left.
+# ($1 user, $2 why). One being sent right now is checked again by its sender.
+CANCEL_OPEN_DIGESTS = """
+UPDATE email_digests SET state = 'cancelled', last_error = $2, claimed_by = NULL
+WHERE user_id = $1 AND state = 'pending'
+"""
+
+# Students whose next digest is due and who have none waiting to be sent, locked for this
+# transaction (SKIP LOCKED: concurrent senders take different students). $1 how many.
+DUE_DIGEST_STUDENTS = """
+SELECT p.user_id, p.period, p.opted_in_at
+FROM email_digest_preferences p
+WHERE p.opted_in AND p.next_digest_at <= now()
+  AND NOT EXISTS (
+      SELECT 1 FROM email_digests d
+      WHERE d.user_id = p.user_id AND d.state IN ('pending', 'sending')
+  )
+ORDER BY p.next_digest_at
+LIMIT $1
+FOR UPDATE OF p SKIP LOCKED
+"""
+
+# What a digest may list: unread and not archived, never written to an open stream, never
+# reported on screen. Said once for making a digest and for checking it again before sending.
+DIGEST_ELIGIBLE = f"{UNREAD} AND n.seen_at IS NULL AND n.delivered_via IS DISTINCT FROM 'stream'"
+
+# One student's digest, made in the transaction that holds their preference row: every eligible
+# notification created since they opted in and at least $3 seconds ago that no digest owns yet
+# becomes this digest's (the items' primary key makes a second owner impossible), and their next
+# digest is due one period ($4 seconds) from now, whether or not this one had anything.
+# $1 user, $2 opted in at. The new digest's id, or no row when there was nothing to mail.
+MAKE_DIGEST = f"""
+WITH picked AS (
+    SELECT n.id FROM notifications n
+    WHERE n.user_id = $1 AND {DIGEST_ELIGIBLE}
+      AND n.created_at >= $2 AND n.created_at <= now() - make_interval(secs => $3)
+      AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.notification_id = n.id)
+), digest AS (
+    INSERT INTO email_digests (user_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM picked)
+    RETURNING id
+), items AS (
+    INSERT INTO email_digest_items (notification_id, digest_id)
+    SELECT picked.id, digest.id FROM picked CROSS JOIN digest
+), schedule AS (
+    UPDATE email_digest_preferences SET next_digest_at = now() + make_interval(secs => $4)
+    WHERE user_id = $1
+)
+SELECT id FROM digest
+"""
+
+# The next digest to send: pending and due, or `sending` with its sender's lease run out (that
+# sender died). The claim is the lease: `next_attempt_at` moves $2 seconds ahead, and `attempts`
+# is the fencing token every later write of this attempt checks. $1 who claims.
+CLAIM_DIGEST_SEND = """
+UPDATE email_digests
+SET state = 'sending', attempts = attempts + 1, claimed_by = $1,
+    next_attempt_at = now() + make_interval(secs => $2)
+WHERE id = (
+    SELECT id FROM email_digests
+    WHERE state IN ('pending', 'sending') AND next_attempt_at <= now()
+    ORDER BY next_attempt_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, user_id, message_uuid, attempts, created_at
+"""
+
+DIGEST_RECIPIENT = """
+SELECT address, opted_in FROM email_digest_preferences WHERE user_id = $1
+"""
+
+# What a digest lists now (newest first): its notifications still eligible, at most $2, with
+# how many there are in all. $1 digest.
+DIGEST_CONTENT = f"""
+SELECT n.id, n.type, n.payload, n.created_at, COALESCE(t.label, n.type) AS label,
+       count(*) OVER () AS total
+FROM email_digest_items i
+JOIN notifications n ON n.id = i.notification_id
+JOIN notification_types t ON t.name = n.type
+WHERE i.digest_id = $1 AND {DIGEST_ELIGIBLE}
+ORDER BY n.id DESC
+LIMIT $2
+"""
+
+# The attempt's outcome, written only by the sender still holding the claim ($1 digest, $2 who
+# claimed, $3 attempts). Accepted: the server's reply is recorded in the same statement that
+# marks it sent ($4 reply, $5 how many notifications it listed).
+DIGEST_SENT = """
+UPDATE email_digests
+SET state = 'sent', sent_at = now(), smtp_reply = $4, sent_count = $5, last_error = NULL,
+    claimed_by = NULL
+WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+"""
+# Refused or unreachable: tried again in $4 seconds. $5 what went wrong.
+DIGEST_RETRY = """
+UPDATE email_digests
+SET state = 'pending', next_attempt_at = now() + make_interval(secs => $4), last_error = $5,
+    claimed_by = NULL
+WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+"""
+# Never to be sent: `failed` (the server refused the address for good) or `cancelled` (opted
+# out, nothing left unread). $4 the state, $5 why.
+DIGEST_END = """
+UPDATE email_digests SET state = $4, last_error = $5, claimed_by = NULL
+WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+"""
+
+# When the sender next has something to do: the first digest due to be made (of students with
+# none waiting) or to be (re)tried.
+DIGEST_NEXT_DUE = """
+SELECT LEAST(
+    (SELECT p.next_digest_at FROM email_digest_preferences p
+     WHERE p.opted_in AND NOT EXISTS (
+         SELECT 1 FROM email_digests d
+         WHERE d.user_id = p.user_id AND d.state IN ('pending', 'sending')
+     )
+     ORDER BY p.next_digest_at LIMIT 1),
+    (SELECT min(next_attempt_at) FROM email_digests WHERE state IN ('pending', 'sending'))
+)
+"""

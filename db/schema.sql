@@ -201,6 +201,51 @@ CREATE TABLE public.alembic_version (
     version_num character varying(32) NOT NULL
 );
 
+CREATE TABLE public.email_digest_items (
+    notification_id bigint NOT NULL,
+    digest_id bigint NOT NULL
+);
+
+CREATE TABLE public.email_digest_preferences (
+    user_id uuid NOT NULL,
+    address text NOT NULL,
+    period text NOT NULL,
+    opted_in boolean NOT NULL,
+    opted_in_at timestamp with time zone DEFAULT now() NOT NULL,
+    next_digest_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT email_digest_preferences_address_check CHECK ((((length(address) >= 3) AND (length(address) <= 320)) AND (address ~~ '%_@_%'::text))),
+    CONSTRAINT email_digest_preferences_period_check CHECK ((period = ANY (ARRAY['hourly'::text, 'daily'::text, 'weekly'::text])))
+);
+
+CREATE TABLE public.email_digests (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    message_uuid uuid DEFAULT gen_random_uuid() NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    claimed_by text,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    smtp_reply text,
+    sent_count integer,
+    CONSTRAINT email_digests_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT email_digests_sent_check CHECK (((state = 'sent'::text) = ((sent_at IS NOT NULL) AND (smtp_reply IS NOT NULL)))),
+    CONSTRAINT email_digests_sent_count_check CHECK ((sent_count >= 0)),
+    CONSTRAINT email_digests_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE public.email_digests ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.email_digests_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.notification_preferences (
     user_id uuid NOT NULL,
     type text NOT NULL,
@@ -291,6 +336,18 @@ ALTER TABLE ONLY public.alembic_version
 ALTER TABLE ONLY public.content_requests
     ADD CONSTRAINT content_requests_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.email_digest_items
+    ADD CONSTRAINT email_digest_items_pkey PRIMARY KEY (notification_id);
+
+ALTER TABLE ONLY public.email_digest_preferences
+    ADD CONSTRAINT email_digest_preferences_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY public.email_digests
+    ADD CONSTRAINT email_digests_message_uuid_key UNIQUE (message_uuid);
+
+ALTER TABLE ONLY public.email_digests
+    ADD CONSTRAINT email_digests_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.notification_preferences
     ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (user_id, type);
 
@@ -321,6 +378,16 @@ CREATE INDEX content_requests_served_round ON public.content_requests USING btre
 CREATE INDEX content_requests_student_newest ON public.content_requests USING btree (student_id, created_at DESC, id DESC);
 
 CREATE INDEX content_requests_student_open ON public.content_requests USING btree (student_id, fair_round) WHERE (status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status]));
+
+CREATE INDEX email_digest_items_digest ON public.email_digest_items USING btree (digest_id);
+
+CREATE INDEX email_digest_preferences_due ON public.email_digest_preferences USING btree (next_digest_at) WHERE opted_in;
+
+CREATE INDEX email_digests_due ON public.email_digests USING btree (next_attempt_at) WHERE (state = ANY (ARRAY['pending'::text, 'sending'::text]));
+
+CREATE UNIQUE INDEX email_digests_one_open_per_user ON public.email_digests USING btree (user_id) WHERE (state = ANY (ARRAY['pending'::text, 'sending'::text]));
+
+CREATE INDEX email_digests_user_newest ON public.email_digests USING btree (user_id, id DESC);
 
 CREATE INDEX notifications_created_brin ON public.notifications USING brin (created_at) WITH (autosummarize='on');
 
@@ -353,6 +420,12 @@ CREATE TRIGGER content_requests_pending_update AFTER UPDATE OF status ON public.
 CREATE TRIGGER content_requests_touch BEFORE UPDATE ON public.content_requests FOR EACH ROW EXECUTE FUNCTION public.vividly_content_request_touch_v1();
 
 CREATE TRIGGER notifications_read_state AFTER UPDATE ON public.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.vividly_read_state_notify_v3();
+
+ALTER TABLE ONLY public.email_digest_items
+    ADD CONSTRAINT email_digest_items_digest_id_fkey FOREIGN KEY (digest_id) REFERENCES public.email_digests(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.email_digest_items
+    ADD CONSTRAINT email_digest_items_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES public.notifications(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.notification_preferences
     ADD CONSTRAINT notification_preferences_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name) ON DELETE CASCADE;

@@ -26,6 +26,7 @@ from db.pool import create_pool
 from . import readiness
 from .cors import CrossOrigin
 from .deliveries import DeliveryRecorder, ReachCounts
+from .digest.sender import start_digest_sender
 from .feed import Feed, PostgresFeedStore
 from .headers import SecurityHeaders
 from .hub import Hub
@@ -36,7 +37,17 @@ from .pauses import FreezePolicy, install_pause_histogram
 from .push.dispatcher import Dispatcher
 from .push.sender import Sender
 from .retention import prune_periodically
-from .routes import admin, content_requests, dev, notifications, ops, push, session, stream
+from .routes import (
+    admin,
+    content_requests,
+    dev,
+    digest,
+    notifications,
+    ops,
+    push,
+    session,
+    stream,
+)
 from .settings import Settings
 from .supervisor import Supervisor
 from .worker import create_worker
@@ -200,6 +211,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     logger.warning("PUSH_ALLOW_LOOPBACK is set: pushes may go to this machine")
             else:
                 logger.info("Web Push is off: set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY to use it")
+            start_digest_sender(supervisor, pool, settings)
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
                 supervisor.start("worker", worker.run)
@@ -256,6 +268,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(push.router)
 
     app.include_router(admin.router)
+    app.include_router(digest.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 

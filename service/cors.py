@@ -11,7 +11,9 @@ posts as well. An unsafe request (POST, PUT, PATCH, DELETE) that the browser mar
 same-site (`Sec-Fetch-Site`) from an origin not allowed is refused here with 403, before it can
 change anything. One authenticated by the cookie must also prove where it comes from
 (`same_origin_refusal`, applied by the `CurrentUser` dependency): browsers without
-`Sec-Fetch-Site` still send `Origin`. Bearer-authenticated calls are not affected.
+`Sec-Fetch-Site` still send `Origin`. Bearer-authenticated calls are not affected, nor are the
+paths in `SIGNED_LINK_PATHS`, which take no cookie and are authorised by a signed token in the
+URL (an email's one-click unsubscribe may be posted by a webmail page on another site).
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .digest.links import UNSUBSCRIBE_PATH
+
 METHODS = ("GET", "POST", "PUT", "DELETE")
 HEADERS = ("Authorization", "Content-Type", "Last-Event-ID")
 EXPOSED = ("WWW-Authenticate",)  # why a 401 (invalid vs expired token)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PREFLIGHT_MAX_AGE = 600
+SIGNED_LINK_PATHS = frozenset({UNSUBSCRIBE_PATH})
 
 
 class CrossOrigin:
@@ -56,9 +61,10 @@ class CrossOrigin:
         if origin is not None and origin in self.origins:
             await self.cors(scope, receive, send)
             return
-        if scope["method"] not in SAFE_METHODS and headers.get("sec-fetch-site") in (
-            "cross-site",
-            "same-site",
+        if (
+            scope["method"] not in SAFE_METHODS
+            and headers.get("sec-fetch-site") in ("cross-site", "same-site")
+            and scope["path"] not in SIGNED_LINK_PATHS
         ):
             refused = JSONResponse(
                 {"detail": f"cross-origin request refused: {origin} is not in CORS_ORIGINS"},

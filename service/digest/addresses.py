@@ -1,0 +1,48 @@
+"""Email addresses, parsed by email-validator (syntax only: no DNS lookup on a request path).
+
+Guarantees: what `student_address` returns is one plain address (no display name, no comment),
+normalised (the domain lower-cased, Unicode in NFC) and at most 254 characters (the longest an
+SMTP path allows); anything else is a ValueError whose text says what is wrong.
+"""
+
+from __future__ import annotations
+
+from email.utils import formataddr, getaddresses, parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+
+MAX_ADDRESS = 254  # RFC 5321: the longest forward-path
+
+
+def student_address(text: str) -> str:
+    """The normalised form of one address a student typed; else ValueError."""
+    if len(text) > MAX_ADDRESS:
+        raise ValueError(f"an email address has at most {MAX_ADDRESS} characters")
+    try:
+        parsed = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"not an email address: {error}") from error
+    return str(parsed.normalized)
+
+
+def check_sender(text: str) -> str:
+    """EMAIL_FROM as a header value: `addr` or `Name <addr>` with a valid address; else
+    ValueError."""
+    found = getaddresses([text])
+    if "\r" in text or "\n" in text or len(found) != 1:
+        raise ValueError(f"EMAIL_FROM must be one address on one line: {text!r}")
+    name, address = found[0]
+    if not address:
+        raise ValueError(
+            f"EMAIL_FROM must be addr@example.com or Name <addr@example.com>: {text!r}"
+        )
+    try:
+        normalised = student_address(address)
+    except ValueError as error:
+        raise ValueError(f"EMAIL_FROM: {error}") from error
+    return formataddr((name, normalised)) if name else normalised
+
+
+def domain_of(address: str) -> str:
+    """The domain of a plain or `Name <addr>` address (for Message-IDs)."""
+    return parseaddr(address)[1].rpartition("@")[2] or "localhost"

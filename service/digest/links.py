@@ -1,0 +1,134 @@
+"""Signed one-click unsubscribe links: they work without logging in, and only as issued.
+
+Guarantees:
+- A link names one student and the address it was mailed to, the address as a keyed fingerprint
+  (so the URL, and the logs it may reach, do not hold the address). It unsubscribes that student
+  only while that is still their address: a link from an old mailbox cannot turn off the new one.
+- It is signed with HMAC-SHA256 (itsdangerous) under DIGEST_SECRET, or, unset, under a key derived
+  from JWT_SECRET with a label used for nothing else (a token signature never verifies as a link,
+  nor the other way round), and it expires `DIGEST_UNSUBSCRIBE_DAYS` after it was mailed.
+- `verify` returns whom a link names only for a link this key made that has not expired; anything
+  else (forged, altered, truncated, expired) raises `InvalidLink` saying which.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from ..settings import Settings
+
+UNSUBSCRIBE_PATH = "/api/v1/digest/unsubscribe"
+SALT = "vividly.email-digest.unsubscribe.v1"
+DERIVATION_LABEL = b"vividly notifications: email digest unsubscribe links, v1"
+MAX_TOKEN = 512  # far above what `token` makes; anything longer is not ours
+
+
+class InvalidLink(Exception):
+    """An unsubscribe link that was not issued by this key, or has expired (text says which)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscriber:
+    """Whom a valid link names."""
+
+    user_id: uuid.UUID
+    fingerprint: str
+
+
+def signing_key(settings: Settings) -> bytes | None:
+    """The key of unsubscribe links: DIGEST_SECRET, else derived from JWT_SECRET, else None."""
+    if settings.digest_secret is not None:
+        return settings.digest_secret.get_secret_value().encode()
+    if settings.jwt_secret is not None:
+        secret = settings.jwt_secret.get_secret_value().encode()
+        return hmac.new(secret, DERIVATION_LABEL, hashlib.sha256).digest()
+    return None
+
+
+class _ClockedSigner(TimestampSigner):
+    def __init__(self, *args: Any, clock: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock())
+
+
+class UnsubscribeLinks:
+    """Makes and checks the links of one key."""
+
+    def __init__(
+        self,
+        key: bytes,
+        *,
+        base_url: str,
+        max_age_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = key
+        self._base_url = base_url
+        self._max_age = max_age_seconds
+        self._serializer = URLSafeTimedSerializer(
+            key, salt=SALT, signer=_ClockedSigner, signer_kwargs={"clock": clock}
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, clock: Callable[[], float] = time.time
+    ) -> UnsubscribeLinks | None:
+        """The links of `settings`' key; None when there is no key (RS256 without either)."""
+        key = signing_key(settings)
+        if key is None:
+            return None
+        return cls(
+            key,
+            base_url=settings.base_url,
+            max_age_seconds=settings.digest_unsubscribe_days * 86400,
+            clock=clock,
+        )
+
+    def fingerprint(self, address: str) -> str:
+        """A short keyed digest of `address` (case-insensitive)."""
+        mac = hmac.new(self._key, b"address:" + address.casefold().encode(), hashlib.sha256)
+        return mac.hexdigest()[:32]
+
+    def is_for(self, unsubscriber: Unsubscriber, address: str) -> bool:
+        """Whether the link was mailed to `address`."""
+        return hmac.compare_digest(unsubscriber.fingerprint, self.fingerprint(address))
+
+    def token(self, user_id: uuid.UUID, address: str) -> str:
+        """The signed token naming `user_id` at `address`."""
+        return self._serializer.dumps([str(user_id), self.fingerprint(address)])
+
+    def url(self, user_id: uuid.UUID, address: str) -> str:
+        """The absolute unsubscribe URL for `user_id` at `address`."""
+        query = urlencode({"token": self.token(user_id, address)})
+        return f"{self._base_url}{UNSUBSCRIBE_PATH}?{query}"  # base_url: service/links.py's base
+
+    def verify(self, token: str) -> Unsubscriber:
+        """Whom `token` names; InvalidLink when it is not a live link of this key."""
+        if len(token) > MAX_TOKEN:
+            raise InvalidLink("this unsubscribe link is not valid (it was altered)")
+        try:
+            value = self._serializer.loads(token, max_age=int(self._max_age))
+        except SignatureExpired as error:
+            raise InvalidLink(
+                "this unsubscribe link has expired: unsubscribe from a newer digest, or in the "
+                "app's preferences"
+            ) from error
+        except BadData as error:
+            raise InvalidLink("this unsubscribe link is not valid (it was altered)") from error
+        try:
+            user, fingerprint = value
+            return Unsubscriber(uuid.UUID(user), str(fingerprint))
+        except (TypeError, ValueError) as error:  # signed by us, but not a link: never issued
+            raise InvalidLink("this unsubscribe link is not valid") from error

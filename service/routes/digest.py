@@ -1,0 +1,228 @@
+"""The email digest: a student's preference, and the one-click unsubscribe link.
+
+Preferences are the authenticated student's own (`CurrentUser`); the unsubscribe link needs no
+login, only its signature (service/digest/links.py). A bad address is a 422 and a forged,
+altered or expired link a 400, and neither changes anything. The link answers browsers (Accept:
+text/html) with a page and everyone else with JSON; only a POST unsubscribes (RFC 8058), so a
+scanner prefetching the link changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from db import queries
+
+from ..deps import AppSettings, CurrentUser, Pool
+from ..digest import pages
+from ..digest.addresses import MAX_ADDRESS, student_address
+from ..digest.links import MAX_TOKEN, UNSUBSCRIBE_PATH, InvalidLink, UnsubscribeLinks
+from ..schemas import ErrorOut
+
+router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
+
+Period = Literal["hourly", "daily", "weekly"]
+EmailAddress = Annotated[
+    str,
+    Field(max_length=MAX_ADDRESS, json_schema_extra={"format": "email"}),
+    AfterValidator(student_address),
+]
+OFF = "email digests are off on this server (SMTP_HOST is unset)"
+
+
+class DigestPreferenceIn(BaseModel):
+    """Where and how often to get the digest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailAddress = Field(examples=["student@example.com"])
+    period: Period = Field(examples=["daily"])
+    opted_in: bool = Field(default=True, description="false: keep the address, send nothing.")
+
+
+class DigestPreferenceOut(BaseModel):
+    """The student's digest preference (defaults when they never set one)."""
+
+    available: bool = Field(description="Whether this server sends digests (SMTP_HOST set).")
+    email: str | None = Field(examples=["student@example.com"])
+    period: Period
+    opted_in: bool
+    next_digest_at: datetime | None = Field(
+        description="The next digest is made then, if anything is waiting; null when off."
+    )
+    last_sent_at: datetime | None
+    last_error: str | None = Field(
+        description="Why the latest digest has not been sent (yet), e.g. the address was refused."
+    )
+
+
+class UnsubscribedOut(BaseModel):
+    unsubscribed: bool
+    detail: str
+
+
+async def _preference(pool: Pool, settings: AppSettings, user: CurrentUser) -> dict[str, Any]:
+    row = await pool.fetchrow(queries.DIGEST_PREFERENCE, user.id)
+    available = settings.smtp_host is not None
+    if row is None:
+        return {
+            "available": available,
+            "email": None,
+            "period": "daily",
+            "opted_in": False,
+            "next_digest_at": None,
+            "last_sent_at": None,
+            "last_error": None,
+        }
+    return {
+        "available": available,
+        "email": row["address"],
+        "period": row["period"],
+        "opted_in": row["opted_in"],
+        "next_digest_at": row["next_digest_at"] if row["opted_in"] and available else None,
+        "last_sent_at": row["last_sent_at"],
+        "last_error": row["last_error"],
+    }
+
+
+@router.get(
+    "/preferences",
+    response_model=DigestPreferenceOut,
+    responses={401: {"model": ErrorOut, "description": "Missing or invalid token."}},
+)
+async def get_preference(user: CurrentUser, pool: Pool, settings: AppSettings) -> Any:
+    """The student's email digest preference."""
+    return await _preference(pool, settings, user)
+
+
+@router.put(
+    "/preferences",
+    response_model=DigestPreferenceOut,
+    responses={
+        401: {"model": ErrorOut, "description": "Missing or invalid token."},
+        409: {"model": ErrorOut, "description": OFF},
+    },
+)
+async def put_preference(
+    body: DigestPreferenceIn, user: CurrentUser, pool: Pool, settings: AppSettings
+) -> Any:
+    """Opt in (or out) with an address and a period. The first digest comes one period later."""
+    if settings.smtp_host is None:
+        raise HTTPException(409, detail=OFF)
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            queries.SET_DIGEST_PREFERENCE,
+            user.id,
+            body.email,
+            body.period,
+            body.opted_in,
+            settings.digest_period_seconds[body.period],
+        )
+        if not body.opted_in:
+            await connection.execute(queries.CANCEL_OPEN_DIGESTS, user.id, "opted out")
+    return await _preference(pool, settings, user)
+
+
+@router.delete(
+    "/preferences",
+    status_code=204,
+    responses={401: {"model": ErrorOut, "description": "Missing or invalid token."}},
+)
+async def delete_preference(user: CurrentUser, pool: Pool) -> Response:
+    """Stop the digest and forget the address."""
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(queries.DELETE_DIGEST_PREFERENCE, user.id)
+        await connection.execute(queries.CANCEL_OPEN_DIGESTS, user.id, None)
+        await connection.execute(queries.FORGET_DIGEST_ERRORS, user.id)
+    return Response(status_code=204)
+
+
+Token = Annotated[
+    str, Query(min_length=1, max_length=MAX_TOKEN, description="The signed token of the link.")
+]
+LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Forged, altered or expired link: nothing changed."},
+    410: {"model": ErrorOut, "description": "The address no longer gets digests."},
+}
+GONE = "this link is for an address that no longer gets the digest; nothing changed"
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _refusal(request: Request, detail: str, status: int) -> Response:
+    if _wants_html(request):
+        return pages.refused(detail, status)
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _links(settings: AppSettings) -> UnsubscribeLinks:
+    links = UnsubscribeLinks.from_settings(settings)
+    if links is None:
+        raise HTTPException(503, detail="unsubscribe links cannot be checked: set DIGEST_SECRET")
+    return links
+
+
+HTML_TOO: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "OK"}
+}
+
+
+@router.get(
+    "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
+)
+async def unsubscribe_page(
+    request: Request, token: Token, pool: Pool, settings: AppSettings
+) -> Response:
+    """What the link would do, changing nothing (browsers get a page with the button)."""
+    links = _links(settings)
+    try:
+        unsubscriber = links.verify(token)
+    except InvalidLink as error:
+        return _refusal(request, str(error), 400)
+    row = await pool.fetchrow(queries.DIGEST_RECIPIENT, unsubscriber.user_id)
+    if row is None or not links.is_for(unsubscriber, row["address"]):
+        return _refusal(request, GONE, 410)
+    if not row["opted_in"]:
+        detail = "this address is already unsubscribed"
+        if _wants_html(request):
+            return pages.done(detail)
+        return JSONResponse({"unsubscribed": True, "detail": detail})
+    if _wants_html(request):
+        action = f"{UNSUBSCRIBE_PATH}?{urlencode({'token': token})}"
+        return pages.confirm(row["address"], action)
+    detail = "POST to this link to unsubscribe (RFC 8058 one-click)"
+    return JSONResponse({"unsubscribed": False, "detail": detail})
+
+
+@router.post(
+    "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
+)
+async def unsubscribe(
+    request: Request, token: Token, pool: Pool, settings: AppSettings
+) -> Response:
+    """Unsubscribe the address the link was mailed to (RFC 8058 one-click; no login)."""
+    links = _links(settings)
+    try:
+        unsubscriber = links.verify(token)
+    except InvalidLink as error:
+        return _refusal(request, str(error), 400)
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(queries.DIGEST_ADDRESS_FOR_UPDATE, unsubscriber.user_id)
+        if row is None or not links.is_for(unsubscriber, row["address"]):
+            return _refusal(request, GONE, 410)
+        await connection.execute(queries.UNSUBSCRIBE_DIGEST, unsubscriber.user_id)
+        await connection.execute(
+            queries.CANCEL_OPEN_DIGESTS, unsubscriber.user_id, "unsubscribed by link"
+        )
+    detail = f"{pages.masked(row['address'])} gets no more email digests"
+    if _wants_html(request):
+        return pages.done(detail)
+    return JSONResponse({"unsubscribed": True, "detail": detail})

@@ -1,0 +1,476 @@
+"""The email digest end to end: the API, the served app's sender, a real SMTP server on loopback.
+
+Periods are seconds long here (`TEST_PERIODS`); a test that is not about the period makes a
+student's digest due at once with SQL (`make_due`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from service.digest.links import UnsubscribeLinks
+from service.settings import Settings
+
+from ..waiting import until
+from .digest_helpers import (
+    TEST_PERIODS,
+    digest_settings,
+    link_of,
+    make_due,
+    notify,
+    parse_html,
+    watch_links,
+)
+from .live import RunningServer
+from .mailbox import Mailbox, smtp_server
+
+PREFS = "/api/v1/digest/preferences"
+UNSUBSCRIBE = "/api/v1/digest/unsubscribe"
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str, mailbox: Mailbox) -> Settings:
+    return digest_settings(database_url, mailbox)
+
+
+def auth(server: RunningServer, user: uuid.UUID) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.token(user)}"}
+
+
+async def opt_in(
+    server: RunningServer, user: uuid.UUID, address: str, period: str = "weekly"
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.put(
+            PREFS, json={"email": address, "period": period}, headers=auth(server, user)
+        )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def mail_to(box: Mailbox, address: str, count: int = 1) -> list[EmailMessage]:
+    def arrived() -> list[EmailMessage]:
+        found = box.to(address)
+        return found if len(found) >= count else []
+
+    return await until(arrived, f"{count} digest(s) reached {address}", timeout=10)
+
+
+async def recorded(conn: asyncpg.Connection, student: uuid.UUID, count: int = 1) -> None:
+    """Wait until `count` digests of `student` are recorded as sent (just after the server's
+    acceptance)."""
+    sql = "SELECT count(*) FROM email_digests WHERE user_id = $1 AND state = 'sent'"
+    await until(lambda: _at_least(conn.fetchval(sql, student), count), "the send was recorded")
+
+
+async def _at_least(value: Any, count: int) -> bool:
+    return bool(await value >= count)
+
+
+def bodies(message: EmailMessage) -> tuple[str, str]:
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    return text.get_content(), html.get_content()
+
+
+async def test_the_digest_lists_what_was_missed_with_links_escaped_and_unsubscribe_headers(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection
+) -> None:
+    student, other = uuid.uuid4(), uuid.uuid4()
+    address = f"s-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address)
+    hostile = '<script>alert("x")</script> & "Plants"\nFake: line'
+    missed, missed_cid = await notify(conn, student, title=hostile)
+    question, question_cid = await notify(
+        conn, student, "clarification_needed", title=None, question="Is it <b>2+2</b>?"
+    )
+    pushed, pushed_cid = await notify(conn, student)
+    streamed, _streamed_cid = await notify(conn, student)
+    seen, _seen_cid = await notify(conn, student)
+    read, _read_cid = await notify(conn, student)
+    archived, _archived_cid = await notify(conn, student)
+    theirs, _theirs_cid = await notify(conn, other)
+    await conn.execute(
+        "UPDATE notifications SET delivered_at = now(), delivered_via = 'push' WHERE id = $1",
+        pushed,
+    )
+    await conn.execute(
+        "UPDATE notifications SET delivered_at = now(), delivered_via = 'stream' WHERE id = $1",
+        streamed,
+    )
+    await conn.execute("UPDATE notifications SET seen_at = now() WHERE id = $1", seen)
+    await conn.execute("UPDATE notifications SET read_at = now() WHERE id = $1", read)
+    await conn.execute("UPDATE notifications SET dismissed_at = now() WHERE id = $1", archived)
+    await make_due(conn, student)
+
+    [message] = await mail_to(mailbox, address)
+    await recorded(conn, student)
+    assert message["To"] == address
+    assert message["From"] == "Vividly <digest@example.com>"
+    assert message["Subject"] == "3 notifications you haven't seen"
+    assert message["Message-ID"].endswith("@example.com>")
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe_url = message["List-Unsubscribe"].strip("<>")
+    assert unsubscribe_url.startswith("https://notify.example/api/v1/digest/unsubscribe?token=")
+    # On the wire as mail clients read it: the URL whole, on one line, not RFC 2047-encoded.
+    [raw] = mailbox.raw_to(address)
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert f"\r\nList-Unsubscribe: <{unsubscribe_url}>\r\n" in head
+    assert "=?" not in head
+    assert all(len(line) <= 998 for line in head.split("\r\n"))
+
+    text, html = bodies(message)
+    expected = [link_of(pushed_cid), link_of(question_cid), link_of(missed_cid)]  # newest first
+    assert watch_links(text) == expected
+    assert unsubscribe_url in text
+    assert "Fake: line" in text
+    assert "\nFake: line" not in text
+    page = parse_html(html)
+    assert page.hrefs == [*expected, unsubscribe_url]
+    assert "script" not in page.tags
+    assert "b" not in page.tags
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;Plants&quot;" in html
+    assert hostile.replace("\n", " ") in "".join(page.text)  # shown as text, not markup
+    assert "Is it <b>2+2</b>?" in "".join(page.text)
+
+    delivered = {
+        row["id"]: row["delivered_via"]
+        for row in await conn.fetch(
+            "SELECT id, delivered_via FROM notifications WHERE user_id = ANY($1)",
+            [student, other],
+        )
+    }
+    assert delivered == {
+        missed: "email",
+        question: "email",
+        pushed: "push",  # the first channel stays
+        streamed: "stream",
+        seen: None,
+        read: None,
+        archived: None,
+        theirs: None,
+    }
+    digest = await conn.fetchrow(
+        "SELECT state, attempts, smtp_reply, sent_count FROM email_digests WHERE user_id = $1",
+        student,
+    )
+    assert dict(digest) == {
+        "state": "sent",
+        "attempts": 1,
+        "smtp_reply": digest["smtp_reply"],
+        "sent_count": 3,
+    }
+    assert "queued as" in digest["smtp_reply"]
+    assert not mailbox.to(f"s-{other.hex[:8]}@example.com")
+
+
+async def test_one_digest_per_period(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"p-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address, period="hourly")  # 1.5 s here
+    first, first_cid = await notify(conn, student)
+    [one] = await mail_to(mailbox, address)
+    second, second_cid = await notify(conn, student)
+    third, third_cid = await notify(conn, student)
+    await asyncio.sleep(TEST_PERIODS["hourly"] / 3)
+    since_first = await conn.fetchval(
+        "SELECT extract(epoch FROM now() - min(created_at)) FROM email_digests WHERE user_id = $1",
+        student,
+    )
+    if since_first < TEST_PERIODS["hourly"]:  # (on a slow machine the period may be over)
+        assert len(mailbox.to(address)) == 1  # not before the period is over
+    _, two = await mail_to(mailbox, address, 2)
+    assert watch_links(bodies(one)[0]) == [link_of(first_cid)]
+    assert watch_links(bodies(two)[0]) == [link_of(third_cid), link_of(second_cid)]
+    made = await conn.fetch(
+        "SELECT created_at FROM email_digests WHERE user_id = $1 ORDER BY id", student
+    )
+    gap = (made[1]["created_at"] - made[0]["created_at"]).total_seconds()
+    assert gap >= TEST_PERIODS["hourly"]
+    owners = await conn.fetch(
+        "SELECT notification_id, digest_id FROM email_digest_items WHERE notification_id = ANY($1)",
+        [first, second, third],
+    )
+    assert len(owners) == 3
+    assert len({row["digest_id"] for row in owners}) == 2
+
+
+async def test_a_refused_send_is_retried_and_sent_once(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"r-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address)
+    missed, cid = await notify(conn, student)
+    before = mailbox.data_commands
+    mailbox.refuse_next_data("451 4.3.0 Try again later")
+    await make_due(conn, student)
+    [message] = await mail_to(mailbox, address)
+    await recorded(conn, student)
+    assert watch_links(bodies(message)[0]) == [link_of(cid)]
+    assert mailbox.data_commands == before + 2  # refused once, then accepted
+    row = await conn.fetchrow(
+        "SELECT state, attempts, last_error FROM email_digests WHERE user_id = $1", student
+    )
+    assert (row["state"], row["attempts"], row["last_error"]) == ("sent", 2, None)
+    assert await conn.fetchval("SELECT delivered_via FROM notifications WHERE id = $1", missed) == (
+        "email"
+    )
+    await asyncio.sleep(0.5)  # the sender's retry delay and more: nothing is sent again
+    assert len(mailbox.to(address)) == 1
+
+
+async def test_an_address_refused_for_good_is_shown_to_the_student(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"gone-{student.hex[:8]}@example.com"
+    mailbox.refuse_rcpt[address] = "550 5.1.1 No such user"
+    await opt_in(server, student, address)
+    await notify(conn, student)
+    await make_due(conn, student)
+
+    async def failed() -> Any:
+        return await conn.fetchrow(
+            "SELECT attempts, last_error FROM email_digests"
+            " WHERE user_id = $1 AND state = 'failed'",
+            student,
+        )
+
+    row = await until(failed, "the digest failed for good")
+    assert row["attempts"] == 1
+    assert "550" in row["last_error"]
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        preference = (await client.get(PREFS, headers=auth(server, student))).json()
+    assert "550 5.1.1 No such user" in preference["last_error"]
+    assert preference["last_sent_at"] is None
+
+
+@pytest.mark.parametrize("stop", ["opt out", "delete"])
+async def test_a_digest_being_retried_is_not_sent_after_the_student_stops(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection, stop: str
+) -> None:
+    student = uuid.uuid4()
+    address = f"stop-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address)
+    await notify(conn, student)
+    mailbox.refuse_next_data(*["451 4.3.0 Busy"] * 1000)
+    try:
+        await make_due(conn, student)
+        retried = (
+            "SELECT count(*) FROM email_digests"
+            " WHERE user_id = $1 AND state = 'pending' AND attempts >= 1"
+        )
+        await until(lambda: _at_least(conn.fetchval(retried, student), 1), "a refused attempt")
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            if stop == "opt out":
+                response = await client.put(
+                    PREFS,
+                    json={"email": address, "period": "weekly", "opted_in": False},
+                    headers=auth(server, student),
+                )
+                assert response.status_code == 200
+                assert response.json()["opted_in"] is False
+            else:
+                response = await client.delete(PREFS, headers=auth(server, student))
+                assert response.status_code == 204
+    finally:
+        mailbox.stop_refusing()
+    state = "SELECT state FROM email_digests WHERE user_id = $1"
+    await until(lambda: _is(conn.fetchval(state, student), "cancelled"), "the digest was cancelled")
+    await asyncio.sleep(0.6)  # the sender's retry delay, and more
+    assert not mailbox.to(address)
+
+
+async def _is(value: Any, expected: Any) -> bool:
+    return bool(await value == expected)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "not-an-address", "period": "daily"},
+        {"email": "two@example.com, three@example.com", "period": "daily"},
+        {"email": "Name <name@example.com>", "period": "daily"},
+        {"email": "a@localhost", "period": "daily"},
+        {"email": "a..b@example.com", "period": "daily"},
+        {"email": "x" * 250 + "@example.com", "period": "daily"},
+        {"email": "line@example.com\r\nBcc: evil@example.com", "period": "daily"},
+        {"email": "ok@example.com", "period": "monthly"},
+        {"email": "ok@example.com", "period": "daily", "extra": 1},
+        {"email": None, "period": "daily"},
+        {"period": "daily"},
+    ],
+)
+async def test_a_bad_preference_is_a_422_and_changes_nothing(
+    server: RunningServer, body: dict[str, Any]
+) -> None:
+    student = uuid.uuid4()
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        await client.put(
+            PREFS,
+            json={"email": "kept@example.com", "period": "weekly"},
+            headers=auth(server, student),
+        )
+        response = await client.put(PREFS, json=body, headers=auth(server, student))
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["detail"]
+        after = (await client.get(PREFS, headers=auth(server, student))).json()
+    assert (after["email"], after["period"], after["opted_in"]) == (
+        "kept@example.com",
+        "weekly",
+        True,
+    )
+
+
+async def test_preferences_are_read_set_and_deleted_per_student(server: RunningServer) -> None:
+    student, other = uuid.uuid4(), uuid.uuid4()
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        empty = (await client.get(PREFS, headers=auth(server, student))).json()
+        assert empty == {
+            "available": True,
+            "email": None,
+            "period": "daily",
+            "opted_in": False,
+            "next_digest_at": None,
+            "last_sent_at": None,
+            "last_error": None,
+        }
+        response = await client.put(
+            PREFS,
+            json={"email": "Student@EXAMPLE.com", "period": "daily"},
+            headers=auth(server, student),
+        )
+        assert response.status_code == 200
+        stored = response.json()
+        assert (stored["email"], stored["opted_in"]) == ("Student@example.com", True)
+        assert stored["next_digest_at"] is not None
+        assert (await client.get(PREFS, headers=auth(server, other))).json() == empty
+        assert (await client.get(PREFS)).status_code == 401
+        assert (await client.delete(PREFS, headers=auth(server, student))).status_code == 204
+        assert (await client.get(PREFS, headers=auth(server, student))).json() == empty
+
+
+async def test_the_unsubscribe_link_asks_on_get_and_unsubscribes_on_post(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"u-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address)
+    await notify(conn, student)
+    await make_due(conn, student)
+    [message] = await mail_to(mailbox, address)
+    url = urlsplit(message["List-Unsubscribe"].strip("<>"))
+    link = f"{url.path}?{url.query}"
+    opted_in = "SELECT opted_in FROM email_digest_preferences WHERE user_id = $1"
+
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        # A scanner prefetching the link, or a person opening it: a question, nothing changed.
+        page = await client.get(link, headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert "text/html" in page.headers["content-type"]
+        form = parse_html(page.text)
+        assert "form" in form.tags
+        assert "script" not in form.tags
+        assert "u•••@example.com" in page.text
+        assert address not in page.text
+        as_json = await client.get(link)
+        assert as_json.status_code == 200
+        assert as_json.json()["unsubscribed"] is False
+        assert await conn.fetchval(opted_in, student) is True
+
+        # RFC 8058: the mail client POSTs the link, without any login (here as a webmail page
+        # on another site would: the token, not the origin, authorises it).
+        done = await client.post(
+            link,
+            content="List-Unsubscribe=One-Click",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": "https://webmail.example",
+                "Sec-Fetch-Site": "cross-site",
+            },
+        )
+        assert done.status_code == 200
+        assert done.json()["unsubscribed"] is True
+        assert await conn.fetchval(opted_in, student) is False
+        again = await client.post(link)
+        assert again.status_code == 200  # idempotent
+        preference = (await client.get(PREFS, headers=auth(server, student))).json()
+    assert (preference["email"], preference["opted_in"]) == (address, False)
+
+    await notify(conn, student)
+    await conn.execute(
+        "UPDATE email_digest_preferences SET next_digest_at = now() WHERE user_id = $1", student
+    )
+    await asyncio.sleep(0.6)  # several sender passes
+    assert len(mailbox.to(address)) == 1
+
+
+def _tampered(token: str) -> list[str]:
+    flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    in_payload = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
+    return [flipped, in_payload, token[:-1], token + "x", "", "a.b.c", "x" * 600]
+
+
+async def test_forged_altered_or_expired_links_are_refused_and_change_nothing(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"f-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address)
+    links = UnsubscribeLinks.from_settings(server.settings)
+    assert links is not None
+    good = links.token(student, address)
+    forged = UnsubscribeLinks(
+        b"another key that is long enough to sign with", base_url="x", max_age_seconds=3600
+    ).token(student, address)
+    old_clock = UnsubscribeLinks.from_settings(server.settings, clock=lambda: 1_000_000_000.0)
+    assert old_clock is not None
+    expired = old_clock.token(student, address)
+    other_address = links.token(student, "someone-else@example.com")
+
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        for token in [forged, expired, *_tampered(good)]:
+            for method in ("GET", "POST"):
+                response = await client.request(method, UNSUBSCRIBE, params={"token": token})
+                assert response.status_code in (400, 422), (method, token, response.text)
+                assert response.headers["content-type"] == "application/json"
+                assert response.json()["detail"]
+        expired_answer = await client.post(UNSUBSCRIBE, params={"token": expired})
+        assert "expired" in expired_answer.json()["detail"]
+        html = await client.post(
+            UNSUBSCRIBE, params={"token": forged}, headers={"Accept": "text/html"}
+        )
+        assert html.status_code == 400
+        assert "text/html" in html.headers["content-type"]
+        # Signed, but for an address that is not (or no longer) the student's: 410.
+        gone = await client.post(UNSUBSCRIBE, params={"token": other_address})
+        assert gone.status_code == 410
+        assert (await client.post(UNSUBSCRIBE)).status_code == 422  # no token at all
+    assert await conn.fetchval(
+        "SELECT opted_in FROM email_digest_preferences WHERE user_id = $1", student
+    )
+    [in_url] = parse_qs(urlsplit(links.url(student, address)).query)["token"]
+    assert links.is_for(links.verify(in_url), address)
