@@ -28,6 +28,7 @@ def server_settings(database_url: str) -> Settings:
         database_url,
         vapid_public_key=PUBLIC,
         vapid_private_key=PRIVATE,
+        vapid_subject="https://vividly.example/contact",
         push_allow_loopback=True,
         push_max_subscriptions_per_user=3,
     )
@@ -147,6 +148,10 @@ BAD = {
     "metadata address": ("endpoint", "https://169.254.169.254/latest"),
     "IPv6 unique local": ("endpoint", "https://[fd00::1]/push"),
     "IPv4-mapped private": ("endpoint", "https://[::ffff:192.168.0.1]/push"),
+    # Global-looking IP literals: no push service uses one, and py_vapid cannot sign for them.
+    "IPv6 global literal": ("endpoint", "https://[2606:4700:4700::1111]/x"),
+    "IPv4 global literal": ("endpoint", "https://1.1.1.1/x"),
+    "NAT64 of the metadata address": ("endpoint", "https://[64:ff9b::a9fe:a9fe]/x"),
     "internal name": ("endpoint", "https://push.internal/x"),
     "single-label name": ("endpoint", "https://intranet/x"),
     "another port": ("endpoint", "https://fcm.googleapis.com:8443/x"),
@@ -188,12 +193,21 @@ async def test_not_json_is_422(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["http://127.0.0.1:9/p", "https://localhost/p", "https://[::1]/p", "http://app.localhost/p"],
+    ["http://127.0.0.1:9/p", "https://localhost/p", "http://app.localhost/p"],
 )
 def test_loopback_only_with_the_test_setting(endpoint: str) -> None:
     with pytest.raises(subscriptions.Refused):
         subscriptions.check_endpoint(endpoint, allow_loopback=False)
     assert subscriptions.check_endpoint(endpoint, allow_loopback=True) == endpoint
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["https://[::1]/p", "https://[::ffff:127.0.0.1]/p", "https://[2606:4700::1]/p"]
+)
+def test_ipv6_literals_are_refused_even_with_the_test_setting(endpoint: str) -> None:
+    for allow_loopback in (False, True):
+        with pytest.raises(subscriptions.Refused):
+            subscriptions.check_endpoint(endpoint, allow_loopback=allow_loopback)
 
 
 async def test_push_off_without_keys(database_url: str) -> None:
@@ -226,6 +240,7 @@ def test_vapid_keys_command_prints_a_pair_the_settings_accept() -> None:
     settings = Settings(
         vapid_public_key=lines["VAPID_PUBLIC_KEY"],
         vapid_private_key=SecretStr(lines["VAPID_PRIVATE_KEY"]),
+        vapid_subject="mailto:ops@vividly.example",
     )
     assert settings.push_enabled
 
@@ -238,3 +253,24 @@ def test_settings_refuse_half_or_mismatched_keys() -> None:
         Settings(vapid_public_key=other_public, vapid_private_key=PRIVATE)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="VAPID_SUBJECT"):
         Settings(vapid_subject="admin@example.com")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["mailto:admin@localhost", "mailto:ops@intranet", "https://localhost/x", "mailto:a@box.local"],
+)
+def test_settings_refuse_a_subject_push_services_refuse(subject: str) -> None:
+    with pytest.raises(ValueError, match="public domain"):
+        Settings(vapid_subject=subject)
+
+
+def test_push_needs_a_subject() -> None:
+    with pytest.raises(ValueError, match="needs VAPID_SUBJECT"):
+        Settings(vapid_public_key=PUBLIC, vapid_private_key=PRIVATE)  # type: ignore[arg-type]
+    accepted = Settings(vapid_subject="https://school.example/contact")
+    assert accepted.vapid_subject == "https://school.example/contact"
+
+
+def test_ttl_must_outlive_the_delays() -> None:
+    with pytest.raises(ValueError, match="PUSH_TTL_SECONDS"):
+        Settings(push_ttl_seconds=60, push_delay_seconds=60)

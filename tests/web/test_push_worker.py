@@ -27,7 +27,12 @@ PUBLIC, PRIVATE = keys.new_pair()
 
 @pytest.fixture(scope="module")
 def server_settings(database_url: str) -> Settings:
-    return settings_for(database_url, vapid_public_key=PUBLIC, vapid_private_key=PRIVATE)
+    return settings_for(
+        database_url,
+        vapid_public_key=PUBLIC,
+        vapid_private_key=PRIVATE,
+        vapid_subject="mailto:ops@vividly.example",
+    )
 
 
 @pytest.fixture
