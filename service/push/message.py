@@ -21,6 +21,7 @@ from ..links import notification_link
 from ..settings import Settings
 
 MAX_BODY_CHARS = 500
+MAX_TITLE_CHARS = 120
 # 4096 bytes of record: minus its header (16 salt + 4 rs + 1 idlen + 65 key id), the AEAD tag
 # (16) and the padding delimiter (1).
 MAX_PLAINTEXT = 4096 - 86 - 16 - 1
@@ -36,7 +37,10 @@ def text(type_name: str, label: str | None, payload: Mapping[str, Any]) -> tuple
     body = "\n".join(lines)
     if len(body) > MAX_BODY_CHARS:
         body = body[: MAX_BODY_CHARS - 1] + "…"
-    return (label or type_name), body
+    title = label or type_name
+    if len(title) > MAX_TITLE_CHARS:
+        title = title[: MAX_TITLE_CHARS - 1] + "…"
+    return title, body
 
 
 def render(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +14,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from service.push import keys, subscriptions
+from service.app import PUSH_WORKER
+from service.push import actions, keys, subscriptions
 from service.settings import Settings
 
 from ..service.live import RunningServer, running_server, settings_for
@@ -229,7 +231,95 @@ async def test_service_worker_is_served_for_the_whole_origin(client: httpx.Async
     assert response.headers["service-worker-allowed"] == "/"
     assert "no-cache" in response.headers["cache-control"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
-    assert "showNotification" in response.text
+    # The worker itself, byte for byte (not the page or a 404 page), with its three handlers.
+    assert response.content == PUSH_WORKER.read_bytes()
+    for event in ("push", "notificationclick", "pushsubscriptionchange"):
+        assert f"addEventListener('{event}'" in response.text
+    # A classic script (importScripts cannot load modules).
+    assert not any(line.startswith(("import ", "export ")) for line in response.text.splitlines())
+
+
+async def test_subscription_state_is_the_callers_only(
+    server: RunningServer, client: httpx.AsyncClient
+) -> None:
+    body = valid(f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}")
+    params = {"endpoint": body["endpoint"]}
+    before = await client.get("/api/v1/push/subscription", params=params)
+    assert before.json() == {"endpoint": body["endpoint"], "subscribed": False}
+    assert (await client.post("/api/v1/push/subscriptions", json=body)).status_code == 201
+    mine = await client.get("/api/v1/push/subscription", params=params)
+    assert mine.json()["subscribed"] is True
+    headers = {"Authorization": f"Bearer {server.token(uuid.uuid4())}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as other:
+        theirs = await other.get("/api/v1/push/subscription", params=params)
+        assert theirs.json()["subscribed"] is False  # the shared browser shows "off" to them
+
+
+async def _notification(conn: asyncpg.Connection, user: uuid.UUID) -> int:
+    notification_id: int = await conn.fetchval(
+        "INSERT INTO notifications (user_id, type, payload) VALUES ($1, 'video_complete', '{}')"
+        " RETURNING id",
+        user,
+    )
+    return notification_id
+
+
+async def test_action_token_marks_its_notification_without_a_session(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    notification_id = await _notification(conn, user)
+    key = actions.key_for(server.settings)
+    token = actions.token(key, notification_id, user, int(time.time()) + 60)
+    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        opened = await anonymous.post(f"/api/v1/push/actions/{token}/opened")
+        assert opened.status_code == 204, opened.text
+        read = await anonymous.post(f"/api/v1/push/actions/{token}/read")
+        assert read.status_code == 204
+        again = await anonymous.post(f"/api/v1/push/actions/{token}/read")
+        assert again.status_code == 204
+    row = await conn.fetchrow(
+        "SELECT read_at, opened_at, seen_at FROM notifications WHERE id = $1", notification_id
+    )
+    assert None not in (row["read_at"], row["opened_at"], row["seen_at"])
+
+
+def _altered(token: str) -> str:
+    notification, user, expires, mac = token.split(".")
+    return f"{int(notification) + 1}.{user}.{expires}.{mac}"
+
+
+async def test_forged_altered_or_expired_action_tokens_change_nothing(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    notification_id = await _notification(conn, user)
+    neighbour = await _notification(conn, user)
+    key = actions.key_for(server.settings)
+    soon = int(time.time()) + 60
+    other_key = actions.key_for(
+        server.settings.model_copy(update={"vapid_private_key": SecretStr(keys.new_pair()[1])})
+    )
+    refused = {
+        "forged": actions.token(other_key, notification_id, user, soon),
+        "altered": _altered(actions.token(key, neighbour - 1, user, soon)),
+        "expired": actions.token(key, notification_id, user, int(time.time()) - 1),
+        "garbage": "not-a-token",
+    }
+    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        for name, token in refused.items():
+            for action in ("read", "opened"):
+                response = await anonymous.post(f"/api/v1/push/actions/{token}/{action}")
+                assert response.status_code == 403, (name, response.text)
+        valid_token = actions.token(key, notification_id, user, soon)
+        unknown = await anonymous.post(f"/api/v1/push/actions/{valid_token}/dismiss")
+        assert unknown.status_code == 422
+    changed = await conn.fetchval(
+        "SELECT count(*) FROM notifications WHERE user_id = $1"
+        " AND (read_at IS NOT NULL OR opened_at IS NOT NULL OR seen_at IS NOT NULL)",
+        user,
+    )
+    assert changed == 0
 
 
 def test_vapid_keys_command_prints_a_pair_the_settings_accept() -> None:
