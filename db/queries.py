@@ -337,69 +337,97 @@ DELETE FROM push_subscriptions WHERE id IN (
 # Only the user's own subscription; another user's endpoint is left alone. $1 user, $2 endpoint.
 PUSH_UNSUBSCRIBE = "DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2"
 
+# Whether $2 is the endpoint of a subscription of user $1.
+PUSH_IS_SUBSCRIBED = "SELECT true FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2"
+
 PUSH_REMOVE_SUBSCRIPTION = "DELETE FROM push_subscriptions WHERE id = $1"
 
 # The push condition is said here once: unread (not read, not archived), never seen, not older
 # than the subscription nor the TTL, and either no stream took it within the grace or nobody saw
 # it within the delay. Each (notification, subscription) gets one row, ever (the primary key).
-# Per subscription it is a range of `notifications_push_pending` (user_id, created_at).
-# $1 grace seconds, $2 delay seconds, $3 TTL seconds.
+# Only notifications created in the last $4 seconds are looked at (the dispatcher passes a short
+# window each poll and the whole TTL now and then, service/push/dispatcher.py): it reads that
+# range of `notifications_created_brin`, then each one's subscriptions by user, so a poll costs
+# the recent notifications, not every subscription times every unread one.
+# $1 grace seconds, $2 delay seconds, $3 TTL seconds, $4 window seconds.
 PUSH_ENQUEUE = f"""
 INSERT INTO push_deliveries (notification_id, subscription_id)
 SELECT n.id, s.id
-FROM push_subscriptions s
-CROSS JOIN LATERAL (
-    SELECT n.id FROM notifications n
-    WHERE n.user_id = s.user_id
-      AND {UNREAD} AND n.seen_at IS NULL
-      AND n.created_at >= greatest(s.created_at, now() - make_interval(secs => $3::float8))
-      AND n.created_at <= now() - make_interval(secs => least($1::float8, $2::float8))
-      AND (n.created_at <= now() - make_interval(secs => $2::float8)
-           OR (n.delivered_at IS NULL
-               AND n.created_at <= now() - make_interval(secs => $1::float8)))
-) n
-WHERE NOT EXISTS (
-    SELECT 1 FROM push_deliveries d WHERE d.notification_id = n.id AND d.subscription_id = s.id
-)
+FROM notifications n
+JOIN push_subscriptions s ON s.user_id = n.user_id AND n.created_at >= s.created_at
+WHERE n.created_at >= now() - make_interval(secs => least($3::float8, $4::float8))
+  AND n.created_at <= now() - make_interval(secs => least($1::float8, $2::float8))
+  AND {UNREAD} AND n.seen_at IS NULL
+  AND (n.created_at <= now() - make_interval(secs => $2::float8)
+       OR (n.delivered_at IS NULL AND n.created_at <= now() - make_interval(secs => $1::float8)))
+  AND NOT EXISTS (
+      SELECT 1 FROM push_deliveries d WHERE d.notification_id = n.id AND d.subscription_id = s.id
+  )
 ON CONFLICT DO NOTHING
 """
 
+# One process enqueues at a time (the others skip that poll): the lock ends with the transaction.
+PUSH_ENQUEUE_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('vividly_push_enqueue'))"
+
 # Claim up to $1 due pushes for $2 seconds (the lease: no other dispatcher takes them before it
-# ends, and a dispatcher that died holding them lets them go then). `wanted` re-checks, at claim
-# time, that the push is still to be sent (read, archived or seen since; or the subscription now
-# belongs to someone else). $3 TTL seconds.
+# ends, and a dispatcher that died holding them lets them go then). A row that has used its $3
+# attempts is never claimed again: one whose last lease ended without an outcome (the process
+# died, or its send could not be recorded) is given up here.
 PUSH_CLAIM = """
-WITH due AS (
+WITH exhausted AS (
+    UPDATE push_deliveries
+    SET state = 'failed', finished_at = now(),
+        last_error = coalesce(last_error, 'no outcome recorded') || ' (attempts used up)'
+    WHERE state = 'pending' AND next_attempt_at <= now() AND attempts >= $3
+), due AS (
     SELECT notification_id, subscription_id FROM push_deliveries
-    WHERE state = 'pending' AND next_attempt_at <= now()
+    WHERE state = 'pending' AND next_attempt_at <= now() AND attempts < $3
     ORDER BY next_attempt_at
     LIMIT $1
     FOR UPDATE SKIP LOCKED
-), claimed AS (
-    UPDATE push_deliveries d
-    SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8)
-    FROM due
-    WHERE d.notification_id = due.notification_id AND d.subscription_id = due.subscription_id
-    RETURNING d.notification_id, d.subscription_id, d.attempts
 )
-SELECT c.notification_id, c.subscription_id, c.attempts,
-       s.endpoint, s.p256dh, s.auth,
-       n.type, n.payload, n.created_at, t.label,
-       (s.user_id = n.user_id AND vividly_unread_v1(n.read_at, n.dismissed_at)
-        AND n.seen_at IS NULL
-        AND n.created_at >= now() - make_interval(secs => $3::float8)) AS wanted
-FROM claimed c
-JOIN push_subscriptions s ON s.id = c.subscription_id
-JOIN notifications n ON n.id = c.notification_id
-LEFT JOIN notification_types t ON t.name = n.type
+UPDATE push_deliveries d
+SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8)
+FROM due
+WHERE d.notification_id = due.notification_id AND d.subscription_id = due.subscription_id
+RETURNING d.notification_id, d.subscription_id, d.attempts
 """
 
-# The push service accepted it: recorded with the notification's delivery (MARK_DELIVERED, in the
-# same transaction). Only a row still pending and claimed by this attempt. $1 notification,
-# $2 subscription, $3 attempt.
+# What to send for a claimed row, read right before the send (not at claim time: a browser
+# moved to another user, or a notification read, between the claim and the send must stop it).
+# No row: the claim is no longer this attempt's (the subscription was moved or removed, which
+# deletes its rows). `wanted` is the push condition's "still to be sent"; `ttl_left` the seconds
+# a push service should still keep it. $1 notification, $2 subscription, $3 attempt, $4 TTL.
+PUSH_LOAD = """
+SELECT s.endpoint, s.p256dh, s.auth, n.user_id, n.type, n.payload, n.created_at, t.label,
+       (s.user_id = n.user_id AND vividly_unread_v1(n.read_at, n.dismissed_at)
+        AND n.seen_at IS NULL
+        AND n.created_at >= now() - make_interval(secs => $4::float8)) AS wanted,
+       floor(extract(epoch FROM n.created_at + make_interval(secs => $4::float8) - now()))::int
+           AS ttl_left
+FROM push_deliveries d
+JOIN push_subscriptions s ON s.id = d.subscription_id
+JOIN notifications n ON n.id = d.notification_id
+LEFT JOIN notification_types t ON t.name = n.type
+WHERE d.notification_id = $1 AND d.subscription_id = $2 AND d.state = 'pending'
+  AND d.attempts = $3
+"""
+
+# The push service accepted it: recorded, and with it the notification's first delivery (if
+# nothing delivered it before) at the database's now(). Only a row still pending and claimed by
+# this attempt. Returns `first`: whether this push was the notification's first delivery.
+# $1 notification, $2 subscription, $3 attempt.
 PUSH_SENT = """
-UPDATE push_deliveries SET state = 'sent', finished_at = now(), last_error = NULL
-WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+WITH sent AS (
+    UPDATE push_deliveries SET state = 'sent', finished_at = now(), last_error = NULL
+    WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+    RETURNING notification_id
+), delivered AS (
+    UPDATE notifications n SET delivered_at = now(), delivered_via = 'push'
+    FROM sent WHERE n.id = sent.notification_id AND n.delivered_at IS NULL
+    RETURNING n.id
+)
+SELECT (SELECT count(*) FROM sent) AS sent, (SELECT count(*) FROM delivered) AS first
 """
 
 # Try again at now + $4 seconds. $5 the reason (short).

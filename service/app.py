@@ -198,7 +198,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     ),
                 )
             if settings.push_enabled:
-                dispatcher = Dispatcher(pool, settings, Sender(settings))
+                dispatcher = Dispatcher(pool, settings, Sender(settings), reach)
                 supervisor.start("push", dispatcher.run)
 
                 async def stop_push() -> None:

@@ -91,9 +91,19 @@ class _ServiceCollector(Collector):
             "(stream, push, email); later deliveries are not counted.",
             labels=["channel"],
         )
-        for channel in sorted({"stream", *reach.first_delivered}):
+        for channel in sorted({"stream", "push", *reach.first_delivered}):
             first.add_metric([channel], reach.first_delivered[channel])
         yield first
+        pushes = CounterMetricFamily(
+            "vividly_push_attempts",
+            "Web Push attempts by outcome: sent (the push service accepted it), retried, gone "
+            "(404/410: the subscription was removed), failed (given up), cancelled (read, seen "
+            "or moved before its send).",
+            labels=["outcome"],
+        )
+        for outcome in sorted({"sent", "retried", "gone", "failed", "cancelled", *reach.pushes}):
+            pushes.add_metric([outcome], reach.pushes[outcome])
+        yield pushes
         yield CounterMetricFamily(
             "vividly_notifications_seen", "Notifications first reported on screen (this API).",
             value=reach.seen,

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .digest.addresses import check_sender
 from .push import keys as push_keys
+from .push.subscriptions import PRIVATE_SUFFIXES as LOCAL_DOMAINS
 
 # Secrets that were published (in this repository's history or docs): never accepted.
 PUBLISHED_SECRETS = frozenset({"dev-only-insecure-secret-change-me"})
@@ -250,9 +251,10 @@ class Settings(BaseSettings):
         default=None,
         description="VAPID private key: base64url of the 32-byte P-256 scalar (or of its DER).",
     )
-    vapid_subject: str = Field(
-        default="mailto:admin@localhost",
-        description="Whom push services contact about this sender: a mailto: or https: URL.",
+    vapid_subject: str | None = Field(
+        default=None,
+        description="Whom push services contact about this sender: mailto:you@example.com or an "
+        "https:// URL on a public domain (Apple refuses localhost). Required with Web Push on.",
     )
     push_delay_seconds: float = Field(
         default=60,
@@ -468,10 +470,21 @@ class Settings(BaseSettings):
 
     @field_validator("vapid_subject")
     @classmethod
-    def _vapid_subject_is_contact(cls, value: str) -> str:
-        if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+(/\S*)?", value):
+    def _vapid_subject_is_contact(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        found = re.fullmatch(
+            r"mailto:[^@\s]+@([^@\s/?]+)|https://([^\s/:?#]+)(:\d+)?(/\S*)?", value
+        )
+        domain = found and (found.group(1) or found.group(2) or "").lower().rstrip(".")
+        if not domain:
             raise ValueError(
                 f"VAPID_SUBJECT must be mailto:you@example.com or an https:// URL, not {value!r}"
+            )
+        if "." not in domain or domain == "localhost" or domain.endswith(LOCAL_DOMAINS):
+            raise ValueError(
+                f"VAPID_SUBJECT must name a public domain (push services such as Apple's refuse "
+                f"{domain!r}): e.g. mailto:ops@your-school.example, not {value!r}"
             )
         return value
 
@@ -484,6 +497,22 @@ class Settings(BaseSettings):
             )
         if self.vapid_public_key is not None and self.vapid_private_key is not None:
             push_keys.check_pair(self.vapid_public_key, self.vapid_private_key.get_secret_value())
+            if self.vapid_subject is None:
+                raise ValueError(
+                    "Web Push needs VAPID_SUBJECT: a contact for push services, "
+                    "mailto:ops@your-school.example or an https:// URL"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _push_ttl_outlives_the_delays(self) -> Settings:
+        # A notification is pushed no earlier than the grace (or the delay) and never past the
+        # TTL: a TTL shorter than both would push nothing.
+        if self.push_ttl_seconds <= max(self.push_stream_grace_seconds, self.push_delay_seconds):
+            raise ValueError(
+                f"PUSH_TTL_SECONDS ({self.push_ttl_seconds}) must be longer than "
+                f"PUSH_STREAM_GRACE_SECONDS and PUSH_DELAY_SECONDS"
+            )
         return self
 
     @property

@@ -14,14 +14,22 @@ export interface PushOptions {
 
 /** Service workers, the Push API and notifications are available. */
 export function pushSupported(): boolean;
-/** What this browser's push subscription is for the signed-in user. */
+/** What this browser's push subscription is for the signed-in user ('enabled' only when the
+ * server confirms the subscription is theirs). */
 export function pushState(options?: PushOptions): Promise<PushState>;
 /** Call from a user gesture: asks permission, subscribes, stores it with the API. */
 export function enablePush(options?: PushOptions): Promise<PushState>;
-/** Removes the subscription from the API and the browser. */
+/** Removes the subscription from the API and the browser (the browser's even when the API call
+ * fails). Call it on logout, while the session is still valid: otherwise the next user of this
+ * browser receives the previous user's pushes. */
 export function disablePush(options?: PushOptions): Promise<PushState>;
+/** After login: stores this browser's existing subscription (if any) for the signed-in user,
+ * moving it from whoever had it. Idempotent; resolves to `pushState()`. */
+export function syncPush(options?: PushOptions): Promise<PushState>;
 
-/** What the service worker posts to an open tab when its notification is clicked. */
+/** What the service worker posts to an open tab when its notification is clicked, with a
+ * MessagePort (`event.ports[0]`): answer `{handled: true}` on it when the page opened the
+ * notification itself; otherwise (no answer within a second) the worker opens its link. */
 export interface PushClickMessage {
   type: 'vividly-push-click';
   notification: {
@@ -31,5 +39,7 @@ export interface PushClickMessage {
     body: string;
     link: string;
     timestamp: string;
+    /** The token that marks it read and opened without a session (the worker uses it). */
+    action?: string;
   } | null;
 }

@@ -7,8 +7,16 @@ subscription" a property of the table, whichever process or restart tries. A pen
 claimed by moving `next_attempt_at` past a lease (FOR UPDATE SKIP LOCKED), so two dispatchers
 never send it together; a failed send sets `next_attempt_at` to the retry time.
 
-`notifications_push_pending` keeps the dispatcher's search for "unread, unseen notifications of
-subscribed users in the last TTL" on an index range per user, whatever the table's size.
+`notifications_push_pending` kept the dispatcher's first search for "unread, unseen
+notifications of subscribed users in the last TTL" on an index range per user. The dispatcher
+now reads only recent notifications through `notifications_created_brin` (db/queries.py,
+PUSH_ENQUEUE), so this index is unused: a later revision may drop it.
+
+That index is built without CONCURRENTLY (alembic runs each revision in a transaction, where
+CONCURRENTLY is not allowed): the upgrade blocks writes to `notifications` while it builds,
+seconds at this project's sizes. On a large table, build it first by hand, outside a
+transaction, with `CREATE INDEX CONCURRENTLY IF NOT EXISTS` and the definition below; this
+revision's `IF NOT EXISTS` then leaves it as it is.
 
 Revision ID: 0010
 Revises: 0009
@@ -57,7 +65,7 @@ CREATE TABLE push_deliveries (
 CREATE INDEX push_deliveries_due ON push_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX push_deliveries_subscription ON push_deliveries (subscription_id);
 
-CREATE INDEX notifications_push_pending ON notifications (user_id, created_at)
+CREATE INDEX IF NOT EXISTS notifications_push_pending ON notifications (user_id, created_at)
     WHERE vividly_unread_v1(read_at, dismissed_at) AND seen_at IS NULL;
 """
 

@@ -1,10 +1,12 @@
 """The push dispatcher: a supervised task per API process that pushes what students missed.
 
-Every `PUSH_POLL_SECONDS` it (1) records, in `push_deliveries`, one row per (notification,
+Every `PUSH_POLL_SECONDS` it records, in `push_deliveries`, one row per (notification,
 subscription) whose push is due (`queries.PUSH_ENQUEUE` states the rule: unread and unseen, no
 stream took it within `PUSH_STREAM_GRACE_SECONDS` or nobody saw it within `PUSH_DELAY_SECONDS`,
-not older than the subscription or the TTL), then (2) claims due rows with a lease and sends
-them.
+not older than the subscription or the TTL). It claims due rows with a lease as sending slots
+free up and sends each in its own task: at most `CONCURRENCY` sends at once, with no batch
+barrier, so a push service that never answers holds only its own slots (and the sender lets it
+hold at most `sender.PER_HOST` connections).
 
 Guarantees:
 - At most one push per notification and subscription, across processes and restarts: the row's
@@ -13,12 +15,23 @@ Guarantees:
   process that dies after the push service accepted a push and before the success committed: the
   push is sent again when the lease ends, with the same `Topic` (the push service replaces a copy
   it still holds) and the same notification `tag` (the browser replaces the one it shows).
-- A success marks the notification delivered via `push` (if nothing delivered it before) in the
-  transaction that records the send.
-- Read, archived or seen before its claim: not sent (`cancelled`). 404/410: the subscription is
+- Only to the notification's own user: right before each send (`queries.PUSH_LOAD`) the row must
+  still be this attempt's and the subscription still the notification user's; a browser moved to
+  another user deletes the first user's rows (`PUSH_SUBSCRIBE`). What remains is the time of
+  one request between that check and the push service's answer.
+- A success marks the notification delivered via `push` (if nothing delivered it before, at the
+  database's time) in the statement that records the send; `ReachCounts` counts it and every
+  outcome (`pushes`: sent, retried, gone, failed, cancelled) for /metrics.
+- Read, archived or seen before its send: not sent (`cancelled`). 404/410: the subscription is
   deleted with its rows. 408/429/5xx and network errors: retried with exponential backoff
   (`PUSH_RETRY_SECONDS` doubling, at least the Retry-After), `PUSH_MAX_ATTEMPTS` sends at most,
-  then `failed`. Other 4xx: `failed` at once (retrying would not change the answer).
+  each with the TTL that is left; then `failed`. Other 4xx, an endpoint that resolves to no
+  public address, a message too large, or any unexpected error: `failed` at once (logged). No
+  row is claimed more than PUSH_MAX_ATTEMPTS times, whatever happens to the processes.
+- Finding due pushes costs the recent notifications, not the whole TTL: each poll looks at those
+  created in the last PUSH_DELAY_SECONDS + `WINDOW_MARGIN`, and every `SWEEP_SECONDS` (and at
+  start) at the whole TTL, which catches what a pause of every dispatcher left behind. One process
+  enqueues at a time (an advisory lock; the others skip that poll).
 - `stop()` lets the sends in flight finish (each within PUSH_TIMEOUT_SECONDS) and record their
   outcome, then `run` returns.
 """
@@ -29,8 +42,8 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -38,115 +51,217 @@ import asyncpg
 
 from db import queries
 
+from ..deliveries import ReachCounts
 from ..settings import Settings
-from . import message
-from .sender import Answer, NotPublic, Sender
+from . import actions, message
+from .sender import Answer, NotPublic, Sender, TooLarge
+
+CHANNEL = "push"
 
 logger = logging.getLogger(__name__)
 
-BATCH = 64  # pushes claimed (and sent concurrently) at once
+CONCURRENCY = 64  # sends in flight per process
+BATCH = 64  # rows claimed by one `poll_once`
 MAX_RETRY_DELAY = 3600.0
 LEASE_MARGIN = 30.0  # beyond the send timeout: a claim is never taken while its send can run
+WINDOW_MARGIN = 60.0  # late commits and pauses between polls
+SWEEP_SECONDS = 300.0
 ERROR_CHARS = 200
 RETRIED = frozenset({408, 425, 429})
 GONE = frozenset({404, 410})
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+Key = tuple[int, int, int]  # notification, subscription, attempt
 
 
 class Dispatcher:
     """Finds due pushes, claims them and sends them until `stop()`."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, sender: Sender) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: Settings,
+        sender: Sender,
+        counts: ReachCounts | None = None,
+    ) -> None:
         self._pool = pool
         self._settings = settings
         self._sender = sender
+        self.counts = counts if counts is not None else ReachCounts()
         self._lease = settings.push_timeout_seconds + LEASE_MARGIN
+        self._ttl = settings.push_ttl_seconds
+        self._window = settings.push_delay_seconds + WINDOW_MARGIN
+        self._action_key = actions.key_for(settings)
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
 
     def stop(self) -> None:
         """Finish the sends in flight, then end `run`."""
         self._stopping.set()
+        self._wake.set()
 
     async def run(self) -> None:
         """Poll and send until `stop()`; a database error is logged and the next poll retries."""
         self._stopping.clear()
+        tasks: set[asyncio.Task[None]] = set()
+        poll = self._settings.push_poll_seconds
+        next_enqueue = next_sweep = time.monotonic()
+
+        full = False
+
+        def done(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            if full:
+                self._wake.set()
+
         async with self._sender:
-            while not self._stopping.is_set():
-                claimed = 0
-                try:
-                    claimed = await self.poll_once()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                    logger.warning("push dispatcher: poll failed: %s", error)
-                if claimed < BATCH:  # a full batch: more may be due at once
+            try:
+                while not self._stopping.is_set():
+                    free = CONCURRENCY - len(tasks)
+                    claimed = 0
+                    try:
+                        now = time.monotonic()
+                        if now >= next_enqueue:
+                            next_enqueue = now + poll  # set first: a failure waits a poll too
+                            sweep = now >= next_sweep
+                            await self.enqueue(whole_ttl=sweep)
+                            next_sweep = now + SWEEP_SECONDS if sweep else next_sweep
+                        if free:
+                            for row in await self.claim(free):
+                                task = asyncio.create_task(self.deliver(row))
+                                tasks.add(task)
+                                task.add_done_callback(done)
+                                claimed += 1
+                    except DATABASE_ERRORS as error:
+                        logger.warning("push dispatcher: poll failed: %s", error)
+                    if free and claimed == free:
+                        continue  # more may be due: claim again as soon as a slot frees
+                    # Woken by stop(), or (only when every slot is busy) by a send ending.
+                    self._wake.clear()
+                    full = not free
+                    if self._stopping.is_set():
+                        break
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(
-                            self._stopping.wait(), self._settings.push_poll_seconds
+                            self._wake.wait(), max(0.0, next_enqueue - time.monotonic())
                         )
+                    full = False
+            finally:
+                if tasks:
+                    # Shielded: a cancellation (shutdown past its grace) still records what was
+                    # sent.
+                    await asyncio.shield(asyncio.gather(*tasks))
+
+    async def enqueue(self, *, whole_ttl: bool = False) -> None:
+        """Record the pushes that became due (recent notifications, or the whole TTL)."""
+        settings = self._settings
+        window = float(self._ttl) if whole_ttl else self._window
+        async with self._pool.acquire() as connection, connection.transaction():
+            if await connection.fetchval(queries.PUSH_ENQUEUE_LOCK):
+                await connection.execute(
+                    queries.PUSH_ENQUEUE,
+                    settings.push_stream_grace_seconds,
+                    settings.push_delay_seconds,
+                    float(self._ttl),
+                    window,
+                )
+
+    async def claim(self, limit: int) -> list[asyncpg.Record]:
+        """Claim up to `limit` due pushes (a lease each)."""
+        rows: list[asyncpg.Record] = await self._pool.fetch(
+            queries.PUSH_CLAIM, limit, self._lease, self._settings.push_max_attempts
+        )
+        return rows
 
     async def poll_once(self) -> int:
-        """Record due pushes, claim up to BATCH and send them; return how many were claimed."""
-        settings = self._settings
-        await self._pool.execute(
-            queries.PUSH_ENQUEUE,
-            settings.push_stream_grace_seconds,
-            settings.push_delay_seconds,
-            float(settings.push_ttl_seconds),
-        )
-        rows = await self._pool.fetch(
-            queries.PUSH_CLAIM, BATCH, self._lease, float(settings.push_ttl_seconds)
-        )
+        """Record due pushes (the whole TTL), claim up to BATCH and send them; return how many
+        were claimed. For tests and tools: `run` does the same as a pipeline."""
+        await self.enqueue(whole_ttl=True)
+        rows = await self.claim(BATCH)
         if rows:
-            # Shielded: a cancellation (shutdown past its grace) still records what was sent.
-            await asyncio.shield(asyncio.gather(*(self._deliver(row) for row in rows)))
+            await asyncio.shield(asyncio.gather(*(self.deliver(row) for row in rows)))
         return len(rows)
 
-    async def _deliver(self, row: Mapping[str, Any]) -> None:
-        key = (row["notification_id"], row["subscription_id"], row["attempts"])
-        if not row["wanted"]:
-            await self._pool.execute(queries.PUSH_FINISH, *key, "cancelled", None)
+    async def deliver(self, row: Mapping[str, Any]) -> None:
+        """Send one claimed push and record its outcome; never raises (but cancellation)."""
+        key: Key = (row["notification_id"], row["subscription_id"], row["attempts"])
+        try:
+            await self._deliver(key)
+        except DATABASE_ERRORS as error:
+            # Its lease ends and it is claimed again (PUSH_MAX_ATTEMPTS bounds how often).
+            logger.warning("push %s: not recorded (%s); retried when its lease ends", key, error)
+        except Exception as error:
+            logger.exception("push %s: failed", key[:2])
+            with contextlib.suppress(*DATABASE_ERRORS):
+                why = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+                await self._finish(key, "failed", why)
+
+    async def _finish(self, key: Key, state: str, why: str | None) -> None:
+        await self._pool.execute(queries.PUSH_FINISH, *key, state, why)
+        self.counts.pushes["cancelled" if state == "cancelled" else "failed"] += 1
+
+    async def _deliver(self, key: Key) -> None:
+        row = await self._pool.fetchrow(queries.PUSH_LOAD, *key, float(self._ttl))
+        if row is None:  # moved to another user or removed since the claim: its rows are gone
+            self.counts.pushes["cancelled"] += 1
             return
+        if not row["wanted"] or row["ttl_left"] <= 0:
+            await self._finish(key, "cancelled", None)
+            return
+        action = actions.token(
+            self._action_key, key[0], row["user_id"], int(time.time()) + self._ttl
+        )
         data = message.render(
             self._settings,
-            notification_id=row["notification_id"],
+            notification_id=key[0],
             type_name=row["type"],
             label=row["label"],
             payload=row["payload"],
             created_at=row["created_at"],
+            action=action,
         )
         try:
             answer = await self._sender.send(
-                row["endpoint"], row["p256dh"], row["auth"], data, str(row["notification_id"])
+                row["endpoint"], row["p256dh"], row["auth"], data, str(key[0]), row["ttl_left"]
             )
-        except NotPublic as error:
-            await self._pool.execute(queries.PUSH_FINISH, *key, "failed", str(error))
-            logger.warning("push %s: %s", key[:2], error)
+        except (NotPublic, TooLarge) as error:
+            await self._give_up(key, str(error))
+            return
+        except aiohttp.ClientConnectorDNSError as error:
+            # aiohttp wraps what the resolver raised: NotPublic is final, a DNS failure is not.
+            if isinstance(error.os_error, NotPublic):
+                await self._give_up(key, str(error.os_error))
+            else:
+                await self._retry(key, None, f"DNS: {error.os_error}"[:ERROR_CHARS])
             return
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             await self._retry(key, None, f"{type(error).__name__}: {error}"[:ERROR_CHARS])
             return
         await self._record(key, answer)
 
-    async def _record(self, key: tuple[int, int, int], answer: Answer) -> None:
+    async def _give_up(self, key: Key, why: str) -> None:
+        await self._finish(key, "failed", why[:ERROR_CHARS])
+        logger.warning("push %s: %s", key[:2], why)
+
+    async def _record(self, key: Key, answer: Answer) -> None:
         status = answer.status
         if 200 <= status < 300:
-            async with self._pool.acquire() as connection, connection.transaction():
-                done = await connection.execute(queries.PUSH_SENT, *key)
-                if done == "UPDATE 1":
-                    await connection.execute(
-                        queries.MARK_DELIVERED, [key[0]], [datetime.now(UTC)], "push"
-                    )
+            row = await self._pool.fetchrow(queries.PUSH_SENT, *key)
+            if row["sent"]:
+                self.counts.pushes["sent"] += 1
+                self.counts.first_delivered[CHANNEL] += row["first"]
         elif status in GONE:
             await self._pool.execute(queries.PUSH_REMOVE_SUBSCRIPTION, key[1])
+            self.counts.pushes["gone"] += 1
             logger.info("push subscription %d is gone (%d): removed", key[1], status)
         elif status in RETRIED or status >= 500:
             await self._retry(key, answer.retry_after, f"HTTP {status}")
         else:
-            await self._pool.execute(queries.PUSH_FINISH, *key, "failed", f"HTTP {status}")
-            logger.warning("push %s refused with HTTP %d: given up", key[:2], status)
+            await self._give_up(key, f"refused with HTTP {status}")
 
-    async def _retry(self, key: tuple[int, int, int], retry_after: float | None, why: str) -> None:
+    async def _retry(self, key: Key, retry_after: float | None, why: str) -> None:
         attempts = key[2]
         if attempts >= self._settings.push_max_attempts:
-            await self._pool.execute(queries.PUSH_FINISH, *key, "failed", why)
+            await self._finish(key, "failed", why)
             logger.warning("push %s failed %d times (%s): given up", key[:2], attempts, why)
             return
         delay = min(MAX_RETRY_DELAY, self._settings.push_retry_seconds * 2 ** (attempts - 1))
@@ -154,3 +269,4 @@ class Dispatcher:
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_DELAY))
         await self._pool.execute(queries.PUSH_RETRY, *key, delay, why)
+        self.counts.pushes["retried"] += 1

@@ -3,11 +3,13 @@
 Guarantees (each refusal is a ValueError naming the field, turned into a 422 by the route):
 - `endpoint` is an absolute https URL of at most `MAX_ENDPOINT` characters, without user info or
   fragment, on the default port, whose host is a DNS name with a dot (not `localhost`, not
-  `*.local`/`.internal`/`.localhost`/`.home.arpa`) or a global IP address: the dispatcher will
-  POST to it, so it must not name this machine or a private network (SSRF). Names are checked
-  again when they are resolved (`sender.PublicResolver`), against DNS rebinding.
-- Only with `allow_loopback` (PUSH_ALLOW_LOOPBACK, for tests) may it be http(s) on a loopback
-  address (127.0.0.0/8, ::1, localhost) with any port.
+  `*.local`/`.internal`/`.localhost`/`.home.arpa`): the dispatcher will POST to it, so it must
+  not name this machine or a private network (SSRF). Names are checked again when they are
+  resolved (`sender.PublicResolver`, `addresses.allowed`), against DNS rebinding.
+- Never an IP literal: no push service uses one, and IPv6 transition forms (`::ffff:…`,
+  `64:ff9b::…`, `2002:…`) hide private IPv4 addresses behind "global" ones.
+- Only with `allow_loopback` (PUSH_ALLOW_LOOPBACK, for tests) may it be http(s) on `localhost`
+  or an IPv4 loopback literal (127.0.0.0/8), with any port.
 - `p256dh` is a valid uncompressed P-256 point and `auth` 16 bytes, both base64url; they are
   stored unpadded, as browsers write them.
 """
@@ -40,14 +42,20 @@ class Subscription:
     auth: str
 
 
+def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address when `host` (no brackets) is an IP literal."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
 def is_loopback_host(host: str) -> bool:
     """Whether `host` (a hostname or IP literal, no brackets) names this machine."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    address = ip_literal(host)
+    return address is not None and address.is_loopback
 
 
 def check_endpoint(endpoint: str, *, allow_loopback: bool) -> str:
@@ -66,22 +74,19 @@ def check_endpoint(endpoint: str, *, allow_loopback: bool) -> str:
         raise Refused("endpoint", "must be an https:// URL")
     if parts.username is not None or parts.password is not None or parts.fragment:
         raise Refused("endpoint", "must not carry user info or a fragment")
+    address = ip_literal(host)
     if is_loopback_host(host):
-        if allow_loopback:
+        if allow_loopback and (address is None or address.version == 4):
             return endpoint
         raise Refused("endpoint", "must not name this machine (loopback)")
+    if address is not None:
+        raise Refused("endpoint", "must name a push service by its host name, not an IP address")
     if parts.scheme != "https":
         raise Refused("endpoint", "must be an https:// URL")
     if port not in (None, 443):
         raise Refused("endpoint", "must use the default https port")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        if "." not in host or host.endswith(PRIVATE_SUFFIXES):
-            raise Refused("endpoint", "must name a public push service host") from None
-        return endpoint
-    if not address.is_global:
-        raise Refused("endpoint", "must not be a private, link-local or reserved address")
+    if "." not in host or host.endswith(PRIVATE_SUFFIXES):
+        raise Refused("endpoint", "must name a public push service host")
     return endpoint
 
 

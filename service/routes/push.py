@@ -1,23 +1,29 @@
-"""Web Push endpoints: the VAPID public key, subscribe and unsubscribe a browser.
+"""Web Push endpoints: the VAPID public key, subscribe, check and unsubscribe a browser, and the
+actions a clicked push takes with its own token.
 
-Each acts for the authenticated user only: a subscription is stored under that user, and
-unsubscribing removes only that user's own. With Web Push off (no VAPID keys) every endpoint
-answers 404 `{"detail": "Web Push is off on this server"}`. A subscription that is malformed,
-not https, on a private or loopback address (SSRF), or with keys of the wrong size is a 422
-naming the field, and nothing is stored (`service/push/subscriptions.py`).
+Each acts for the authenticated user only: a subscription is stored under that user, checking
+says only whether an endpoint is the caller's, and unsubscribing removes only that user's own.
+`POST /push/actions/{token}/{read|opened}` needs no session: the token
+(`service/push/actions.py`) grants those two changes to its one notification of its one user,
+until it expires; a forged, altered or expired one is a 403 and changes nothing. With Web Push
+off (no VAPID keys) every endpoint answers 404 `{"detail": "Web Push is off on this server"}`.
+A subscription that is malformed, not https, on a private or loopback address or an IP literal
+(SSRF), or with keys of the wrong size is a 422 naming the field, and nothing is stored
+(`service/push/subscriptions.py`).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import time
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from db import queries
 
-from ..deps import AppSettings, CurrentUser, Pool
-from ..push import subscriptions
+from ..deps import AppSettings, CurrentUser, Pool, Reach
+from ..push import actions, subscriptions
 from ..schemas import ErrorOut
 
 router = APIRouter(
@@ -59,6 +65,11 @@ class PublicKeyOut(BaseModel):
 class SubscriptionOut(BaseModel):
     endpoint: str
     created: bool = Field(description="False when this browser was subscribed already.")
+
+
+class SubscriptionStateOut(BaseModel):
+    endpoint: str
+    subscribed: bool = Field(description="Whether pushes to this endpoint are the caller's.")
 
 
 def _require_push(settings: AppSettings) -> None:
@@ -123,4 +134,48 @@ async def unsubscribe(
     """Forget this browser's subscription (only the user's own; 204 whether or not it existed)."""
     _require_push(settings)
     await pool.execute(queries.PUSH_UNSUBSCRIBE, user.id, body.endpoint)
+    return Response(status_code=204)
+
+
+@router.get("/subscription", response_model=SubscriptionStateOut)
+async def subscription_state(
+    user: CurrentUser,
+    pool: Pool,
+    settings: AppSettings,
+    endpoint: Annotated[str, Query(max_length=subscriptions.MAX_ENDPOINT)],
+) -> dict[str, Any]:
+    """Whether this browser's endpoint is subscribed for the caller (false when it is nobody's
+    or another user's: a browser shared by two users shows the truth to each)."""
+    _require_push(settings)
+    mine = await pool.fetchval(queries.PUSH_IS_SUBSCRIBED, user.id, endpoint)
+    return {"endpoint": endpoint, "subscribed": bool(mine)}
+
+
+Token = Annotated[str, Path(max_length=120)]
+
+
+@router.post(
+    "/actions/{token}/{action}",
+    status_code=204,
+    responses={403: {"model": ErrorOut, "description": "Forged, altered or expired token."}},
+)
+async def push_action(
+    token: Token,
+    action: Literal["read", "opened"],
+    pool: Pool,
+    settings: AppSettings,
+    reach: Reach,
+) -> Response:
+    """What a clicked push does without a session: mark its notification read, or opened (and
+    seen). Idempotent; 204 also when the notification no longer exists."""
+    _require_push(settings)
+    try:
+        granted = actions.verify(actions.key_for(settings), token, time.time())
+    except actions.Invalid as error:
+        raise HTTPException(403, detail=f"push action token refused: {error}") from None
+    if action == "read":
+        await pool.execute(queries.MARK_READ, granted.notification_id, granted.user_id)
+    else:
+        row = await pool.fetchrow(queries.MARK_OPENED, granted.notification_id, granted.user_id)
+        reach.opened += bool(row and row["first"])
     return Response(status_code=204)

@@ -38,6 +38,7 @@ class StandIn:
     script: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     hold: asyncio.Event | None = None  # when set: answers wait for it
+    held: dict[str, asyncio.Event] = field(default_factory=dict)  # per path: answers wait
 
     def for_path(self, path: str) -> list[Received]:
         return [r for r in self.received if r.path == path]
@@ -64,6 +65,8 @@ async def push_service() -> AsyncIterator[StandIn]:
         standin.arrived.set()
         if standin.hold is not None:
             await standin.hold.wait()
+        if request.path in standin.held:
+            await standin.held[request.path].wait()
         statuses = standin.script[request.path]
         status = statuses.pop(0) if statuses else 201
         return web.Response(status=status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +14,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from service.push import keys, subscriptions
+from service.app import PUSH_WORKER
+from service.push import actions, keys, subscriptions
 from service.settings import Settings
 
 from ..service.live import RunningServer, running_server, settings_for
@@ -28,6 +30,7 @@ def server_settings(database_url: str) -> Settings:
         database_url,
         vapid_public_key=PUBLIC,
         vapid_private_key=PRIVATE,
+        vapid_subject="https://vividly.example/contact",
         push_allow_loopback=True,
         push_max_subscriptions_per_user=3,
     )
@@ -147,6 +150,10 @@ BAD = {
     "metadata address": ("endpoint", "https://169.254.169.254/latest"),
     "IPv6 unique local": ("endpoint", "https://[fd00::1]/push"),
     "IPv4-mapped private": ("endpoint", "https://[::ffff:192.168.0.1]/push"),
+    # Global-looking IP literals: no push service uses one, and py_vapid cannot sign for them.
+    "IPv6 global literal": ("endpoint", "https://[2606:4700:4700::1111]/x"),
+    "IPv4 global literal": ("endpoint", "https://1.1.1.1/x"),
+    "NAT64 of the metadata address": ("endpoint", "https://[64:ff9b::a9fe:a9fe]/x"),
     "internal name": ("endpoint", "https://push.internal/x"),
     "single-label name": ("endpoint", "https://intranet/x"),
     "another port": ("endpoint", "https://fcm.googleapis.com:8443/x"),
@@ -188,12 +195,21 @@ async def test_not_json_is_422(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["http://127.0.0.1:9/p", "https://localhost/p", "https://[::1]/p", "http://app.localhost/p"],
+    ["http://127.0.0.1:9/p", "https://localhost/p", "http://app.localhost/p"],
 )
 def test_loopback_only_with_the_test_setting(endpoint: str) -> None:
     with pytest.raises(subscriptions.Refused):
         subscriptions.check_endpoint(endpoint, allow_loopback=False)
     assert subscriptions.check_endpoint(endpoint, allow_loopback=True) == endpoint
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["https://[::1]/p", "https://[::ffff:127.0.0.1]/p", "https://[2606:4700::1]/p"]
+)
+def test_ipv6_literals_are_refused_even_with_the_test_setting(endpoint: str) -> None:
+    for allow_loopback in (False, True):
+        with pytest.raises(subscriptions.Refused):
+            subscriptions.check_endpoint(endpoint, allow_loopback=allow_loopback)
 
 
 async def test_push_off_without_keys(database_url: str) -> None:
@@ -215,7 +231,95 @@ async def test_service_worker_is_served_for_the_whole_origin(client: httpx.Async
     assert response.headers["service-worker-allowed"] == "/"
     assert "no-cache" in response.headers["cache-control"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
-    assert "showNotification" in response.text
+    # The worker itself, byte for byte (not the page or a 404 page), with its three handlers.
+    assert response.content == PUSH_WORKER.read_bytes()
+    for event in ("push", "notificationclick", "pushsubscriptionchange"):
+        assert f"addEventListener('{event}'" in response.text
+    # A classic script (importScripts cannot load modules).
+    assert not any(line.startswith(("import ", "export ")) for line in response.text.splitlines())
+
+
+async def test_subscription_state_is_the_callers_only(
+    server: RunningServer, client: httpx.AsyncClient
+) -> None:
+    body = valid(f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}")
+    params = {"endpoint": body["endpoint"]}
+    before = await client.get("/api/v1/push/subscription", params=params)
+    assert before.json() == {"endpoint": body["endpoint"], "subscribed": False}
+    assert (await client.post("/api/v1/push/subscriptions", json=body)).status_code == 201
+    mine = await client.get("/api/v1/push/subscription", params=params)
+    assert mine.json()["subscribed"] is True
+    headers = {"Authorization": f"Bearer {server.token(uuid.uuid4())}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as other:
+        theirs = await other.get("/api/v1/push/subscription", params=params)
+        assert theirs.json()["subscribed"] is False  # the shared browser shows "off" to them
+
+
+async def _notification(conn: asyncpg.Connection, user: uuid.UUID) -> int:
+    notification_id: int = await conn.fetchval(
+        "INSERT INTO notifications (user_id, type, payload) VALUES ($1, 'video_complete', '{}')"
+        " RETURNING id",
+        user,
+    )
+    return notification_id
+
+
+async def test_action_token_marks_its_notification_without_a_session(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    notification_id = await _notification(conn, user)
+    key = actions.key_for(server.settings)
+    token = actions.token(key, notification_id, user, int(time.time()) + 60)
+    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        opened = await anonymous.post(f"/api/v1/push/actions/{token}/opened")
+        assert opened.status_code == 204, opened.text
+        read = await anonymous.post(f"/api/v1/push/actions/{token}/read")
+        assert read.status_code == 204
+        again = await anonymous.post(f"/api/v1/push/actions/{token}/read")
+        assert again.status_code == 204
+    row = await conn.fetchrow(
+        "SELECT read_at, opened_at, seen_at FROM notifications WHERE id = $1", notification_id
+    )
+    assert None not in (row["read_at"], row["opened_at"], row["seen_at"])
+
+
+def _altered(token: str) -> str:
+    notification, user, expires, mac = token.split(".")
+    return f"{int(notification) + 1}.{user}.{expires}.{mac}"
+
+
+async def test_forged_altered_or_expired_action_tokens_change_nothing(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    notification_id = await _notification(conn, user)
+    neighbour = await _notification(conn, user)
+    key = actions.key_for(server.settings)
+    soon = int(time.time()) + 60
+    other_key = actions.key_for(
+        server.settings.model_copy(update={"vapid_private_key": SecretStr(keys.new_pair()[1])})
+    )
+    refused = {
+        "forged": actions.token(other_key, notification_id, user, soon),
+        "altered": _altered(actions.token(key, neighbour - 1, user, soon)),
+        "expired": actions.token(key, notification_id, user, int(time.time()) - 1),
+        "garbage": "not-a-token",
+    }
+    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        for name, token in refused.items():
+            for action in ("read", "opened"):
+                response = await anonymous.post(f"/api/v1/push/actions/{token}/{action}")
+                assert response.status_code == 403, (name, response.text)
+        valid_token = actions.token(key, notification_id, user, soon)
+        unknown = await anonymous.post(f"/api/v1/push/actions/{valid_token}/dismiss")
+        assert unknown.status_code == 422
+    changed = await conn.fetchval(
+        "SELECT count(*) FROM notifications WHERE user_id = $1"
+        " AND (read_at IS NOT NULL OR opened_at IS NOT NULL OR seen_at IS NOT NULL)",
+        user,
+    )
+    assert changed == 0
 
 
 def test_vapid_keys_command_prints_a_pair_the_settings_accept() -> None:
@@ -226,6 +330,7 @@ def test_vapid_keys_command_prints_a_pair_the_settings_accept() -> None:
     settings = Settings(
         vapid_public_key=lines["VAPID_PUBLIC_KEY"],
         vapid_private_key=SecretStr(lines["VAPID_PRIVATE_KEY"]),
+        vapid_subject="mailto:ops@vividly.example",
     )
     assert settings.push_enabled
 
@@ -238,3 +343,24 @@ def test_settings_refuse_half_or_mismatched_keys() -> None:
         Settings(vapid_public_key=other_public, vapid_private_key=PRIVATE)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="VAPID_SUBJECT"):
         Settings(vapid_subject="admin@example.com")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["mailto:admin@localhost", "mailto:ops@intranet", "https://localhost/x", "mailto:a@box.local"],
+)
+def test_settings_refuse_a_subject_push_services_refuse(subject: str) -> None:
+    with pytest.raises(ValueError, match="public domain"):
+        Settings(vapid_subject=subject)
+
+
+def test_push_needs_a_subject() -> None:
+    with pytest.raises(ValueError, match="needs VAPID_SUBJECT"):
+        Settings(vapid_public_key=PUBLIC, vapid_private_key=PRIVATE)  # type: ignore[arg-type]
+    accepted = Settings(vapid_subject="https://school.example/contact")
+    assert accepted.vapid_subject == "https://school.example/contact"
+
+
+def test_ttl_must_outlive_the_delays() -> None:
+    with pytest.raises(ValueError, match="PUSH_TTL_SECONDS"):
+        Settings(push_ttl_seconds=60, push_delay_seconds=60)

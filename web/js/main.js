@@ -16,6 +16,7 @@ import { createPanel } from './views/panel.js';
 import { createPlayer } from './views/player.js';
 import { createPreferences } from './views/prefs.js';
 import { createPushToggle } from './views/push-toggle.js';
+import { disablePush, syncPush } from '/client/push.js';
 import { createRequests } from './views/requests.js';
 import { refreshTimes } from './views/time.js';
 import { createToasts } from './views/toasts.js';
@@ -194,6 +195,9 @@ function startSession(me) {
   types.load().catch(reportError);
   requests.load().catch(reportError);
   rest.preferences().then((p) => setMuted(p.in_app), () => {});
+  // A browser that already holds a push subscription (from a session that expired rather than
+  // logged out) is stored for this user, so it receives their pushes and no one else's.
+  syncPush().catch(() => {});
 }
 
 function endSession(message = '') {
@@ -235,16 +239,25 @@ byId('prefs-button').addEventListener('click', () => {
   pushToggle.refresh();
 });
 
-// A push clicked while a tab is open: the service worker focused this tab; open what was clicked.
+// A push clicked while a tab is open: the service worker focused this tab and asks it to open
+// what was clicked. The answer on the port tells it whether we did; if not (logged out, or the
+// notification is not in the loaded list) it opens the link itself.
 if (navigator.serviceWorker) {
   navigator.serviceWorker.addEventListener('message', (event) => {
     const data = event.data || {};
-    if (data.type !== 'vividly-push-click' || !data.notification || !session) return;
-    const n = session.list.items.find((item) => item.id === data.notification.id);
+    if (data.type !== 'vividly-push-click') return;
+    const [port] = event.ports || [];
+    const n = session && data.notification
+      ? session.list.items.find((item) => item.id === data.notification.id)
+      : null;
     if (n) openSubject(n);
+    if (port) port.postMessage({ handled: Boolean(n) });
   });
 }
 byId('logout').addEventListener('click', async () => {
+  // Before the session ends: this browser must stop receiving this user's pushes (the next
+  // person to log in here would otherwise see them).
+  await disablePush().catch(() => {});
   try {
     await call('POST', '/dev/logout');
   } catch {

@@ -5,9 +5,12 @@
 // - `push`: the payload is the service's small JSON ({id, type, title, body, link, timestamp});
 //   it is shown with the tag `vividly-<id>`, the same as the page's desktop notifications, so a
 //   repeat (a retried push, or the page's own) replaces rather than adds one.
-// - `notificationclick`: closes it, focuses an open tab of the app (and posts it
-//   `{type: 'vividly-push-click', notification}`) or else opens the notification's link, and
-//   tells the API it was opened and read (so read state stays in step everywhere).
+// - `notificationclick`: closes it and tells the API it was opened and read (so read state stays
+//   in step everywhere) with the push's own action token (no cookie needed: it may have expired
+//   hours ago, or be blocked for this worker). Then: a tab already showing the link is focused;
+//   else an open tab of the app is focused and posted `{type: 'vividly-push-click',
+//   notification}` with a MessagePort, and opens it itself if it answers `{handled: true}`
+//   within `ACK_MS`; otherwise (no tab, no answer) the link opens in a new window.
 // - `pushsubscriptionchange`: subscribes again and sends the new subscription to the API.
 //
 // Where the API is: this worker's own origin, or `self.VIVIDLY_PUSH = {apiBase: 'https://…'}`
@@ -18,13 +21,37 @@
   const apiBase = String(config.apiBase || self.location.origin).replace(/\/+$/, '');
   const TAG = 'vividly-';
   const CLICK = 'vividly-push-click';
+  const ACK_MS = 1000;
 
-  function post(path, body) {
+  function post(path, body, credentials = 'include') {
     return fetch(`${apiBase}/api/v1${path}`, {
       method: 'POST',
-      credentials: 'include',
+      credentials,
       headers: body ? { 'Content-Type': 'application/json' } : {},
       body: body ? JSON.stringify(body) : undefined,
+    });
+  }
+
+  function report(message) {
+    if (!message) return [];
+    if (typeof message.action === 'string' && /^[\w.-]+$/.test(message.action)) {
+      const base = `/push/actions/${message.action}`;
+      return [post(`${base}/opened`, null, 'omit'), post(`${base}/read`, null, 'omit')];
+    }
+    // A push from before action tokens: the session cookie, if it still works.
+    return [post(`/notifications/${message.id}/opened`), post(`/notifications/${message.id}/read`)];
+  }
+
+  // Posts the click to a page and resolves to whether it answered {handled: true} in time.
+  function ask(tab, message) {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      const timer = setTimeout(() => resolve(false), ACK_MS);
+      channel.port1.onmessage = (event) => {
+        clearTimeout(timer);
+        resolve(Boolean(event.data && event.data.handled));
+      };
+      tab.postMessage({ type: CLICK, notification: message }, [channel.port2]);
     });
   }
 
@@ -52,17 +79,28 @@
     event.waitUntil(self.registration.showNotification(title, options));
   });
 
+  // Refused without a click's user activation (e.g. too late after it): the tab still gets the
+  // message.
+  async function focus(client) {
+    try {
+      if ('focus' in client) await client.focus();
+    } catch {
+      // not allowed now
+    }
+  }
+
   async function focusOrOpen(link, message) {
     const target = new URL(link, self.location.href);
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const tab =
-      windows.find((client) => client.url === target.href) ||
-      windows.find((client) => new URL(client.url).origin === target.origin) ||
-      windows.find((client) => new URL(client.url).origin === self.location.origin);
-    if (tab) {
-      tab.postMessage({ type: CLICK, notification: message });
-      if ('focus' in tab) await tab.focus();
+    const showing = windows.find((client) => client.url === target.href);
+    if (showing) {
+      await focus(showing);
       return;
+    }
+    const app = windows.find((client) => new URL(client.url).origin === self.location.origin);
+    if (app && message) {
+      await focus(app);
+      if (await ask(app, message)) return;
     }
     if (self.clients.openWindow) await self.clients.openWindow(target.href);
   }
@@ -70,11 +108,8 @@
   self.addEventListener('notificationclick', (event) => {
     event.notification.close();
     const { message, link } = event.notification.data || {};
-    const reports = message
-      ? [post(`/notifications/${message.id}/opened`), post(`/notifications/${message.id}/read`)]
-      : [];
     event.waitUntil(
-      Promise.all([focusOrOpen(link || '/', message), Promise.allSettled(reports)]),
+      Promise.all([focusOrOpen(link || '/', message), Promise.allSettled(report(message))]),
     );
   });
 

@@ -4,9 +4,16 @@
 // - `enablePush()`: from a user gesture (a click). Registers the service worker, asks for
 //   notification permission, subscribes with the server's VAPID key and stores the subscription
 //   with the API. Resolves to the state (below); rejects with the API's or browser's reason.
-// - `disablePush()`: removes the subscription from the API and the browser.
+// - `disablePush()`: removes the subscription from the API and the browser (the browser's even
+//   when the API call fails, e.g. the session has expired: its push service then answers 410 and
+//   the server forgets it). Call it when the user logs out, before the session ends: otherwise
+//   the next person to log in on this browser would receive the first user's pushes.
+// - `syncPush()`: after login (and on each page load with a session): when this browser already
+//   holds a subscription, stores it for the signed-in user (moving it from whoever had it).
+//   Idempotent.
 // - `pushState()`: 'unsupported' | 'off' (the server has no VAPID keys) | 'denied' | 'enabled' |
-//   'disabled'.
+//   'disabled'. 'enabled' only when the server confirms this browser's subscription is the
+//   signed-in user's.
 // Options: `apiBase` (default: this origin), `workerUrl` ('/sw.js'), `scope` ('/'), `fetch`.
 
 const API = '/api/v1';
@@ -71,9 +78,25 @@ export async function pushState(options = {}) {
   if (!pushSupported()) return 'unsupported';
   if (Notification.permission === 'denied') return 'denied';
   if (!(await serverKey(options))) return 'off';
+  const subscription = await browserSubscription(options);
+  if (!subscription || Notification.permission !== 'granted') return 'disabled';
+  const query = `?endpoint=${encodeURIComponent(subscription.endpoint)}`;
+  const state = await call(options, 'GET', `/push/subscription${query}`);
+  return state.subscribed ? 'enabled' : 'disabled';
+}
+
+async function browserSubscription(options) {
   const found = await navigator.serviceWorker.getRegistration(options.scope || '/');
-  const subscription = found && (await found.pushManager.getSubscription());
-  return subscription && Notification.permission === 'granted' ? 'enabled' : 'disabled';
+  return found ? found.pushManager.getSubscription() : null;
+}
+
+export async function syncPush(options = {}) {
+  if (!pushSupported() || Notification.permission !== 'granted') return pushState(options);
+  const subscription = await browserSubscription(options);
+  if (subscription && (await serverKey(options))) {
+    await call(options, 'POST', '/push/subscriptions', subscription.toJSON());
+  }
+  return pushState(options);
 }
 
 export async function enablePush(options = {}) {
@@ -106,11 +129,13 @@ function sameBytes(a, b) {
 
 export async function disablePush(options = {}) {
   if (!pushSupported()) return 'unsupported';
-  const found = await navigator.serviceWorker.getRegistration(options.scope || '/');
-  const subscription = found && (await found.pushManager.getSubscription());
+  const subscription = await browserSubscription(options);
   if (subscription) {
-    await call(options, 'POST', '/push/unsubscribe', { endpoint: subscription.endpoint });
-    await subscription.unsubscribe();
+    try {
+      await call(options, 'POST', '/push/unsubscribe', { endpoint: subscription.endpoint });
+    } finally {
+      await subscription.unsubscribe();
+    }
   }
   return 'disabled';
 }
