@@ -135,12 +135,6 @@ class Notification(Base):
             postgresql_using="brin",
             postgresql_with={"autosummarize": "on"},
         ),
-        Index(
-            "notifications_push_pending",
-            "user_id",
-            "created_at",
-            postgresql_where=text("vividly_unread_v1(read_at, dismissed_at) AND seen_at IS NULL"),
-        ),
         CheckConstraint(
             "delivered_via IN ('stream', 'push', 'email') "
             "AND (delivered_at IS NULL) = (delivered_via IS NULL)",
@@ -214,12 +208,16 @@ class PushDelivery(Base):
     __tablename__ = "push_deliveries"
     __table_args__ = (
         CheckConstraint(
-            "state IN ('pending', 'sent', 'failed', 'cancelled') "
-            "AND (state = 'pending') = (finished_at IS NULL)",
+            "state IN ('pending', 'sending', 'sent', 'failed', 'cancelled') "
+            "AND (state IN ('pending', 'sending')) = (finished_at IS NULL)",
             name="push_deliveries_state_check",
         ),
         CheckConstraint("attempts >= 0", name="push_deliveries_attempts_check"),
-        Index("push_deliveries_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+        Index(
+            "push_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("state IN ('pending', 'sending')"),
+        ),
         Index("push_deliveries_subscription", "subscription_id"),
     )
 

@@ -369,12 +369,17 @@ ON CONFLICT DO NOTHING
 # One process enqueues at a time (the others skip that poll): the lock ends with the transaction.
 PUSH_ENQUEUE_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('vividly_push_enqueue'))"
 
-# Claim up to $1 due pushes for $2 seconds (the lease: no other dispatcher takes them before it
-# ends, and a dispatcher that died holding them lets them go then). A row that has used its $3
-# attempts is never claimed again: one whose last lease ended without an outcome (the process
-# died, or its send could not be recorded) is given up here.
+# Claim up to $1 due pushes for $2 seconds (the lease), moving them to `sending`. At most once
+# (migration 0012): a `sending` row whose lease ended without an outcome (the process died, or its
+# send could not be recorded) may have gone out, so it is closed as failed here, never resent. A
+# row that has used its $3 attempts (each one answered "try again") is given up here too.
 PUSH_CLAIM = """
-WITH exhausted AS (
+WITH unknown AS (
+    UPDATE push_deliveries
+    SET state = 'failed', finished_at = now(),
+        last_error = 'outcome unknown: the sending process stopped mid-send; not resent'
+    WHERE state = 'sending' AND next_attempt_at <= now()
+), exhausted AS (
     UPDATE push_deliveries
     SET state = 'failed', finished_at = now(),
         last_error = coalesce(last_error, 'no outcome recorded') || ' (attempts used up)'
@@ -387,7 +392,8 @@ WITH exhausted AS (
     FOR UPDATE SKIP LOCKED
 )
 UPDATE push_deliveries d
-SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8)
+SET state = 'sending', attempts = d.attempts + 1,
+    next_attempt_at = now() + make_interval(secs => $2::float8)
 FROM due
 WHERE d.notification_id = due.notification_id AND d.subscription_id = due.subscription_id
 RETURNING d.notification_id, d.subscription_id, d.attempts
@@ -409,7 +415,7 @@ FROM push_deliveries d
 JOIN push_subscriptions s ON s.id = d.subscription_id
 JOIN notifications n ON n.id = d.notification_id
 LEFT JOIN notification_types t ON t.name = n.type
-WHERE d.notification_id = $1 AND d.subscription_id = $2 AND d.state = 'pending'
+WHERE d.notification_id = $1 AND d.subscription_id = $2 AND d.state = 'sending'
   AND d.attempts = $3
 """
 
@@ -420,7 +426,7 @@ WHERE d.notification_id = $1 AND d.subscription_id = $2 AND d.state = 'pending'
 PUSH_SENT = """
 WITH sent AS (
     UPDATE push_deliveries SET state = 'sent', finished_at = now(), last_error = NULL
-    WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+    WHERE notification_id = $1 AND subscription_id = $2 AND state = 'sending' AND attempts = $3
     RETURNING notification_id
 ), delivered AS (
     UPDATE notifications n SET delivered_at = now(), delivered_via = 'push'
@@ -433,14 +439,15 @@ SELECT (SELECT count(*) FROM sent) AS sent, (SELECT count(*) FROM delivered) AS 
 # Try again at now + $4 seconds. $5 the reason (short).
 PUSH_RETRY = """
 UPDATE push_deliveries
-SET next_attempt_at = now() + make_interval(secs => $4::float8), last_error = $5
-WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+SET state = 'pending', next_attempt_at = now() + make_interval(secs => $4::float8),
+    last_error = $5
+WHERE notification_id = $1 AND subscription_id = $2 AND state = 'sending' AND attempts = $3
 """
 
 # Finished without a send: $4 'failed' (given up) or 'cancelled' (no longer wanted).
 PUSH_FINISH = """
 UPDATE push_deliveries SET state = $4, finished_at = now(), last_error = $5
-WHERE notification_id = $1 AND subscription_id = $2 AND state = 'pending' AND attempts = $3
+WHERE notification_id = $1 AND subscription_id = $2 AND state = 'sending' AND attempts = $3
 """
 
 # What the client reports (`POST /api/v1/notifications/seen`, `/{id}/opened`): only the caller's

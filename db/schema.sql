@@ -305,7 +305,7 @@ CREATE TABLE public.push_deliveries (
     finished_at timestamp with time zone,
     last_error text,
     CONSTRAINT push_deliveries_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT push_deliveries_state_check CHECK (((state = ANY (ARRAY['pending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text])) AND ((state = 'pending'::text) = (finished_at IS NULL))))
+    CONSTRAINT push_deliveries_state_check CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text])) AND ((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))))
 );
 
 CREATE TABLE public.push_subscriptions (
@@ -393,13 +393,11 @@ CREATE INDEX notifications_created_brin ON public.notifications USING brin (crea
 
 CREATE UNIQUE INDEX notifications_one_per_round ON public.notifications USING btree (content_request_id, content_request_round);
 
-CREATE INDEX notifications_push_pending ON public.notifications USING btree (user_id, created_at) WHERE (public.vividly_unread_v1(read_at, dismissed_at) AND (seen_at IS NULL));
-
 CREATE INDEX notifications_user_newest ON public.notifications USING btree (user_id, id DESC);
 
 CREATE INDEX notifications_user_unread ON public.notifications USING btree (user_id, id DESC) WHERE public.vividly_unread_v1(read_at, dismissed_at);
 
-CREATE INDEX push_deliveries_due ON public.push_deliveries USING btree (next_attempt_at) WHERE (state = 'pending'::text);
+CREATE INDEX push_deliveries_due ON public.push_deliveries USING btree (next_attempt_at) WHERE (state = ANY (ARRAY['pending'::text, 'sending'::text]));
 
 CREATE INDEX push_deliveries_subscription ON public.push_deliveries USING btree (subscription_id);
 

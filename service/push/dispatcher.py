@@ -10,11 +10,11 @@ hold at most `sender.PER_HOST` connections).
 
 Guarantees:
 - At most one push per notification and subscription, across processes and restarts: the row's
-  primary key allows one row; a claim (FOR UPDATE SKIP LOCKED, then a lease in
-  `next_attempt_at`) lets one dispatcher send it; a success is recorded once. The one gap is a
-  process that dies after the push service accepted a push and before the success committed: the
-  push is sent again when the lease ends, with the same `Topic` (the push service replaces a copy
-  it still holds) and the same notification `tag` (the browser replaces the one it shows).
+  primary key allows one row; a claim (FOR UPDATE SKIP LOCKED, the row `sending` with a lease in
+  `next_attempt_at`) lets one dispatcher send it; a success is recorded once. A process that dies
+  (or cannot record) after claiming leaves the row `sending`: when its lease ends it is closed as
+  failed, outcome unknown, never sent again (migration 0012). Only an answer that asks for it
+  (408/429/5xx) puts a push back to `pending` for another attempt.
 - Only to the notification's own user: right before each send (`queries.PUSH_LOAD`) the row must
   still be this attempt's and the subscription still the notification user's; a browser moved to
   another user deletes the first user's rows (`PUSH_SUBSCRIBE`). What remains is the time of
@@ -187,8 +187,8 @@ class Dispatcher:
         try:
             await self._deliver(key)
         except DATABASE_ERRORS as error:
-            # Its lease ends and it is claimed again (PUSH_MAX_ATTEMPTS bounds how often).
-            logger.warning("push %s: not recorded (%s); retried when its lease ends", key, error)
+            # Its outcome is unknown: when its lease ends it is closed, never resent (at most once).
+            logger.warning("push %s: not recorded (%s); closed when its lease ends", key, error)
         except Exception as error:
             logger.exception("push %s: failed", key[:2])
             with contextlib.suppress(*DATABASE_ERRORS):

@@ -444,6 +444,33 @@ async def test_a_row_whose_attempts_are_used_up_is_never_claimed_again(
     assert standin.for_path(browser.path) == []
 
 
+async def test_a_send_whose_outcome_is_unknown_is_never_sent_again(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    notification_id = await notify(conn, user, age=1)
+    subscription_id = await conn.fetchval(
+        "SELECT id FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
+    )
+    # A process claimed it and was killed mid-send (the push service may have accepted it):
+    # its lease has ended with the row still `sending`, attempts left.
+    await conn.execute(
+        "INSERT INTO push_deliveries (notification_id, subscription_id, state, attempts,"
+        " next_attempt_at) VALUES ($1, $2, 'sending', 1, now() - interval '1 second')",
+        notification_id,
+        subscription_id,
+    )
+    dispatcher = Dispatcher(pool, push_settings, Sender(push_settings))
+    assert await dispatcher.claim(10) == []
+    row = await push_row(conn, notification_id)
+    assert row["state"] == "failed"
+    assert "outcome unknown" in row["last_error"]
+    await dispatcher.enqueue(whole_ttl=True)  # its (notification, subscription) row stays closed
+    assert await dispatcher.claim(10) == []
+    assert standin.for_path(browser.path) == []
+
+
 async def test_a_browser_moved_between_claim_and_send_gets_nothing_of_the_first_user(
     conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
 ) -> None:
