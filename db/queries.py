@@ -515,10 +515,15 @@ UPDATE email_digest_preferences SET opted_in = false, updated_at = now() WHERE u
 """
 
 # A digest not yet handed to the SMTP server is not sent once its student opted out or left.
-# ($1 user, $2 why). One being sent right now is checked again by its sender.
+# ($1 user, $2 why). One being sent right now is checked again by its sender. Its notifications
+# are released (free for a later digest), as when any digest ends unsent (DIGEST_END).
 CANCEL_OPEN_DIGESTS = """
-UPDATE email_digests SET state = 'cancelled', last_error = $2, claimed_by = NULL
-WHERE user_id = $1 AND state = 'pending'
+WITH ended AS (
+    UPDATE email_digests SET state = 'cancelled', last_error = $2, claimed_by = NULL
+    WHERE user_id = $1 AND state = 'pending'
+    RETURNING id
+)
+DELETE FROM email_digest_items i USING ended WHERE i.digest_id = ended.id
 """
 
 # Students whose next digest is due and who have none waiting to be sent, locked for this
@@ -542,8 +547,9 @@ DIGEST_ELIGIBLE = f"{UNREAD} AND n.seen_at IS NULL AND n.delivered_via IS DISTIN
 
 # One student's digest, made in the transaction that holds their preference row: every eligible
 # notification created since they opted in and at least $3 seconds ago that no digest owns yet
-# becomes this digest's (the items' primary key makes a second owner impossible), and their next
-# digest is due one period ($4 seconds) from now, whether or not this one had anything.
+# becomes this digest's (the items' primary key makes a second owner impossible), the newest $5
+# of them only (what the email lists; the rest wait for the next digest), and their next digest
+# is due one period ($4 seconds) from now, whether or not this one had anything.
 # $1 user, $2 opted in at. The new digest's id, or no row when there was nothing to mail.
 MAKE_DIGEST = f"""
 WITH picked AS (
@@ -551,6 +557,8 @@ WITH picked AS (
     WHERE n.user_id = $1 AND {DIGEST_ELIGIBLE}
       AND n.created_at >= $2 AND n.created_at <= now() - make_interval(secs => $3)
       AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.notification_id = n.id)
+    ORDER BY n.id DESC
+    LIMIT $5
 ), digest AS (
     INSERT INTO email_digests (user_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM picked)
     RETURNING id
@@ -582,14 +590,17 @@ RETURNING id, user_id, message_uuid, attempts, created_at
 """
 
 DIGEST_RECIPIENT = """
-SELECT address, opted_in FROM email_digest_preferences WHERE user_id = $1
+SELECT address, opted_in, period FROM email_digest_preferences WHERE user_id = $1
 """
 
 # What a digest lists now (newest first): its notifications still eligible, at most $2, with
-# how many there are in all. $1 digest.
+# how many more of the student's wait for a later digest (`waiting`). $1 digest, $3 user.
 DIGEST_CONTENT = f"""
 SELECT n.id, n.type, n.payload, n.created_at, COALESCE(t.label, n.type) AS label,
-       count(*) OVER () AS total
+       (SELECT count(*) FROM notifications n
+        WHERE n.user_id = $3 AND {DIGEST_ELIGIBLE}
+          AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.notification_id = n.id)
+       ) AS waiting
 FROM email_digest_items i
 JOIN notifications n ON n.id = i.notification_id
 JOIN notification_types t ON t.name = n.type
@@ -600,12 +611,22 @@ LIMIT $2
 
 # The attempt's outcome, written only by the sender still holding the claim ($1 digest, $2 who
 # claimed, $3 attempts). Accepted: the server's reply is recorded in the same statement that
-# marks it sent ($4 reply, $5 how many notifications it listed).
+# marks it sent ($4 reply, $5 how many notifications it listed), and the student's next digest
+# moves to at least one period ($6 seconds) from now: after a long retry chain, two digests never
+# go out back to back. How many digests it marked (0: the claim was lost).
 DIGEST_SENT = """
-UPDATE email_digests
-SET state = 'sent', sent_at = now(), smtp_reply = $4, sent_count = $5, last_error = NULL,
-    claimed_by = NULL
-WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+WITH sent AS (
+    UPDATE email_digests
+    SET state = 'sent', sent_at = now(), smtp_reply = $4, sent_count = $5, last_error = NULL,
+        claimed_by = NULL
+    WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+    RETURNING user_id
+), later AS (
+    UPDATE email_digest_preferences p
+    SET next_digest_at = GREATEST(p.next_digest_at, now() + make_interval(secs => $6))
+    FROM sent WHERE p.user_id = sent.user_id
+)
+SELECT count(*) FROM sent
 """
 # Refused or unreachable: tried again in $4 seconds. $5 what went wrong.
 DIGEST_RETRY = """
@@ -614,11 +635,23 @@ SET state = 'pending', next_attempt_at = now() + make_interval(secs => $4), last
     claimed_by = NULL
 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
 """
-# Never to be sent: `failed` (the server refused the address for good) or `cancelled` (opted
-# out, nothing left unread). $4 the state, $5 why.
+# Never to be sent: `failed` (refused for good, or given up) or `cancelled` (opted out, nothing
+# left unread). $4 the state, $5 why. Its notifications are released: still unread, they go into
+# the student's next digest (to the address they corrected, say).
 DIGEST_END = """
-UPDATE email_digests SET state = $4, last_error = $5, claimed_by = NULL
-WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+WITH ended AS (
+    UPDATE email_digests SET state = $4, last_error = $5, claimed_by = NULL
+    WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+    RETURNING id
+)
+DELETE FROM email_digest_items i USING ended WHERE i.digest_id = ended.id
+"""
+
+# The SMTP server is down: every digest due now waits $1 seconds more (its attempts unchanged),
+# instead of each one timing out in turn.
+DIGEST_POSTPONE_DUE = """
+UPDATE email_digests SET next_attempt_at = now() + make_interval(secs => $1)
+WHERE state = 'pending' AND next_attempt_at <= now()
 """
 
 # When the sender next has something to do: the first digest due to be made (of students with

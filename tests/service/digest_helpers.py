@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from service.digest.links import UnsubscribeLinks
+from service.digest.sender import DigestSender
 from service.settings import Settings
 
 from .live import settings_for
@@ -104,3 +106,23 @@ def plain(message: EmailMessage) -> str:
 def watch_links(text: str) -> list[str]:
     """The video links in a plain-text body, in order."""
     return re.findall(r"https://app\.example/watch/[0-9a-f-]+", text)
+
+
+def sender(pool: asyncpg.Pool, settings: Settings) -> DigestSender:
+    links = UnsubscribeLinks.from_settings(settings)
+    assert links is not None
+    return DigestSender(pool, settings, links)
+
+
+async def subscribe(
+    conn: asyncpg.Connection, student: uuid.UUID, address: str, period: str = "daily"
+) -> None:
+    """Opted in a while ago, and due now."""
+    await conn.execute(
+        "INSERT INTO email_digest_preferences"
+        " (user_id, address, period, opted_in, opted_in_at, next_digest_at)"
+        " VALUES ($1, $2, $3, true, now() - interval '1 hour', now())",
+        student,
+        address,
+        period,
+    )
