@@ -287,6 +287,19 @@ SET status = 'pending', claimed_by = NULL, lease_expires_at = NULL, attempts = a
 WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
 """
 
+# Retention of the digest outbox: digests that ended before the cutoff and own no notification
+# any more (unsent ones released theirs; a sent one's go when retention deletes them, so a still
+# unread notification keeps the record that it was mailed and is never mailed again).
+PRUNE_DIGESTS = """
+WITH deleted AS (
+    DELETE FROM email_digests d
+    WHERE d.state IN ('sent', 'failed', 'cancelled') AND d.created_at < $1
+      AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.digest_id = d.id)
+    RETURNING 1
+)
+SELECT count(*) FROM deleted
+"""
+
 # -- delivery record (migration 0009) ---------------------------------------------------------
 
 # The first channel to deliver a notification records it (`stream`, `push`, `email`); a later
@@ -474,7 +487,7 @@ ORDER BY all_types, n.type, all_channels DESC, n.channel
 # A student's preference with how their latest digest went; no row when they never set one.
 # $1 user.
 DIGEST_PREFERENCE = """
-SELECT p.address, p.period, p.opted_in, p.next_digest_at,
+SELECT p.address, p.period, p.opted_in, p.next_digest_at, p.confirmed_at, p.confirmation_sent_at,
        (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
         ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
        (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
@@ -484,7 +497,9 @@ FROM email_digest_preferences p WHERE p.user_id = $1
 
 # Opting in (again) starts the clock: nothing created before `opted_in_at` is ever mailed, and
 # the next digest comes one period later. A new period restarts the wait from now, so two digests
-# are always at least one period apart; a new address alone changes neither.
+# are always at least one period apart; a new address alone changes neither, but it must be
+# confirmed again (`confirmed_at` cleared; `confirmation_sent_at` kept: the resend limit is the
+# student's, whatever the address).
 # $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds.
 SET_DIGEST_PREFERENCE = """
 INSERT INTO email_digest_preferences AS p
@@ -492,6 +507,7 @@ INSERT INTO email_digest_preferences AS p
 VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
 ON CONFLICT (user_id) DO UPDATE SET
     address = EXCLUDED.address,
+    confirmed_at = CASE WHEN p.address = EXCLUDED.address THEN p.confirmed_at END,
     period = EXCLUDED.period,
     opted_in = EXCLUDED.opted_in,
     opted_in_at = CASE WHEN p.opted_in OR NOT EXCLUDED.opted_in THEN p.opted_in_at ELSE now() END,
@@ -501,14 +517,37 @@ ON CONFLICT (user_id) DO UPDATE SET
 """
 
 DELETE_DIGEST_PREFERENCE = "DELETE FROM email_digest_preferences WHERE user_id = $1"
-# With the preference go the errors that may quote the address (a refused recipient's reply).
+# With the preference go the errors and replies that may quote the address (a refused
+# recipient's reply, an acceptance naming it).
 FORGET_DIGEST_ERRORS = """
-UPDATE email_digests SET last_error = NULL WHERE user_id = $1 AND last_error IS NOT NULL
+UPDATE email_digests
+SET last_error = NULL, smtp_reply = CASE WHEN smtp_reply IS NOT NULL THEN 'accepted' END
+WHERE user_id = $1 AND (last_error IS NOT NULL OR smtp_reply IS NOT NULL)
 """
 
-# For the unsubscribe link: the address it must have been mailed to. $1 user.
+# Double opt-in. The right to mail a confirmation now, taken atomically: at most one per student
+# per $2 seconds, and only for an opted-in, unconfirmed address (returned). $1 user.
+TAKE_CONFIRMATION_SEND = """
+UPDATE email_digest_preferences SET confirmation_sent_at = now()
+WHERE user_id = $1 AND opted_in AND confirmed_at IS NULL
+  AND (confirmation_sent_at IS NULL
+       OR confirmation_sent_at <= now() - make_interval(secs => $2))
+RETURNING address
+"""
+# The confirmation email could not be sent: the student may ask again at once. $1 user.
+GIVE_BACK_CONFIRMATION_SEND = """
+UPDATE email_digest_preferences SET confirmation_sent_at = NULL WHERE user_id = $1
+"""
+# The link was followed (POST), for the address it was mailed to. $1 user.
+CONFIRM_DIGEST_ADDRESS = """
+UPDATE email_digest_preferences SET confirmed_at = now(), updated_at = now()
+WHERE user_id = $1 AND confirmed_at IS NULL
+"""
+
+# For the unsubscribe and confirmation links: the address it must have been mailed to. $1 user.
 DIGEST_ADDRESS_FOR_UPDATE = """
-SELECT address, opted_in FROM email_digest_preferences WHERE user_id = $1 FOR UPDATE
+SELECT address, opted_in, confirmed_at IS NOT NULL AS confirmed
+FROM email_digest_preferences WHERE user_id = $1 FOR UPDATE
 """
 UNSUBSCRIBE_DIGEST = """
 UPDATE email_digest_preferences SET opted_in = false, updated_at = now() WHERE user_id = $1
@@ -531,7 +570,7 @@ DELETE FROM email_digest_items i USING ended WHERE i.digest_id = ended.id
 DUE_DIGEST_STUDENTS = """
 SELECT p.user_id, p.period, p.opted_in_at
 FROM email_digest_preferences p
-WHERE p.opted_in AND p.next_digest_at <= now()
+WHERE p.opted_in AND p.confirmed_at IS NOT NULL AND p.next_digest_at <= now()
   AND NOT EXISTS (
       SELECT 1 FROM email_digests d
       WHERE d.user_id = p.user_id AND d.state IN ('pending', 'sending')
@@ -590,7 +629,8 @@ RETURNING id, user_id, message_uuid, attempts, created_at
 """
 
 DIGEST_RECIPIENT = """
-SELECT address, opted_in, period FROM email_digest_preferences WHERE user_id = $1
+SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed
+FROM email_digest_preferences WHERE user_id = $1
 """
 
 # What a digest lists now (newest first): its notifications still eligible, at most $2, with
@@ -659,7 +699,7 @@ WHERE state = 'pending' AND next_attempt_at <= now()
 DIGEST_NEXT_DUE = """
 SELECT LEAST(
     (SELECT p.next_digest_at FROM email_digest_preferences p
-     WHERE p.opted_in AND NOT EXISTS (
+     WHERE p.opted_in AND p.confirmed_at IS NOT NULL AND NOT EXISTS (
          SELECT 1 FROM email_digests d
          WHERE d.user_id = p.user_id AND d.state IN ('pending', 'sending')
      )

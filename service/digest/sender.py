@@ -147,6 +147,10 @@ class DigestSender:
         if recipient is None or not recipient["opted_in"]:
             await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", "opted out")
             return "cancelled"
+        if not recipient["confirmed"]:
+            why = "the address changed and is not confirmed yet"
+            await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", why)
+            return "cancelled"
         rows = await self._pool.fetch(
             queries.DIGEST_CONTENT, claim["id"], self._settings.digest_max_items, claim["user_id"]
         )

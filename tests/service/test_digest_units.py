@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -178,3 +179,9 @@ def test_one_line_folds_breaks_and_control_characters_and_shortens() -> None:
     long = message.one_line("x" * 500)
     assert len(long) == message.MAX_TEXT
     assert long.endswith("…")
+
+
+def test_links_are_signed_with_hmac_sha256() -> None:
+    # itsdangerous signs with HMAC-SHA1 unless told: its 20-byte MAC is 27 base64 characters.
+    signature = links().token(uuid.uuid4(), "a@example.com").rsplit(".", 1)[1]
+    assert len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))) == 32
