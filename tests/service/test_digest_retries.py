@@ -99,7 +99,7 @@ async def test_a_digest_refused_for_good_releases_its_notifications(
     assert watch_links(plain(message)) == [link_of(second), link_of(first)]
 
 
-async def test_a_5xx_reply_to_data_ends_the_digest_and_4xx_retries(
+async def test_a_5xx_reply_to_data_ends_the_digest_and_releases_it(
     database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
 ) -> None:
     settings = digest_settings(database_url, mailbox)
