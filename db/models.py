@@ -254,6 +254,8 @@ class EmailDigestPreference(Base):
     opted_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
     next_digest_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 DIGEST_OPEN = "state = ANY (ARRAY['pending'::text, 'sending'::text])"

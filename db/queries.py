@@ -287,6 +287,19 @@ SET status = 'pending', claimed_by = NULL, lease_expires_at = NULL, attempts = a
 WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
 """
 
+# Retention of the digest outbox: digests that ended before the cutoff and own no notification
+# any more (unsent ones released theirs; a sent one's go when retention deletes them, so a still
+# unread notification keeps the record that it was mailed and is never mailed again).
+PRUNE_DIGESTS = """
+WITH deleted AS (
+    DELETE FROM email_digests d
+    WHERE d.state IN ('sent', 'failed', 'cancelled') AND d.created_at < $1
+      AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.digest_id = d.id)
+    RETURNING 1
+)
+SELECT count(*) FROM deleted
+"""
+
 # -- delivery record (migration 0009) ---------------------------------------------------------
 
 # The first channel to deliver a notification records it (`stream`, `push`, `email`); a later
@@ -509,7 +522,7 @@ ORDER BY all_types, n.type, all_channels DESC, n.channel
 # A student's preference with how their latest digest went; no row when they never set one.
 # $1 user.
 DIGEST_PREFERENCE = """
-SELECT p.address, p.period, p.opted_in, p.next_digest_at,
+SELECT p.address, p.period, p.opted_in, p.next_digest_at, p.confirmed_at, p.confirmation_sent_at,
        (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
         ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
        (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
@@ -519,7 +532,9 @@ FROM email_digest_preferences p WHERE p.user_id = $1
 
 # Opting in (again) starts the clock: nothing created before `opted_in_at` is ever mailed, and
 # the next digest comes one period later. A new period restarts the wait from now, so two digests
-# are always at least one period apart; a new address alone changes neither.
+# are always at least one period apart; a new address alone changes neither, but it must be
+# confirmed again (`confirmed_at` cleared; `confirmation_sent_at` kept: the resend limit is the
+# student's, whatever the address).
 # $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds.
 SET_DIGEST_PREFERENCE = """
 INSERT INTO email_digest_preferences AS p
@@ -527,6 +542,7 @@ INSERT INTO email_digest_preferences AS p
 VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
 ON CONFLICT (user_id) DO UPDATE SET
     address = EXCLUDED.address,
+    confirmed_at = CASE WHEN p.address = EXCLUDED.address THEN p.confirmed_at END,
     period = EXCLUDED.period,
     opted_in = EXCLUDED.opted_in,
     opted_in_at = CASE WHEN p.opted_in OR NOT EXCLUDED.opted_in THEN p.opted_in_at ELSE now() END,
@@ -536,24 +552,52 @@ ON CONFLICT (user_id) DO UPDATE SET
 """
 
 DELETE_DIGEST_PREFERENCE = "DELETE FROM email_digest_preferences WHERE user_id = $1"
-# With the preference go the errors that may quote the address (a refused recipient's reply).
+# With the preference go the errors and replies that may quote the address (a refused
+# recipient's reply, an acceptance naming it).
 FORGET_DIGEST_ERRORS = """
-UPDATE email_digests SET last_error = NULL WHERE user_id = $1 AND last_error IS NOT NULL
+UPDATE email_digests
+SET last_error = NULL, smtp_reply = CASE WHEN smtp_reply IS NOT NULL THEN 'accepted' END
+WHERE user_id = $1 AND (last_error IS NOT NULL OR smtp_reply IS NOT NULL)
 """
 
-# For the unsubscribe link: the address it must have been mailed to. $1 user.
+# Double opt-in. The right to mail a confirmation now, taken atomically: at most one per student
+# per $2 seconds, and only for an opted-in, unconfirmed address (returned). $1 user.
+TAKE_CONFIRMATION_SEND = """
+UPDATE email_digest_preferences SET confirmation_sent_at = now()
+WHERE user_id = $1 AND opted_in AND confirmed_at IS NULL
+  AND (confirmation_sent_at IS NULL
+       OR confirmation_sent_at <= now() - make_interval(secs => $2))
+RETURNING address
+"""
+# The confirmation email could not be sent: the student may ask again at once. $1 user.
+GIVE_BACK_CONFIRMATION_SEND = """
+UPDATE email_digest_preferences SET confirmation_sent_at = NULL WHERE user_id = $1
+"""
+# The link was followed (POST), for the address it was mailed to. $1 user.
+CONFIRM_DIGEST_ADDRESS = """
+UPDATE email_digest_preferences SET confirmed_at = now(), updated_at = now()
+WHERE user_id = $1 AND confirmed_at IS NULL
+"""
+
+# For the unsubscribe and confirmation links: the address it must have been mailed to. $1 user.
 DIGEST_ADDRESS_FOR_UPDATE = """
-SELECT address, opted_in FROM email_digest_preferences WHERE user_id = $1 FOR UPDATE
+SELECT address, opted_in, confirmed_at IS NOT NULL AS confirmed
+FROM email_digest_preferences WHERE user_id = $1 FOR UPDATE
 """
 UNSUBSCRIBE_DIGEST = """
 UPDATE email_digest_preferences SET opted_in = false, updated_at = now() WHERE user_id = $1
 """
 
 # A digest not yet handed to the SMTP server is not sent once its student opted out or left.
-# ($1 user, $2 why). One being sent right now is checked again by its sender.
+# ($1 user, $2 why). One being sent right now is checked again by its sender. Its notifications
+# are released (free for a later digest), as when any digest ends unsent (DIGEST_END).
 CANCEL_OPEN_DIGESTS = """
-UPDATE email_digests SET state = 'cancelled', last_error = $2, claimed_by = NULL
-WHERE user_id = $1 AND state = 'pending'
+WITH ended AS (
+    UPDATE email_digests SET state = 'cancelled', last_error = $2, claimed_by = NULL
+    WHERE user_id = $1 AND state = 'pending'
+    RETURNING id
+)
+DELETE FROM email_digest_items i USING ended WHERE i.digest_id = ended.id
 """
 
 # Students whose next digest is due and who have none waiting to be sent, locked for this
@@ -561,7 +605,7 @@ WHERE user_id = $1 AND state = 'pending'
 DUE_DIGEST_STUDENTS = """
 SELECT p.user_id, p.period, p.opted_in_at
 FROM email_digest_preferences p
-WHERE p.opted_in AND p.next_digest_at <= now()
+WHERE p.opted_in AND p.confirmed_at IS NOT NULL AND p.next_digest_at <= now()
   AND NOT EXISTS (
       SELECT 1 FROM email_digests d
       WHERE d.user_id = p.user_id AND d.state IN ('pending', 'sending')
@@ -577,8 +621,9 @@ DIGEST_ELIGIBLE = f"{UNREAD} AND n.seen_at IS NULL AND n.delivered_via IS DISTIN
 
 # One student's digest, made in the transaction that holds their preference row: every eligible
 # notification created since they opted in and at least $3 seconds ago that no digest owns yet
-# becomes this digest's (the items' primary key makes a second owner impossible), and their next
-# digest is due one period ($4 seconds) from now, whether or not this one had anything.
+# becomes this digest's (the items' primary key makes a second owner impossible), the newest $5
+# of them only (what the email lists; the rest wait for the next digest), and their next digest
+# is due one period ($4 seconds) from now, whether or not this one had anything.
 # $1 user, $2 opted in at. The new digest's id, or no row when there was nothing to mail.
 MAKE_DIGEST = f"""
 WITH picked AS (
@@ -586,6 +631,8 @@ WITH picked AS (
     WHERE n.user_id = $1 AND {DIGEST_ELIGIBLE}
       AND n.created_at >= $2 AND n.created_at <= now() - make_interval(secs => $3)
       AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.notification_id = n.id)
+    ORDER BY n.id DESC
+    LIMIT $5
 ), digest AS (
     INSERT INTO email_digests (user_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM picked)
     RETURNING id
@@ -617,14 +664,18 @@ RETURNING id, user_id, message_uuid, attempts, created_at
 """
 
 DIGEST_RECIPIENT = """
-SELECT address, opted_in FROM email_digest_preferences WHERE user_id = $1
+SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed
+FROM email_digest_preferences WHERE user_id = $1
 """
 
 # What a digest lists now (newest first): its notifications still eligible, at most $2, with
-# how many there are in all. $1 digest.
+# how many more of the student's wait for a later digest (`waiting`). $1 digest, $3 user.
 DIGEST_CONTENT = f"""
 SELECT n.id, n.type, n.payload, n.created_at, COALESCE(t.label, n.type) AS label,
-       count(*) OVER () AS total
+       (SELECT count(*) FROM notifications n
+        WHERE n.user_id = $3 AND {DIGEST_ELIGIBLE}
+          AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.notification_id = n.id)
+       ) AS waiting
 FROM email_digest_items i
 JOIN notifications n ON n.id = i.notification_id
 JOIN notification_types t ON t.name = n.type
@@ -635,12 +686,22 @@ LIMIT $2
 
 # The attempt's outcome, written only by the sender still holding the claim ($1 digest, $2 who
 # claimed, $3 attempts). Accepted: the server's reply is recorded in the same statement that
-# marks it sent ($4 reply, $5 how many notifications it listed).
+# marks it sent ($4 reply, $5 how many notifications it listed), and the student's next digest
+# moves to at least one period ($6 seconds) from now: after a long retry chain, two digests never
+# go out back to back. How many digests it marked (0: the claim was lost).
 DIGEST_SENT = """
-UPDATE email_digests
-SET state = 'sent', sent_at = now(), smtp_reply = $4, sent_count = $5, last_error = NULL,
-    claimed_by = NULL
-WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+WITH sent AS (
+    UPDATE email_digests
+    SET state = 'sent', sent_at = now(), smtp_reply = $4, sent_count = $5, last_error = NULL,
+        claimed_by = NULL
+    WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+    RETURNING user_id
+), later AS (
+    UPDATE email_digest_preferences p
+    SET next_digest_at = GREATEST(p.next_digest_at, now() + make_interval(secs => $6))
+    FROM sent WHERE p.user_id = sent.user_id
+)
+SELECT count(*) FROM sent
 """
 # Refused or unreachable: tried again in $4 seconds. $5 what went wrong.
 DIGEST_RETRY = """
@@ -649,11 +710,23 @@ SET state = 'pending', next_attempt_at = now() + make_interval(secs => $4), last
     claimed_by = NULL
 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
 """
-# Never to be sent: `failed` (the server refused the address for good) or `cancelled` (opted
-# out, nothing left unread). $4 the state, $5 why.
+# Never to be sent: `failed` (refused for good, or given up) or `cancelled` (opted out, nothing
+# left unread). $4 the state, $5 why. Its notifications are released: still unread, they go into
+# the student's next digest (to the address they corrected, say).
 DIGEST_END = """
-UPDATE email_digests SET state = $4, last_error = $5, claimed_by = NULL
-WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+WITH ended AS (
+    UPDATE email_digests SET state = $4, last_error = $5, claimed_by = NULL
+    WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
+    RETURNING id
+)
+DELETE FROM email_digest_items i USING ended WHERE i.digest_id = ended.id
+"""
+
+# The SMTP server is down: every digest due now waits $1 seconds more (its attempts unchanged),
+# instead of each one timing out in turn.
+DIGEST_POSTPONE_DUE = """
+UPDATE email_digests SET next_attempt_at = now() + make_interval(secs => $1)
+WHERE state = 'pending' AND next_attempt_at <= now()
 """
 
 # When the sender next has something to do: the first digest due to be made (of students with
@@ -661,7 +734,7 @@ WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending'
 DIGEST_NEXT_DUE = """
 SELECT LEAST(
     (SELECT p.next_digest_at FROM email_digest_preferences p
-     WHERE p.opted_in AND NOT EXISTS (
+     WHERE p.opted_in AND p.confirmed_at IS NOT NULL AND NOT EXISTS (
          SELECT 1 FROM email_digests d
          WHERE d.user_id = p.user_id AND d.state IN ('pending', 'sending')
      )

@@ -214,6 +214,8 @@ CREATE TABLE public.email_digest_preferences (
     opted_in_at timestamp with time zone DEFAULT now() NOT NULL,
     next_digest_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirmed_at timestamp with time zone,
+    confirmation_sent_at timestamp with time zone,
     CONSTRAINT email_digest_preferences_address_check CHECK ((((length(address) >= 3) AND (length(address) <= 320)) AND (address ~~ '%_@_%'::text))),
     CONSTRAINT email_digest_preferences_period_check CHECK ((period = ANY (ARRAY['hourly'::text, 'daily'::text, 'weekly'::text])))
 );

@@ -42,6 +42,7 @@ from .routes import (
     content_requests,
     dev,
     digest,
+    digest_confirm,
     notifications,
     ops,
     push,
@@ -269,6 +270,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
 
     app.include_router(admin.router)
     app.include_router(digest.router)
+    app.include_router(digest_confirm.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 

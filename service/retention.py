@@ -3,7 +3,8 @@
 Each run raises the affected users' watermark (`notification_retention`) in the same statement,
 so a stream resuming from a cursor below a deleted row gets `event: reset`, never a silent gap.
 Then finished content requests older than N days that no notification refers to any more are
-deleted, and their videos and thumbnails with them.
+deleted, and their videos and thumbnails with them, and the email digests older than N days that
+ended and own no notification any more (db/queries.py PRUNE_DIGESTS says why that is safe).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ async def prune(pool: asyncpg.Pool | asyncpg.Connection, *, days: float, media_d
     cutoff = datetime.now(UTC) - timedelta(days=days)
     deleted: int = await pool.fetchval(queries.PRUNE, cutoff)
     requests = await pool.fetch(queries.PRUNE_REQUESTS, cutoff)
+    digests = await pool.fetchval(queries.PRUNE_DIGESTS, cutoff)
+    if digests:
+        logger.info("retention: deleted %d email digests", digests)
     files = 0
     for request in requests:
         files += await asyncio.to_thread(media.delete, media_dir, request["id"])

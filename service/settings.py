@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .digest.addresses import check_sender
+from .digest.addresses import check_sender, is_loopback
 from .push import keys as push_keys
 from .push.subscriptions import PRIVATE_SUFFIXES as LOCAL_DOMAINS
 
@@ -328,7 +328,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(default=None, description="SMTP AUTH user, when set.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
     smtp_timeout_seconds: float = Field(
-        default=30, gt=0, description="Limit of one whole SMTP conversation (connect to QUIT)."
+        default=30,
+        gt=0,
+        le=600,
+        description="Limit of one message's SMTP exchange (connecting included when it opens "
+        "the connection). The sender's lease is this plus a margin.",
     )
     email_from: str | None = Field(
         default=None,
@@ -362,6 +366,12 @@ class Settings(BaseSettings):
     )
     digest_retry_max_seconds: float = Field(
         default=3600, gt=0, description="Longest delay between two attempts of one digest."
+    )
+    digest_give_up_seconds: float = Field(
+        default=3 * 86400,
+        gt=0,
+        description="A digest still not accepted this long after it was made is given up "
+        "(`failed`); its notifications go into the student's next digest.",
     )
     digest_max_items: int = Field(
         default=50, ge=1, le=1000, description="Notifications listed in one email at most."
@@ -579,6 +589,17 @@ class Settings(BaseSettings):
             raise ValueError("set both SMTP_USERNAME and SMTP_PASSWORD, or neither")
         if self.digest_retry_max_seconds < self.digest_retry_base_seconds:
             raise ValueError("DIGEST_RETRY_MAX_SECONDS must not be below DIGEST_RETRY_BASE_SECONDS")
+        if self.smtp_tls == "none" and not is_loopback(self.smtp_host):
+            raise ValueError(
+                "SMTP_TLS=none sends passwords and addresses in plain text: it is allowed only "
+                "with an SMTP_HOST on this machine (localhost, 127.0.0.1, ::1), not "
+                f"{self.smtp_host!r}; use starttls or tls"
+            )
+        if self.public_url is None:
+            raise ValueError(
+                "SMTP_HOST is set: set PUBLIC_URL too (the links in digests must reach this "
+                f"service from a mailbox, not {self.base_url})"
+            )
         return self
 
     @property

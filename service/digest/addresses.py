@@ -7,6 +7,7 @@ SMTP path allows); anything else is a ValueError whose text says what is wrong.
 
 from __future__ import annotations
 
+import ipaddress
 from email.utils import formataddr, getaddresses, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
@@ -46,3 +47,13 @@ def check_sender(text: str) -> str:
 def domain_of(address: str) -> str:
     """The domain of a plain or `Name <addr>` address (for Message-IDs)."""
     return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (localhost or a loopback address)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,14 +1,19 @@
-"""Signed one-click unsubscribe links: they work without logging in, and only as issued.
+"""Signed links mailed to a student: one-click unsubscribe, and the address confirmation (double
+opt-in). They work without logging in, and only as issued.
 
 Guarantees:
 - A link names one student and the address it was mailed to, the address as a keyed fingerprint
-  (so the URL, and the logs it may reach, do not hold the address). It unsubscribes that student
-  only while that is still their address: a link from an old mailbox cannot turn off the new one.
-- It is signed with HMAC-SHA256 (itsdangerous) under DIGEST_SECRET, or, unset, under a key derived
-  from JWT_SECRET with a label used for nothing else (a token signature never verifies as a link,
-  nor the other way round), and it expires `DIGEST_UNSUBSCRIBE_DAYS` after it was mailed.
-- `verify` returns whom a link names only for a link this key made that has not expired; anything
-  else (forged, altered, truncated, expired) raises `InvalidLink` saying which.
+  (so the URL, and the logs it may reach, do not hold the address). It acts for that student
+  only while that is still their address: a link from an old mailbox cannot turn off, or
+  confirm, the new one.
+- It is signed with HMAC-SHA256 (itsdangerous, digest_method=sha256) under DIGEST_SECRET, or,
+  unset, under a key derived from JWT_SECRET with a label used for nothing else (a token
+  signature never verifies as a link, nor the other way round). Each kind of link has its own
+  salt: an unsubscribe link never verifies as a confirmation link, nor the other way round.
+  Unsubscribe links expire `DIGEST_UNSUBSCRIBE_DAYS` after they were mailed, confirmation links
+  after CONFIRM_DAYS.
+- `verify` returns whom a link names only for a link of this kind this key made that has not
+  expired; anything else (forged, altered, truncated, expired) raises `InvalidLink` saying which.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -27,7 +32,8 @@ from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTime
 from ..settings import Settings
 
 UNSUBSCRIBE_PATH = "/api/v1/digest/unsubscribe"
-SALT = "vividly.email-digest.unsubscribe.v1"
+CONFIRM_PATH = "/api/v1/digest/confirm"
+CONFIRM_DAYS = 7
 DERIVATION_LABEL = b"vividly notifications: email digest unsubscribe links, v1"
 MAX_TOKEN = 512  # far above what `token` makes; anything longer is not ours
 
@@ -64,7 +70,12 @@ class _ClockedSigner(TimestampSigner):
 
 
 class UnsubscribeLinks:
-    """Makes and checks the links of one key."""
+    """Makes and checks the unsubscribe links of one key."""
+
+    SALT = "vividly.email-digest.unsubscribe.v1"
+    PATH = UNSUBSCRIBE_PATH
+    NAME = "unsubscribe link"
+    EXPIRED = "unsubscribe from a newer digest, or in the app's preferences"
 
     def __init__(
         self,
@@ -78,23 +89,27 @@ class UnsubscribeLinks:
         self._base_url = base_url
         self._max_age = max_age_seconds
         self._serializer = URLSafeTimedSerializer(
-            key, salt=SALT, signer=_ClockedSigner, signer_kwargs={"clock": clock}
+            key,
+            salt=self.SALT,
+            signer=_ClockedSigner,
+            signer_kwargs={"clock": clock, "digest_method": hashlib.sha256},
         )
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, clock: Callable[[], float] = time.time
-    ) -> UnsubscribeLinks | None:
+    ) -> Self | None:
         """The links of `settings`' key; None when there is no key (RS256 without either)."""
         key = signing_key(settings)
         if key is None:
             return None
         return cls(
-            key,
-            base_url=settings.base_url,
-            max_age_seconds=settings.digest_unsubscribe_days * 86400,
-            clock=clock,
+            key, base_url=settings.base_url, max_age_seconds=cls.max_age(settings), clock=clock
         )
+
+    @staticmethod
+    def max_age(settings: Settings) -> float:
+        return settings.digest_unsubscribe_days * 86400
 
     def fingerprint(self, address: str) -> str:
         """A short keyed digest of `address` (case-insensitive)."""
@@ -110,25 +125,35 @@ class UnsubscribeLinks:
         return self._serializer.dumps([str(user_id), self.fingerprint(address)])
 
     def url(self, user_id: uuid.UUID, address: str) -> str:
-        """The absolute unsubscribe URL for `user_id` at `address`."""
+        """The absolute URL of this kind of link for `user_id` at `address`."""
         query = urlencode({"token": self.token(user_id, address)})
-        return f"{self._base_url}{UNSUBSCRIBE_PATH}?{query}"  # base_url: service/links.py's base
+        return f"{self._base_url}{self.PATH}?{query}"  # base_url: service/links.py's base
 
     def verify(self, token: str) -> Unsubscriber:
         """Whom `token` names; InvalidLink when it is not a live link of this key."""
         if len(token) > MAX_TOKEN:
-            raise InvalidLink("this unsubscribe link is not valid (it was altered)")
+            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)")
         try:
             value = self._serializer.loads(token, max_age=int(self._max_age))
         except SignatureExpired as error:
-            raise InvalidLink(
-                "this unsubscribe link has expired: unsubscribe from a newer digest, or in the "
-                "app's preferences"
-            ) from error
+            raise InvalidLink(f"this {self.NAME} has expired: {self.EXPIRED}") from error
         except BadData as error:
-            raise InvalidLink("this unsubscribe link is not valid (it was altered)") from error
+            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)") from error
         try:
             user, fingerprint = value
             return Unsubscriber(uuid.UUID(user), str(fingerprint))
         except (TypeError, ValueError) as error:  # signed by us, but not a link: never issued
-            raise InvalidLink("this unsubscribe link is not valid") from error
+            raise InvalidLink(f"this {self.NAME} is not valid") from error
+
+
+class ConfirmLinks(UnsubscribeLinks):
+    """Makes and checks the address confirmation links of one key."""
+
+    SALT = "vividly.email-digest.confirm.v1"
+    PATH = CONFIRM_PATH
+    NAME = "confirmation link"
+    EXPIRED = "ask for a new one in the app's preferences"
+
+    @staticmethod
+    def max_age(settings: Settings) -> float:
+        return CONFIRM_DAYS * 86400.0

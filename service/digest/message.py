@@ -135,3 +135,38 @@ def _html(items: Sequence[Item], total: int, app_url: str, unsubscribe_url: str)
         "<hr><p>You get this digest because you turned it on in your notification preferences. "
         f'<a href="{e(unsubscribe_url)}">Unsubscribe</a></p>\n</body></html>\n'
     )
+
+
+def confirmation(
+    settings: Settings, *, to: str, confirm_url: str, message_uuid: uuid.UUID, date: datetime
+) -> EmailMessage:
+    """The email that asks the owner of `to` to confirm it gets digests (double opt-in)."""
+    if settings.email_from is None:
+        raise ValueError("EMAIL_FROM is unset")
+    message = EmailMessage()
+    message["From"] = settings.email_from
+    message["To"] = to
+    message["Subject"] = CONFIRM_SUBJECT
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = f"<confirm-{message_uuid}@{domain_of(settings.email_from)}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        "Someone (we hope you) asked for an email digest of their notifications at this "
+        "address.\n\n"
+        f"To get it, confirm here (the page has a button):\n{confirm_url}\n\n"
+        "If it was not you, ignore this email: nothing will be sent.\n"
+    )
+    e = html.escape(confirm_url, quote=True)
+    message.add_alternative(
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{CONFIRM_SUBJECT}</title></head><body>\n"
+        "<p>Someone (we hope you) asked for an email digest of their notifications at this "
+        "address.</p>\n"
+        f'<p><a href="{e}">Confirm this address</a> (the page has a button).</p>\n'
+        "<p>If it was not you, ignore this email: nothing will be sent.</p>\n</body></html>\n",
+        subtype="html",
+    )
+    return message
+
+
+CONFIRM_SUBJECT = "Confirm your email digest address"

@@ -1,4 +1,4 @@
-"""The small HTML pages of an unsubscribe link opened in a browser.
+"""The small HTML pages of an unsubscribe or confirmation link opened in a browser.
 
 They carry no script and no inline style (the page's Content-Security-Policy applies), and
 everything put in them is escaped. A mail scanner that prefetches the link gets the confirmation
@@ -50,3 +50,21 @@ def done(detail: str) -> HTMLResponse:
 
 def refused(detail: str, status: int) -> HTMLResponse:
     return _page("This unsubscribe link does not work", f"<p>{html.escape(detail)}</p>", status)
+
+
+def confirm_address(address: str, action: str) -> HTMLResponse:
+    """Asks before confirming `address`; the form posts to `action` (this link)."""
+    body = (
+        f"<p>Send the email digest to {html.escape(masked(address))}?</p>\n"
+        f'<form method="post" action="{html.escape(action, quote=True)}">'
+        '<button type="submit">Confirm</button></form>'
+    )
+    return _page("Confirm your email digest address", body, 200)
+
+
+def address_confirmed(detail: str) -> HTMLResponse:
+    return _page("Address confirmed", f"<p>{html.escape(detail)}</p>", 200)
+
+
+def confirm_refused(detail: str, status: int) -> HTMLResponse:
+    return _page("This confirmation link does not work", f"<p>{html.escape(detail)}</p>", status)

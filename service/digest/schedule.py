@@ -8,13 +8,16 @@ the first one due), their digest is made, in one transaction holding their prefe
 - It takes every notification of theirs that is, at that moment, unread and not archived, was
   never written to an open stream (`delivered_via` is not `stream`: a push does not count), was
   never reported on screen (`seen_at`), was created after they last opted in and at least
-  DIGEST_MIN_AGE_SECONDS before, and is in no digest yet. Each becomes that digest's
-  (`email_digest_items`, keyed by notification: never in two digests).
+  DIGEST_MIN_AGE_SECONDS before, and is in no digest yet, the newest DIGEST_MAX_ITEMS of them.
+  Each becomes that digest's (`email_digest_items`, keyed by notification: never in two
+  digests); the older ones wait for the next digest (the email says how many wait). A digest
+  that ends unsent (refused for good, given up, cancelled) releases its notifications.
 - `next_digest_at` moves to one P from now, whether or not anything was taken. So two digests of
   a student are always at least P apart (one digest per period at most), and a notification
   waits at most P + DIGEST_MIN_AGE_SECONDS (plus the sender's lag) for its digest.
 - A student whose previous digest is still unsent (being retried) gets no new one until it is
-  sent or given up; what arrives meanwhile waits for the next one.
+  sent or given up (DIGEST_GIVE_UP_SECONDS); what arrives meanwhile waits for the next one. Once
+  a digest is sent, the next may be made one P later at the earliest, however long it took.
 
 Several processes may run this at once: each locks the due students it takes (FOR UPDATE SKIP
 LOCKED), so a student's digest is made by one of them, once.
@@ -58,5 +61,6 @@ async def make_digest(
         student["opted_in_at"],
         settings.digest_min_age_seconds,
         settings.digest_period_seconds[student["period"]],
+        settings.digest_max_items,
     )
     return digest

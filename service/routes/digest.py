@@ -1,10 +1,12 @@
-"""The email digest: a student's preference, and the one-click unsubscribe link.
+"""The email digest: a student's preference (with double opt-in), and the one-click unsubscribe
+link. The confirmation link's routes are in `digest_confirm.py`.
 
 Preferences are the authenticated student's own (`CurrentUser`); the unsubscribe link needs no
 login, only its signature (service/digest/links.py). A bad address is a 422 and a forged,
 altered or expired link a 400, and neither changes anything. The link answers browsers (Accept:
 text/html) with a page and everyone else with JSON; only a POST unsubscribes (RFC 8058), so a
-scanner prefetching the link changes nothing.
+scanner prefetching the link changes nothing. A new address gets digests only once confirmed
+(service/digest/confirmation.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from db import queries
 from ..deps import AppSettings, CurrentUser, Pool
 from ..digest import pages
 from ..digest.addresses import MAX_ADDRESS, student_address
+from ..digest.confirmation import RESEND_SECONDS, send_confirmation
 from ..digest.links import MAX_TOKEN, UNSUBSCRIBE_PATH, InvalidLink, UnsubscribeLinks
 from ..schemas import ErrorOut
 
@@ -60,6 +63,17 @@ class DigestPreferenceOut(BaseModel):
     last_error: str | None = Field(
         description="Why the latest digest has not been sent (yet), e.g. the address was refused."
     )
+    confirmed: bool = Field(
+        description="Whether the address was confirmed (the link mailed to it was followed): "
+        "digests go only to a confirmed address."
+    )
+    confirmation_sent_at: datetime | None = Field(
+        description="When the latest confirmation email was sent; another may be asked for "
+        "10 minutes later."
+    )
+    confirmation_error: str | None = Field(
+        default=None, description="Why the confirmation email just asked for was not sent."
+    )
 
 
 class UnsubscribedOut(BaseModel):
@@ -79,6 +93,8 @@ async def _preference(pool: Pool, settings: AppSettings, user: CurrentUser) -> d
             "next_digest_at": None,
             "last_sent_at": None,
             "last_error": None,
+            "confirmed": False,
+            "confirmation_sent_at": None,
         }
     return {
         "available": available,
@@ -88,6 +104,8 @@ async def _preference(pool: Pool, settings: AppSettings, user: CurrentUser) -> d
         "next_digest_at": row["next_digest_at"] if row["opted_in"] and available else None,
         "last_sent_at": row["last_sent_at"],
         "last_error": row["last_error"],
+        "confirmed": row["confirmed_at"] is not None,
+        "confirmation_sent_at": row["confirmation_sent_at"],
     }
 
 
@@ -112,7 +130,9 @@ async def get_preference(user: CurrentUser, pool: Pool, settings: AppSettings) -
 async def put_preference(
     body: DigestPreferenceIn, user: CurrentUser, pool: Pool, settings: AppSettings
 ) -> Any:
-    """Opt in (or out) with an address and a period. The first digest comes one period later."""
+    """Opt in (or out) with an address and a period. A new address is mailed a confirmation
+    link (at most once per 10 minutes) and gets digests once confirmed; the first digest comes one
+    period after opting in."""
     if settings.smtp_host is None:
         raise HTTPException(409, detail=OFF)
     async with pool.acquire() as connection, connection.transaction():
@@ -126,7 +146,36 @@ async def put_preference(
         )
         if not body.opted_in:
             await connection.execute(queries.CANCEL_OPEN_DIGESTS, user.id, "opted out")
-    return await _preference(pool, settings, user)
+    _sent, error = await send_confirmation(pool, settings, user.id)
+    return {**await _preference(pool, settings, user), "confirmation_error": error}
+
+
+@router.post(
+    "/preferences/confirmation",
+    response_model=DigestPreferenceOut,
+    responses={
+        401: {"model": ErrorOut, "description": "Missing or invalid token."},
+        409: {"model": ErrorOut, "description": "Nothing to confirm, or digests are off."},
+        429: {"model": ErrorOut, "description": "One was sent less than 10 minutes ago."},
+    },
+)
+async def resend_confirmation(
+    user: CurrentUser, pool: Pool, settings: AppSettings, response: Response
+) -> Any:
+    """Mail the confirmation link again (at most once per 10 minutes)."""
+    if settings.smtp_host is None:
+        raise HTTPException(409, detail=OFF)
+    before = await _preference(pool, settings, user)
+    if before["email"] is None or not before["opted_in"] or before["confirmed"]:
+        raise HTTPException(409, detail="there is no unconfirmed address to confirm")
+    sent, error = await send_confirmation(pool, settings, user.id)
+    if not sent and error is None:
+        raise HTTPException(
+            429,
+            detail="a confirmation email was sent less than 10 minutes ago",
+            headers={"Retry-After": str(int(RESEND_SECONDS))},
+        )
+    return {**await _preference(pool, settings, user), "confirmation_error": error}
 
 
 @router.delete(

@@ -10,6 +10,9 @@ from typing import Any
 
 import asyncpg
 
+from service.digest.links import UnsubscribeLinks
+from service.digest.message import CONFIRM_SUBJECT
+from service.digest.sender import DigestSender
 from service.settings import Settings
 
 from .live import settings_for
@@ -104,3 +107,41 @@ def plain(message: EmailMessage) -> str:
 def watch_links(text: str) -> list[str]:
     """The video links in a plain-text body, in order."""
     return re.findall(r"https://app\.example/watch/[0-9a-f-]+", text)
+
+
+def sender(pool: asyncpg.Pool, settings: Settings) -> DigestSender:
+    links = UnsubscribeLinks.from_settings(settings)
+    assert links is not None
+    return DigestSender(pool, settings, links)
+
+
+async def subscribe(
+    conn: asyncpg.Connection, student: uuid.UUID, address: str, period: str = "daily"
+) -> None:
+    """Opted in a while ago, and due now."""
+    await conn.execute(
+        "INSERT INTO email_digest_preferences"
+        " (user_id, address, period, opted_in, opted_in_at, next_digest_at, confirmed_at)"
+        " VALUES ($1, $2, $3, true, now() - interval '1 hour', now(), now())",
+        student,
+        address,
+        period,
+    )
+
+
+def digests_to(box: Mailbox, address: str) -> list[EmailMessage]:
+    """The digests `box` accepted for `address` (not the confirmation emails)."""
+    return [m for m in box.to(address) if m["Subject"] != CONFIRM_SUBJECT]
+
+
+def confirmations_to(box: Mailbox, address: str) -> list[EmailMessage]:
+    """The confirmation emails `box` accepted for `address`."""
+    return [m for m in box.to(address) if m["Subject"] == CONFIRM_SUBJECT]
+
+
+def confirm_link(message: EmailMessage) -> str:
+    """The path and query of the confirmation link in a confirmation email."""
+    [url] = re.findall(
+        r"https://notify\.example(/api/v1/digest/confirm\?token=\S+)", plain(message)
+    )
+    return str(url)

@@ -48,6 +48,7 @@ class Mailbox:
     refuse_rcpt: dict[str, str] = field(default_factory=dict)  # address -> reply, every time
     _received: list[Received] = field(default_factory=list)
     _data_commands: int = 0
+    _sessions: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -60,6 +61,12 @@ class Mailbox:
         """DATA commands seen, refused ones included."""
         with self._lock:
             return self._data_commands
+
+    @property
+    def sessions(self) -> int:
+        """SMTP sessions (connections) that named a recipient."""
+        with self._lock:
+            return len(self._sessions)
 
     def refuse_next_data(self, *replies: str) -> None:
         with self._lock:
@@ -80,6 +87,7 @@ class Mailbox:
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
         with self._lock:
+            self._sessions.add(id(session))
             refusal = self.refuse_rcpt.get(address)
         if refusal is not None:
             return refusal
@@ -112,6 +120,7 @@ def smtp_server(
     tls: str = "none",
     cert: tuple[Path, Path] | None = None,
     login: tuple[str, str] | None = None,
+    utf8: bool = True,
 ) -> Iterator[Mailbox]:
     """An SMTP server on 127.0.0.1 until the block ends.
 
@@ -123,7 +132,7 @@ def smtp_server(
     if cert is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(*cert)
-    options: dict[str, Any] = {"enable_SMTPUTF8": True}
+    options: dict[str, Any] = {"enable_SMTPUTF8": utf8}
     if tls == "starttls":
         options.update(tls_context=context, require_starttls=True)
     elif tls == "tls":

@@ -67,12 +67,14 @@ def test_the_document_describes_errors_and_examples(api_server: str) -> None:
 # body naming an unregistered type is the documented 422.
 REGISTRY_DECIDES = {"PUT /api/v1/notifications/preferences"}
 # Likewise an email address (`format: email` states its syntax; email-validator also refuses
-# special-use domains such as `.test`: a 422) and an unsubscribe token (only its signature says
+# special-use domains such as `.test`: a 422) and a link token (only its signature says
 # whether it is one: a 400).
 CHECKED_BEYOND_SCHEMA = {
     "PUT /api/v1/digest/preferences",
     "GET /api/v1/digest/unsubscribe",
     "POST /api/v1/digest/unsubscribe",
+    "GET /api/v1/digest/confirm",
+    "POST /api/v1/digest/confirm",
 }
 
 

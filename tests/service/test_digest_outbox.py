@@ -15,13 +15,19 @@ import pytest
 
 from db import queries
 from db.pool import create_pool
-from service.digest.links import UnsubscribeLinks
 from service.digest.schedule import make_due_digests
-from service.digest.sender import DigestSender
 from service.settings import Settings
 
 from ..waiting import until
-from .digest_helpers import digest_settings, link_of, notify, plain, watch_links
+from .digest_helpers import (
+    digest_settings,
+    link_of,
+    notify,
+    plain,
+    sender,
+    subscribe,
+    watch_links,
+)
 from .live import running_server, settings_for
 from .mailbox import Mailbox, smtp_server
 
@@ -44,23 +50,6 @@ async def pools(database_url: str) -> AsyncIterator[list[asyncpg.Pool]]:
     yield opened
     for pool in opened:
         await pool.close()
-
-
-def sender(pool: asyncpg.Pool, settings: Settings) -> DigestSender:
-    links = UnsubscribeLinks.from_settings(settings)
-    assert links is not None
-    return DigestSender(pool, settings, links)
-
-
-async def subscribe(conn: asyncpg.Connection, student: uuid.UUID, address: str) -> None:
-    """Opted in a while ago, and due now."""
-    await conn.execute(
-        "INSERT INTO email_digest_preferences"
-        " (user_id, address, period, opted_in, opted_in_at, next_digest_at)"
-        " VALUES ($1, $2, 'daily', true, now() - interval '1 hour', now())",
-        student,
-        address,
-    )
 
 
 async def test_two_senders_racing_send_each_notification_once(
@@ -109,8 +98,8 @@ async def test_a_digest_whose_sender_died_is_sent_once_by_another(
     [message] = mailbox.to(address)
     assert watch_links(plain(message)) == [link_of(cid)]
     # The dead sender's late write changes nothing: its claim (attempt 1) was taken over.
-    late = await conn.execute(queries.DIGEST_SENT, digest, "dead-sender", 1, "250 late", 1)
-    assert late == "UPDATE 0"
+    late = await conn.fetchval(queries.DIGEST_SENT, digest, "dead-sender", 1, "250 late", 1, 60.0)
+    assert late == 0
     row = await conn.fetchrow(
         "SELECT state, attempts, smtp_reply FROM email_digests WHERE id = $1", digest
     )

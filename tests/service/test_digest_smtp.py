@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from service.digest import message
-from service.digest.transport import SendFailed, deliver
+from service.digest.addresses import student_address
+from service.digest.transport import Mailer, SendFailed, deliver
 from service.settings import Settings
 
 from .mailbox import free_port, self_signed, smtp_server
@@ -31,6 +32,7 @@ def settings(port: int, **values: Any) -> Settings:
         "smtp_port": port,
         "smtp_timeout_seconds": 5,
         "email_from": "Vividly <digest@example.com>",
+        "public_url": "https://notify.example",
     }
     return Settings(**{**base, **values})
 
@@ -123,4 +125,60 @@ async def test_nobody_listening_is_not_permanent() -> None:
     configured = settings(free_port(), smtp_tls="none")
     with pytest.raises(SendFailed) as refused:
         await deliver(configured, digest(configured))
+    assert not refused.value.permanent
+
+
+async def test_international_domains_go_as_punycode_and_utf8_local_parts_need_smtputf8() -> None:
+    # Before: aiosmtplib's UnicodeEncodeError escaped `deliver` and crashed the digest task.
+    domain = student_address("a@xn--bcher-kva.de")  # stored in its Unicode form
+    assert domain == "a@bücher.de"
+    with smtp_server() as box:
+        configured = settings(box.port, smtp_tls="none")
+        await deliver(configured, digest(configured, domain))
+        await deliver(configured, digest(configured, "ü@example.com"))
+        [ascii_one, utf8_one] = box.received
+    assert ascii_one.rcpt_tos == ["a@xn--bcher-kva.de"]
+    assert ascii_one.message["To"] == "a@xn--bcher-kva.de"
+    assert utf8_one.rcpt_tos == ["ü@example.com"]
+    with smtp_server(utf8=False) as box:
+        configured = settings(box.port, smtp_tls="none")
+        await deliver(configured, digest(configured, domain))  # needs no SMTPUTF8
+        with pytest.raises(SendFailed, match="SMTPUTF8") as refused:
+            await deliver(configured, digest(configured, "ü@example.com"))
+        assert refused.value.permanent
+        assert len(box.received) == 1
+
+
+async def test_a_5xx_reply_to_data_is_permanent_and_4xx_is_not() -> None:
+    with smtp_server() as box:
+        box.refuse_next_data("554 5.7.1 Rejected as spam", "451 4.3.0 Try later")
+        configured = settings(box.port, smtp_tls="none")
+        with pytest.raises(SendFailed, match="554") as spam:
+            await deliver(configured, digest(configured))
+        assert spam.value.permanent
+        assert not spam.value.server
+        with pytest.raises(SendFailed, match="451") as later:
+            await deliver(configured, digest(configured))
+        assert not later.value.permanent
+        assert not later.value.server
+
+
+async def test_one_connection_carries_the_messages_of_a_pass() -> None:
+    with smtp_server() as box:
+        box.refuse_rcpt["gone@example.com"] = "550 5.1.1 No such user"
+        configured = settings(box.port, smtp_tls="none")
+        async with Mailer(configured) as mailer:
+            await mailer.send(digest(configured, "one@example.com"))
+            with pytest.raises(SendFailed):
+                await mailer.send(digest(configured, "gone@example.com"))
+            await mailer.send(digest(configured, "two@example.com"))
+        assert [r.rcpt_tos for r in box.received] == [["one@example.com"], ["two@example.com"]]
+        assert box.sessions == 1
+
+
+async def test_an_unreachable_server_is_the_servers_failure() -> None:
+    configured = settings(free_port(), smtp_tls="none")
+    with pytest.raises(SendFailed) as refused:
+        await deliver(configured, digest(configured))
+    assert refused.value.server
     assert not refused.value.permanent

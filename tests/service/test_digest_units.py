@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGEST_PERIOD_SECONDS", '{"hourly": 1, "daily": 2, "weekly": 3}')
     monkeypatch.setenv("SMTP_PASSWORD", "p4ss")
     monkeypatch.setenv("SMTP_USERNAME", "digest")
+    monkeypatch.setenv("PUBLIC_URL", "https://notify.example")
     loaded = Settings()
     assert (loaded.smtp_tls, loaded.smtp_port_or_default) == ("tls", 465)
     assert loaded.digest_period_seconds == {"hourly": 1, "daily": 2, "weekly": 3}
@@ -58,11 +60,42 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             {"smtp_host": "h.example", "email_from": "a@example.com", "smtp_username": "u"},
             "SMTP_PASSWORD",
         ),
+        ({"smtp_host": "h.example", "email_from": "a@example.com"}, "set PUBLIC_URL"),
+        (
+            {
+                "smtp_host": "mail.example",
+                "smtp_tls": "none",
+                "email_from": "a@example.com",
+                "public_url": "https://notify.example",
+            },
+            "SMTP_TLS=none .* only with an SMTP_HOST on this machine",
+        ),
+        (
+            {
+                "smtp_host": "10.0.0.5",
+                "smtp_tls": "none",
+                "email_from": "a@example.com",
+                "public_url": "https://notify.example",
+            },
+            "SMTP_TLS=none",
+        ),
+        ({"smtp_timeout_seconds": 601}, "smtp_timeout_seconds"),
     ],
 )
 def test_settings_that_cannot_send_are_refused(values: dict[str, Any], says: str) -> None:
     with pytest.raises(ValidationError, match=says):
         settings(**values)
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.3.2.1", "::1", "[::1]"])
+def test_plain_smtp_is_allowed_on_the_loopback(host: str) -> None:
+    sending = settings(
+        smtp_host=host,
+        smtp_tls="none",
+        email_from="a@example.com",
+        public_url="https://notify.example",
+    )
+    assert sending.smtp_port_or_default == 25
 
 
 def test_rs256_with_smtp_needs_a_digest_secret() -> None:
@@ -146,3 +179,9 @@ def test_one_line_folds_breaks_and_control_characters_and_shortens() -> None:
     long = message.one_line("x" * 500)
     assert len(long) == message.MAX_TEXT
     assert long.endswith("…")
+
+
+def test_links_are_signed_with_hmac_sha256() -> None:
+    # itsdangerous signs with HMAC-SHA1 unless told: its 20-byte MAC is 27 base64 characters.
+    signature = links().token(uuid.uuid4(), "a@example.com").rsplit(".", 1)[1]
+    assert len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))) == 32

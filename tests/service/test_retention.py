@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -150,3 +151,48 @@ async def write_media(media_dir: Path, request_id: uuid.UUID) -> None:
     for version in (1, 2):
         (media_dir / "videos" / f"{request_id}-{version}.webm").write_bytes(b"v")
     (media_dir / "thumbnails" / f"{request_id}.svg").write_text("<svg/>")
+
+
+async def test_prune_deletes_old_ended_digests_that_own_no_notification(
+    conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    user = uuid.uuid4()
+
+    async def notification(*, read: bool) -> int:
+        id_: int = await conn.fetchval(
+            "INSERT INTO notifications (user_id, type, payload, created_at, read_at)"
+            " VALUES ($1, 'video_complete', '{}', now() - interval '100 days', $2) RETURNING id",
+            user,
+            datetime.now(UTC) if read else None,
+        )
+        return id_
+
+    async def digest(state: str, days: int, owns: int | None = None) -> int:
+        sent = state == "sent"
+        id_: int = await conn.fetchval(
+            "INSERT INTO email_digests (user_id, state, created_at, sent_at, smtp_reply)"
+            " VALUES ($1, $2, now() - make_interval(days => $3), $4, $5) RETURNING id",
+            user,
+            state,
+            days,
+            datetime.now(UTC) if sent else None,
+            "250 ok" if sent else None,
+        )
+        if owns is not None:
+            await conn.execute(
+                "INSERT INTO email_digest_items (notification_id, digest_id) VALUES ($1, $2)",
+                owns,
+                id_,
+            )
+        return id_
+
+    old_failed = await digest("failed", 100)
+    recent_failed = await digest("failed", 10)
+    sent_unread = await digest("sent", 100, owns=await notification(read=False))
+    sent_read = await digest("sent", 100, owns=await notification(read=True))
+    await retention.prune(conn, days=90, media_dir=tmp_path)
+    remaining = await conn.fetch("SELECT id FROM email_digests WHERE user_id = $1", user)
+    # The read notification went first (in the same run), then its digest; the unread one's
+    # digest stays, so it is never mailed again.
+    assert {row["id"] for row in remaining} == {recent_failed, sent_unread}
+    assert {old_failed, sent_read}.isdisjoint(row["id"] for row in remaining)
