@@ -6,14 +6,14 @@ latest confirmation email went out (one per student per 10 minutes at most, what
 address). Rows from before this revision start unconfirmed: their students confirm once.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-27
 """
 
 from migrations.script import execute_script
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
