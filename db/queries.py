@@ -442,7 +442,9 @@ FROM (
 WHERE n.id = locked.id AND n.seen_at IS NULL
 """
 # Opened implies seen. One row when the notification is the user's (changed now, or opened
-# before: the CTE's change is not visible to the second SELECT's snapshot), none otherwise.
+# before: the CTE's change is not visible to the second SELECT's snapshot), none otherwise; also
+# none when it was opened by a transaction that committed while this one waited for its row
+# (its snapshot predates that change): the endpoint then runs it once more.
 # $1 id, $2 user.
 MARK_OPENED = """
 WITH changed AS (
