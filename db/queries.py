@@ -460,6 +460,9 @@ WHERE id = $1 AND user_id = $2 AND opened_at IS NOT NULL
 
 # -- delivery analytics (admin) ---------------------------------------------------------------
 
+# For the rest of the transaction only (service/analytics.py). $1 e.g. '10000ms'.
+SET_LOCAL_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', $1, true)"
+
 # Aggregates of the notifications created in [$1, $2): per type and first channel (`none`: not
 # delivered), per type (`all_channels`), and overall (`all_types`), in one scan. The window on
 # `created_at` reads the BRIN index `notifications_created_brin` (rows are inserted in time

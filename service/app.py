@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from db.pool import create_pool
 
 from . import readiness
+from .analytics import AnalyticsGate
 from .cors import CrossOrigin
 from .deliveries import DeliveryRecorder, ReachCounts
 from .digest.sender import start_digest_sender
@@ -114,6 +115,7 @@ class State(TypedDict):
     event_metrics: EventMetrics
     deliveries: DeliveryRecorder
     reach: ReachCounts
+    analytics_gate: AnalyticsGate
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
@@ -233,6 +235,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "event_metrics": EventMetrics(registry),
                 "deliveries": deliveries,
                 "reach": reach,
+                "analytics_gate": AnalyticsGate(timeout=settings.analytics_timeout_seconds),
             }
 
     # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN.

@@ -9,9 +9,12 @@ import asyncio
 import uuid
 
 import asyncpg
+import pytest
 from playwright.async_api import BrowserContext, ConsoleMessage, expect
 
-from ..service.live import RunningServer, complete
+from service.settings import Settings
+
+from ..service.live import RunningServer, complete, settings_for
 from ..waiting import until
 from . import test_browser
 from .test_browser import LIVE_MS, Tabs, new_tab, notification_ids
@@ -19,6 +22,12 @@ from .test_browser import LIVE_MS, Tabs, new_tab, notification_ids
 tabs = test_browser.tabs  # the fixture: the tabs a test opened threw nothing, alerted nothing
 
 REPORTED_WITHIN = 5.0  # the client waits 0.5 s of quiet, then one request
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str) -> Settings:
+    # The admin page shows this module's few notifications (no group is too small to show).
+    return settings_for(database_url, analytics_min_group=1)
 
 
 async def marks(conn: asyncpg.Connection, id_: int) -> asyncpg.Record:
