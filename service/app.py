@@ -213,7 +213,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     logger.warning("PUSH_ALLOW_LOOPBACK is set: pushes may go to this machine")
             else:
                 logger.info("Web Push is off: set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY to use it")
-            start_digest_sender(supervisor, pool, settings)
+            start_digest_sender(supervisor, pool, settings, reach)
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
                 supervisor.start("worker", worker.run)
@@ -223,7 +223,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
-            registry = registry_for(hub, listener, supervisor, reach)
+            registry = registry_for(hub, listener, supervisor, reach, deliveries)
             yield {
                 "settings": settings,
                 "pool": pool,

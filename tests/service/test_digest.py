@@ -31,6 +31,7 @@ from .digest_helpers import (
     watch_links,
 )
 from .live import RunningServer
+from .test_metrics import value
 from .mailbox import Mailbox, smtp_server
 
 PREFS = "/api/v1/digest/preferences"
@@ -239,6 +240,30 @@ async def test_a_refused_send_is_retried_and_sent_once(
     )
     await asyncio.sleep(0.5)  # the sender's retry delay and more: nothing is sent again
     assert len(mailbox.to(address)) == 1
+
+
+EMAILED_FIRST = r'vividly_notifications_first_delivered_total\{channel="email"\}'
+
+
+async def emailed_first(server: RunningServer) -> float:
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        return value((await client.get("/metrics")).text, EMAILED_FIRST)
+
+
+async def test_the_notifications_a_digest_delivered_first_are_counted(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"m-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address)
+    await notify(conn, student)
+    await notify(conn, student)
+    before = await emailed_first(server)
+    await make_due(conn, student)
+    await mail_to(mailbox, address)
+    await recorded(conn, student)
+    await until(lambda: _at_least(emailed_first(server), before + 2), "counted in /metrics")
+    assert await emailed_first(server) == before + 2
 
 
 async def test_an_address_refused_for_good_is_shown_to_the_student(
