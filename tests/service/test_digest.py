@@ -31,8 +31,8 @@ from .digest_helpers import (
     watch_links,
 )
 from .live import RunningServer
-from .test_metrics import value
 from .mailbox import Mailbox, smtp_server
+from .test_metrics import value
 
 PREFS = "/api/v1/digest/preferences"
 UNSUBSCRIBE = "/api/v1/digest/unsubscribe"
@@ -80,7 +80,7 @@ async def recorded(conn: asyncpg.Connection, student: uuid.UUID, count: int = 1)
     await until(lambda: _at_least(conn.fetchval(sql, student), count), "the send was recorded")
 
 
-async def _at_least(value: Any, count: int) -> bool:
+async def _at_least(value: Any, count: float) -> bool:
     return bool(await value >= count)
 
 
