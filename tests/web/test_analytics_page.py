@@ -83,6 +83,27 @@ async def _opened(conn: asyncpg.Connection, id_: int) -> bool:
     return (await marks(conn, id_))["opened_at"] is not None
 
 
+async def test_only_items_in_view_are_seen(
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    user = uuid.uuid4()
+    for index in range(25):
+        await complete(conn, user, title=f"Video {index}")
+    tab = await tabs.open(context, user)
+    await tab.open_panel()
+    items = tab.page.locator("#panel-list li.notice")
+    await expect(items.first).to_be_visible()
+    loaded = [int(value or 0) for value in await items.evaluate_all("l => l.map(e => e.dataset.id)")]
+    newest, lowest = loaded[0], loaded[-1]
+    await until(lambda: _seen(conn, newest), "the top item is seen", timeout=REPORTED_WITHIN)
+    await asyncio.sleep(1.5)  # more than the client's longest wait
+    below = [id_ for id_ in loaded if not await _seen(conn, id_)]
+    assert lowest in below  # loaded, but below the fold: not seen
+    assert len(below) >= 5, (loaded, below)
+    await tab.notice(lowest).scroll_into_view_if_needed()
+    await until(lambda: _seen(conn, lowest), "scrolled into view: seen", timeout=REPORTED_WITHIN)
+
+
 async def test_a_hidden_page_reports_nothing_seen(
     context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
 ) -> None:
