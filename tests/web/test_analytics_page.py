@@ -93,7 +93,8 @@ async def test_only_items_in_view_are_seen(
     await tab.open_panel()
     items = tab.page.locator("#panel-list li.notice")
     await expect(items.first).to_be_visible()
-    loaded = [int(value or 0) for value in await items.evaluate_all("l => l.map(e => e.dataset.id)")]
+    ids = await items.evaluate_all("nodes => nodes.map((node) => node.dataset.id)")
+    loaded = [int(value) for value in ids]
     newest, lowest = loaded[0], loaded[-1]
     await until(lambda: _seen(conn, newest), "the top item is seen", timeout=REPORTED_WITHIN)
     await asyncio.sleep(1.5)  # more than the client's longest wait
