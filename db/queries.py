@@ -89,13 +89,22 @@ WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
 """
 
 # Bulk changes up to a watermark ($2), so a notification arriving mid-click stays unread.
+# Rows locked in id order first, like every statement changing several (see MARK_DELIVERED).
 READ_ALL = f"""
-UPDATE notifications SET read_at = now()
-WHERE user_id = $1 AND id <= $2 AND {UNREAD}
+UPDATE notifications n SET read_at = now()
+FROM (
+    SELECT id FROM notifications WHERE user_id = $1 AND id <= $2 AND {UNREAD}
+    ORDER BY id FOR NO KEY UPDATE
+) AS locked
+WHERE n.id = locked.id AND {UNREAD}
 """
 DISMISS_ALL = """
-UPDATE notifications SET dismissed_at = now()
-WHERE user_id = $1 AND id <= $2 AND dismissed_at IS NULL
+UPDATE notifications n SET dismissed_at = now()
+FROM (
+    SELECT id FROM notifications WHERE user_id = $1 AND id <= $2 AND dismissed_at IS NULL
+    ORDER BY id FOR NO KEY UPDATE
+) AS locked
+WHERE n.id = locked.id AND n.dismissed_at IS NULL
 """
 
 # The registry of types: the only list of them, with what clients show for each (a type
@@ -305,7 +314,11 @@ SELECT count(*) FROM deleted
 # The first channel to deliver a notification records it (`stream`, `push`, `email`); a later
 # delivery by any channel changes nothing. $1 ids, $2 when each was delivered, $3 the channel.
 # Rows are locked in id order, so two of these at once (the stream recorders of two processes,
-# the push dispatcher) wait for each other instead of deadlocking.
+# the push dispatcher, the digest sender) wait for each other instead of deadlocking; every
+# other statement locking several notifications (MARK_SEEN, READ_ALL, DISMISS_ALL) locks in id
+# order too. FOR NO KEY UPDATE, not FOR UPDATE: no key changes, so it does not wait for the FOR
+# KEY SHARE lock an insert referencing the row holds to its commit (a push queued, a digest's
+# items, up to 100 students per transaction).
 MARK_DELIVERED = """
 UPDATE notifications n SET delivered_at = d.at, delivered_via = $3
 FROM (
@@ -314,7 +327,7 @@ FROM (
     JOIN notifications t ON t.id = d.id
     WHERE t.delivered_at IS NULL
     ORDER BY t.id
-    FOR UPDATE OF t
+    FOR NO KEY UPDATE OF t
 ) AS d
 WHERE n.id = d.id AND n.delivered_at IS NULL
 """
@@ -467,12 +480,19 @@ WHERE notification_id = $1 AND subscription_id = $2 AND state = 'sending' AND at
 # own rows, and only the first report of each counts (a repeated one changes no row). Neither
 # touches `read_at` or `dismissed_at`, so neither sends a read-state NOTIFY.
 # $1 user, $2 ids (the endpoint bounds them).
+# Rows are locked in id order (see MARK_DELIVERED).
 MARK_SEEN = """
-UPDATE notifications SET seen_at = now()
-WHERE user_id = $1 AND id = ANY($2::bigint[]) AND seen_at IS NULL
+UPDATE notifications n SET seen_at = now()
+FROM (
+    SELECT id FROM notifications WHERE user_id = $1 AND id = ANY($2::bigint[]) AND seen_at IS NULL
+    ORDER BY id FOR NO KEY UPDATE
+) AS locked
+WHERE n.id = locked.id AND n.seen_at IS NULL
 """
 # Opened implies seen. One row when the notification is the user's (changed now, or opened
-# before: the CTE's change is not visible to the second SELECT's snapshot), none otherwise.
+# before: the CTE's change is not visible to the second SELECT's snapshot), none otherwise; also
+# none when it was opened by a transaction that committed while this one waited for its row
+# (its snapshot predates that change): the endpoint then runs it once more.
 # $1 id, $2 user.
 MARK_OPENED = """
 WITH changed AS (
@@ -487,6 +507,9 @@ WHERE id = $1 AND user_id = $2 AND opened_at IS NOT NULL
 """
 
 # -- delivery analytics (admin) ---------------------------------------------------------------
+
+# For the rest of the transaction only (service/analytics.py). $1 e.g. '10000ms'.
+SET_LOCAL_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', $1, true)"
 
 # Aggregates of the notifications created in [$1, $2): per type and first channel (`none`: not
 # delivered), per type (`all_channels`), and overall (`all_types`), in one scan. The window on

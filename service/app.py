@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from db.pool import create_pool
 
 from . import readiness
+from .analytics import AnalyticsGate
 from .cors import CrossOrigin
 from .deliveries import DeliveryRecorder, ReachCounts
 from .digest.sender import start_digest_sender
@@ -115,6 +116,7 @@ class State(TypedDict):
     event_metrics: EventMetrics
     deliveries: DeliveryRecorder
     reach: ReachCounts
+    analytics_gate: AnalyticsGate
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
@@ -212,7 +214,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     logger.warning("PUSH_ALLOW_LOOPBACK is set: pushes may go to this machine")
             else:
                 logger.info("Web Push is off: set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY to use it")
-            start_digest_sender(supervisor, pool, settings)
+            start_digest_sender(supervisor, pool, settings, reach)
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
                 supervisor.start("worker", worker.run)
@@ -222,7 +224,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
-            registry = registry_for(hub, listener, supervisor, reach)
+            registry = registry_for(hub, listener, supervisor, reach, deliveries)
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -234,6 +236,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "event_metrics": EventMetrics(registry),
                 "deliveries": deliveries,
                 "reach": reach,
+                "analytics_gate": AnalyticsGate(timeout=settings.analytics_timeout_seconds),
             }
 
     # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN.

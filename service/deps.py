@@ -9,6 +9,7 @@ import asyncpg
 from fastapi import Depends, HTTPException, Request
 
 from . import logs
+from .analytics import AnalyticsGate
 from .auth import AuthError, User, bearer_token, decode_token, token_from
 from .cors import same_origin_refusal
 from .deliveries import ReachCounts
@@ -34,6 +35,11 @@ def _hub(request: Request) -> Hub:
 def _reach(request: Request) -> ReachCounts:
     reach: ReachCounts = request.state.reach
     return reach
+
+
+def _analytics_gate(request: Request) -> AnalyticsGate:
+    gate: AnalyticsGate = request.state.analytics_gate
+    return gate
 
 
 def _unauthorized(error: AuthError) -> HTTPException:
@@ -88,6 +94,7 @@ Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 StreamHub = Annotated[Hub, Depends(_hub)]
 Reach = Annotated[ReachCounts, Depends(_reach)]
+Analytics = Annotated[AnalyticsGate, Depends(_analytics_gate)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 # A user whose token holds ADMIN_ROLE (403 otherwise).
 AdminUser = Annotated[User, Depends(_admin)]

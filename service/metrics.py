@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from .deliveries import ReachCounts
+from .deliveries import DeliveryRecorder, ReachCounts
 from .hub import Hub
 from .listener import Listener
 from .pauses import GcCollector
@@ -25,9 +25,15 @@ from .supervisor import Supervisor
 
 class _ServiceCollector(Collector):
     def __init__(
-        self, hub: Hub, listener: Listener, supervisor: Supervisor, reach: ReachCounts
+        self,
+        hub: Hub,
+        listener: Listener,
+        supervisor: Supervisor,
+        reach: ReachCounts,
+        deliveries: DeliveryRecorder,
     ) -> None:
         self._hub = hub
+        self._deliveries = deliveries
         self._listener = listener
         self._supervisor = supervisor
         self._reach = reach
@@ -84,6 +90,10 @@ class _ServiceCollector(Collector):
         yield from self._reach_metrics()
 
     def _reach_metrics(self) -> Iterator[Metric]:
+        # By channel, not by type: these count what this process wrote (the recorder's flush
+        # learns a row count, not the rows), while per-type numbers, across processes, are the
+        # table's: GET /api/v1/admin/analytics. Notifications created are not counted here
+        # either: the worker's transaction creates them (a trigger), not this process.
         reach = self._reach
         first = CounterMetricFamily(
             "vividly_notifications_first_delivered",
@@ -112,14 +122,34 @@ class _ServiceCollector(Collector):
             "vividly_notifications_opened", "Notifications first opened (this API).",
             value=reach.opened,
         )  # fmt: skip
+        recorder = self._deliveries
+        yield GaugeMetricFamily(
+            "vividly_delivery_records_pending",
+            "Stream deliveries recorded by this process, not yet written to the table.",
+            value=recorder.pending,
+        )
+        yield CounterMetricFamily(
+            "vividly_delivery_records_dropped",
+            "Stream deliveries dropped unwritten (more than DELIVERY_MAX_PENDING pending).",
+            value=recorder.dropped,
+        )
+        yield CounterMetricFamily(
+            "vividly_delivery_record_failures",
+            "Failed writes of stream deliveries (each kept and retried).",
+            value=recorder.failures,
+        )
 
 
 def registry_for(
-    hub: Hub, listener: Listener, supervisor: Supervisor, reach: ReachCounts
+    hub: Hub,
+    listener: Listener,
+    supervisor: Supervisor,
+    reach: ReachCounts,
+    deliveries: DeliveryRecorder,
 ) -> CollectorRegistry:
     """A registry with this process's service and process (RSS, CPU, fds) metrics."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(_ServiceCollector(hub, listener, supervisor, reach))
+    registry.register(_ServiceCollector(hub, listener, supervisor, reach, deliveries))
     registry.register(GcCollector())
     ProcessCollector(registry=registry)
     return registry

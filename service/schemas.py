@@ -167,20 +167,35 @@ class OpenedOut(BaseModel):
 
 
 class ReachOut(BaseModel):
-    """Aggregates of the notifications created in the window (one group of them)."""
+    """Aggregates of the notifications created in the window (one group of them). All numbers
+    are null when the group is `suppressed`."""
 
-    created: int
-    delivered: int = Field(description="First delivered by a stream, a push or an email.")
+    suppressed: bool = Field(
+        description="The group has fewer than ANALYTICS_MIN_GROUP notifications (or would let "
+        "such a group be computed from its parent's numbers): no numbers are shown."
+    )
+    created: int | None
+    delivered: int | None = Field(description="First delivered by a stream, a push or an email.")
     delivery_rate: float | None = Field(
-        description="delivered / created; in a channel's row, its share of the type's created"
-        " notifications. Null when there is nothing to divide."
+        description="delivered / created of the type (or of all types, in `total`). In a "
+        "channel's row the denominator is its type's created, so it is the share of the type "
+        "this channel delivered first (a type's channel rates add up to its rate; `none` is 0)."
+        " Null when there is nothing to divide."
     )
     time_to_deliver_p50_seconds: float | None
     time_to_deliver_p95_seconds: float | None
-    seen: int = Field(description="Reported on screen by a client.")
-    seen_rate: float | None = Field(description="seen / created.")
-    opened: int = Field(description="Opened (Watch now, an answer, a push or email click).")
-    click_through: float | None = Field(description="Of the delivered, the share opened.")
+    seen: int | None = Field(description="Reported on screen by a client.")
+    seen_rate: float | None = Field(
+        description="seen / created of this row's own group (in a channel's row: of the "
+        "notifications that channel delivered first, or of the undelivered for `none`)."
+    )
+    opened: int | None = Field(
+        description="Opened (Watch now, an answer, a push or email click; loading /video/{id}"
+        " counts too, so a reload or a shared link may add one: approximate)."
+    )
+    click_through: float | None = Field(
+        description="Of the delivered in this row's group, the share opened."
+    )
 
 
 class ChannelReachOut(ReachOut):

@@ -241,6 +241,18 @@ class Settings(BaseSettings):
         min_length=1,
         description="Tokens whose `roles` (a list) or `role` claim holds this read /api/v1/admin.",
     )
+    analytics_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Statement timeout of the admin analytics query; past it the request gets "
+        "a 503 (one such query runs at a time per process; another waits a second, then 429).",
+    )
+    analytics_min_group: int = Field(
+        default=5,
+        ge=1,
+        description="Admin analytics show no numbers for a group (a type, a channel of a type) "
+        "of fewer notifications than this (`suppressed: true`), so none isolates a student.",
+    )
     # -- Web Push (service/push/) --
     vapid_public_key: str | None = Field(
         default=None,

@@ -196,8 +196,9 @@ export class NotificationClient extends EventTarget {
   markUnread(id: number): Promise<Notification>;
   /**
    * Report notifications on the user's screen now (the list open and the page visible), for
-   * the service's delivery analytics: batched after `seenDelayMs` of quiet, sent only while the
-   * page is visible, each id once per page. Never throws.
+   * the service's delivery analytics: batched after `seenDelayMs` without a new id (2 s at the
+   * latest), sent only while the page is visible (and at once, with `keepalive`, on `pagehide`),
+   * each id once per page. Never throws.
    */
   reportSeen(ids: number | number[]): void;
   /** Report that the user acted on one (Watch now, an answer): once per id; never rejects. */

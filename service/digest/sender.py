@@ -48,6 +48,7 @@ import asyncpg
 
 from db import queries
 
+from ..deliveries import ReachCounts
 from ..settings import Settings
 from ..supervisor import Supervisor
 from . import message as mail
@@ -78,8 +79,15 @@ def backoff(settings: Settings, failures: int) -> float:
 class DigestSender:
     """Makes and sends the digests of the database behind `pool`."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, links: UnsubscribeLinks) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: Settings,
+        links: UnsubscribeLinks,
+        reach: ReachCounts | None = None,
+    ) -> None:
         self._pool = pool
+        self._reach = reach if reach is not None else ReachCounts()
         self._settings = settings
         self._links = links
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -228,7 +236,11 @@ class DigestSender:
                         )
                         return
                     now = datetime.now(UTC)
-                    await connection.execute(queries.MARK_DELIVERED, ids, [now] * len(ids), "email")
+                    first = await connection.execute(
+                        queries.MARK_DELIVERED, ids, [now] * len(ids), "email"
+                    )
+                # Counted once committed: notifications no other channel had reached first.
+                self._reach.first_delivered["email"] += int(first.rpartition(" ")[2] or 0)
                 logger.info("digest %d sent (%d notifications): %s", digest, len(ids), reply)
                 return
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
@@ -238,15 +250,18 @@ class DigestSender:
                 await asyncio.sleep(RECORD_RETRY)
 
 
-def start_digest_sender(supervisor: Supervisor, pool: asyncpg.Pool, settings: Settings) -> None:
-    """Run the sender as the supervised task `digest`, or say in the log why it is off."""
+def start_digest_sender(
+    supervisor: Supervisor, pool: asyncpg.Pool, settings: Settings, reach: ReachCounts
+) -> None:
+    """Run the sender as the supervised task `digest`, or say in the log why it is off. It
+    counts the notifications it delivered first in `reach` (`/metrics`)."""
     if settings.smtp_host is None:
         logger.info("email digest: off (SMTP_HOST is unset)")
         return
     links = UnsubscribeLinks.from_settings(settings)
     if links is None:
         raise ValueError("SMTP_HOST is set: set DIGEST_SECRET (unsubscribe links need a key)")
-    sender = DigestSender(pool, settings, links)
+    sender = DigestSender(pool, settings, links, reach)
     logger.info(
         "email digest: on, through %s:%d (%s) from %s",
         settings.smtp_host,

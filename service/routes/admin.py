@@ -1,9 +1,13 @@
 """`/api/v1/admin`: delivery analytics for tokens holding `ADMIN_ROLE`. Aggregates only.
 
 Guarantees: no answer names a user or a notification (counts, rates and percentiles per type
-and channel); a token without the role gets 403, no token 401; a window that is not
-`from < to` or longer than `MAX_WINDOW` is a 422 and runs no query. One query per request
-(`DELIVERY_ANALYTICS`, on the BRIN index of `created_at`).
+and channel); the window is widened to whole hours and a group of fewer than
+`ANALYTICS_MIN_GROUP` notifications shows no numbers (`suppressed: true`; service/analytics.py),
+so no window isolates one student's notification. A token without the role gets 403, no token
+401; a window that is not `from < to` or longer than `MAX_WINDOW` is a 422 and runs no query.
+One query per request (`DELIVERY_ANALYTICS`, on the BRIN index of `created_at`), one at a time
+per process (another request waits a second, then 429) and cancelled after
+`ANALYTICS_TIMEOUT_SECONDS` (503).
 """
 
 from __future__ import annotations
@@ -12,12 +16,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
-from db import queries
-
-from ..deps import AdminUser, Pool
+from ..analytics import Busy, TooSlow, hour_window, suppress
+from ..deps import AdminUser, Analytics, AppSettings, Pool
 from ..events import rfc3339
 from ..schemas import AnalyticsOut, ErrorOut
 
@@ -30,6 +33,8 @@ router = APIRouter(
     responses={
         401: {"model": ErrorOut, "description": "Missing or invalid token."},
         403: {"model": ErrorOut, "description": "The token lacks the admin role."},
+        429: {"model": ErrorOut, "description": "Another analytics query is running; retry."},
+        503: {"model": ErrorOut, "description": "The query took too long; try a shorter window."},
     },
 )
 
@@ -68,6 +73,8 @@ def _aware(value: datetime) -> datetime:
 async def analytics(
     _admin: AdminUser,
     pool: Pool,
+    gate: Analytics,
+    settings: AppSettings,
     from_: Annotated[
         datetime | None,
         Query(alias="from", description="Created at or after (ISO 8601; no zone: UTC)."),
@@ -77,7 +84,9 @@ async def analytics(
     ] = None,
 ) -> Any:
     """Delivery, time to deliver, seen and click-through of the notifications created in
-    [from, to) (default: the last 7 days; at most 90 days), per type and first channel."""
+    [from, to) (default: the last 7 days; at most 90 days), per type and first channel. The
+    window is widened to whole hours; groups of fewer than `ANALYTICS_MIN_GROUP` notifications
+    are `suppressed` (their numbers null)."""
     end = _aware(to) if to is not None else datetime.now(UTC)
     try:
         start = _aware(from_) if from_ is not None else end - DEFAULT_WINDOW
@@ -87,7 +96,20 @@ async def analytics(
         raise _window_error("from", "from must be before to", start)
     if end - start > MAX_WINDOW:
         raise _window_error("to", f"the window is at most {MAX_WINDOW.days} days", end)
-    rows = await pool.fetch(queries.DELIVERY_ANALYTICS, start, end)
+    start, end = hour_window(start, end)
+    try:
+        rows = await gate.fetch(pool, start, end)
+    except Busy:
+        raise HTTPException(
+            429, detail="another analytics query is running; retry shortly",
+            headers={"Retry-After": "5"},
+        ) from None  # fmt: skip
+    except TooSlow:
+        raise HTTPException(
+            503,
+            detail=f"the analytics query took longer than {settings.analytics_timeout_seconds:g}"
+            " s and was cancelled; try a shorter window",
+        ) from None
     total: dict[str, Any] = {}  # the grouping set () gives a row even for an empty window
     types: list[dict[str, Any]] = []
     for row in rows:  # per type: its channels, then the type's total; the overall total last
@@ -100,4 +122,9 @@ async def analytics(
         if not row["all_types"] and not row["all_channels"]:
             entry = by_type[row["type"]]
             entry["channels"].append({"channel": row["channel"], **_reach(row, entry["created"])})
+    minimum = settings.analytics_min_group
+    suppress([total], minimum)
+    suppress(types, minimum)
+    for entry in types:
+        suppress(entry["channels"], minimum, parent_hidden=entry["suppressed"])
     return {"from": start, "to": end, "total": total, "types": types}

@@ -4,6 +4,8 @@ Mounted only when DEV_LOGIN is on (by default: with the embedded database). Unle
 DEV_LOGIN=force, it answers only requests made to a loopback Host (`localhost`, 127.0.0.0/8,
 `[::1]`, any port) that no proxy forwarded: a page on another site whose name resolves to
 127.0.0.1 (DNS rebinding) cannot log in as anyone, nor can a request relayed from elsewhere.
+With DEV_LOGIN=force it answers any request, but an admin login (`"admin": true`) still only
+such a direct loopback one: a forced dev login never hands analytics to the network.
 """
 
 from __future__ import annotations
@@ -36,15 +38,23 @@ def _host_name(host: str) -> str | None:
     return name if port == "" or port.isdigit() else None
 
 
+def _not_loopback(request: Request) -> str | None:
+    """Why this request was not made directly to a loopback Host, or None when it was."""
+    name = _host_name(request.headers.get("host", ""))
+    if name is None or not is_loopback(name):
+        return "the development login answers only on a loopback Host"
+    if any(header in request.headers for header in FORWARDED):
+        return "the development login answers no forwarded request"
+    return None
+
+
 def loopback_only(request: Request, settings: AppSettings) -> None:
     """403 unless this request was made to a loopback Host, directly (DEV_LOGIN=force: any)."""
     if settings.dev_login == "force":
         return
-    name = _host_name(request.headers.get("host", ""))
-    if name is None or not is_loopback(name):
-        raise HTTPException(403, detail="the development login answers only on a loopback Host")
-    if any(header in request.headers for header in FORWARDED):
-        raise HTTPException(403, detail="the development login answers no forwarded request")
+    refusal = _not_loopback(request)
+    if refusal is not None:
+        raise HTTPException(403, detail=refusal)
 
 
 router = APIRouter(
@@ -70,7 +80,12 @@ class DevSession(BaseModel):
 
 @router.post("/login", response_model=DevSession)
 async def dev_login(body: DevLogin, request: Request, settings: AppSettings) -> JSONResponse:
-    """Set the `access_token` cookie for `user_id` (development only)."""
+    """Set the `access_token` cookie for `user_id` (development only). An admin login only
+    for a direct request to a loopback Host, even with DEV_LOGIN=force."""
+    if body.admin:
+        refusal = _not_loopback(request)
+        if refusal is not None:
+            raise HTTPException(403, detail=f"{refusal} (an admin login, even with force)")
     roles = [settings.admin_role] if body.admin else []
     token = mint_token(body.user_id, settings, ttl=SESSION, roles=roles)
     expires_at = datetime.now(UTC) + SESSION

@@ -141,6 +141,10 @@ async def mark_opened(
     Idempotent: the first time is kept."""
     row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user.id)
     if row is None:
+        # Opened at the same moment elsewhere (a second tab, a double click): the statement
+        # waited for that change and, its snapshot older, saw neither. Once more sees it.
+        row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user.id)
+    if row is None:
         raise HTTPException(404, detail="notification not found")
     reach.opened += row["first"]
     return {"id": row["id"], "seen_at": row["seen_at"], "opened_at": row["opened_at"]}

@@ -1,12 +1,15 @@
 """`GET /api/v1/admin/analytics`: hand-computed numbers on a known dataset, who may read it,
-bad windows, and the plan on a large table (the BRIN index of `created_at`)."""
+bad windows, whole-hour windows and small groups suppressed, the timeout and the one-at-a-time
+gate, and the plan on a large table (the BRIN index of `created_at`)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -14,8 +17,9 @@ import pytest
 from db import queries
 from db.pool import connect
 from service.auth import mint_token
+from service.settings import Settings
 
-from .live import SECRET, RunningServer
+from .live import SECRET, RunningServer, running_server, settings_for
 
 PATH = "/api/v1/admin/analytics"
 DAY = datetime(2020, 1, 1, tzinfo=UTC)
@@ -32,6 +36,15 @@ DATASET = [
     ("video_failed", 100, "email", False, False),
     ("video_failed", None, None, False, False),
 ]
+
+
+TIMEOUT = 3.0
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str) -> Settings:
+    # Groups of one shown, so the numbers of the small dataset can be checked.
+    return settings_for(database_url, analytics_min_group=1, analytics_timeout_seconds=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +97,7 @@ def reach(created: int, delivered: int, rate: float | None, p50: float | None,
           p95: float | None, seen: int, seen_rate: float | None, opened: int,
           ctr: float | None) -> dict[str, Any]:  # fmt: skip
     return {
+        "suppressed": False,
         "created": created,
         "delivered": delivered,
         "delivery_rate": rate,
@@ -123,6 +137,68 @@ async def test_the_numbers_of_a_known_dataset(server: RunningServer, dataset: No
         {"channel": "email", **reach(1, 1, 0.5, 100, 100, 0, 0, 0, 0)},
         {"channel": "none", **reach(1, 0, 0, None, None, 0, 0, 0, None)},
     ]
+
+
+async def test_the_window_is_whole_hours(server: RunningServer, dataset: None) -> None:
+    # One microsecond around the third notification (created at 02:00) is the hour 02:00-03:00.
+    params = {"from": "2020-01-01T02:00:00Z", "to": "2020-01-01T02:00:00.000001Z"}
+    response = await get(server, admin_token(server), **params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["from"], body["to"]) == ("2020-01-01T02:00:00Z", "2020-01-01T03:00:00Z")
+    params = {"from": "2020-01-01T01:59:59Z", "to": "2020-01-01T03:00:01Z"}
+    body = (await get(server, admin_token(server), **params)).json()
+    assert (body["from"], body["to"]) == ("2020-01-01T01:00:00Z", "2020-01-01T04:00:00Z")
+    assert body["total"]["created"] == 3
+
+
+async def test_small_groups_are_suppressed(database_url: str, dataset: None) -> None:
+    async with running_server(settings_for(database_url, analytics_min_group=2)) as server:
+        body = (await get(server, admin_token(server), **WINDOW)).json()
+    hidden = dict.fromkeys(reach(0, 0, None, None, None, 0, None, 0, None), None)
+    hidden["suppressed"] = True
+    assert body["total"]["suppressed"] is False
+    assert body["total"]["created"] == 8
+    complete, failed = body["types"]
+    assert (complete["created"], failed["created"]) == (6, 2)  # neither below 2
+    # push (1) is below 2; none (2) goes too, or push would be 6 - 2 - 3.
+    assert [c["channel"] for c in complete["channels"]] == ["none", "push", "stream"]
+    none, push, stream = complete["channels"]
+    assert {k: v for k, v in none.items() if k != "channel"} == hidden
+    assert {k: v for k, v in push.items() if k != "channel"} == hidden
+    assert stream["suppressed"] is False
+    assert stream["created"] == 3
+    assert [c["suppressed"] for c in failed["channels"]] == [True, True]
+    async with running_server(settings_for(database_url, analytics_min_group=3)) as server:
+        body = (await get(server, admin_token(server), **WINDOW)).json()
+    # video_failed (2) is below 3; video_complete goes too (it would be 8 - 2), with its
+    # channels (they would add up to it).
+    assert body["total"]["created"] == 8
+    assert [t["suppressed"] for t in body["types"]] == [True, True]
+    assert all(c["suppressed"] for t in body["types"] for c in t["channels"])
+    assert all(t["created"] is None for t in body["types"])
+
+
+async def test_a_slow_query_is_cancelled_and_one_runs_at_a_time(
+    server: RunningServer, conn: asyncpg.Connection, dataset: None
+) -> None:
+    token = admin_token(server)
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE notifications IN ACCESS EXCLUSIVE MODE")  # blocks reads
+        slow = asyncio.create_task(get(server, token, **WINDOW))
+        await asyncio.sleep(0.3)
+        busy = await get(server, token, **WINDOW)  # waits a second for the slow one, then 429
+        cancelled = await slow
+    assert busy.status_code == 429, busy.text
+    assert busy.json() == {"detail": "another analytics query is running; retry shortly"}
+    assert busy.headers["retry-after"] == "5"
+    assert cancelled.status_code == 503, cancelled.text
+    assert cancelled.json() == {
+        "detail": f"the analytics query took longer than {TIMEOUT:g} s and was cancelled;"
+        " try a shorter window"
+    }
+    again = await get(server, token, **WINDOW)
+    assert again.status_code == 200, again.text
 
 
 async def test_an_empty_window_is_all_zero(server: RunningServer, dataset: None) -> None:

@@ -227,3 +227,46 @@ async def test_a_server_stopping_while_the_database_is_blocked_still_records(
             await releasing
         await blocker.close()
     assert (await delivery(conn, id_))["delivered_via"] == "stream"
+
+
+@pytest.mark.parametrize("referrer", ["push_deliveries", "email_digest_items"])
+async def test_a_flush_does_not_wait_for_an_open_insert_referencing_the_notification(
+    conn: asyncpg.Connection, database_url: str, referrer: str
+) -> None:
+    """An insert into a table with a foreign key to `notifications` (the push queue, a digest's
+    items) holds FOR KEY SHARE on the row until its transaction ends; recording a delivery
+    changes no key, so it must not wait for it (FOR UPDATE would, for the whole digest)."""
+    user = uuid.uuid4()
+    await complete(conn, user)
+    id_ = await conn.fetchval("SELECT id FROM notifications WHERE user_id = $1", user)
+    inserter = await connect(database_url)
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    recorder = DeliveryRecorder(pool, interval=60, max_pending=100, timeout=2.0)
+    try:
+        await inserter.execute("BEGIN")
+        if referrer == "push_deliveries":
+            subscription = await inserter.fetchval(
+                "INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth)"
+                " VALUES ($1, $2, $3, $4) RETURNING id",
+                user, f"https://push.example/{uuid.uuid4()}", "A" * 87, "B" * 22,
+            )  # fmt: skip
+            await inserter.execute(
+                "INSERT INTO push_deliveries (notification_id, subscription_id) VALUES ($1, $2)",
+                id_, subscription,
+            )  # fmt: skip
+        else:
+            digest = await inserter.fetchval(
+                "INSERT INTO email_digests (user_id) VALUES ($1) RETURNING id", user
+            )
+            await inserter.execute(
+                "INSERT INTO email_digest_items (notification_id, digest_id) VALUES ($1, $2)",
+                id_, digest,
+            )  # fmt: skip
+        recorder.record(id_)
+        assert await recorder.flush()  # FOR UPDATE: times out after 2 s and returns False
+        assert recorder.written == 1
+        await inserter.execute("COMMIT")
+    finally:
+        await inserter.close()
+        await pool.close()
+    assert (await delivery(conn, id_))["delivered_via"] == "stream"

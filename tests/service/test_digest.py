@@ -35,6 +35,7 @@ from .digest_helpers import (
 )
 from .live import RunningServer
 from .mailbox import Mailbox, smtp_server
+from .test_metrics import value
 
 PREFS = "/api/v1/digest/preferences"
 UNSUBSCRIBE = "/api/v1/digest/unsubscribe"
@@ -89,7 +90,7 @@ async def recorded(conn: asyncpg.Connection, student: uuid.UUID, count: int = 1)
     await until(lambda: _at_least(conn.fetchval(sql, student), count), "the send was recorded")
 
 
-async def _at_least(value: Any, count: int) -> bool:
+async def _at_least(value: Any, count: float) -> bool:
     return bool(await value >= count)
 
 
@@ -251,6 +252,30 @@ async def test_a_refused_send_is_retried_and_sent_once(
     )
     await asyncio.sleep(0.5)  # the sender's retry delay and more: nothing is sent again
     assert len(digests_to(mailbox, address)) == 1
+
+
+EMAILED_FIRST = r'vividly_notifications_first_delivered_total\{channel="email"\}'
+
+
+async def emailed_first(server: RunningServer) -> float:
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        return value((await client.get("/metrics")).text, EMAILED_FIRST)
+
+
+async def test_the_notifications_a_digest_delivered_first_are_counted(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"m-{student.hex[:8]}@example.com"
+    await opt_in(server, student, address)
+    await notify(conn, student)
+    await notify(conn, student)
+    before = await emailed_first(server)
+    await make_due(conn, student)
+    await mail_to(mailbox, address)
+    await recorded(conn, student)
+    await until(lambda: _at_least(emailed_first(server), before + 2), "counted in /metrics")
+    assert await emailed_first(server) == before + 2
 
 
 async def test_an_address_refused_for_good_is_shown_to_the_student(

@@ -31,7 +31,7 @@ from service.settings import Settings
 from service.stream import EventStream
 from service.worker.media import thumbnail_svg
 
-from .live import SECRET, RunningServer, complete, open_stream, settings_for
+from .live import SECRET, RunningServer, complete, open_stream, running_server, settings_for
 
 REQUESTS = "/api/v1/content-requests"
 DISMISS_ALL = "/api/v1/notifications/dismiss-all"
@@ -561,6 +561,28 @@ async def test_r5_the_dev_login_answers_only_a_direct_request_to_localhost(
     if status == 403:
         assert "set-cookie" not in response.headers
         assert response.json()["detail"]
+
+
+async def test_r5_a_forced_dev_login_mints_an_admin_token_only_for_localhost(
+    database_url: str,
+) -> None:
+    cases = [
+        ({"Host": "evil.example"}, False, 200),
+        ({"Host": "evil.example"}, True, 403),
+        ({"Host": "localhost", "X-Forwarded-For": "203.0.113.9"}, True, 403),
+        ({"Host": "localhost:8000"}, True, 200),
+    ]
+    async with (
+        running_server(settings_for(database_url, dev_login="force")) as server,
+        httpx.AsyncClient(base_url=server.base_url) as forced,
+    ):
+        for headers, admin, status in cases:
+            body = {"user_id": str(uuid.uuid4()), "admin": admin}
+            response = await forced.post("/api/v1/dev/login", json=body, headers=headers)
+            assert response.status_code == status, (headers, admin, response.text)
+            if status == 403:
+                assert "set-cookie" not in response.headers
+                assert "admin login" in response.json()["detail"]
 
 
 def _has_security_headers(headers: httpx.Headers) -> bool:

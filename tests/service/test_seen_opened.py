@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from db import queries
 from db.pool import connect
 
 from .live import RunningServer, complete
@@ -154,3 +156,23 @@ async def test_seen_and_opened_send_no_read_state_and_are_counted(
     opened = "vividly_notifications_opened_total"
     assert value(after, seen) - value(before, seen) == 2
     assert value(after, opened) - value(before, opened) == 1
+
+
+async def test_two_opens_at_once_both_answer_200(
+    server: RunningServer, conn: asyncpg.Connection, database_url: str
+) -> None:
+    user = uuid.uuid4()
+    [id_] = await new_ids(conn, user, 1)
+    other_tab = await connect(database_url)
+    try:
+        await other_tab.execute("BEGIN")
+        first = await other_tab.fetchrow(queries.MARK_OPENED, id_, user)
+        async with client(server, user) as http:
+            second = asyncio.create_task(http.post(f"/{id_}/opened"))
+            await asyncio.sleep(0.5)  # the request waits for the other tab's row lock
+            await other_tab.execute("COMMIT")
+            response = await second
+    finally:
+        await other_tab.close()
+    assert response.status_code == 200, response.text
+    assert datetime.fromisoformat(response.json()["opened_at"]) == first["opened_at"]

@@ -9,9 +9,12 @@ import asyncio
 import uuid
 
 import asyncpg
+import pytest
 from playwright.async_api import BrowserContext, ConsoleMessage, expect
 
-from ..service.live import RunningServer, complete
+from service.settings import Settings
+
+from ..service.live import RunningServer, complete, settings_for
 from ..waiting import until
 from . import test_browser
 from .test_browser import LIVE_MS, Tabs, new_tab, notification_ids
@@ -19,6 +22,12 @@ from .test_browser import LIVE_MS, Tabs, new_tab, notification_ids
 tabs = test_browser.tabs  # the fixture: the tabs a test opened threw nothing, alerted nothing
 
 REPORTED_WITHIN = 5.0  # the client waits 0.5 s of quiet, then one request
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str) -> Settings:
+    # The admin page shows this module's few notifications (no group is too small to show).
+    return settings_for(database_url, analytics_min_group=1)
 
 
 async def marks(conn: asyncpg.Connection, id_: int) -> asyncpg.Record:
@@ -72,6 +81,28 @@ async def _seen(conn: asyncpg.Connection, id_: int) -> bool:
 
 async def _opened(conn: asyncpg.Connection, id_: int) -> bool:
     return (await marks(conn, id_))["opened_at"] is not None
+
+
+async def test_only_items_in_view_are_seen(
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    user = uuid.uuid4()
+    for index in range(25):
+        await complete(conn, user, title=f"Video {index}")
+    tab = await tabs.open(context, user)
+    await tab.open_panel()
+    items = tab.page.locator("#panel-list li.notice")
+    await expect(items.first).to_be_visible()
+    ids = await items.evaluate_all("nodes => nodes.map((node) => node.dataset.id)")
+    loaded = [int(value) for value in ids]
+    newest, lowest = loaded[0], loaded[-1]
+    await until(lambda: _seen(conn, newest), "the top item is seen", timeout=REPORTED_WITHIN)
+    await asyncio.sleep(1.5)  # more than the client's longest wait
+    below = [id_ for id_ in loaded if not await _seen(conn, id_)]
+    assert lowest in below  # loaded, but below the fold: not seen
+    assert len(below) >= 5, (loaded, below)
+    await tab.notice(lowest).scroll_into_view_if_needed()
+    await until(lambda: _seen(conn, lowest), "scrolled into view: seen", timeout=REPORTED_WITHIN)
 
 
 async def test_a_hidden_page_reports_nothing_seen(

@@ -8,6 +8,9 @@ const DAY_MS = 24 * 3600 * 1000;
 const byId = (id) => document.getElementById(id);
 const percent = (value) => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(1)} %`);
 const seconds = (value) => (value === null || value === undefined ? '–' : value.toFixed(2));
+const count = (value) => (value === null || value === undefined ? '–' : value);
+// A group too small to show (the API's `suppressed`: its numbers are null).
+const HIDDEN = 'too few notifications to show';
 
 // <input type="datetime-local"> speaks local time without a zone.
 function localValue(date) {
@@ -29,11 +32,15 @@ function cell(row, text) {
 
 function tableRow(type, channel, r, isTotal) {
   const row = document.createElement('tr');
-  if (isTotal) row.className = 'type-total';
+  if (isTotal) row.classList.add('type-total');
+  if (r.suppressed) {
+    row.classList.add('suppressed');
+    row.title = HIDDEN;
+  }
   row.dataset.type = type;
   row.dataset.channel = channel;
   for (const value of [
-    type, channel, r.created, r.delivered, percent(r.delivery_rate),
+    type, channel, count(r.created), count(r.delivered), percent(r.delivery_rate),
     seconds(r.time_to_deliver_p50_seconds), seconds(r.time_to_deliver_p95_seconds),
     percent(r.seen_rate), percent(r.click_through),
   ]) cell(row, value);
@@ -59,6 +66,10 @@ function drawChart(types) {
   types.forEach((entry, index) => {
     const top = index * group;
     chart.append(svg('text', { x: 0, y: top + bar * 2, 'data-type': entry.type }, entry.type));
+    if (entry.suppressed) {
+      chart.append(svg('text', { x: label, y: top + bar * 2 }, HIDDEN));
+      return;
+    }
     [['delivery', entry.delivery_rate], ['seen', entry.seen_rate], ['opened', entry.click_through]].forEach(
       ([kind, value], row) => {
         const y = top + row * bar;

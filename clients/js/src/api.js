@@ -47,11 +47,13 @@ export class Api {
     return `${this.base}/notifications/stream`;
   }
 
-  async request(method, path, body) {
+  /** `keepalive`: the request may outlive the page (sent as it goes away; small bodies only). */
+  async request(method, path, body, { keepalive = false } = {}) {
     const headers = { Accept: 'application/json' };
     const token = this.getToken ? await this.getToken() : null;
     if (token) headers.Authorization = `Bearer ${token}`;
     const init = { method, headers, credentials: this.credentials, cache: 'no-store' };
+    if (keepalive) init.keepalive = true;
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
@@ -104,8 +106,8 @@ export class Api {
     return this.request('DELETE', notificationPath(id));
   }
 
-  markSeen(ids) {
-    return this.request('POST', '/notifications/seen', { ids });
+  markSeen(ids, { keepalive = false } = {}) {
+    return this.request('POST', '/notifications/seen', { ids }, { keepalive });
   }
 
   async markOpened(id) {

@@ -49,7 +49,9 @@ export class NotificationClient extends EventTarget {
     const getToken = options.getToken ?? null;
     this.#api = new Api(this.#base, { getToken, crossOrigin });
     this.#renews = getToken !== null;
-    this.#seen = new SeenReporter((ids) => this.#api.markSeen(ids), { delay: options.seenDelayMs ?? 500 });
+    this.#seen = new SeenReporter((ids, sending) => this.#api.markSeen(ids, sending), {
+      delay: options.seenDelayMs ?? 500,
+    });
     this.#share = options.shareAcrossTabs !== false && canShare();
     // Per service: two services used by one page, or one browser, never share a stream.
     this.#name = `vividly-notifications ${this.#base}`;
@@ -137,7 +139,8 @@ export class NotificationClient extends EventTarget {
 
   /**
    * Report notifications that are on the user's screen now (the list open, the page visible):
-   * batched, sent after a short quiet period, only while the page is visible, each id once.
+   * batched, sent after a short wait without a new id (2 s at the latest), only while the page
+   * is visible, each id once; what is pending when the page goes away is sent with `keepalive`.
    * For the service's delivery analytics; never throws.
    */
   reportSeen(ids) {

@@ -278,14 +278,17 @@ export class NotificationList {
   }
 
   /**
-   * Mark read (or archive) everything up to the newest notification on screen: one that arrives
-   * while the request travels was never seen, so it stays.
+   * Report the listed notifications as seen (a view calls it while the whole list is on screen;
+   * a view that scrolls reports only the items in view, through `client.reportSeen`).
    */
-  /** Report the listed notifications as seen (a view calls it while the list is on screen). */
   reportSeen() {
     this.client.reportSeen(this.items.map((item) => item.id));
   }
 
+  /**
+   * Mark read (or archive) everything up to the newest notification on screen: one that arrives
+   * while the request travels was never seen, so it stays.
+   */
   bulk(kind) {
     let upToId = 0;
     for (const id of this.byId.keys()) upToId = Math.max(upToId, id);

@@ -64,3 +64,58 @@ test('more than 100 ids go in requests of 100; a failed one is reported again', 
   await tick(30);
   assert.deepEqual(sent, [100, 100, 50, 50]); // only the failed ones again
 });
+
+test('a list re-rendering more often than the delay is still reported', async () => {
+  page();
+  const sent = [];
+  const reporter = new SeenReporter(async (ids) => sent.push(ids), { delay: 30 });
+  reporter.add([1, 2]);
+  for (let i = 0; i < 10; i += 1) {
+    await tick(10); // the same ids again every 10 ms: no new id, no new wait
+    reporter.add([1, 2]);
+  }
+  assert.deepEqual(sent, [[1, 2]]);
+  reporter.stop();
+});
+
+test('new ids arriving all the time are reported after maxWait at the latest', async () => {
+  page();
+  const sent = [];
+  const reporter = new SeenReporter(async (ids) => sent.push(ids), { delay: 40, maxWait: 80 });
+  let id = 0;
+  const started = Date.now();
+  while (sent.length === 0 && Date.now() - started < 1000) {
+    reporter.add([(id += 1)]); // a new id every 10 ms: never 40 ms without one
+    await tick(10);
+  }
+  assert.equal(sent.length, 1);
+  assert.ok(sent[0].length >= 4 && sent[0].length < 40, `sent ${sent[0].length} ids`);
+  reporter.stop();
+});
+
+test('pagehide sends what is pending at once, as a keepalive request, even when hidden', async () => {
+  const doc = page();
+  const win = new EventTarget();
+  globalThis.addEventListener = win.addEventListener.bind(win);
+  globalThis.removeEventListener = win.removeEventListener.bind(win);
+  try {
+    const sent = [];
+    const reporter = new SeenReporter(async (ids, options) => sent.push([ids, options]), {
+      delay: 10_000,
+    });
+    reporter.add([7, 8]);
+    doc.visibilityState = 'hidden'; // the browser hides the page before pagehide
+    win.dispatchEvent(new Event('pagehide'));
+    await tick(0);
+    assert.deepEqual(sent, [[[7, 8], { keepalive: true }]]);
+    reporter.stop();
+    doc.visibilityState = 'visible';
+    reporter.add([9]);
+    win.dispatchEvent(new Event('pagehide')); // stopped: no longer listening
+    await tick(0);
+    assert.equal(sent.length, 1);
+  } finally {
+    delete globalThis.addEventListener;
+    delete globalThis.removeEventListener;
+  }
+});

@@ -14,7 +14,9 @@ const isUnread = (n) => !n.read_at && !n.dismissed_at;
 
 /**
  * `types`: the TypeRegistry (labels). actions: open(n) (its subject), onToggle(open), seen(ids)
- * (the notifications on screen while the panel is open, for the delivery analytics).
+ * (for the delivery analytics: the notifications at least half in view while the panel is open
+ * and the page visible, each item watched by the panel's IntersectionObserver; one loaded below
+ * the fold is not reported until it is scrolled into view).
  * `setList(list)` gives it the session's NotificationList (null after logout).
  */
 export function createPanel(types, actions) {
@@ -32,6 +34,22 @@ export function createPanel(types, actions) {
   const latest = new Map(); // id -> the notification as last drawn
   const days = new Map(); // day key -> {section, ul}
   let notices = null; // the session's NotificationList
+  const inView = new Set(); // ids of the items at least half in view
+  const SEEN_RATIO = 0.5;
+  const watcher =
+    typeof IntersectionObserver === 'function'
+      ? new IntersectionObserver(
+          (entries) => {
+            for (const entry of entries) {
+              const id = Number(entry.target.dataset.id);
+              if (entry.isIntersecting && entry.intersectionRatio >= SEEN_RATIO) inView.add(id);
+              else inView.delete(id);
+            }
+            reportSeen();
+          },
+          { threshold: SEEN_RATIO },
+        )
+      : null;
 
   const isOpen = () => !panel.hidden;
 
@@ -40,8 +58,7 @@ export function createPanel(types, actions) {
     const hadFocus = panel.contains(document.activeElement);
     panel.hidden = !open;
     bell.setAttribute('aria-expanded', String(open));
-    actions.onToggle(open);
-    if (open) reportSeen();
+    actions.onToggle(open); // opening: the observer reports the items that come into view
     if (open) (list.querySelector('button') || markAll).focus();
     else if (refocus || hadFocus) bell.focus();
   }
@@ -145,12 +162,18 @@ export function createPanel(types, actions) {
   }
 
   function reportSeen() {
-    if (isOpen() && notices) actions.seen(notices.items.map((n) => n.id));
+    if (isOpen() && notices && inView.size && document.visibilityState === 'visible') actions.seen([...inView]);
+  }
+  document.addEventListener('visibilitychange', reportSeen); // in view while hidden: seen on return
+
+  function forgetAll() {
+    nodes.clear();
+    inView.clear();
+    if (watcher) watcher.disconnect();
   }
 
   function render() {
     const shown = notices ? notices.items : [];
-    reportSeen(); // new ones arriving while it is open are on screen too
     const keep = new Set();
     const groups = [];
     latest.clear();
@@ -161,13 +184,19 @@ export function createPanel(types, actions) {
       if (!node) {
         node = create(n);
         nodes.set(n.id, node);
+        if (watcher) watcher.observe(node);
       }
       update(node, n);
       const key = dayKey(n.timestamp);
       if (!groups.length || groups[groups.length - 1].key !== key) groups.push({ ...day(key), items: [] });
       groups[groups.length - 1].items.push(node);
     }
-    for (const id of [...nodes.keys()]) if (!keep.has(id)) nodes.delete(id);
+    for (const [id, node] of [...nodes]) {
+      if (keep.has(id)) continue;
+      nodes.delete(id);
+      inView.delete(id);
+      if (watcher) watcher.unobserve(node);
+    }
     for (const group of groups) placeChildren(group.ul, group.items);
     placeChildren(
       list,
@@ -186,14 +215,14 @@ export function createPanel(types, actions) {
   }
 
   types.addEventListener('change', () => {
-    nodes.clear(); // built with the old labels
+    forgetAll(); // built with the old labels
     render();
   });
   render();
   return {
     setList(next) {
       notices = next;
-      nodes.clear();
+      forgetAll();
       render();
     },
     render,
