@@ -140,7 +140,7 @@ class Notification(Base):
             "AND (delivered_at IS NULL) = (delivered_via IS NULL)",
             name="notifications_delivered_via_check",
         ),
-        # Room on each page for a row's later versions (migration 0013).
+        # Room on each page for a row's later versions (migration 0015).
         {"postgresql_with": {"fillfactor": "85"}},
     )
 

@@ -267,7 +267,7 @@ async def test_the_notifications_a_digest_delivered_first_are_counted(
 ) -> None:
     student = uuid.uuid4()
     address = f"m-{student.hex[:8]}@example.com"
-    await opt_in(server, student, address)
+    await opt_in(server, mailbox, student, address)
     await notify(conn, student)
     await notify(conn, student)
     before = await emailed_first(server)

@@ -11,15 +11,15 @@ bench/RESULTS.md, "HOT updates"): delivery records went from 0 % HOT to ~13 %
 Only pages written from now on are filled to 85 %; existing ones are left as they are (a table
 rewrite would lock it).
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-27
 """
 
 from migrations.script import execute_script
 
-revision = "0013"
-down_revision = "0011"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
