@@ -60,7 +60,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 PUSH_WORKER = WEB_DIR.parent / "clients/js/src/push-worker.js"
 logger = logging.getLogger(__name__)
 ECHO_CHARS = 64  # of a bad input, echoed back in a 422
-WAKE_RESOLUTION = 0.25  # seconds: how late at most a stream's keepalive or deadline may come
+WAKE_RESOLUTION = 0.01  # seconds: how late at most a stream's keepalive or deadline may come
 
 
 def _short_input(problem: dict[str, Any]) -> dict[str, Any]:

@@ -169,7 +169,7 @@ class Hub:
         max_streams_per_user: int,
         unfollow_delay: float,
         max_streams: int | None = None,
-        wake_resolution: float = 0.25,
+        wake_resolution: float = 0.01,
     ) -> None:
         self.source = source
         self.wheel = Wheel(wake_resolution)  # its `run` must be running for streams to wake

@@ -21,7 +21,7 @@ class Clock:
 
 
 def test_a_wake_up_is_never_early_and_comes_once() -> None:
-    wheel = Wheel(0.25)
+    wheel = Wheel(0.25, now=0)
     sleeper = Clock()
     wheel.wake_at(sleeper, 10.1)
     assert wheel.turn(10.0) == 0
@@ -33,7 +33,7 @@ def test_a_wake_up_is_never_early_and_comes_once() -> None:
 
 
 def test_one_turn_wakes_every_slot_that_fell_due_in_time_order() -> None:
-    wheel = Wheel(0.5)
+    wheel = Wheel(0.5, now=0)
     order: list[str] = []
 
     class Named:
@@ -48,6 +48,24 @@ def test_one_turn_wakes_every_slot_that_fell_due_in_time_order() -> None:
     wheel.wake_at(Named("later still"), 9.0)
     assert wheel.turn(5.0) == 2
     assert order == ["early", "late"]
+    assert wheel.pending() == 1
+
+
+def test_a_wake_up_asked_for_the_past_comes_at_the_next_turn() -> None:
+    wheel = Wheel(0.01, now=100.0)
+    sleeper = Clock()
+    wheel.turn(100.5)
+    wheel.wake_at(sleeper, 100.2)  # already past: the next slot
+    assert wheel.turn(100.5) == 0
+    assert wheel.turn(100.51) == 1
+
+
+def test_a_turn_after_a_long_pause_wakes_everything_due() -> None:
+    wheel = Wheel(0.01, now=0)
+    sleepers = [Clock() for _ in range(3)]
+    for when, sleeper in zip([1.0, 500.0, 90_000.0], sleepers, strict=True):
+        wheel.wake_at(sleeper, when)
+    assert wheel.turn(1_000.0) == 2  # 100,000 slots elapsed: only the held ones are visited
     assert wheel.pending() == 1
 
 
