@@ -22,6 +22,7 @@ from starlette.requests import HTTPConnection
 from .settings import Settings
 
 COOKIE_NAME = "access_token"
+NO_ROLES: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,8 @@ def _roles(claims: dict[str, object]) -> frozenset[str]:
     single = claims.get("role")
     if isinstance(single, str):
         roles.add(single)
-    return frozenset(roles)
+    # One shared empty set: a stream's frame keeps its User for hours, and most have no role.
+    return frozenset(roles) if roles else NO_ROLES
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
