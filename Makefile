@@ -52,7 +52,9 @@ seed-app: clients/js/node_modules/.installed
 # read-state and stream paths they drive. All of it runs on the embedded 16 first.
 PG_VERSION_TESTS := tests/migrations tests/worker tests/service/test_history_plan.py \
 	tests/service/test_listener.py tests/service/test_notifications_api.py \
-	tests/service/test_stream.py tests/service/test_retention.py tests/service/test_digest_outbox.py
+	tests/service/test_stream.py tests/service/test_retention.py tests/service/test_digest_outbox.py \
+	tests/push/test_dispatch.py tests/service/test_deliveries.py tests/service/test_analytics.py \
+	tests/service/test_lock_order.py
 
 test: lint browser nginx seed-app
 	.venv/bin/pytest

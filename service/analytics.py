@@ -8,8 +8,10 @@ Guarantees:
   behind (the transaction rolls back, the connection goes back to the pool).
 - The window is whole hours (`hour_window`: from rounded down, to rounded up, so at least one
   hour), and a group of fewer than `ANALYTICS_MIN_GROUP` notifications shows no numbers
-  (`suppress`), nor does a sibling that would let it be computed from its parent's: together
-  they stop an admin from isolating one student's notification by its creation time.
+  (`suppress`), nor does a sibling that would let it be computed from its parent's. Together
+  they stop one answer from isolating a student's notification; they do not stop differencing
+  two answers (hours [h0, h2) minus [h1, h2)): admins are trusted with aggregates, and this is
+  a guard against the casual case, not a privacy guarantee.
 """
 
 from __future__ import annotations

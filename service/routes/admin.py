@@ -3,7 +3,8 @@
 Guarantees: no answer names a user or a notification (counts, rates and percentiles per type
 and channel); the window is widened to whole hours and a group of fewer than
 `ANALYTICS_MIN_GROUP` notifications shows no numbers (`suppressed: true`; service/analytics.py),
-so no window isolates one student's notification. A token without the role gets 403, no token
+so no single answer isolates one student's notification (two answers can still be differenced:
+see service/analytics.py). A token without the role gets 403, no token
 401; a window that is not `from < to` or longer than `MAX_WINDOW` is a 422 and runs no query.
 One query per request (`DELIVERY_ANALYTICS`, on the BRIN index of `created_at`), one at a time
 per process (another request waits a second, then 429) and cancelled after
