@@ -40,3 +40,28 @@ element.addEventListener('notification-click', (event) => event.detail.id);
 element.show();
 
 export { fromHook, hook, target, list };
+
+// The email digest module.
+import {
+  DigestError,
+  digestPreference,
+  resendDigestConfirmation,
+  setDigest,
+  stopDigest,
+  type DigestPreference,
+} from '@vividly/notifications-client/digest';
+
+async function digestUse(): Promise<string | null> {
+  const before: DigestPreference = await digestPreference({ apiBase: 'https://notify.example' });
+  if (!before.available) return null;
+  try {
+    const after = await setDigest({ email: 'a@example.com', period: 'weekly' });
+    await resendDigestConfirmation({ getToken: async () => 'token' });
+    await stopDigest();
+    return after.confirmation_error ?? after.last_error;
+  } catch (error) {
+    if (error instanceof DigestError && error.unavailable) return error.detail;
+    return error instanceof DigestError && error.retryAfter !== null ? String(error.retryAfter) : null;
+  }
+}
+void digestUse;

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
-from playwright.async_api import BrowserContext, ConsoleMessage, expect
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, expect
 
+from service.auth import mint_token
 from service.settings import Settings
 
-from ..service.live import RunningServer, complete, settings_for
+from ..service.live import RunningServer, complete, running_server, settings_for
 from ..waiting import until
 from . import test_browser
 from .test_browser import LIVE_MS, Tabs, new_tab, notification_ids
@@ -155,3 +157,44 @@ async def test_the_admin_page_draws_the_numbers_for_an_admin_only(
     await expect(tab.page.locator('#chart rect[data-kind="delivery"]').first).to_be_attached()
     assert tab.errors == []
     assert not [text for text in console if "Content Security Policy" in text], console
+
+
+async def test_a_pasted_admin_token_signs_in_and_dev_login_shows_only_where_served(
+    browser: Browser, context: BrowserContext, server: RunningServer, database_url: str
+) -> None:
+    # This module's server serves the development login (loopback): the button is there.
+    tab = await new_tab(context)
+    await tab.page.goto("/admin")
+    await expect(tab.page.locator("#message")).to_have_text(
+        "Sign in with a token that holds the admin role."
+    )
+    await expect(tab.page.locator("#dev-login")).to_be_visible()
+
+    # One without it: only the token field, which sets the cookie from a pasted token.
+    settings = settings_for(database_url, dev_login=False, analytics_min_group=1)
+    async with running_server(settings) as plain:
+        page = await (await browser.new_context(base_url=plain.base_url)).new_page()
+        await page.goto("/admin")
+        await expect(page.get_by_label("Admin token")).to_be_visible()
+        await expect(page.locator("#dev-login")).to_be_hidden()
+        assert (await page.request.post("/api/v1/dev/login", data={})).status == 404
+
+        student = mint_token(uuid.uuid4(), settings, ttl=timedelta(minutes=5))
+        await page.get_by_label("Admin token").fill("not.a.token")
+        await page.get_by_role("button", name="Use token").click()
+        await expect(page.locator("#token-error")).to_have_text(
+            "That token is not valid (or has expired)."
+        )
+        await page.get_by_label("Admin token").fill(student)
+        await page.get_by_role("button", name="Use token").click()
+        await expect(page.locator("#message")).to_have_text("This account is not an admin.")
+
+        admin = mint_token(
+            uuid.uuid4(), settings, ttl=timedelta(minutes=5), roles=[settings.admin_role]
+        )
+        await page.get_by_label("Admin token").fill(admin)
+        await page.get_by_role("button", name="Use token").click()
+        await expect(page.locator("#results")).to_be_visible()
+        await expect(page.locator("#signin")).to_be_hidden()
+        await expect(page.get_by_label("Admin token")).to_have_value("")
+        await page.context.close()

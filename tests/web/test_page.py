@@ -418,3 +418,39 @@ async def test_a_request_of_a_muted_type_stops_spinning_soon_after_it_finished(
     # No notification comes (muted): the row is asked for again within a few seconds.
     await expect(row).to_have_attribute("data-status", "completed", timeout=4500)
     assert await notification_ids(conn, user) == []
+
+
+async def test_email_digests_say_they_are_not_available_without_smtp(
+    context: BrowserContext, server: RunningServer, tabs: Tabs
+) -> None:
+    # This module's server has no SMTP_HOST: the section says so, and the client's calls get
+    # the server's 409 as `unavailable`.
+    assert server.settings.smtp_host is None
+    page = (await tabs.open(context, uuid.uuid4())).page
+    await page.click("#prefs-button")
+    await expect(page.locator("#prefs-email-unavailable")).to_have_text(
+        "Email digests are not available on this server."
+    )
+    await expect(page.locator("#prefs-email-controls")).to_be_hidden()
+    calls = await page.evaluate(
+        """async () => {
+          const digest = await import('/client/digest.js');
+          const got = await digest.digestPreference();
+          const failures = [];
+          for (const call of [
+            () => digest.setDigest({ email: 'a@example.com', period: 'daily' }),
+            () => digest.resendDigestConfirmation(),
+          ]) {
+            try { await call(); failures.push(null); }
+            catch (e) { failures.push([e.name, e.status, e.unavailable, e.detail]); }
+          }
+          await digest.stopDigest();
+          return { available: got.available, email: got.email, failures };
+        }"""
+    )
+    off = "email digests are off on this server (SMTP_HOST is unset)"
+    assert calls == {
+        "available": False,
+        "email": None,
+        "failures": [["DigestError", 409, True, off]] * 2,
+    }

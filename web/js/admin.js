@@ -1,6 +1,9 @@
 // The admin page: GET /api/v1/admin/analytics for a window, as a table and a small SVG chart.
 // Data is written with textContent and SVG attributes only (the page's CSP allows no inline
 // style or script). The session cookie authenticates; without an admin role the API says 403.
+// Signing in: a pasted token is exchanged for the cookie (POST /api/v1/session with it as the
+// Bearer); the development login's button shows only where that login answers (probed with an
+// empty POST: 422 when it would answer, 404 when not served, 403 off the loopback).
 const API = '/api/v1/admin/analytics';
 const SVG = 'http://www.w3.org/2000/svg';
 const DAY_MS = 24 * 3600 * 1000;
@@ -110,7 +113,7 @@ async function load() {
     return;
   }
   const data = await response.json().catch(() => null);
-  byId('dev-login-row').hidden = !(response.status === 401 || response.status === 403);
+  byId('signin').hidden = !(response.status === 401 || response.status === 403);
   if (response.ok) {
     show(data);
   } else if (response.status === 401) {
@@ -120,6 +123,49 @@ async function load() {
   } else {
     const detail = data && data.detail;
     say(Array.isArray(detail) ? detail.map((item) => item.msg).join('; ') : String(detail || response.status));
+  }
+}
+
+async function useToken(event) {
+  event.preventDefault();
+  const input = byId('admin-token');
+  const error = byId('token-error');
+  const token = input.value.trim();
+  error.textContent = '';
+  if (!token) return;
+  let response;
+  try {
+    response = await fetch('/api/v1/session', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    error.textContent = 'The service did not answer.';
+    return;
+  }
+  if (!response.ok) {
+    error.textContent =
+      response.status === 401 ? 'That token is not valid (or has expired).' : `HTTP ${response.status}`;
+    return;
+  }
+  input.value = '';
+  await load();
+}
+
+// Whether the development login would answer here, without logging in: a body it must refuse.
+async function devLoginServed() {
+  try {
+    const response = await fetch('/api/v1/dev/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+      cache: 'no-store',
+    });
+    return response.status === 422;
+  } catch {
+    return false;
   }
 }
 
@@ -144,4 +190,8 @@ byId('window').addEventListener('submit', (event) => {
   load();
 });
 byId('dev-login').addEventListener('click', devLogin);
+byId('token-form').addEventListener('submit', useToken);
+devLoginServed().then((served) => {
+  byId('dev-login-row').hidden = !served;
+});
 load();

@@ -10,6 +10,7 @@ import { contentRequests } from './content.js';
 import { byId, safeUrl } from './dom.js';
 import { describe } from './format.js';
 import { TypeRegistry } from './types.js';
+import { createDigestPrefs } from './views/digest.js';
 import { createHeader } from './views/header.js';
 import { createLogin } from './views/login.js';
 import { createPanel } from './views/panel.js';
@@ -234,9 +235,11 @@ const login = createLogin({
 });
 
 const pushToggle = createPushToggle({ onError: reportError });
+const digestPrefs = createDigestPrefs();
 byId('prefs-button').addEventListener('click', () => {
   preferences.open();
   pushToggle.refresh();
+  digestPrefs.refresh();
 });
 
 // A push clicked while a tab is open: the service worker focused this tab and asks it to open

@@ -1,0 +1,78 @@
+// The email digest preference of the signed-in student (`/api/v1/digest/preferences`).
+//
+// - `digestPreference()`: the preference (defaults when none was set). `available: false` when
+//   the server sends no email (SMTP_HOST unset).
+// - `setDigest({email, period, optedIn})`: opt in (or keep the address, sending nothing, with
+//   `optedIn: false`). A new address is mailed a confirmation link and gets digests only once
+//   `confirmed`. `confirmation_error` says why that email was not sent.
+// - `resendDigestConfirmation()`: mail the link again; at most once per 10 minutes.
+// - `stopDigest()`: stop the digest and forget the address.
+// Failures reject with a `DigestError`: `status` (0: no answer), `detail` (the server's words),
+// `retryAfter` (seconds, on 429), `unavailable` (409 because the server sends no email).
+// Options: `apiBase` (default: this origin), `fetch`. Requests carry the session cookie
+// (`credentials: 'include'`); `getToken` adds `Authorization: Bearer` when it returns one.
+
+const PATH = '/api/v1/digest/preferences';
+const OFF = 'email digests are off on this server';
+
+export class DigestError extends Error {
+  constructor(status, detail, retryAfter = null) {
+    super(detail);
+    this.name = 'DigestError';
+    this.status = status;
+    this.detail = detail;
+    this.retryAfter = retryAfter;
+    this.unavailable = status === 409 && detail.startsWith(OFF);
+  }
+}
+
+function detailOf(json, status) {
+  const detail = json && json.detail;
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail)) return detail.map((item) => (item && item.msg) || 'invalid input').join('; ');
+  return `HTTP ${status}`;
+}
+
+async function call(options, method, suffix = '', body) {
+  const fetcher = options.fetch || globalThis.fetch.bind(globalThis);
+  const base = String(options.apiBase || '').replace(/\/+$/, '');
+  const headers = { Accept: 'application/json' };
+  const token = options.getToken ? await options.getToken() : null;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body) headers['Content-Type'] = 'application/json';
+  let response;
+  let json = null;
+  try {
+    response = await fetcher(`${base}${PATH}${suffix}`, {
+      method,
+      credentials: 'include',
+      cache: 'no-store',
+      headers,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (response.status !== 204) json = await response.json().catch(() => null);
+  } catch (error) {
+    throw new DigestError(0, `network error: ${error && error.message}`);
+  }
+  if (!response.ok) {
+    const retry = Number.parseInt(response.headers.get('Retry-After') || '', 10);
+    throw new DigestError(response.status, detailOf(json, response.status), Number.isFinite(retry) ? retry : null);
+  }
+  return json;
+}
+
+export function digestPreference(options = {}) {
+  return call(options, 'GET');
+}
+
+export function setDigest({ email, period, optedIn = true }, options = {}) {
+  return call(options, 'PUT', '', { email, period, opted_in: optedIn });
+}
+
+export function resendDigestConfirmation(options = {}) {
+  return call(options, 'POST', '/confirmation');
+}
+
+export async function stopDigest(options = {}) {
+  await call(options, 'DELETE');
+}

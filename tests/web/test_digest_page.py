@@ -1,0 +1,110 @@
+"""The preferences dialog's "By email" section: opting in to the email digest through the page,
+the unconfirmed state and the resend limit, the last error as text, turning it off.
+
+Real Chromium, a real server with a real SMTP server on loopback (aiosmtpd), and Postgres.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import asyncpg
+import httpx
+import pytest
+from playwright.async_api import BrowserContext, expect
+
+from service.settings import Settings
+
+from ..service.digest_helpers import confirm_link, confirmations_to, digest_settings
+from ..service.live import RunningServer
+from ..service.mailbox import Mailbox, smtp_server
+from ..waiting import until
+from . import test_browser
+from .test_browser import Tabs, api_get
+
+tabs = test_browser.tabs  # the fixture: the tabs a test opened threw nothing, alerted nothing
+
+PREFS = "/api/v1/digest/preferences"
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str, mailbox: Mailbox) -> Settings:
+    return digest_settings(database_url, mailbox)
+
+
+async def test_a_student_opts_in_confirms_and_turns_the_digest_off_in_the_page(
+    context: BrowserContext, server: RunningServer, mailbox: Mailbox, tabs: Tabs
+) -> None:
+    user = uuid.uuid4()
+    address = f"page-{user.hex[:8]}@example.com"
+    page = (await tabs.open(context, user)).page
+    await page.click("#prefs-button")
+    controls = page.locator("#prefs-email-controls")
+    await expect(controls).to_have_attribute("data-state", "off")
+    await expect(page.locator("#prefs-email-state")).to_have_text("No email digest.")
+    await expect(page.locator("#prefs-email-unavailable")).to_be_hidden()
+
+    await page.get_by_label("Email address").fill(address)
+    await page.get_by_label("How often").select_option("weekly")
+    await page.get_by_label("Email address").press("Enter")  # saves; the page stays
+    await expect(controls).to_have_attribute("data-state", "unconfirmed")
+    await expect(page.locator("#prefs-email-state")).to_contain_text(
+        f"Check your inbox at {address}"
+    )
+    assert page.url == f"{server.base_url}/"
+    [mail] = await until(lambda: confirmations_to(mailbox, address), "the confirmation email")
+    stored = await api_get(context, PREFS)
+    assert (stored["email"], stored["period"], stored["confirmed"]) == (address, "weekly", False)
+
+    # One confirmation email per 10 minutes: the page says when to try again, nothing is sent.
+    await page.click("#prefs-email-resend")
+    await expect(page.locator("#prefs-email-error")).to_have_text(
+        "A confirmation email was sent recently: try again in 10 minutes."
+    )
+    assert len(confirmations_to(mailbox, address)) == 1
+
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        confirmed = await client.post(confirm_link(mail))
+    assert confirmed.json()["confirmed"] is True, confirmed.text
+    await page.click("#prefs-close")
+    await page.click("#prefs-button")
+    await expect(controls).to_have_attribute("data-state", "confirmed")
+    await expect(page.locator("#prefs-email-state")).to_have_text(
+        f"A weekly digest goes to {address}."
+    )
+    await expect(page.locator("#prefs-email-resend")).to_be_hidden()
+
+    await page.click("#prefs-email-stop")
+    await expect(controls).to_have_attribute("data-state", "off")
+    await expect(page.get_by_label("Email address")).to_have_value("")
+    assert (await api_get(context, PREFS))["email"] is None
+
+
+async def test_the_last_error_is_shown_as_text(
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    user = uuid.uuid4()
+    page = (await tabs.open(context, user)).page
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.put(
+            PREFS,
+            json={"email": f"err-{user.hex[:8]}@example.com", "period": "daily"},
+            headers={"Authorization": f"Bearer {server.token(user)}"},
+        )
+    assert response.status_code == 200, response.text
+    markup = '<img src=x onerror="alert(1)"> 550 <b>mailbox unavailable</b>'
+    await conn.execute(
+        "INSERT INTO email_digests (user_id, state, last_error) VALUES ($1, 'failed', $2)",
+        user,
+        markup,
+    )
+    await page.click("#prefs-button")
+    await expect(page.locator("#prefs-email-last-error")).to_have_text(f"Not sent: {markup}")
+    assert await page.locator("#prefs-email img, #prefs-email b").count() == 0

@@ -1,0 +1,116 @@
+// "By email" in the preferences: the student's email digest (the client package's digest.js).
+// Address and period, saved with a double opt-in: until the mailed link is followed the section
+// says to check the inbox and offers to send it again. Shows why the last digest was not sent,
+// and "Turn off" forgets the address. A server that sends no email (SMTP_HOST unset) gets one
+// line saying so. Server text reaches the page only as textContent.
+import { byId } from '../dom.js';
+import {
+  digestPreference,
+  resendDigestConfirmation,
+  setDigest,
+  stopDigest,
+} from '/client/digest.js';
+
+const PERIOD_TEXT = { hourly: 'An hourly', daily: 'A daily', weekly: 'A weekly' };
+
+function minutes(seconds) {
+  const count = Math.max(1, Math.ceil(seconds / 60));
+  return count === 1 ? '1 minute' : `${count} minutes`;
+}
+
+export function createDigestPrefs() {
+  const form = byId('prefs-form');
+  const unavailable = byId('prefs-email-unavailable');
+  const controls = byId('prefs-email-controls');
+  const address = byId('prefs-email-address');
+  const period = byId('prefs-email-period');
+  const save = byId('prefs-email-save');
+  const resend = byId('prefs-email-resend');
+  const stop = byId('prefs-email-stop');
+  const state = byId('prefs-email-state');
+  const lastError = byId('prefs-email-last-error');
+  const error = byId('prefs-email-error');
+  const buttons = [save, resend, stop];
+
+  function showUnavailable() {
+    unavailable.hidden = false;
+    controls.hidden = true;
+  }
+
+  function show(preference) {
+    if (!preference.available) {
+      showUnavailable();
+      return;
+    }
+    unavailable.hidden = true;
+    controls.hidden = false;
+    address.value = preference.email || '';
+    period.value = preference.period;
+    const on = Boolean(preference.email && preference.opted_in);
+    const waiting = on && !preference.confirmed;
+    controls.dataset.state = !on ? 'off' : waiting ? 'unconfirmed' : 'confirmed';
+    resend.hidden = !waiting;
+    stop.hidden = !preference.email;
+    if (!on) state.textContent = 'No email digest.';
+    else if (waiting) {
+      state.textContent = `Check your inbox at ${preference.email} and follow the link to confirm: digests start once the address is confirmed.`;
+    } else {
+      state.textContent = `${PERIOD_TEXT[preference.period] || 'A'} digest goes to ${preference.email}.`;
+    }
+    lastError.textContent = preference.last_error ? `Not sent: ${preference.last_error}` : '';
+    if (preference.confirmation_error) {
+      error.textContent = `The confirmation email was not sent: ${preference.confirmation_error}`;
+    }
+  }
+
+  function report(failure) {
+    if (failure && failure.unavailable) showUnavailable();
+    else if (failure && failure.status === 429 && failure.retryAfter !== null) {
+      error.textContent = `A confirmation email was sent recently: try again in ${minutes(failure.retryAfter)}.`;
+    } else error.textContent = (failure && failure.message) || String(failure);
+  }
+
+  async function act(work) {
+    error.textContent = '';
+    for (const button of buttons) button.disabled = true;
+    try {
+      await work();
+    } catch (failure) {
+      report(failure);
+    } finally {
+      for (const button of buttons) button.disabled = false;
+    }
+  }
+
+  // The save button is the form's submit button: Enter in the address saves, and the dialog's
+  // form never navigates.
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (controls.hidden) return;
+    if (!address.value.trim()) {
+      error.textContent = 'Enter an email address.';
+      return;
+    }
+    act(async () => show(await setDigest({ email: address.value.trim(), period: period.value })));
+  });
+  resend.addEventListener('click', () =>
+    act(async () => {
+      show(await resendDigestConfirmation());
+      if (!error.textContent) state.textContent = `${state.textContent} A new link was sent.`;
+    }),
+  );
+  stop.addEventListener('click', () =>
+    act(async () => {
+      await stopDigest();
+      show(await digestPreference());
+    }),
+  );
+
+  return {
+    /** Read the preference again (on opening the preferences). */
+    refresh() {
+      error.textContent = '';
+      return act(async () => show(await digestPreference()));
+    },
+  };
+}
