@@ -35,6 +35,7 @@ def server_settings(database_url: str) -> Settings:
         vapid_public_key=PUBLIC,
         vapid_private_key=PRIVATE,
         vapid_subject="mailto:ops@vividly.example",
+        public_url="https://notify.example",
     )
 
 
