@@ -313,8 +313,10 @@ class Settings(BaseSettings):
     )
     push_allow_loopback: bool = Field(
         default=False,
-        description="Tests only: accept http:// push endpoints on loopback addresses "
-        "(127.0.0.0/8, ::1). Never set it on a public deployment.",
+        description="Tests only: accept http:// push endpoints on `localhost` or an IPv4 "
+        "loopback literal (127.0.0.0/8; an [::1] literal is refused like every IP literal "
+        "but these), and send to the loopback addresses they resolve to (127.0.0.0/8, ::1). "
+        "Never set it on a public deployment.",
     )
     # -- email digest (service/digest/) --
     smtp_host: str | None = Field(

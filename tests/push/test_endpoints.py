@@ -205,7 +205,13 @@ def test_loopback_only_with_the_test_setting(endpoint: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["https://[::1]/p", "https://[::ffff:127.0.0.1]/p", "https://[2606:4700::1]/p"]
+    "endpoint",
+    [
+        "https://[::1]/p",
+        "http://[::1]:9/p",  # the form a loopback stand-in would have: PUSH_ALLOW_LOOPBACK is IPv4
+        "https://[::ffff:127.0.0.1]/p",
+        "https://[2606:4700::1]/p",
+    ],
 )
 def test_ipv6_literals_are_refused_even_with_the_test_setting(endpoint: str) -> None:
     for allow_loopback in (False, True):
