@@ -257,7 +257,8 @@ class Settings(BaseSettings):
     vapid_public_key: str | None = Field(
         default=None,
         description="VAPID application-server public key: base64url of the uncompressed P-256 "
-        "point (`vividly-notify vapid-keys` prints a pair). Web Push is off unless both are set.",
+        "point (`vividly-notify vapid-keys` prints a pair). Web Push is off unless both are set "
+        "(then VAPID_SUBJECT and PUBLIC_URL are required).",
     )
     vapid_private_key: SecretStr | None = Field(
         default=None,
@@ -312,8 +313,10 @@ class Settings(BaseSettings):
     )
     push_allow_loopback: bool = Field(
         default=False,
-        description="Tests only: accept http:// push endpoints on loopback addresses "
-        "(127.0.0.0/8, ::1). Never set it on a public deployment.",
+        description="Tests only: accept http:// push endpoints on `localhost` or an IPv4 "
+        "loopback literal (127.0.0.0/8; an [::1] literal is refused like every IP literal "
+        "but these), and send to the loopback addresses they resolve to (127.0.0.0/8, ::1). "
+        "Never set it on a public deployment.",
     )
     # -- email digest (service/digest/) --
     smtp_host: str | None = Field(
@@ -523,6 +526,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "Web Push needs VAPID_SUBJECT: a contact for push services, "
                     "mailto:ops@your-school.example or an https:// URL"
+                )
+            if self.public_url is None:
+                raise ValueError(
+                    "Web Push is on: set PUBLIC_URL too (the links in pushes must reach this "
+                    f"service from a student's device, not {self.base_url})"
                 )
         return self
 

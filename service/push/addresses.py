@@ -6,7 +6,9 @@ Python 3.11's `is_global` calls global although they reach a private network:
   SIIT `::ffff:0:0:0/96`, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4 `2002::/16`, Teredo
   `2001::/32`): decided by the IPv4 address they carry (Teredo: refused outright);
 - site-local `fec0::/10` (deprecated, still routed inside some networks).
-Loopback (127.0.0.0/8, ::1) only with `allow_loopback` (PUSH_ALLOW_LOOPBACK, tests).
+Loopback (127.0.0.0/8, ::1) only with `allow_loopback` (PUSH_ALLOW_LOOPBACK, tests): ::1 as an
+address `localhost` resolves to at send time; a subscription never names it as a literal
+(`subscriptions.check_endpoint` refuses `[::1]` whatever the setting).
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ Guarantees:
   `next_attempt_at`) lets one dispatcher send it; a success is recorded once. A process that dies
   (or cannot record) after claiming leaves the row `sending`: when its lease ends it is closed as
   failed, outcome unknown, never sent again (migration 0012). Only an answer that asks for it
-  (408/429/5xx) puts a push back to `pending` for another attempt.
+  (408/425/429/5xx), or an error that proves nothing was sent (no connection made: DNS, refused,
+  TLS handshake, connect timeout), puts a push back to `pending` for another attempt; a timeout
+  or disconnect once connected leaves the outcome unknown: `failed`, never resent.
 - Only to the notification's own user: right before each send (`queries.PUSH_LOAD`) the row must
   still be this attempt's and the subscription still the notification user's; a browser moved to
   another user deletes the first user's rows (`PUSH_SUBSCRIBE`). What remains is the time of
@@ -23,7 +25,7 @@ Guarantees:
   database's time) in the statement that records the send; `ReachCounts` counts it and every
   outcome (`pushes`: sent, retried, gone, failed, cancelled) for /metrics.
 - Read, archived or seen before its send: not sent (`cancelled`). 404/410: the subscription is
-  deleted with its rows. 408/429/5xx and network errors: retried with exponential backoff
+  deleted with its rows. 408/425/429/5xx and connection failures: retried with exponential backoff
   (`PUSH_RETRY_SECONDS` doubling, at least the Retry-After), `PUSH_MAX_ATTEMPTS` sends at most,
   each with the TTL that is left; then `failed`. Other 4xx, an endpoint that resolves to no
   public address, a message too large, or any unexpected error: `failed` at once (logged). No
@@ -233,8 +235,15 @@ class Dispatcher:
             else:
                 await self._retry(key, None, f"DNS: {error.os_error}"[:ERROR_CHARS])
             return
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+            # No connection was made (refused, unreachable, TLS handshake, connect timeout):
+            # nothing was sent, so another attempt cannot deliver it twice.
             await self._retry(key, None, f"{type(error).__name__}: {error}"[:ERROR_CHARS])
+            return
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            # The request may have been written (a timeout or disconnect before the answer): the
+            # push service may have accepted it, so it is never sent again (at most once).
+            await self._give_up(key, f"outcome unknown: {type(error).__name__}: {error}")
             return
         await self._record(key, answer)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -569,3 +570,58 @@ async def test_a_push_service_that_never_answers_holds_up_no_other_push(
         await standin.wait_for(browser.path, 1, timeout=push_settings.push_timeout_seconds / 2)
         assert not standin.held[slow.path].is_set()  # still unanswered
         standin.held[slow.path].set()
+
+
+async def test_a_push_answered_too_late_is_never_sent_again(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    # The push service accepted the request and answers after the timeout: it may have taken the
+    # push, so another attempt could show it twice. Outcome unknown: failed, never resent.
+    hasty = push_settings.model_copy(update={"push_timeout_seconds": 0.5})
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    standin.held[browser.path] = asyncio.Event()
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, hasty) as dispatcher:
+        await standin.wait_for(browser.path, 1)
+        await until(
+            lambda: conn.fetchval(
+                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
+                notification_id,
+            ),
+            "the unanswered push is closed",
+        )
+        standin.held[browser.path].set()  # the answer comes too late
+        for _ in range(3):
+            await dispatcher.poll_once()
+    assert len(standin.for_path(browser.path)) == 1
+    row = await push_row(conn, notification_id)
+    assert (row["state"], row["attempts"]) == ("failed", 1)
+    assert "outcome unknown" in row["last_error"]
+    assert dispatcher.counts.pushes["retried"] == 0
+
+
+async def test_a_refused_connection_is_retried(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings
+) -> None:
+    # Nothing listens on the port: no connection, nothing sent, so another attempt is safe.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    twice = push_settings.model_copy(update={"push_max_attempts": 2})
+    user = uuid.uuid4()
+    await insert_subscription(conn, user, f"http://127.0.0.1:{port}/push/x")
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, twice) as dispatcher:
+        await until(
+            lambda: conn.fetchval(
+                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
+                notification_id,
+            ),
+            "the push is given up after its attempts",
+        )
+    row = await push_row(conn, notification_id)
+    assert row["attempts"] == 2
+    assert "ClientConnectorError" in row["last_error"]
+    assert "outcome unknown" not in row["last_error"]
+    assert dispatcher.counts.pushes["retried"] == 1

@@ -31,6 +31,7 @@ def server_settings(database_url: str) -> Settings:
         vapid_public_key=PUBLIC,
         vapid_private_key=PRIVATE,
         vapid_subject="https://vividly.example/contact",
+        public_url="https://notify.example",
         push_allow_loopback=True,
         push_max_subscriptions_per_user=3,
     )
@@ -204,7 +205,13 @@ def test_loopback_only_with_the_test_setting(endpoint: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["https://[::1]/p", "https://[::ffff:127.0.0.1]/p", "https://[2606:4700::1]/p"]
+    "endpoint",
+    [
+        "https://[::1]/p",
+        "http://[::1]:9/p",  # the form a loopback stand-in would have: PUSH_ALLOW_LOOPBACK is IPv4
+        "https://[::ffff:127.0.0.1]/p",
+        "https://[2606:4700::1]/p",
+    ],
 )
 def test_ipv6_literals_are_refused_even_with_the_test_setting(endpoint: str) -> None:
     for allow_loopback in (False, True):
@@ -331,6 +338,7 @@ def test_vapid_keys_command_prints_a_pair_the_settings_accept() -> None:
         vapid_public_key=lines["VAPID_PUBLIC_KEY"],
         vapid_private_key=SecretStr(lines["VAPID_PRIVATE_KEY"]),
         vapid_subject="mailto:ops@vividly.example",
+        public_url="https://notify.example",
     )
     assert settings.push_enabled
 
@@ -359,6 +367,27 @@ def test_push_needs_a_subject() -> None:
         Settings(vapid_public_key=PUBLIC, vapid_private_key=PRIVATE)  # type: ignore[arg-type]
     accepted = Settings(vapid_subject="https://school.example/contact")
     assert accepted.vapid_subject == "https://school.example/contact"
+
+
+def test_push_needs_a_public_url() -> None:
+    # Unset, links in pushes would point at where this process is bound (0.0.0.0, 127.0.0.1).
+    with pytest.raises(ValueError, match="set PUBLIC_URL") as refused:
+        Settings(
+            vapid_public_key=PUBLIC,
+            vapid_private_key=PRIVATE,  # type: ignore[arg-type]
+            vapid_subject="mailto:ops@vividly.example",
+            host="0.0.0.0",
+            port=8000,
+        )
+    assert "http://0.0.0.0:8000" in str(refused.value)
+    accepted = Settings(
+        vapid_public_key=PUBLIC,
+        vapid_private_key=PRIVATE,  # type: ignore[arg-type]
+        vapid_subject="mailto:ops@vividly.example",
+        public_url="https://notify.example",
+    )
+    assert accepted.push_enabled
+    assert accepted.base_url == "https://notify.example"
 
 
 def test_ttl_must_outlive_the_delays() -> None:

@@ -35,6 +35,7 @@ def server_settings(database_url: str) -> Settings:
         vapid_public_key=PUBLIC,
         vapid_private_key=PRIVATE,
         vapid_subject="mailto:ops@vividly.example",
+        public_url="https://notify.example",
     )
 
 
@@ -128,9 +129,10 @@ CLICK = """async (tag) => {
 
 
 async def _shown(
-    granted: BrowserContext, server: RunningServer, conn: asyncpg.Connection
+    granted: BrowserContext, server: RunningServer, conn: asyncpg.Connection, *, valid: int = 600
 ) -> tuple[Page, Worker, int, uuid.UUID, list[str]]:
-    """A logged-in page of the app, its worker, and a shown push of a notification in its list."""
+    """A logged-in page of the app, its worker, and a shown push of a notification in its list
+    (its action token valid `valid` seconds more)."""
     user = uuid.uuid4()
     response = await granted.request.post("/api/v1/dev/login", data={"user_id": str(user)})
     assert response.ok
@@ -149,7 +151,7 @@ async def _shown(
     await page.evaluate("async () => { await navigator.serviceWorker.ready; }")
     [worker] = granted.service_workers or [await granted.wait_for_event("serviceworker")]
     token = actions.token(
-        actions.key_for(server.settings), notification_id, user, int(time.time()) + 600
+        actions.key_for(server.settings), notification_id, user, int(time.time()) + valid
     )
     message = {
         "id": notification_id,
@@ -195,3 +197,20 @@ async def test_a_click_marks_it_read_and_opened_with_its_token_alone(
         return row["read_at"] is not None and row["opened_at"] is not None
 
     await until(marked, "the click is recorded")
+
+
+async def test_a_click_with_an_expired_token_falls_back_to_the_session(
+    granted: BrowserContext, server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    # The OS kept the notification past PUSH_TTL: its token is refused (403), the cookie is not.
+    page, worker, notification_id, _user, _errors = await _shown(granted, server, conn, valid=-60)
+    await page.close()
+    await worker.evaluate(CLICK, f"vividly-{notification_id}")
+
+    async def marked() -> bool:
+        row = await conn.fetchrow(
+            "SELECT read_at, opened_at FROM notifications WHERE id = $1", notification_id
+        )
+        return row["read_at"] is not None and row["opened_at"] is not None
+
+    await until(marked, "the click is recorded with the session cookie")

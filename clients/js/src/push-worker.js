@@ -7,7 +7,8 @@
 //   repeat (a retried push, or the page's own) replaces rather than adds one.
 // - `notificationclick`: closes it and tells the API it was opened and read (so read state stays
 //   in step everywhere) with the push's own action token (no cookie needed: it may have expired
-//   hours ago, or be blocked for this worker). Then: a tab already showing the link is focused;
+//   hours ago, or be blocked for this worker); a token refused with 403 (expired: the OS kept
+//   the notification longer than PUSH_TTL) falls back to the session cookie. Then: a tab already showing the link is focused;
 //   else an open tab of the app is focused and posted `{type: 'vividly-push-click',
 //   notification}` with a MessagePort, and opens it itself if it answers `{handled: true}`
 //   within `ACK_MS`; otherwise (no tab, no answer) the link opens in a new window.
@@ -32,14 +33,21 @@
     });
   }
 
+  // `what` is 'opened' or 'read'. The push's token first; refused (403: it expired, since the
+  // OS may keep a notification past PUSH_TTL) or absent (a push from before action tokens): the
+  // session cookie, if it still works.
+  async function tell(message, what) {
+    const withCookie = () => post(`/notifications/${message.id}/${what}`);
+    if (typeof message.action !== 'string' || !/^[\w.-]+$/.test(message.action)) {
+      return withCookie();
+    }
+    const answer = await post(`/push/actions/${message.action}/${what}`, null, 'omit');
+    return answer.status === 403 ? withCookie() : answer;
+  }
+
   function report(message) {
     if (!message) return [];
-    if (typeof message.action === 'string' && /^[\w.-]+$/.test(message.action)) {
-      const base = `/push/actions/${message.action}`;
-      return [post(`${base}/opened`, null, 'omit'), post(`${base}/read`, null, 'omit')];
-    }
-    // A push from before action tokens: the session cookie, if it still works.
-    return [post(`/notifications/${message.id}/opened`), post(`/notifications/${message.id}/read`)];
+    return [tell(message, 'opened'), tell(message, 'read')];
   }
 
   // Posts the click to a page and resolves to whether it answered {handled: true} in time.
