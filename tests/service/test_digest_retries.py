@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from db.pool import create_pool
+from service.digest import message as mail
 from service.digest.sender import DigestSender, backoff
 from service.settings import Settings
 
@@ -75,6 +76,26 @@ async def test_only_the_listed_notifications_are_claimed_the_rest_wait(
     assert watch_links(plain(third)) == [link_of(cids[0])]
     via = await conn.fetch("SELECT delivered_via FROM notifications WHERE user_id = $1", student)
     assert {row["delivered_via"] for row in via} == {"email"}
+
+
+async def test_notifications_from_before_opting_in_are_neither_listed_nor_counted(
+    database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    settings = digest_settings(database_url, mailbox)
+    student, address = student_address("before")
+    for _ in range(3):
+        await notify(conn, student)
+    await subscribe(conn, student, address)
+    await conn.execute(  # opted in after those three, before the fourth
+        "UPDATE email_digest_preferences SET opted_in_at = clock_timestamp() WHERE user_id = $1",
+        student,
+    )
+    _, after = await notify(conn, student)
+    await sender(pool, settings).run_once()
+    [message] = mailbox.to(address)
+    assert watch_links(plain(message)) == [link_of(after)]
+    assert "... and" not in plain(message)
+    assert message["Subject"] == mail.subject(1)
 
 
 async def test_a_digest_refused_for_good_releases_its_notifications(
