@@ -332,6 +332,19 @@ FROM (
 WHERE n.id = d.id AND n.delivered_at IS NULL
 """
 
+# The same at the database's now() (the transaction's start), for a channel whose delivery is
+# recorded in one transaction (the email digest): no API host's clock in it. $1 ids, $2 channel.
+MARK_DELIVERED_NOW = """
+UPDATE notifications n SET delivered_at = now(), delivered_via = $2
+FROM (
+    SELECT id FROM notifications
+    WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL
+    ORDER BY id
+    FOR NO KEY UPDATE
+) AS d
+WHERE n.id = d.id AND n.delivered_at IS NULL
+"""
+
 # -- Web Push (service/push/) ---------------------------------------------------------------
 
 # Subscribe a browser: the same endpoint is one row whoever sends it. Moved to another user, it

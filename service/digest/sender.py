@@ -9,8 +9,9 @@ Guarantees:
   claim (`attempts` is the fencing token).
 - Once the SMTP server accepted a digest, the same statement that marks it `sent` records the
   server's reply (and moves the student's next digest to one period from now at the earliest),
-  and the notifications it listed are marked delivered by `email` in that transaction. A failure
-  to record it (the database away) is retried until RECORD_WINDOW after the send's time limit,
+  and the notifications it listed are marked delivered by `email` in that transaction (at the
+  database's now(), the instant of `sent_at`, never an API host's clock). A failure to record
+  it (the database away) is retried until RECORD_WINDOW after the send's time limit,
   counted from the claim, which is before the lease can run out: no other sender can have taken
   the digest meanwhile. A digest whose preparation took so long that its send could outlast the
   lease is not sent on this attempt. What is left: if this process dies, or the database stays
@@ -235,10 +236,7 @@ class DigestSender:
                             digest,
                         )
                         return
-                    now = datetime.now(UTC)
-                    first = await connection.execute(
-                        queries.MARK_DELIVERED, ids, [now] * len(ids), "email"
-                    )
+                    first = await connection.execute(queries.MARK_DELIVERED_NOW, ids, "email")
                 # Counted once committed: notifications no other channel had reached first.
                 self._reach.first_delivered["email"] += int(first.rpartition(" ")[2] or 0)
                 logger.info("digest %d sent (%d notifications): %s", digest, len(ids), reply)

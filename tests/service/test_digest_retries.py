@@ -98,6 +98,22 @@ async def test_notifications_from_before_opting_in_are_neither_listed_nor_counte
     assert message["Subject"] == mail.subject(1)
 
 
+async def test_delivered_at_is_the_databases_clock_the_instant_the_digest_was_sent(
+    database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    settings = digest_settings(database_url, mailbox)
+    student, address = student_address("clock")
+    await subscribe(conn, student, address)
+    for _ in range(2):
+        await notify(conn, student)
+    await sender(pool, settings).run_once()
+    sent_at = await conn.fetchval("SELECT sent_at FROM email_digests WHERE user_id = $1", student)
+    rows = await conn.fetch(
+        "SELECT delivered_at, delivered_via FROM notifications WHERE user_id = $1", student
+    )
+    assert [(row["delivered_at"], row["delivered_via"]) for row in rows] == [(sent_at, "email")] * 2
+
+
 async def test_a_digest_refused_for_good_releases_its_notifications(
     database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
 ) -> None:
