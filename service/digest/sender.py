@@ -154,20 +154,14 @@ class DigestSender:
     ) -> Outcome:
         recipient = await self._pool.fetchrow(queries.DIGEST_RECIPIENT, claim["user_id"])
         if recipient is None or not recipient["opted_in"]:
-            await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", "opted out")
-            return "cancelled"
+            return await self._cancel(attempt, "opted out")
         if not recipient["confirmed"]:
-            why = "the address changed and is not confirmed yet"
-            await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", why)
-            return "cancelled"
+            return await self._cancel(attempt, "the address changed and is not confirmed yet")
         rows = await self._pool.fetch(
             queries.DIGEST_CONTENT, claim["id"], self._settings.digest_max_items, claim["user_id"]
         )
         if not rows:
-            await self._pool.execute(
-                queries.DIGEST_END, *attempt, "cancelled", "everything in it was read or seen"
-            )
-            return "cancelled"
+            return await self._cancel(attempt, "everything in it was read or seen")
         items = [mail.item_from_row(self._settings, row) for row in rows]
         address: str = recipient["address"]
         email = mail.build(
@@ -193,6 +187,11 @@ class DigestSender:
         await self._record_sent(attempt, reply, [row["id"] for row in rows], period, deadline)
         return "sent"
 
+    async def _cancel(self, attempt: tuple[int, str, int], why: str) -> Outcome:
+        await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", why)
+        self._reach.digests["cancelled"] += 1
+        return "cancelled"
+
     async def _failed(
         self, claim: asyncpg.Record, attempt: tuple[int, str, int], error: SendFailed
     ) -> None:
@@ -200,6 +199,7 @@ class DigestSender:
         if error.permanent:
             logger.warning("digest %d refused for good: %s", digest, error)
             await self._pool.execute(queries.DIGEST_END, *attempt, "failed", str(error))
+            self._reach.digests["failed"] += 1
             return
         settings = self._settings
         age = (datetime.now(UTC) - claim["created_at"]).total_seconds()
@@ -207,10 +207,12 @@ class DigestSender:
             reason = f"given up after {attempts} attempts over {age / 3600:.1f} h: {error}"
             logger.warning("digest %d %s", digest, reason)
             await self._pool.execute(queries.DIGEST_END, *attempt, "failed", reason[:300])
+            self._reach.digests["failed"] += 1
             return
         delay = backoff(settings, attempts)
         logger.warning("digest %d not sent (%s); retrying in %.0f s", digest, error, delay)
         await self._pool.execute(queries.DIGEST_RETRY, *attempt, delay, str(error))
+        self._reach.digests["retried"] += 1
 
     async def _record_sent(
         self,
@@ -239,6 +241,7 @@ class DigestSender:
                     first = await connection.execute(queries.MARK_DELIVERED_NOW, ids, "email")
                 # Counted once committed: notifications no other channel had reached first.
                 self._reach.first_delivered["email"] += int(first.rpartition(" ")[2] or 0)
+                self._reach.digests["sent"] += 1
                 logger.info("digest %d sent (%d notifications): %s", digest, len(ids), reply)
                 return
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
@@ -252,7 +255,8 @@ def start_digest_sender(
     supervisor: Supervisor, pool: asyncpg.Pool, settings: Settings, reach: ReachCounts
 ) -> None:
     """Run the sender as the supervised task `digest`, or say in the log why it is off. It
-    counts the notifications it delivered first in `reach` (`/metrics`)."""
+    counts in `reach` (`/metrics`) the notifications it delivered first and each attempt's
+    outcome."""
     if settings.smtp_host is None:
         logger.info("email digest: off (SMTP_HOST is unset)")
         return
