@@ -131,6 +131,8 @@ class UnsubscribeLinks:
 
     def verify(self, token: str) -> Unsubscriber:
         """Whom `token` names; InvalidLink when it is not a live link of this key."""
+        if not token:
+            raise InvalidLink(f"this {self.NAME} is incomplete (it has no token)")
         if len(token) > MAX_TOKEN:
             raise InvalidLink(f"this {self.NAME} is not valid (it was altered)")
         try:
