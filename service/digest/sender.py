@@ -54,7 +54,7 @@ from ..settings import Settings
 from ..supervisor import Supervisor
 from . import message as mail
 from .addresses import is_loopback
-from .links import UnsubscribeLinks
+from .links import OpenLinks, UnsubscribeLinks
 from .schedule import make_due_digests
 from .transport import Mailer, SendFailed
 
@@ -91,6 +91,10 @@ class DigestSender:
         self._reach = reach if reach is not None else ReachCounts()
         self._settings = settings
         self._links = links
+        opens = OpenLinks.from_settings(settings)
+        if opens is None:  # the key of `links` is this one: never the case
+            raise ValueError("digest links need a key: set DIGEST_SECRET")
+        self._opens = opens
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lease = settings.smtp_timeout_seconds + LEASE_MARGIN
         self._outages = 0  # passes in a row that ended because the server failed
@@ -162,7 +166,8 @@ class DigestSender:
         )
         if not rows:
             return await self._cancel(attempt, "everything in it was read or seen")
-        items = [mail.item_from_row(self._settings, row) for row in rows]
+        user = claim["user_id"]
+        items = [mail.item_from_row(row, self._opens.url(user, row["id"])) for row in rows]
         address: str = recipient["address"]
         email = mail.build(
             self._settings,

@@ -15,11 +15,11 @@ from fastapi import HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from ..deps import AppSettings
-from ..digest.links import UnsubscribeLinks
+from ..digest.links import SignedLinks
 
 # No length limits: an absent or altered token is the verifier's to refuse (as a page).
 Token = Annotated[str, Query(description="The signed token of the link.")]
-L = TypeVar("L", bound=UnsubscribeLinks)
+L = TypeVar("L", bound=SignedLinks)
 
 
 def wants_html(request: Request) -> bool:
