@@ -332,6 +332,19 @@ FROM (
 WHERE n.id = d.id AND n.delivered_at IS NULL
 """
 
+# The same at the database's now() (the transaction's start), for a channel whose delivery is
+# recorded in one transaction (the email digest): no API host's clock in it. $1 ids, $2 channel.
+MARK_DELIVERED_NOW = """
+UPDATE notifications n SET delivered_at = now(), delivered_via = $2
+FROM (
+    SELECT id FROM notifications
+    WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL
+    ORDER BY id
+    FOR NO KEY UPDATE
+) AS d
+WHERE n.id = d.id AND n.delivered_at IS NULL
+"""
+
 # -- Web Push (service/push/) ---------------------------------------------------------------
 
 # Subscribe a browser: the same endpoint is one row whoever sends it. Moved to another user, it
@@ -642,20 +655,26 @@ FOR UPDATE OF p SKIP LOCKED
 # reported on screen. Said once for making a digest and for checking it again before sending.
 DIGEST_ELIGIBLE = f"{UNREAD} AND n.seen_at IS NULL AND n.delivered_via IS DISTINCT FROM 'stream'"
 
-# One student's digest, made in the transaction that holds their preference row: every eligible
-# notification created since they opted in and at least $3 seconds ago that no digest owns yet
-# becomes this digest's (the items' primary key makes a second owner impossible), the newest $5
-# of them only (what the email lists; the rest wait for the next digest), and their next digest
-# is due one period ($4 seconds) from now, whether or not this one had anything.
-# $1 user, $2 opted in at. The new digest's id, or no row when there was nothing to mail.
+# Waiting for a digest: eligible, created since the student opted in, and in no digest yet. Said
+# once for making a digest and for counting what waits after it ("... and N more"): a query
+# using it reads notifications `n` of the student whose preference row is `p`.
+DIGEST_WAITING = f"""{DIGEST_ELIGIBLE} AND n.created_at >= p.opted_in_at
+      AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.notification_id = n.id)"""
+
+# One student's digest, made in the transaction that holds their preference row: every waiting
+# notification created at least $2 seconds ago becomes this digest's (the items' primary key
+# makes a second owner impossible), the newest $4 of them only (what the email lists; the rest
+# wait for the next digest), and their next digest is due one period ($3 seconds) from now,
+# whether or not this one had anything.
+# $1 user. The new digest's id, or no row when there was nothing to mail.
 MAKE_DIGEST = f"""
 WITH picked AS (
     SELECT n.id FROM notifications n
-    WHERE n.user_id = $1 AND {DIGEST_ELIGIBLE}
-      AND n.created_at >= $2 AND n.created_at <= now() - make_interval(secs => $3)
-      AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.notification_id = n.id)
+    JOIN email_digest_preferences p ON p.user_id = n.user_id
+    WHERE n.user_id = $1 AND {DIGEST_WAITING}
+      AND n.created_at <= now() - make_interval(secs => $2)
     ORDER BY n.id DESC
-    LIMIT $5
+    LIMIT $4
 ), digest AS (
     INSERT INTO email_digests (user_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM picked)
     RETURNING id
@@ -663,7 +682,7 @@ WITH picked AS (
     INSERT INTO email_digest_items (notification_id, digest_id)
     SELECT picked.id, digest.id FROM picked CROSS JOIN digest
 ), schedule AS (
-    UPDATE email_digest_preferences SET next_digest_at = now() + make_interval(secs => $4)
+    UPDATE email_digest_preferences SET next_digest_at = now() + make_interval(secs => $3)
     WHERE user_id = $1
 )
 SELECT id FROM digest
@@ -692,12 +711,13 @@ FROM email_digest_preferences WHERE user_id = $1
 """
 
 # What a digest lists now (newest first): its notifications still eligible, at most $2, with
-# how many more of the student's wait for a later digest (`waiting`). $1 digest, $3 user.
+# how many more of the student's wait for a later digest (`waiting`: DIGEST_WAITING).
+# $1 digest, $3 user.
 DIGEST_CONTENT = f"""
 SELECT n.id, n.type, n.payload, n.created_at, COALESCE(t.label, n.type) AS label,
        (SELECT count(*) FROM notifications n
-        WHERE n.user_id = $3 AND {DIGEST_ELIGIBLE}
-          AND NOT EXISTS (SELECT 1 FROM email_digest_items i WHERE i.notification_id = n.id)
+        JOIN email_digest_preferences p ON p.user_id = n.user_id
+        WHERE n.user_id = $3 AND {DIGEST_WAITING}
        ) AS waiting
 FROM email_digest_items i
 JOIN notifications n ON n.id = i.notification_id

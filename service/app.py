@@ -44,6 +44,7 @@ from .routes import (
     dev,
     digest,
     digest_confirm,
+    digest_open,
     notifications,
     ops,
     push,
@@ -274,6 +275,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(digest.router)
     app.include_router(digest_confirm.router)
+    app.include_router(digest_open.router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 

@@ -47,11 +47,13 @@ CLOSE_SECONDS = 5.0  # for the last flush at shutdown
 class ReachCounts:
     """What this process recorded, for Prometheus (`service/metrics.py`): notifications first
     delivered, by channel (rows its MARK_DELIVERED or the push dispatcher's PUSH_SENT changed),
-    those first reported seen and opened through its API, and the outcome of each push attempt
-    (`pushes`: sent, retried, gone, failed, cancelled)."""
+    those first reported seen and opened through its API, the outcome of each push attempt
+    (`pushes`: sent, retried, gone, failed, cancelled) and of each email digest attempt
+    (`digests`: sent, retried, failed, cancelled)."""
 
     first_delivered: Counter[str] = field(default_factory=Counter)
     pushes: Counter[str] = field(default_factory=Counter)
+    digests: Counter[str] = field(default_factory=Counter)
     seen: int = 0
     opened: int = 0
 

@@ -101,7 +101,7 @@ class _ServiceCollector(Collector):
             "(stream, push, email); later deliveries are not counted.",
             labels=["channel"],
         )
-        for channel in sorted({"stream", "push", *reach.first_delivered}):
+        for channel in sorted({"stream", "push", "email", *reach.first_delivered}):
             first.add_metric([channel], reach.first_delivered[channel])
         yield first
         pushes = CounterMetricFamily(
@@ -114,6 +114,16 @@ class _ServiceCollector(Collector):
         for outcome in sorted({"sent", "retried", "gone", "failed", "cancelled", *reach.pushes}):
             pushes.add_metric([outcome], reach.pushes[outcome])
         yield pushes
+        digests = CounterMetricFamily(
+            "vividly_digest_emails",
+            "Email digest attempts by outcome: sent (the SMTP server accepted it), retried, "
+            "failed (refused for good, or given up), cancelled (opted out, unconfirmed, or "
+            "everything in it read or seen before its send).",
+            labels=["outcome"],
+        )
+        for outcome in sorted({"sent", "retried", "failed", "cancelled", *reach.digests}):
+            digests.add_metric([outcome], reach.digests[outcome])
+        yield digests
         yield CounterMetricFamily(
             "vividly_notifications_seen", "Notifications first reported on screen (this API).",
             value=reach.seen,

@@ -1,17 +1,18 @@
-"""Signed links mailed to a student: one-click unsubscribe, and the address confirmation (double
-opt-in). They work without logging in, and only as issued.
+"""Signed links mailed to a student: one-click unsubscribe, the address confirmation (double
+opt-in), and each digest entry's link (open: it records the click, then goes to the video). They
+work without logging in, and only as issued.
 
 Guarantees:
-- A link names one student and the address it was mailed to, the address as a keyed fingerprint
-  (so the URL, and the logs it may reach, do not hold the address). It acts for that student
-  only while that is still their address: a link from an old mailbox cannot turn off, or
-  confirm, the new one.
+- An unsubscribe or confirmation link names one student and the address it was mailed to, the
+  address as a keyed fingerprint (so the URL, and the logs it may reach, do not hold the
+  address). It acts for that student only while that is still their address: a link from an
+  old mailbox cannot turn off, or confirm, the new one.
 - It is signed with HMAC-SHA256 (itsdangerous, digest_method=sha256) under DIGEST_SECRET, or,
   unset, under a key derived from JWT_SECRET with a label used for nothing else (a token
   signature never verifies as a link, nor the other way round). Each kind of link has its own
-  salt: an unsubscribe link never verifies as a confirmation link, nor the other way round.
-  Unsubscribe links expire `DIGEST_UNSUBSCRIBE_DAYS` after they were mailed, confirmation links
-  after CONFIRM_DAYS.
+  salt: a link of one kind never verifies as a link of another. An open link names one student
+  and one notification of theirs. Unsubscribe and open links expire `DIGEST_UNSUBSCRIBE_DAYS`
+  after they were mailed, confirmation links after CONFIRM_DAYS.
 - `verify` returns whom a link names only for a link of this kind this key made that has not
   expired; anything else (forged, altered, truncated, expired) raises `InvalidLink` saying which.
 """
@@ -33,6 +34,7 @@ from ..settings import Settings
 
 UNSUBSCRIBE_PATH = "/api/v1/digest/unsubscribe"
 CONFIRM_PATH = "/api/v1/digest/confirm"
+OPEN_PATH = "/api/v1/digest/open"
 CONFIRM_DAYS = 7
 DERIVATION_LABEL = b"vividly notifications: email digest unsubscribe links, v1"
 MAX_TOKEN = 512  # far above what `token` makes; anything longer is not ours
@@ -69,8 +71,8 @@ class _ClockedSigner(TimestampSigner):
         return int(self._clock())
 
 
-class UnsubscribeLinks:
-    """Makes and checks the unsubscribe links of one key."""
+class SignedLinks:
+    """Makes and checks one kind of signed link (SALT) under one key."""
 
     SALT = "vividly.email-digest.unsubscribe.v1"
     PATH = UNSUBSCRIBE_PATH
@@ -116,6 +118,27 @@ class UnsubscribeLinks:
         mac = hmac.new(self._key, b"address:" + address.casefold().encode(), hashlib.sha256)
         return mac.hexdigest()[:32]
 
+    def _url(self, token: str) -> str:
+        query = urlencode({"token": token})
+        return f"{self._base_url}{self.PATH}?{query}"  # base_url: service/links.py's base
+
+    def _loads(self, token: str) -> Any:
+        """The value `token` signs; InvalidLink when it is not a live link of this kind and key."""
+        if not token:
+            raise InvalidLink(f"this {self.NAME} is incomplete (it has no token)")
+        if len(token) > MAX_TOKEN:
+            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)")
+        try:
+            return self._serializer.loads(token, max_age=int(self._max_age))
+        except SignatureExpired as error:
+            raise InvalidLink(f"this {self.NAME} has expired: {self.EXPIRED}") from error
+        except BadData as error:
+            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)") from error
+
+
+class UnsubscribeLinks(SignedLinks):
+    """Makes and checks the unsubscribe links of one key."""
+
     def is_for(self, unsubscriber: Unsubscriber, address: str) -> bool:
         """Whether the link was mailed to `address`."""
         return hmac.compare_digest(unsubscriber.fingerprint, self.fingerprint(address))
@@ -126,19 +149,11 @@ class UnsubscribeLinks:
 
     def url(self, user_id: uuid.UUID, address: str) -> str:
         """The absolute URL of this kind of link for `user_id` at `address`."""
-        query = urlencode({"token": self.token(user_id, address)})
-        return f"{self._base_url}{self.PATH}?{query}"  # base_url: service/links.py's base
+        return self._url(self.token(user_id, address))
 
     def verify(self, token: str) -> Unsubscriber:
         """Whom `token` names; InvalidLink when it is not a live link of this key."""
-        if len(token) > MAX_TOKEN:
-            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)")
-        try:
-            value = self._serializer.loads(token, max_age=int(self._max_age))
-        except SignatureExpired as error:
-            raise InvalidLink(f"this {self.NAME} has expired: {self.EXPIRED}") from error
-        except BadData as error:
-            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)") from error
+        value = self._loads(token)
         try:
             user, fingerprint = value
             return Unsubscriber(uuid.UUID(user), str(fingerprint))
@@ -157,3 +172,39 @@ class ConfirmLinks(UnsubscribeLinks):
     @staticmethod
     def max_age(settings: Settings) -> float:
         return CONFIRM_DAYS * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a valid open link names: one notification of one student."""
+
+    user_id: uuid.UUID
+    notification_id: int
+
+
+class OpenLinks(SignedLinks):
+    """Makes and checks a digest's links to its notifications (they expire with its unsubscribe
+    link, DIGEST_UNSUBSCRIBE_DAYS after it was mailed)."""
+
+    SALT = "vividly.email-digest.open.v1"
+    PATH = OPEN_PATH
+    NAME = "digest link"
+    EXPIRED = "open the notification in the app"
+
+    def token(self, user_id: uuid.UUID, notification_id: int) -> str:
+        return self._serializer.dumps([str(user_id), notification_id])
+
+    def url(self, user_id: uuid.UUID, notification_id: int) -> str:
+        """The absolute URL opening `notification_id` of `user_id`."""
+        return self._url(self.token(user_id, notification_id))
+
+    def verify(self, token: str) -> Opening:
+        """What `token` names; InvalidLink when it is not a live open link of this key."""
+        value = self._loads(token)
+        try:
+            user, notification = value
+            if type(notification) is not int:
+                raise TypeError(notification)
+            return Opening(uuid.UUID(user), notification)
+        except (TypeError, ValueError) as error:  # signed by us, but not a link: never issued
+            raise InvalidLink(f"this {self.NAME} is not valid") from error

@@ -5,7 +5,8 @@ Guarantees:
   `html.escape` (attributes too), and the plain text only with its control characters and line
   breaks folded into spaces, so it can neither add markup nor fake a line of the email. It never
   reaches a header: the subject says only how many there are.
-- Every notification has one absolute link, to its video (service/links.py).
+- Every notification has one absolute link, the digest's signed open link: it records the click
+  (opened, read) and goes on to the video (service/routes/digest_open.py).
 - `List-Unsubscribe` (the signed link, https or http as PUBLIC_URL is) and
   `List-Unsubscribe-Post: List-Unsubscribe=One-Click` let mail clients unsubscribe in one click;
   the same link is in both bodies. `Message-ID` is the digest's own, the same on every attempt, so
@@ -24,7 +25,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from ..links import absolute, notification_link
+from ..links import absolute
 from ..settings import Settings
 from .addresses import domain_of
 
@@ -42,14 +43,14 @@ class Item:
     created_at: datetime
 
 
-def item_from_row(settings: Settings, row: Mapping[str, Any]) -> Item:
-    """An `Item` from a DIGEST_CONTENT row."""
+def item_from_row(row: Mapping[str, Any], link: str) -> Item:
+    """An `Item` from a DIGEST_CONTENT row, linking to `link` (its open link)."""
     payload = row["payload"]
     text = payload.get("title") or payload.get("question")
     return Item(
         label=row["label"],
         text=text if isinstance(text, str) else None,
-        link=notification_link(settings, payload),
+        link=link,
         created_at=row["created_at"],
     )
 

@@ -68,3 +68,8 @@ def address_confirmed(detail: str) -> HTMLResponse:
 
 def confirm_refused(detail: str, status: int) -> HTMLResponse:
     return _page("This confirmation link does not work", f"<p>{html.escape(detail)}</p>", status)
+
+
+def open_refused(detail: str, status: int) -> HTMLResponse:
+    body = f"<p>{html.escape(detail)}</p>\n<p>The notification is in the app.</p>"
+    return _page("This digest link does not work", body, status)

@@ -58,7 +58,6 @@ async def make_digest(
     digest: int | None = await connection.fetchval(
         queries.MAKE_DIGEST,
         user_id,
-        student["opted_in_at"],
         settings.digest_min_age_seconds,
         settings.digest_period_seconds[student["period"]],
         settings.digest_max_items,

@@ -9,8 +9,9 @@ Guarantees:
   claim (`attempts` is the fencing token).
 - Once the SMTP server accepted a digest, the same statement that marks it `sent` records the
   server's reply (and moves the student's next digest to one period from now at the earliest),
-  and the notifications it listed are marked delivered by `email` in that transaction. A failure
-  to record it (the database away) is retried until RECORD_WINDOW after the send's time limit,
+  and the notifications it listed are marked delivered by `email` in that transaction (at the
+  database's now(), the instant of `sent_at`, never an API host's clock). A failure to record
+  it (the database away) is retried until RECORD_WINDOW after the send's time limit,
   counted from the claim, which is before the lease can run out: no other sender can have taken
   the digest meanwhile. A digest whose preparation took so long that its send could outlast the
   lease is not sent on this attempt. What is left: if this process dies, or the database stays
@@ -53,7 +54,7 @@ from ..settings import Settings
 from ..supervisor import Supervisor
 from . import message as mail
 from .addresses import is_loopback
-from .links import UnsubscribeLinks
+from .links import OpenLinks, UnsubscribeLinks
 from .schedule import make_due_digests
 from .transport import Mailer, SendFailed
 
@@ -90,6 +91,10 @@ class DigestSender:
         self._reach = reach if reach is not None else ReachCounts()
         self._settings = settings
         self._links = links
+        opens = OpenLinks.from_settings(settings)
+        if opens is None:  # the key of `links` is this one: never the case
+            raise ValueError("digest links need a key: set DIGEST_SECRET")
+        self._opens = opens
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lease = settings.smtp_timeout_seconds + LEASE_MARGIN
         self._outages = 0  # passes in a row that ended because the server failed
@@ -153,21 +158,16 @@ class DigestSender:
     ) -> Outcome:
         recipient = await self._pool.fetchrow(queries.DIGEST_RECIPIENT, claim["user_id"])
         if recipient is None or not recipient["opted_in"]:
-            await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", "opted out")
-            return "cancelled"
+            return await self._cancel(attempt, "opted out")
         if not recipient["confirmed"]:
-            why = "the address changed and is not confirmed yet"
-            await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", why)
-            return "cancelled"
+            return await self._cancel(attempt, "the address changed and is not confirmed yet")
         rows = await self._pool.fetch(
             queries.DIGEST_CONTENT, claim["id"], self._settings.digest_max_items, claim["user_id"]
         )
         if not rows:
-            await self._pool.execute(
-                queries.DIGEST_END, *attempt, "cancelled", "everything in it was read or seen"
-            )
-            return "cancelled"
-        items = [mail.item_from_row(self._settings, row) for row in rows]
+            return await self._cancel(attempt, "everything in it was read or seen")
+        user = claim["user_id"]
+        items = [mail.item_from_row(row, self._opens.url(user, row["id"])) for row in rows]
         address: str = recipient["address"]
         email = mail.build(
             self._settings,
@@ -192,6 +192,11 @@ class DigestSender:
         await self._record_sent(attempt, reply, [row["id"] for row in rows], period, deadline)
         return "sent"
 
+    async def _cancel(self, attempt: tuple[int, str, int], why: str) -> Outcome:
+        await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", why)
+        self._reach.digests["cancelled"] += 1
+        return "cancelled"
+
     async def _failed(
         self, claim: asyncpg.Record, attempt: tuple[int, str, int], error: SendFailed
     ) -> None:
@@ -199,6 +204,7 @@ class DigestSender:
         if error.permanent:
             logger.warning("digest %d refused for good: %s", digest, error)
             await self._pool.execute(queries.DIGEST_END, *attempt, "failed", str(error))
+            self._reach.digests["failed"] += 1
             return
         settings = self._settings
         age = (datetime.now(UTC) - claim["created_at"]).total_seconds()
@@ -206,10 +212,12 @@ class DigestSender:
             reason = f"given up after {attempts} attempts over {age / 3600:.1f} h: {error}"
             logger.warning("digest %d %s", digest, reason)
             await self._pool.execute(queries.DIGEST_END, *attempt, "failed", reason[:300])
+            self._reach.digests["failed"] += 1
             return
         delay = backoff(settings, attempts)
         logger.warning("digest %d not sent (%s); retrying in %.0f s", digest, error, delay)
         await self._pool.execute(queries.DIGEST_RETRY, *attempt, delay, str(error))
+        self._reach.digests["retried"] += 1
 
     async def _record_sent(
         self,
@@ -235,12 +243,10 @@ class DigestSender:
                             digest,
                         )
                         return
-                    now = datetime.now(UTC)
-                    first = await connection.execute(
-                        queries.MARK_DELIVERED, ids, [now] * len(ids), "email"
-                    )
+                    first = await connection.execute(queries.MARK_DELIVERED_NOW, ids, "email")
                 # Counted once committed: notifications no other channel had reached first.
                 self._reach.first_delivered["email"] += int(first.rpartition(" ")[2] or 0)
+                self._reach.digests["sent"] += 1
                 logger.info("digest %d sent (%d notifications): %s", digest, len(ids), reply)
                 return
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
@@ -254,7 +260,8 @@ def start_digest_sender(
     supervisor: Supervisor, pool: asyncpg.Pool, settings: Settings, reach: ReachCounts
 ) -> None:
     """Run the sender as the supervised task `digest`, or say in the log why it is off. It
-    counts the notifications it delivered first in `reach` (`/metrics`)."""
+    counts in `reach` (`/metrics`) the notifications it delivered first and each attempt's
+    outcome."""
     if settings.smtp_host is None:
         logger.info("email digest: off (SMTP_HOST is unset)")
         return

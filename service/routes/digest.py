@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -25,8 +25,9 @@ from ..deps import AppSettings, CurrentUser, Pool
 from ..digest import pages
 from ..digest.addresses import MAX_ADDRESS, student_address
 from ..digest.confirmation import RESEND_SECONDS, send_confirmation
-from ..digest.links import MAX_TOKEN, UNSUBSCRIBE_PATH, InvalidLink, UnsubscribeLinks
+from ..digest.links import UNSUBSCRIBE_PATH, InvalidLink, UnsubscribeLinks
 from ..schemas import ErrorOut
+from .digest_answers import Token, links_of, refusal, wants_html
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
 
@@ -192,9 +193,6 @@ async def delete_preference(user: CurrentUser, pool: Pool) -> Response:
     return Response(status_code=204)
 
 
-Token = Annotated[
-    str, Query(min_length=1, max_length=MAX_TOKEN, description="The signed token of the link.")
-]
 LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Forged, altered or expired link: nothing changed."},
     410: {"model": ErrorOut, "description": "The address no longer gets digests."},
@@ -202,21 +200,8 @@ LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
 GONE = "this link is for an address that no longer gets the digest; nothing changed"
 
 
-def _wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
-
-
 def _refusal(request: Request, detail: str, status: int) -> Response:
-    if _wants_html(request):
-        return pages.refused(detail, status)
-    return JSONResponse({"detail": detail}, status_code=status)
-
-
-def _links(settings: AppSettings) -> UnsubscribeLinks:
-    links = UnsubscribeLinks.from_settings(settings)
-    if links is None:
-        raise HTTPException(503, detail="unsubscribe links cannot be checked: set DIGEST_SECRET")
-    return links
+    return refusal(request, detail, status, pages.refused)
 
 
 HTML_TOO: dict[int | str, dict[str, Any]] = {
@@ -228,10 +213,10 @@ HTML_TOO: dict[int | str, dict[str, Any]] = {
     "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
 )
 async def unsubscribe_page(
-    request: Request, token: Token, pool: Pool, settings: AppSettings
+    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
 ) -> Response:
     """What the link would do, changing nothing (browsers get a page with the button)."""
-    links = _links(settings)
+    links = links_of(UnsubscribeLinks, settings)
     try:
         unsubscriber = links.verify(token)
     except InvalidLink as error:
@@ -241,10 +226,10 @@ async def unsubscribe_page(
         return _refusal(request, GONE, 410)
     if not row["opted_in"]:
         detail = "this address is already unsubscribed"
-        if _wants_html(request):
+        if wants_html(request):
             return pages.done(detail)
         return JSONResponse({"unsubscribed": True, "detail": detail})
-    if _wants_html(request):
+    if wants_html(request):
         action = f"{UNSUBSCRIBE_PATH}?{urlencode({'token': token})}"
         return pages.confirm(row["address"], action)
     detail = "POST to this link to unsubscribe (RFC 8058 one-click)"
@@ -255,10 +240,10 @@ async def unsubscribe_page(
     "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
 )
 async def unsubscribe(
-    request: Request, token: Token, pool: Pool, settings: AppSettings
+    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
 ) -> Response:
     """Unsubscribe the address the link was mailed to (RFC 8058 one-click; no login)."""
-    links = _links(settings)
+    links = links_of(UnsubscribeLinks, settings)
     try:
         unsubscriber = links.verify(token)
     except InvalidLink as error:
@@ -272,6 +257,6 @@ async def unsubscribe(
             queries.CANCEL_OPEN_DIGESTS, unsubscriber.user_id, "unsubscribed by link"
         )
     detail = f"{pages.masked(row['address'])} gets no more email digests"
-    if _wants_html(request):
+    if wants_html(request):
         return pages.done(detail)
     return JSONResponse({"unsubscribed": True, "detail": detail})

@@ -7,10 +7,10 @@ and neither changes anything.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -18,14 +18,12 @@ from db import queries
 
 from ..deps import AppSettings, Pool
 from ..digest import pages
-from ..digest.links import CONFIRM_PATH, MAX_TOKEN, ConfirmLinks, InvalidLink
+from ..digest.links import CONFIRM_PATH, ConfirmLinks, InvalidLink
 from ..schemas import ErrorOut
+from .digest_answers import Token, links_of, refusal, wants_html
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
 
-Token = Annotated[
-    str, Query(min_length=1, max_length=MAX_TOKEN, description="The signed token of the link.")
-]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "OK"},
     400: {"model": ErrorOut, "description": "Forged, altered or expired link: nothing changed."},
@@ -39,35 +37,22 @@ class ConfirmedOut(BaseModel):
     detail: str
 
 
-def _wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
-
-
 def _answer(request: Request, confirmed: bool, detail: str) -> Response:
-    if _wants_html(request):
+    if wants_html(request):
         return pages.address_confirmed(detail)
     return JSONResponse({"confirmed": confirmed, "detail": detail})
 
 
 def _refusal(request: Request, detail: str, status: int) -> Response:
-    if _wants_html(request):
-        return pages.confirm_refused(detail, status)
-    return JSONResponse({"detail": detail}, status_code=status)
-
-
-def _links(settings: AppSettings) -> ConfirmLinks:
-    links = ConfirmLinks.from_settings(settings)
-    if links is None:
-        raise HTTPException(503, detail="confirmation links cannot be checked: set DIGEST_SECRET")
-    return links
+    return refusal(request, detail, status, pages.confirm_refused)
 
 
 @router.get("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
 async def confirm_page(
-    request: Request, token: Token, pool: Pool, settings: AppSettings
+    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
 ) -> Response:
     """What the link would do, changing nothing (browsers get a page with the button)."""
-    links = _links(settings)
+    links = links_of(ConfirmLinks, settings)
     try:
         owner = links.verify(token)
     except InvalidLink as error:
@@ -77,7 +62,7 @@ async def confirm_page(
         return _refusal(request, GONE, 410)
     if row["confirmed"]:
         return _answer(request, True, "this address is already confirmed")
-    if _wants_html(request):
+    if wants_html(request):
         return pages.confirm_address(
             row["address"], f"{CONFIRM_PATH}?{urlencode({'token': token})}"
         )
@@ -85,9 +70,11 @@ async def confirm_page(
 
 
 @router.post("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
-async def confirm(request: Request, token: Token, pool: Pool, settings: AppSettings) -> Response:
+async def confirm(
+    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
+) -> Response:
     """Confirm the address the link was mailed to (no login)."""
-    links = _links(settings)
+    links = links_of(ConfirmLinks, settings)
     try:
         owner = links.verify(token)
     except InvalidLink as error:

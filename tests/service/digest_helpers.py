@@ -7,10 +7,11 @@ import uuid
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
-from service.digest.links import UnsubscribeLinks
+from service.digest.links import OpenLinks, UnsubscribeLinks
 from service.digest.message import CONFIRM_SUBJECT
 from service.digest.sender import DigestSender
 from service.settings import Settings
@@ -59,6 +60,7 @@ async def notify(
         type_,
         body,  # the connection's codec encodes it
     )
+    _TARGETS[id_] = link_of(content_id)
     return id_, content_id
 
 
@@ -104,9 +106,22 @@ def plain(message: EmailMessage) -> str:
     return text
 
 
+OPEN_LINK = r"https://notify\.example/api/v1/digest/open\?token=[A-Za-z0-9_.-]+"
+# Where each notification `notify` made leads (its video): what a digest's open link names.
+_TARGETS: dict[int, str] = {}
+
+
+def open_links(text: str) -> list[str]:
+    """The digest's open links in a body, in order."""
+    return re.findall(OPEN_LINK, text)
+
+
 def watch_links(text: str) -> list[str]:
-    """The video links in a plain-text body, in order."""
-    return re.findall(r"https://app\.example/watch/[0-9a-f-]+", text)
+    """The videos a plain-text body's open links lead to, in order (each link checked)."""
+    links = OpenLinks.from_settings(settings_for("postgresql://unused"))
+    assert links is not None
+    ids = [links.verify(parse_qs(urlsplit(url).query)["token"][0]) for url in open_links(text)]
+    return [_TARGETS[opening.notification_id] for opening in ids]
 
 
 def sender(pool: asyncpg.Pool, settings: Settings) -> DigestSender:

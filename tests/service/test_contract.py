@@ -75,6 +75,7 @@ CHECKED_BEYOND_SCHEMA = {
     "POST /api/v1/digest/unsubscribe",
     "GET /api/v1/digest/confirm",
     "POST /api/v1/digest/confirm",
+    "GET /api/v1/digest/open",
 }
 
 

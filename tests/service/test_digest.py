@@ -17,7 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
-from service.digest.links import UnsubscribeLinks
+from service.digest.links import OpenLinks, UnsubscribeLinks
 from service.settings import Settings
 
 from ..waiting import until
@@ -30,6 +30,7 @@ from .digest_helpers import (
     link_of,
     make_due,
     notify,
+    open_links,
     parse_html,
     watch_links,
 )
@@ -156,7 +157,7 @@ async def test_the_digest_lists_what_was_missed_with_links_escaped_and_unsubscri
     assert "Fake: line" in text
     assert "\nFake: line" not in text
     page = parse_html(html)
-    assert page.hrefs == [*expected, unsubscribe_url]
+    assert page.hrefs == [*open_links(text), unsubscribe_url]
     assert "script" not in page.tags
     assert "b" not in page.tags
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;Plants&quot;" in html
@@ -507,9 +508,15 @@ async def test_forged_altered_or_expired_links_are_refused_and_change_nothing(
         for token in [forged, expired, *_tampered(good)]:
             for method in ("GET", "POST"):
                 response = await client.request(method, UNSUBSCRIBE, params={"token": token})
-                assert response.status_code in (400, 422), (method, token, response.text)
+                assert response.status_code == 400, (method, token, response.text)
                 assert response.headers["content-type"] == "application/json"
                 assert response.json()["detail"]
+                # A browser gets the page, never FastAPI's 422 JSON (even without a token).
+                page = await client.request(
+                    method, UNSUBSCRIBE, params={"token": token}, headers={"Accept": "text/html"}
+                )
+                assert page.status_code == 400, (method, token, page.text)
+                assert "text/html" in page.headers["content-type"]
         expired_answer = await client.post(UNSUBSCRIBE, params={"token": expired})
         assert "expired" in expired_answer.json()["detail"]
         html = await client.post(
@@ -520,7 +527,11 @@ async def test_forged_altered_or_expired_links_are_refused_and_change_nothing(
         # Signed, but for an address that is not (or no longer) the student's: 410.
         gone = await client.post(UNSUBSCRIBE, params={"token": other_address})
         assert gone.status_code == 410
-        assert (await client.post(UNSUBSCRIBE)).status_code == 422  # no token at all
+        for method in ("GET", "POST"):  # no token at all
+            bare = await client.request(method, UNSUBSCRIBE, headers={"Accept": "text/html"})
+            assert bare.status_code == 400
+            assert "no token" in bare.text
+            assert "text/html" in bare.headers["content-type"]
     assert await conn.fetchval(
         "SELECT opted_in FROM email_digest_preferences WHERE user_id = $1", student
     )
@@ -603,4 +614,83 @@ async def test_a_confirmation_link_is_refused_when_forged_or_of_another_kind(
     async with httpx.AsyncClient(base_url=server.base_url) as client:
         for token in [unsubscribe_token, "x" * 600, ""]:
             answer = await client.post("/api/v1/digest/confirm", params={"token": token})
-            assert answer.status_code in (400, 422), answer.text
+            assert answer.status_code == 400, answer.text
+            for method in ("GET", "POST"):
+                page = await client.request(
+                    method,
+                    "/api/v1/digest/confirm",
+                    params={"token": token},
+                    headers={"Accept": "text/html"},
+                )
+                assert page.status_code == 400, (method, token, page.text)
+                assert "text/html" in page.headers["content-type"]
+        bare = await client.get("/api/v1/digest/confirm", headers={"Accept": "text/html"})
+        assert (bare.status_code, "text/html" in bare.headers["content-type"]) == (400, True)
+
+
+OPEN = "/api/v1/digest/open"
+
+
+async def test_a_click_in_the_digest_marks_opened_and_read_then_goes_to_the_video(
+    server: RunningServer, mailbox: Mailbox, conn: asyncpg.Connection
+) -> None:
+    student, other = uuid.uuid4(), uuid.uuid4()
+    address = f"o-{student.hex[:8]}@example.com"
+    await opt_in(server, mailbox, student, address)
+    clicked, cid = await notify(conn, student)
+    untouched, _ = await notify(conn, student)
+    theirs, _ = await notify(conn, other)
+    await make_due(conn, student)
+    [message] = await mail_to(mailbox, address)
+    text, _html = bodies(message)
+    by_id = {}
+    links = OpenLinks.from_settings(server.settings)
+    assert links is not None
+    for url in open_links(text):
+        [token] = parse_qs(urlsplit(url).query)["token"]
+        by_id[links.verify(token).notification_id] = token
+    assert set(by_id) == {clicked, untouched}
+    state = "SELECT opened_at, seen_at, read_at FROM notifications WHERE id = $1"
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        opened_before = value(
+            (await client.get("/metrics")).text, "vividly_notifications_opened_total"
+        )
+        for _ in range(2):  # a second click changes nothing more, and goes to the video again
+            answer = await client.get(OPEN, params={"token": by_id[clicked]})
+            assert answer.status_code == 303, answer.text
+            assert answer.headers["location"] == link_of(cid)
+        metrics = (await client.get("/metrics")).text
+        assert value(metrics, "vividly_notifications_opened_total") == opened_before + 1
+        row = await conn.fetchrow(state, clicked)
+        assert all(row.values())
+        assert not any((await conn.fetchrow(state, untouched)).values())
+
+        # A link naming a notification of someone else (never mailed: made with the key) does
+        # not touch it, and goes to this service, nowhere the request says.
+        stray = await client.get(OPEN, params={"token": links.token(student, theirs)})
+        assert (stray.status_code, stray.headers["location"]) == (303, "https://notify.example/")
+        assert not any((await conn.fetchrow(state, theirs)).values())
+
+        # Forged, altered, expired, of another kind, or no token: a 400 page, no redirect.
+        forged = OpenLinks(
+            b"another key that is long enough to sign with", base_url="x", max_age_seconds=3600
+        ).token(student, untouched)
+        old = OpenLinks.from_settings(server.settings, clock=lambda: 1_000_000_000.0)
+        assert old is not None
+        unsubscribe = UnsubscribeLinks.from_settings(server.settings)
+        assert unsubscribe is not None
+        refused = [
+            forged,
+            old.token(student, untouched),
+            unsubscribe.token(student, address),
+            *_tampered(by_id[untouched]),
+        ]
+        for token in refused:
+            page = await client.get(OPEN, params={"token": token}, headers={"Accept": "text/html"})
+            assert page.status_code == 400, (token, page.text)
+            assert "text/html" in page.headers["content-type"]
+            assert "location" not in page.headers
+        bare = await client.get(OPEN, headers={"Accept": "text/html"})
+        assert (bare.status_code, "location" in bare.headers) == (400, False)
+        assert (await client.get(OPEN, params={"token": forged})).json()["detail"]
+    assert not any((await conn.fetchrow(state, untouched)).values())

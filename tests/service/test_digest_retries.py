@@ -13,6 +13,10 @@ import asyncpg
 import pytest
 
 from db.pool import create_pool
+from service.deliveries import ReachCounts
+from service.digest import message as mail
+from service.digest.links import UnsubscribeLinks
+from service.digest.schedule import make_due_digests
 from service.digest.sender import DigestSender, backoff
 from service.settings import Settings
 
@@ -75,6 +79,66 @@ async def test_only_the_listed_notifications_are_claimed_the_rest_wait(
     assert watch_links(plain(third)) == [link_of(cids[0])]
     via = await conn.fetch("SELECT delivered_via FROM notifications WHERE user_id = $1", student)
     assert {row["delivered_via"] for row in via} == {"email"}
+
+
+async def test_notifications_from_before_opting_in_are_neither_listed_nor_counted(
+    database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    settings = digest_settings(database_url, mailbox)
+    student, address = student_address("before")
+    for _ in range(3):
+        await notify(conn, student)
+    await subscribe(conn, student, address)
+    await conn.execute(  # opted in after those three, before the fourth
+        "UPDATE email_digest_preferences SET opted_in_at = clock_timestamp() WHERE user_id = $1",
+        student,
+    )
+    _, after = await notify(conn, student)
+    await sender(pool, settings).run_once()
+    [message] = mailbox.to(address)
+    assert watch_links(plain(message)) == [link_of(after)]
+    assert "... and" not in plain(message)
+    assert message["Subject"] == mail.subject(1)
+
+
+async def test_delivered_at_is_the_databases_clock_the_instant_the_digest_was_sent(
+    database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    settings = digest_settings(database_url, mailbox)
+    student, address = student_address("clock")
+    await subscribe(conn, student, address)
+    for _ in range(2):
+        await notify(conn, student)
+    await sender(pool, settings).run_once()
+    sent_at = await conn.fetchval("SELECT sent_at FROM email_digests WHERE user_id = $1", student)
+    rows = await conn.fetch(
+        "SELECT delivered_at, delivered_via FROM notifications WHERE user_id = $1", student
+    )
+    assert [(row["delivered_at"], row["delivered_via"]) for row in rows] == [(sent_at, "email")] * 2
+
+
+async def test_each_attempts_outcome_is_counted_for_metrics(
+    database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    slow_retries = {"digest_retry_base_seconds": 60, "digest_retry_max_seconds": 60}
+    settings = digest_settings(database_url, mailbox, **slow_retries)  # one attempt each
+    reach = ReachCounts()
+    students = {name: student_address(name) for name in ("ok", "busy", "gone", "left")}
+    mailbox.refuse_rcpt[students["busy"][1]] = "450 4.2.0 Mailbox busy"
+    mailbox.refuse_rcpt[students["gone"][1]] = "550 5.1.1 No such user"
+    for student, address in students.values():
+        await subscribe(conn, student, address)
+        await notify(conn, student)
+    await make_due_digests(pool, settings)
+    await conn.execute(
+        "UPDATE email_digest_preferences SET opted_in = false WHERE user_id = $1",
+        students["left"][0],
+    )
+    links = UnsubscribeLinks.from_settings(settings)
+    assert links is not None
+    await DigestSender(pool, settings, links, reach).run_once()
+    assert reach.digests == {"sent": 1, "retried": 1, "failed": 1, "cancelled": 1}
+    assert reach.first_delivered == {"email": 1}
 
 
 async def test_a_digest_refused_for_good_releases_its_notifications(

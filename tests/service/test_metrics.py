@@ -29,6 +29,12 @@ async def test_metrics_follow_open_streams(database_url: str) -> None:
         assert value(before, "vividly_delivery_records_pending") == 0
         assert value(before, "vividly_delivery_records_dropped_total") == 0
         assert value(before, "vividly_delivery_record_failures_total") == 0
+        # Every channel and outcome is there from the start (a rate() needs its zero).
+        for channel in ("stream", "push", "email"):
+            first = rf'vividly_notifications_first_delivered_total\{{channel="{channel}"\}}'
+            assert value(before, first) == 0
+        for outcome in ("sent", "retried", "failed", "cancelled"):
+            assert value(before, rf'vividly_digest_emails_total\{{outcome="{outcome}"\}}') == 0
         async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
             await stream.next_data()
             during = (await client.get("/metrics")).text
