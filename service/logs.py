@@ -39,6 +39,8 @@ _SECRETS = [
     (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[redacted]"),  # JWTs
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1[redacted]"),
     (re.compile(r"(?i)(access_token=)[^\s\"',;&]+"), r"\1[redacted]"),
+    # A clicked push's action token sits in the path: a capability for as long as the push TTL.
+    (re.compile(r"(/api/v1/push/actions/)[^/\s\"'?]+"), r"\1[redacted]"),
 ]
 _SECRET_PARAMETERS = re.compile(r"(?i)token|auth|secret|password|key|code|session|cookie")
 _DROPPED_RESPONSE = "ASGI callable returned without completing response"
@@ -116,12 +118,16 @@ def _structure_access(record: logging.LogRecord, args: tuple[Any, ...]) -> None:
     record.status, record.http_version = status, http_version
 
 
+def redact(line: str) -> str:
+    """`line` without anything shaped like a credential (JWTs, Bearer values, tokens)."""
+    for pattern, replacement in _SECRETS:
+        line = pattern.sub(replacement, line)
+    return line
+
+
 class _Formatter(JsonFormatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        for pattern, replacement in _SECRETS:
-            line = pattern.sub(replacement, line)
-        return line
+        return redact(super().format(record))
 
 
 def configure(level: str = "info") -> None:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from db.pool import connect
+from service import logs
 from service.auth import mint_token
 
 from ..waiting import until
@@ -145,3 +146,8 @@ async def test_every_line_is_json_with_request_ids_and_no_credential(
     assert not [r for r in records if r["level"] == "ERROR"], [
         r["message"] for r in records if r["level"] == "ERROR"
     ]
+
+
+def test_a_push_action_token_in_a_path_is_redacted() -> None:
+    line = '"POST /api/v1/push/actions/eJw.abc-DEF_123/read HTTP/1.1" 204'
+    assert logs.redact(line) == '"POST /api/v1/push/actions/[redacted]/read HTTP/1.1" 204'
