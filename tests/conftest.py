@@ -23,6 +23,7 @@ from db.urls import asyncpg_dsn, database_name, with_database
 from service.settings import Settings
 
 from .service.live import RunningServer, running_server, settings_for
+from .service.mailbox import Mailbox, smtp_server
 
 
 async def _admin(url: str, *statements: str) -> None:
@@ -124,3 +125,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
         if "/tests/web/" in str(item.path):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on the loopback, collecting what it is sent (modules whose
+    server lives for the whole module define their own, module-scoped)."""
+    with smtp_server() as box:
+        yield box

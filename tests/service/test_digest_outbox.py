@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -29,13 +29,7 @@ from .digest_helpers import (
     watch_links,
 )
 from .live import running_server, settings_for
-from .mailbox import Mailbox, smtp_server
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
+from .mailbox import Mailbox
 
 
 @pytest.fixture

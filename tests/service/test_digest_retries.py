@@ -6,7 +6,7 @@ never stops the others."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -31,13 +31,7 @@ from .digest_helpers import (
     subscribe,
     watch_links,
 )
-from .mailbox import Mailbox, free_port, smtp_server
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
+from .mailbox import Mailbox, free_port
 
 
 @pytest.fixture
