@@ -28,6 +28,7 @@ import asyncio
 import itertools
 import logging
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -178,3 +179,20 @@ class DeliveryRecorder:
             written = False
         if not written and self._pending:
             logger.warning("delivery records: %d lost at shutdown", len(self._pending))
+
+
+async def mark_opened(
+    pool: asyncpg.Pool, notification_id: int, user_id: uuid.UUID, counts: ReachCounts
+) -> asyncpg.Record | None:
+    """Record that the user acted on their notification (it is seen too); count the first time.
+
+    None when it is not theirs (or gone). Idempotent: the first time is kept. Opened at the same
+    moment elsewhere (a second tab, a double click), the statement waits for that change and,
+    its snapshot older, sees neither: once more sees it.
+    """
+    row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user_id)
+    if row is None:
+        row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user_id)
+    if row is not None:
+        counts.opened += row["first"]
+    return row

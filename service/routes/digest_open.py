@@ -25,6 +25,7 @@ from fastapi.responses import RedirectResponse
 
 from db import queries
 
+from ..deliveries import mark_opened
 from ..deps import AppSettings, Pool, Reach
 from ..digest import pages
 from ..digest.links import InvalidLink, OpenLinks
@@ -51,10 +52,7 @@ async def open_notification(
     except InvalidLink as error:
         return refusal(request, str(error), 400, pages.open_refused)
     ids = (opening.notification_id, opening.user_id)
-    opened = await pool.fetchrow(queries.MARK_OPENED, *ids)
-    if opened is None:  # opened at this moment elsewhere (see routes/notifications.py)
-        opened = await pool.fetchrow(queries.MARK_OPENED, *ids)
-    reach.opened += bool(opened and opened["first"])
+    await mark_opened(pool, *ids, reach)
     row = await pool.fetchrow(queries.MARK_READ, *ids)
     payload = row["payload"] if row is not None else {}
     return RedirectResponse(notification_link(settings, payload), status_code=303)

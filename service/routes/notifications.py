@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 
 from db import queries
 
+from .. import deliveries
 from ..deps import CurrentUser, Pool, Reach
 from ..events import notification_json
 from ..schemas import (
@@ -139,14 +140,9 @@ async def mark_opened(
 ) -> Any:
     """Report that the user acted on a notification (Watch now, an answer); it is seen too.
     Idempotent: the first time is kept."""
-    row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user.id)
-    if row is None:
-        # Opened at the same moment elsewhere (a second tab, a double click): the statement
-        # waited for that change and, its snapshot older, saw neither. Once more sees it.
-        row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user.id)
+    row = await deliveries.mark_opened(pool, notification_id, user.id, reach)
     if row is None:
         raise HTTPException(404, detail="notification not found")
-    reach.opened += row["first"]
     return {"id": row["id"], "seen_at": row["seen_at"], "opened_at": row["opened_at"]}
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from db import queries
 
+from ..deliveries import mark_opened
 from ..deps import AppSettings, CurrentUser, Pool, Reach
 from ..push import actions, subscriptions
 from ..schemas import ErrorOut
@@ -176,6 +177,5 @@ async def push_action(
     if action == "read":
         await pool.execute(queries.MARK_READ, granted.notification_id, granted.user_id)
     else:
-        row = await pool.fetchrow(queries.MARK_OPENED, granted.notification_id, granted.user_id)
-        reach.opened += bool(row and row["first"])
+        await mark_opened(pool, granted.notification_id, granted.user_id, reach)
     return Response(status_code=204)
