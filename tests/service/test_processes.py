@@ -24,7 +24,7 @@ from .test_cli import free_port
 
 @contextmanager
 def serve_process(
-    database_url: str, *, dev_login: bool = False
+    database_url: str, *, dev_login: bool = False, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {
@@ -33,6 +33,7 @@ def serve_process(
         "JWT_SECRET": SECRET,
         "LOG_LEVEL": "warning",
         "DEV_LOGIN": "true" if dev_login else "false",
+        **(env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "service", "serve", "--port", str(port)], env=env
