@@ -283,7 +283,8 @@ async def test_nul_control_or_surrogate_endpoints_are_422_everywhere(
     body = json.dumps({**valid(), "endpoint": endpoint}, ensure_ascii=True)
     subscribe = await client.post("/api/v1/push/subscriptions", content=body, headers=headers)
     assert subscribe.status_code == 422, subscribe.text
-    state = await client.get(f"/api/v1/push/subscription?endpoint={quote(endpoint.encode('utf-8', 'surrogatepass'), safe='')}")
+    raw = quote(endpoint.encode("utf-8", "surrogatepass"), safe="")
+    state = await client.get(f"/api/v1/push/subscription?endpoint={raw}")
     assert state.status_code in (400, 422), state.text
 
 

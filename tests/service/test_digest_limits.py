@@ -92,9 +92,7 @@ async def test_an_address_gets_at_most_three_a_day_whoever_asks(
     assert problems[:PER_ADDRESS_PER_DAY] == [None] * PER_ADDRESS_PER_DAY
     for problem in problems[PER_ADDRESS_PER_DAY:]:
         assert "as many confirmation emails as it may get in a day" in problem
-    delivered = sum(
-        len(confirmations_to(mailbox, address)) for address in sorted(set(variants))
-    )
+    delivered = sum(len(confirmations_to(mailbox, address)) for address in sorted(set(variants)))
     assert delivered == PER_ADDRESS_PER_DAY
 
 
@@ -137,15 +135,19 @@ async def test_a_link_confirms_only_the_exact_address_it_was_mailed_to(
         refused = await client.post(link)
         assert refused.status_code == 410, refused.text
         assert (await client.get(PREFS)).json()["confirmed"] is False
-    assert await conn.fetchval(
-        "SELECT confirmed_at FROM email_digest_preferences WHERE user_id = $1", student
-    ) is None
+    assert (
+        await conn.fetchval(
+            "SELECT confirmed_at FROM email_digest_preferences WHERE user_id = $1", student
+        )
+        is None
+    )
 
 
 def test_unsubscribe_and_confirm_fingerprints_are_exact(server_settings: Settings) -> None:
     links = UnsubscribeLinks.from_settings(server_settings)
     confirm = ConfirmLinks.from_settings(server_settings)
-    assert links is not None and confirm is not None
+    assert links is not None
+    assert confirm is not None
     user = uuid.uuid4()
     for kind in (links, confirm):
         named = kind.verify(kind.token(user, "x@strasse.de"))

@@ -55,4 +55,5 @@ async def test_an_unhandled_error_is_a_json_500_with_headers_and_one_log_line(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1, [r.getMessage() for r in errors]
     [line] = errors
-    assert line.exc_info is not None and line.exc_info[0] is Broken
+    assert line.exc_info is not None
+    assert line.exc_info[0] is Broken
