@@ -26,7 +26,7 @@ import httpx
 from db import migrate
 from db.embedded import start_embedded_postgres
 from db.urls import asyncpg_dsn, with_database
-from service.auth import mint_token
+from service.http.auth import mint_token
 from service.settings import Settings
 
 SECRET = "bench-secret-bench-secret-bench-secret"

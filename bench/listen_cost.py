@@ -18,7 +18,7 @@ import uuid
 
 import asyncpg
 
-from service.channels import channel_of, statements
+from service.live.topics import channel_of, statements
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -2,7 +2,7 @@
 
 NOTIFICATION_COLUMNS = "id, user_id, type, payload, created_at, read_at, dismissed_at"
 
-# The one query for "these users' rows after these ids, in id order" (`service/feed.py`): live
+# The one query for "these users' rows after these ids, in id order" (`service/live/feed.py`): live
 # wake-ups, catch-up after the listener reconnects, a new user's starting point and a stream's
 # replay. Per cursor it also returns what decides whether the cursor can be replayed at all:
 # rows up to `pruned_through` may have been deleted by retention, and a cursor above both that
@@ -200,7 +200,7 @@ ORDER BY created_at DESC, id DESC
 LIMIT $2
 """
 
-# The per-student cap on open requests (`service/open_requests.py`). The lock serialises one
+# The per-student cap on open requests (`service/requests/open_requests.py`). The lock serialises one
 # student's admissions (creation, retry) to the end of the transaction, so two at once cannot
 # both see room for one; the count reads the partial index content_requests_student_open.
 LOCK_STUDENT_REQUESTS = """
@@ -345,7 +345,7 @@ FROM (
 WHERE n.id = d.id AND n.delivered_at IS NULL
 """
 
-# -- Web Push (service/push/) ---------------------------------------------------------------
+# -- Web Push (service/channels/push/) ---------------------------------------------------------------
 
 # Subscribe a browser: the same endpoint is one row whoever sends it. Moved to another user, it
 # starts afresh (created_at = now, so none of the new user's older notifications and none of the
@@ -388,7 +388,7 @@ PUSH_REMOVE_SUBSCRIPTION = "DELETE FROM push_subscriptions WHERE id = $1"
 # than the subscription nor the TTL, and either no stream took it within the grace or nobody saw
 # it within the delay. Each (notification, subscription) gets one row, ever (the primary key).
 # Only notifications created in the last $4 seconds are looked at (the dispatcher passes a short
-# window each poll and the whole TTL now and then, service/push/dispatcher.py): it reads that
+# window each poll and the whole TTL now and then, service/channels/push/dispatcher.py): it reads that
 # range of `notifications_created_brin`, then each one's subscriptions by user, so a poll costs
 # the recent notifications, not every subscription times every unread one.
 # $1 grace seconds, $2 delay seconds, $3 TTL seconds, $4 window seconds.
@@ -524,7 +524,7 @@ WHERE id = $1 AND user_id = $2 AND opened_at IS NOT NULL
 
 # -- delivery analytics (admin) ---------------------------------------------------------------
 
-# For the rest of the transaction only (service/analytics.py). $1 e.g. '10000ms'.
+# For the rest of the transaction only (service/notifications/analytics.py). $1 e.g. '10000ms'.
 SET_LOCAL_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', $1, true)"
 
 # Aggregates of the notifications created in [$1, $2): per type and first channel (`none`: not
@@ -556,7 +556,7 @@ GROUP BY GROUPING SETS ((n.type, n.channel), (n.type), ())
 ORDER BY all_types, n.type, all_channels DESC, n.channel
 """
 
-# -- email digest (migration 0011, service/digest/) -------------------------------------------
+# -- email digest (migration 0011, service/channels/email/) -------------------------------------------
 
 # A student's preference with how their latest digest went; no row when they never set one.
 # $1 user.
@@ -599,7 +599,7 @@ SET last_error = NULL, smtp_reply = CASE WHEN smtp_reply IS NOT NULL THEN 'accep
 WHERE user_id = $1 AND (last_error IS NOT NULL OR smtp_reply IS NOT NULL)
 """
 
-# Double opt-in (service/digest/confirmation.py). The address a confirmation would go to now:
+# Double opt-in (service/channels/email/confirmation.py). The address a confirmation would go to now:
 # the student's, opted in and unconfirmed. $1 user.
 CONFIRMATION_ADDRESS = """
 SELECT address FROM email_digest_preferences

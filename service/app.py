@@ -23,38 +23,32 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.pool import create_pool
 
-from . import readiness
-from .analytics import AnalyticsGate
-from .cors import CrossOrigin
-from .deliveries import DeliveryRecorder, ReachCounts
-from .digest.sender import start_digest_sender
-from .failures import ServerErrors
-from .feed import Feed, PostgresFeedStore
-from .headers import SecurityHeaders
-from .hub import Hub
-from .listener import Listener
-from .logs import RequestContext
-from .metrics import EventMetrics, registry_for
-from .pauses import FreezePolicy, install_pause_histogram
-from .push.dispatcher import Dispatcher
-from .push.sender import Sender
-from .retention import prune_periodically
-from .routes import (
-    admin,
-    content_requests,
-    dev,
-    digest,
-    digest_confirm,
-    digest_open,
-    notifications,
-    ops,
-    push,
-    session,
-    stream,
-)
+from .channels.email import confirm_routes as digest_confirm
+from .channels.email import open_routes as digest_open
+from .channels.email import routes as digest
+from .channels.email.sender import start_digest_sender
+from .channels.push import routes as push
+from .channels.push.dispatcher import Dispatcher
+from .channels.push.sender import Sender
+from .http.cors import CrossOrigin
+from .http.failures import ServerErrors
+from .http.headers import SecurityHeaders
+from .http.routes import admin, dev, notifications, session, stream
+from .live.feed import Feed, PostgresFeedStore
+from .live.hub import Hub
+from .live.listener import Listener
+from .notifications.analytics import AnalyticsGate
+from .notifications.deliveries import DeliveryRecorder, ReachCounts
+from .ops import readiness
+from .ops import routes as ops
+from .ops.metrics import EventMetrics, registry_for
+from .ops.retention import prune_periodically
+from .requests import routes as content_requests
+from .requests.worker import create_worker
+from .runtime.logs import RequestContext
+from .runtime.pauses import FreezePolicy, install_pause_histogram
+from .runtime.supervisor import Supervisor
 from .settings import Settings
-from .supervisor import Supervisor
-from .worker import create_worker
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 # The push service worker, part of the client package; served at the root so its scope is the

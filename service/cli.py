@@ -20,13 +20,15 @@ from db import migrate as migrations
 from db.embedded import start_embedded_postgres
 from db.pool import connect, create_pool
 
-from . import exposure, logs, retention
 from .app import create_app
-from .auth import mint_token
-from .push import keys as push_keys
-from .server import Server, server_config
+from .channels.push import keys as push_keys
+from .http import exposure
+from .http.auth import mint_token
+from .http.server import Server, server_config
+from .ops import retention
+from .requests.worker import create_worker
+from .runtime import logs
 from .settings import Settings
-from .worker import create_worker
 
 T = TypeVar("T")
 

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .digest.addresses import check_sender, is_loopback
-from .push import keys as push_keys
-from .push.subscriptions import PRIVATE_SUFFIXES as LOCAL_DOMAINS
+from .channels.email.addresses import check_sender, is_loopback
+from .channels.push import keys as push_keys
+from .channels.push.subscriptions import PRIVATE_SUFFIXES as LOCAL_DOMAINS
 
 # Secrets that were published (in this repository's history or docs): never accepted.
 PUBLISHED_SECRETS = frozenset({"dev-only-insecure-secret-change-me"})
@@ -152,7 +152,7 @@ class Settings(BaseSettings):
         default=0.25,
         ge=0,
         description="Freeze what survived into the permanent GC generation this often, so full "
-        "collections skip idle streams (service/pauses.py). 0: off.",
+        "collections skip idle streams (service/runtime/pauses.py). 0: off.",
     )
     gc_full_collect_seconds: float = Field(
         default=0,
@@ -253,7 +253,7 @@ class Settings(BaseSettings):
         description="Admin analytics show no numbers for a group (a type, a channel of a type) "
         "of fewer notifications than this (`suppressed: true`), so none isolates a student.",
     )
-    # -- Web Push (service/push/) --
+    # -- Web Push (service/channels/push/) --
     vapid_public_key: str | None = Field(
         default=None,
         description="VAPID application-server public key: base64url of the uncompressed P-256 "
@@ -318,7 +318,7 @@ class Settings(BaseSettings):
         "but these), and send to the loopback addresses they resolve to (127.0.0.0/8, ::1). "
         "Never set it on a public deployment.",
     )
-    # -- email digest (service/digest/) --
+    # -- email digest (service/channels/email/) --
     smtp_host: str | None = Field(
         default=None,
         description="SMTP server that sends email digests. Unset: no digest is made or sent "

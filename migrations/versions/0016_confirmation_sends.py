@@ -5,7 +5,7 @@ deleting the preference deleted it: PUT an address, DELETE, PUT again mailed tha
 often as one could ask. Each send is now a row of its own here, which no preference change
 touches: the limit per student (one per 10 minutes) and the limit per recipient address (3 a
 day, whoever asks) are counted from it. `address_key` is the address as a mailbox receives it
-(service/digest/addresses.py: `mailbox_key`), so case and `+tag` variants count as one.
+(service/channels/email/addresses.py: `mailbox_key`), so case and `+tag` variants count as one.
 Rows older than a day count for nothing and are deleted as new ones are taken.
 
 `confirmation_sent_at` stays on the preference: when the current address was last mailed its

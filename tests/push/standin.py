@@ -21,7 +21,7 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from service.push import keys
+from service.channels.push import keys
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The address rule of Web Push (service/push/addresses.py), including the IPv6 forms that
+"""The address rule of Web Push (service/channels/push/addresses.py), including the IPv6 forms that
 Python 3.11's `is_global` wrongly calls global."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import ipaddress
 
 import pytest
 
-from service.push import addresses
+from service.channels.push import addresses
 
 REFUSED = {
     "IPv4-compatible loopback": "::127.0.0.1",

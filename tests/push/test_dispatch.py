@@ -19,9 +19,9 @@ import pytest
 
 from db import queries
 from db.pool import create_pool
-from service.push import keys
-from service.push.dispatcher import Dispatcher
-from service.push.sender import Sender
+from service.channels.push import keys
+from service.channels.push.dispatcher import Dispatcher
+from service.channels.push.sender import Sender
 from service.settings import Settings
 
 from ..service.live import settings_for

@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from service.app import PUSH_WORKER
-from service.push import actions, keys, subscriptions
+from service.channels.push import actions, keys, subscriptions
 from service.settings import Settings
 
 from ..service.live import RunningServer, running_server, settings_for

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.push import message, sender
+from service.channels.push import message, sender
 from service.settings import Settings
 
 from .standin import Browser

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
-from service.digest.links import OpenLinks, UnsubscribeLinks
-from service.digest.message import CONFIRM_SUBJECT
-from service.digest.sender import DigestSender
+from service.channels.email.message import CONFIRM_SUBJECT
+from service.channels.email.sender import DigestSender
+from service.channels.email.signed_links import OpenLinks, UnsubscribeLinks
 from service.settings import Settings
 
 from .live import settings_for

@@ -19,10 +19,10 @@ from fastapi import FastAPI
 from httpx_sse import ServerSentEvent, aconnect_sse
 
 from service.app import create_app
-from service.auth import mint_token
-from service.hub import Hub
-from service.listener import Listener
-from service.server import Server, server_config
+from service.http.auth import mint_token
+from service.http.server import Server, server_config
+from service.live.hub import Hub
+from service.live.listener import Listener
 from service.settings import Settings
 
 SECRET = "test-secret-0123456789-abcdefghijklmnop"

@@ -16,7 +16,7 @@ import pytest
 
 from db import queries
 from db.pool import connect
-from service.auth import mint_token
+from service.http.auth import mint_token
 from service.settings import Settings
 
 from .live import SECRET, RunningServer, running_server, settings_for

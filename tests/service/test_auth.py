@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from service.auth import AuthError, decode_token, mint_token
+from service.http.auth import AuthError, decode_token, mint_token
 from service.settings import Settings
 
 from .live import SECRET, RunningServer, open_stream, running_server, settings_for

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from db.urls import asyncpg_dsn
-from service.channels import LISTEN_BATCH, ListenerConnection, channel_of, statements, user_of
+from service.live.topics import LISTEN_BATCH, ListenerConnection, channel_of, statements, user_of
 
 
 def test_channel_round_trip() -> None:

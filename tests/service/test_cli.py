@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from db.migrate import alembic_config
 from db.urls import asyncpg_dsn
-from service.auth import decode_token
+from service.http.auth import decode_token
 from service.settings import Settings
 
 COMMAND = [sys.executable, "-m", "service"]

@@ -26,8 +26,8 @@ from schemathesis.checks import CheckFunction
 from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from service.auth import mint_token
-from service.push import keys
+from service.channels.push import keys
+from service.http.auth import mint_token
 
 from .live import settings_for
 from .mailbox import Mailbox, smtp_server

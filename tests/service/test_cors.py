@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from service.routes import stream as stream_route
+from service.http.routes import stream as stream_route
 from service.settings import Settings
 
 from .live import RunningServer, running_server, settings_for

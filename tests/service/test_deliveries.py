@@ -16,7 +16,7 @@ import pytest
 
 from db import queries
 from db.pool import connect, create_pool
-from service.deliveries import DeliveryRecorder
+from service.notifications.deliveries import DeliveryRecorder
 from service.settings import Settings
 
 from ..waiting import until

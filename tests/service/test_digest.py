@@ -17,7 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
-from service.digest.links import OpenLinks, UnsubscribeLinks
+from service.channels.email.signed_links import OpenLinks, UnsubscribeLinks
 from service.settings import Settings
 
 from ..waiting import until

@@ -1,9 +1,9 @@
 """Confirmation emails cannot be used to flood a mailbox, and a link confirms only its address.
 
-The limits (service/digest/confirmation.py): one per student per 10 minutes whatever the
+The limits (service/channels/email/confirmation.py): one per student per 10 minutes whatever the
 address, and 3 a day per mailbox whoever asks; neither lifted by deleting the preference nor by
 a relay that failed. A confirmation link names the exact address it was mailed to
-(service/digest/links.py): `x@strasse.de` and `x@straße.de` are different domains.
+(service/channels/email/signed_links.py): `x@strasse.de` and `x@straße.de` are different domains.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
-from service.digest.addresses import mailbox_key
-from service.digest.confirmation import PER_ADDRESS_PER_DAY
-from service.digest.links import ConfirmLinks, UnsubscribeLinks
+from service.channels.email.addresses import mailbox_key
+from service.channels.email.confirmation import PER_ADDRESS_PER_DAY
+from service.channels.email.signed_links import ConfirmLinks, UnsubscribeLinks
 from service.settings import Settings
 
 from ..waiting import until
@@ -42,7 +42,7 @@ def server_settings(database_url: str, mailbox: Mailbox) -> Settings:
 
 
 def client_for(base_url: str, settings: Settings, user: uuid.UUID) -> httpx.AsyncClient:
-    from service.auth import mint_token
+    from service.http.auth import mint_token
 
     token = mint_token(user, settings)
     return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"})

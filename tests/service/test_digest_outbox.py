@@ -15,7 +15,7 @@ import pytest
 
 from db import queries
 from db.pool import create_pool
-from service.digest.schedule import make_due_digests
+from service.channels.email.schedule import make_due_digests
 from service.settings import Settings
 
 from ..waiting import until

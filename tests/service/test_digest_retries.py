@@ -13,11 +13,11 @@ import asyncpg
 import pytest
 
 from db.pool import create_pool
-from service.deliveries import ReachCounts
-from service.digest import message as mail
-from service.digest.links import UnsubscribeLinks
-from service.digest.schedule import make_due_digests
-from service.digest.sender import DigestSender, backoff
+from service.channels.email import message as mail
+from service.channels.email.schedule import make_due_digests
+from service.channels.email.sender import DigestSender, backoff
+from service.channels.email.signed_links import UnsubscribeLinks
+from service.notifications.deliveries import ReachCounts
 from service.settings import Settings
 
 from .digest_helpers import (

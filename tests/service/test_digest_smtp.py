@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from service.digest import message
-from service.digest.addresses import student_address
-from service.digest.transport import Mailer, SendFailed, deliver
+from service.channels.email import message
+from service.channels.email.addresses import student_address
+from service.channels.email.transport import Mailer, SendFailed, deliver
 from service.settings import Settings
 
 from .mailbox import free_port, self_signed, smtp_server

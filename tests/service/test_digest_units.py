@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from service.auth import mint_token
-from service.digest import message
-from service.digest.links import InvalidLink, UnsubscribeLinks
+from service.channels.email import message
+from service.channels.email.signed_links import InvalidLink, UnsubscribeLinks
+from service.http.auth import mint_token
 from service.settings import Settings
 
 from .digest_helpers import parse_html

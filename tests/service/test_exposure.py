@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from service.cli import main
-from service.exposure import SECRET_FILE, Refused, data_dir_secret, dev_login_on, is_loopback
+from service.http.exposure import SECRET_FILE, Refused, data_dir_secret, dev_login_on, is_loopback
 from service.settings import Settings
 
 from .live import SECRET
@@ -164,11 +164,11 @@ def test_a_secret_file_readable_by_others_is_warned_about(
     secret_file = tmp_path / SECRET_FILE
     secret_file.write_text(SECRET)
     secret_file.chmod(0o644)
-    with caplog.at_level(logging.WARNING, logger="service.exposure"):
+    with caplog.at_level(logging.WARNING, logger="service.http.exposure"):
         assert data_dir_secret(tmp_path, create=False) is not None
     assert "can be read by other users (mode 644)" in caplog.text
     secret_file.chmod(0o600)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="service.exposure"):
+    with caplog.at_level(logging.WARNING, logger="service.http.exposure"):
         data_dir_secret(tmp_path, create=False)
     assert "can be read by other users" not in caplog.text

@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 
 from service.app import create_app
-from service.headers import security_headers
-from service.server import Server, server_config
+from service.http.headers import security_headers
+from service.http.server import Server, server_config
 from service.settings import Settings
 
 from .live import serving, settings_for

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.events import Event
-from service.feed import Bounds, Feed, NotFollowed, Row
-from service.listener import LOST, Heard, Item, Listening
+from service.live.events import Event
+from service.live.feed import Bounds, Feed, NotFollowed, Row
+from service.live.listener import LOST, Heard, Item, Listening
 
 from ..waiting import until
 
@@ -215,7 +215,7 @@ async def test_a_cursor_below_the_retention_watermark_gets_reset(harness: Harnes
 async def test_a_failed_read_is_retried_from_the_same_cursor(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("service.feed.RETRY_SECONDS", 0.01)
+    monkeypatch.setattr("service.live.feed.RETRY_SECONDS", 0.01)
     await harness.follow()
     harness.store.failures = 2
     first, second = harness.store.add(USER), harness.store.add(USER)
@@ -226,7 +226,7 @@ async def test_a_failed_read_is_retried_from_the_same_cursor(
 async def test_a_user_whose_first_read_fails_becomes_ready_on_retry(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("service.feed.RETRY_SECONDS", 0.01)
+    monkeypatch.setattr("service.live.feed.RETRY_SECONDS", 0.01)
     latest = harness.store.add(USER)
     harness.store.failures = 1
     harness.feed.follow(USER)

@@ -25,11 +25,11 @@ import httpx
 import pytest
 from starlette.types import Message
 
-from service.feed import Feed
-from service.routes.content_requests import Refused, admit_retry
+from service.http.stream import EventStream
+from service.live.feed import Feed
+from service.requests.media import thumbnail_svg
+from service.requests.routes import Refused, admit_retry
 from service.settings import Settings
-from service.stream import EventStream
-from service.worker.media import thumbnail_svg
 
 from .live import SECRET, RunningServer, complete, open_stream, running_server, settings_for
 

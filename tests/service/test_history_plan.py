@@ -9,7 +9,7 @@ import pytest
 
 from db import queries
 from db.pool import connect
-from service.schemas import MAX_ID
+from service.http.schemas import MAX_ID
 
 ROWS = 300_000
 USERS = 3_000

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from service.events import Event
-from service.hub import CLOSE, Hub, Subscription, TooManyStreams, Unavailable
+from service.live.events import Event
+from service.live.hub import CLOSE, Hub, Subscription, TooManyStreams, Unavailable
 
 
 class FakeSource:

@@ -14,9 +14,9 @@ import asyncpg
 import pytest
 
 from db.pool import connect
-from service import channels
-from service.listener import APPLICATION_NAME, LOST, Heard, Item, Listener, Listening, Lost
-from service.routes import stream as stream_route
+from service.http.routes import stream as stream_route
+from service.live import topics as channels
+from service.live.listener import APPLICATION_NAME, LOST, Heard, Item, Listener, Listening, Lost
 
 from ..waiting import until
 from .live import RunningServer, complete, open_stream, running_server, settings_for

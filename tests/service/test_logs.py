@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from db.pool import connect
-from service import logs
-from service.auth import mint_token
+from service.http.auth import mint_token
+from service.runtime import logs
 
 from ..waiting import until
 from .live import SECRET, complete, open_stream, settings_for

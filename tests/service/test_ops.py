@@ -14,8 +14,8 @@ import pytest
 
 from db.pool import connect
 from db.urls import database_name
-from service.listener import APPLICATION_NAME
-from service.supervisor import Supervisor
+from service.live.listener import APPLICATION_NAME
+from service.runtime.supervisor import Supervisor
 
 from ..waiting import until
 from .live import RunningServer, complete, open_stream, running_server, settings_for

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from service.pauses import PAUSES, FreezePolicy, install_pause_histogram
+from service.runtime.pauses import PAUSES, FreezePolicy, install_pause_histogram
 from service.settings import Settings
 
 from ..waiting import until

@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from service.auth import mint_token
+from service.http.auth import mint_token
 
 from .live import SECRET, complete, open_stream, settings_for
 from .test_cli import free_port

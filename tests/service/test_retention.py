@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from service import retention
+from service.ops import retention
 
 from ..waiting import until
 from .live import complete, open_stream, running_server, settings_for

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.cookies import clear_token_cookie, set_token_cookie
+from service.http.cookies import clear_token_cookie, set_token_cookie
 from service.settings import Settings
 
 from .live import SECRET, RunningServer, open_stream, running_server, settings_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service import sse
+from service.live import sse
 
 
 def test_frame_fields_in_order() -> None:

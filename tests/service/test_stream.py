@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
-from service.events import rfc3339
+from service.live.events import rfc3339
 
 from ..waiting import until
 from .live import RunningServer, complete, open_stream, running_server, settings_for

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from service import app as app_module
-from service.supervisor import Supervisor
+from service.runtime.supervisor import Supervisor
 
 from ..waiting import until
 from .live import running_server, settings_for
@@ -29,7 +29,7 @@ async def test_a_crashing_job_is_logged_counted_and_restarted(
             raise RuntimeError(f"boom {len(runs)}")
         done.set()
 
-    with caplog.at_level(logging.ERROR, logger="service.supervisor"):
+    with caplog.at_level(logging.ERROR, logger="service.runtime.supervisor"):
         supervisor.start("job", job)
         await asyncio.wait_for(done.wait(), 2)
     assert runs == [0, 1, 2]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from service.wheel import Wheel
+from service.live.wheel import Wheel
 
 
 class Clock:

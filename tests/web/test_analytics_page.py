@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, expect
 
-from service.auth import mint_token
+from service.http.auth import mint_token
 from service.settings import Settings
 
 from ..service.live import RunningServer, complete, running_server, settings_for

@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Worker
 
-from service.push import actions, keys
+from service.channels.push import actions, keys
 from service.settings import Settings
 
 from ..service.live import RunningServer, settings_for

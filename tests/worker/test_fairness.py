@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from db import queries
 from db.pool import connect, create_pool
-from service.worker import create_worker
-from service.worker.pipeline import Job, Outcome, Video
-from service.worker.runner import Worker, WorkerConfig
+from service.requests.pipeline import Job, Outcome, Video
+from service.requests.runner import Worker, WorkerConfig
+from service.requests.worker import create_worker
 
 from ..service.live import settings_for
 from ..waiting import until

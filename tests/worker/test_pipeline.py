@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.worker import media
-from service.worker.pipeline import (
+from service.requests import media
+from service.requests.pipeline import (
     Clarification,
     Job,
     SimulatedPipeline,

@@ -19,9 +19,9 @@ import pytest
 
 from db import queries
 from db.pool import create_pool
+from service.requests.pipeline import Job, Outcome
+from service.requests.runner import FAILURE_TEXT, Worker, WorkerConfig
 from service.settings import Settings
-from service.worker.pipeline import Job, Outcome
-from service.worker.runner import FAILURE_TEXT, Worker, WorkerConfig
 
 from ..service.live import Stream, open_stream, running_server, settings_for
 from ..waiting import until

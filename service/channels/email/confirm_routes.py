@@ -1,0 +1,87 @@
+"""The email digest's confirmation link (double opt-in): GET shows a page with a button and
+changes nothing (mail scanners prefetch links), POST confirms. No login needed, only the link's
+signature; it confirms the student's address only while that is still the address it was mailed
+to. A forged, altered or expired link is a 400, a link for an address no longer theirs a 410,
+and neither changes anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from db import queries
+
+from ...http.deps import AppSettings, Pool
+from ...http.schemas import ErrorOut
+from . import pages
+from .answers import Token, links_of, refusal, wants_html
+from .signed_links import CONFIRM_PATH, ConfirmLinks, InvalidLink
+
+router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "OK"},
+    400: {"model": ErrorOut, "description": "Forged, altered or expired link: nothing changed."},
+    410: {"model": ErrorOut, "description": "The link's address is no longer the student's."},
+}
+GONE = "this link is for an address that is no longer the one for digests; nothing changed"
+
+
+class ConfirmedOut(BaseModel):
+    confirmed: bool
+    detail: str
+
+
+def _answer(request: Request, confirmed: bool, detail: str) -> Response:
+    if wants_html(request):
+        return pages.address_confirmed(detail)
+    return JSONResponse({"confirmed": confirmed, "detail": detail})
+
+
+def _refusal(request: Request, detail: str, status: int) -> Response:
+    return refusal(request, detail, status, pages.confirm_refused)
+
+
+@router.get("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
+async def confirm_page(
+    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
+) -> Response:
+    """What the link would do, changing nothing (browsers get a page with the button)."""
+    links = links_of(ConfirmLinks, settings)
+    try:
+        owner = links.verify(token)
+    except InvalidLink as error:
+        return _refusal(request, str(error), 400)
+    row = await pool.fetchrow(queries.DIGEST_RECIPIENT, owner.user_id)
+    if row is None or not links.is_for(owner, row["address"]):
+        return _refusal(request, GONE, 410)
+    if row["confirmed"]:
+        return _answer(request, True, "this address is already confirmed")
+    if wants_html(request):
+        return pages.confirm_address(
+            row["address"], f"{CONFIRM_PATH}?{urlencode({'token': token})}"
+        )
+    return _answer(request, False, "POST to this link to confirm the address")
+
+
+@router.post("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
+async def confirm(
+    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
+) -> Response:
+    """Confirm the address the link was mailed to (no login)."""
+    links = links_of(ConfirmLinks, settings)
+    try:
+        owner = links.verify(token)
+    except InvalidLink as error:
+        return _refusal(request, str(error), 400)
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(queries.DIGEST_ADDRESS_FOR_UPDATE, owner.user_id)
+        if row is None or not links.is_for(owner, row["address"]):
+            return _refusal(request, GONE, 410)
+        await connection.execute(queries.CONFIRM_DIGEST_ADDRESS, owner.user_id)
+    return _answer(request, True, f"{pages.masked(row['address'])} will get the email digest")

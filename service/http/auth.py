@@ -1,0 +1,144 @@
+"""Access tokens: JWT verification, minting, and where a request carries its token.
+
+Browsers' EventSource cannot send headers, so a token is accepted as `Authorization: Bearer`
+or in the HttpOnly cookie `access_token`. `exp` and `sub` are required; `sub` is the user's
+UUID; `aud`/`iss` are checked when configured. A `roles` claim (a list of strings) or `role`
+claim (a string) gives the user roles (`ADMIN_ROLE` reads /api/v1/admin); anything else there is
+no role. Only the configured algorithm is accepted, so
+`alg: none` and algorithm confusion fail like any bad signature. Whatever a token holds (an
+`exp`, `iat` or `nbf` out of any date's range, infinities), it is valid or an `AuthError`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from starlette.requests import HTTPConnection
+
+from ..settings import Settings
+
+COOKIE_NAME = "access_token"
+NO_ROLES: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An authenticated user and when their token stops being valid."""
+
+    id: uuid.UUID
+    expires_at: datetime
+    roles: frozenset[str] = frozenset()
+
+
+class AuthError(Exception):
+    """Why a request is not authenticated (the text is safe to show the client)."""
+
+
+def _verification_key(settings: Settings) -> str:
+    if settings.jwt_algorithm == "RS256":
+        if not settings.jwt_public_key:
+            raise AuthError("server misconfigured: RS256 without JWT_PUBLIC_KEY")
+        return settings.jwt_public_key
+    if settings.jwt_secret is None:
+        raise AuthError("server misconfigured: HS256 without JWT_SECRET")
+    return settings.jwt_secret.get_secret_value()
+
+
+def decode_token(token: str, settings: Settings) -> User:
+    """The user a token names; AuthError when it is not valid."""
+    try:
+        claims = jwt.decode(
+            token,
+            _verification_key(settings),
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={
+                "require": ["exp", "sub"],
+                "verify_aud": settings.jwt_audience is not None,
+                "verify_iss": settings.jwt_issuer is not None,
+            },
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise AuthError("token expired") from error
+    except jwt.InvalidTokenError as error:
+        raise AuthError(f"invalid token: {error}") from error
+    except (OverflowError, ValueError, TypeError) as error:
+        # PyJWT converts `iat`/`nbf` with int(): an infinity overflows before its own checks.
+        raise AuthError("invalid token: a time claim is out of range") from error
+    try:
+        user_id = uuid.UUID(str(claims["sub"]))
+    except ValueError as error:
+        raise AuthError("invalid token: sub is not a UUID") from error
+    try:
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    except (OverflowError, ValueError, OSError) as error:
+        raise AuthError("invalid token: exp is out of range") from error
+    return User(id=user_id, expires_at=expires_at, roles=_roles(claims))
+
+
+def _roles(claims: dict[str, object]) -> frozenset[str]:
+    # IdPs say it either way: `roles: ["admin", ...]` or `role: "admin"`.
+    roles: set[str] = set()
+    listed = claims.get("roles")
+    if isinstance(listed, list):
+        roles.update(role for role in listed if isinstance(role, str))
+    single = claims.get("role")
+    if isinstance(single, str):
+        roles.add(single)
+    # One shared empty set: a stream's frame keeps its User for hours, and most have no role.
+    return frozenset(roles) if roles else NO_ROLES
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of the `Authorization: Bearer` header, None without the header."""
+    header = connection.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise AuthError("malformed Authorization header: expected 'Bearer <token>'")
+    return credentials.strip()
+
+
+def token_from(connection: HTTPConnection) -> str:
+    """The raw token of a request: the Bearer header first, then the cookie."""
+    token = bearer_token(connection)
+    if token is not None:
+        return token
+    cookie = connection.cookies.get(COOKIE_NAME)
+    if cookie:
+        return cookie
+    raise AuthError(
+        "missing token: send 'Authorization: Bearer <token>' or the access_token cookie"
+    )
+
+
+def mint_token(
+    user_id: uuid.UUID,
+    settings: Settings,
+    *,
+    ttl: timedelta = timedelta(hours=1),
+    private_key: str | None = None,
+    roles: Sequence[str] = (),
+) -> str:
+    """A signed token for `user_id` (HS256 with JWT_SECRET, or RS256 with `private_key`)."""
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {"sub": str(user_id), "iat": now, "exp": now + ttl}
+    if roles:
+        claims["roles"] = list(roles)
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_algorithm == "RS256":
+        if private_key is None:
+            raise ValueError("RS256 tokens need a private key")
+        return jwt.encode(claims, private_key, algorithm="RS256")
+    if settings.jwt_secret is None:
+        raise ValueError("HS256 tokens need JWT_SECRET")
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")

@@ -1,0 +1,330 @@
+"""The process's one LISTEN connection: a transport that hands on what it hears.
+
+Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
+- One dedicated asyncpg connection (never pooled: a pool's reset runs `UNLISTEN *`), owned by
+  one task that runs every LISTEN, UNLISTEN and health check, so nothing races on it.
+- Every `listen(user)` is acknowledged: once the user's channel is LISTENed on the current
+  connection, a `Listening` naming the user is handed on. Whatever commits after that is
+  NOTIFYed to us; what committed before is the caller's to read from the table.
+- Items are handed on in the order they happened: `Heard` (a NOTIFY, in commit order),
+  `Listening`, `Lost` (the connection is gone; everything acknowledged on it is void).
+- Connection loss is noticed by the termination callback or, for a silent peer, by a
+  `SELECT 1` heartbeat with a timeout. The task reconnects with jittered exponential backoff
+  and LISTENs every wanted channel again in batched round trips, then acknowledges them all.
+- Connected is not the same as receiving: on each heartbeat (and right after connecting) a
+  probe NOTIFY is sent on a channel of this listener's own, through `probe` (the writers'
+  pool, so a listener on another database, behind transaction pooling or on a standby never
+  hears it). `receiving_problem` says why the listener is not known to be receiving; `deaf`
+  says its connection answers but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import asyncpg
+import orjson
+
+from db.urls import asyncpg_dsn
+
+from .topics import ListenerConnection, statements, user_of
+
+logger = logging.getLogger(__name__)
+
+APPLICATION_NAME = "vividly-listener"
+LISTEN_WINDOW = 0.002  # seconds a LISTEN waits for others to share its round trip
+PROBE_PREFIX = "vividly-probe:"
+PROBE_STALE_HEARTBEATS = 2.5  # no probe heard for this many heartbeats: not receiving
+
+# Sends `NOTIFY channel, payload` (committed) the way the writers do.
+Probe = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A NOTIFY on a user's channel, its JSON payload parsed; `at`: when (monotonic)."""
+
+    user: uuid.UUID
+    message: dict[str, Any]
+    at: float | None = field(default=None, compare=False)  # metadata, not what was heard
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """These users' channels are LISTENed on the current connection from now on."""
+
+    users: tuple[uuid.UUID, ...]
+
+
+class Lost:
+    """The connection is gone: NOTIFYs may have been missed until the next `Listening`."""
+
+    __slots__ = ()
+
+
+LOST: Final = Lost()
+
+Item = Heard | Listening | Lost
+
+
+class _ConnectionLost(Exception):
+    pass
+
+
+class Listener:
+    """Keeps the wanted channels LISTENed on one connection and hands on what arrives."""
+
+    def __init__(self, url: str, *, heartbeat: float, probe: Probe | None = None) -> None:
+        self._dsn = asyncpg_dsn(url)
+        self._heartbeat = heartbeat
+        self._probe = probe
+        self.probe_channel = PROBE_PREFIX + uuid.uuid4().hex
+        self._probe_payload = ""
+        self._probe_heard_at: float | None = None  # monotonic, on the current connection
+        self._connected_at: float | None = None  # monotonic, of the current connection
+        self._answered_at: float | None = None  # its last heartbeat `SELECT 1` answered
+        self._probe_error: str | None = None
+        self._probe_task: asyncio.Task[None] | None = None
+        # Every await of the listener task is bounded: a silent database must not stall it.
+        self._timeout = max(3 * heartbeat, 10.0)
+        self._wanted: set[uuid.UUID] = set()
+        self._listening: set[uuid.UUID] = set()  # on the current connection
+        self._to_listen: set[uuid.UUID] = set()  # asked for, not yet acknowledged
+        self._to_unlisten: set[uuid.UUID] = set()
+        self._items: asyncio.Queue[Item] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._lost_generation = 0
+        self._generation = 0
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+        self.reconnects = 0
+        self.notifications_received = 0
+
+    # -- what the feed calls -----------------------------------------------------------------
+
+    def listen(self, user: uuid.UUID) -> None:
+        """Want the user's channel; a `Listening` naming them follows once it is LISTENed."""
+        self._wanted.add(user)
+        self._to_unlisten.discard(user)
+        self._to_listen.add(user)
+        self._wake.set()
+
+    def unlisten(self, user: uuid.UUID) -> None:
+        """No longer want the user's channel."""
+        self._wanted.discard(user)
+        self._to_listen.discard(user)
+        self._to_unlisten.add(user)
+        self._wake.set()
+
+    async def next_batch(self) -> list[Item]:
+        """What happened since the last call, in order; waits for at least one item.
+
+        Cancelling the wait loses nothing.
+        """
+        batch = [await self._items.get()]
+        while not self._items.empty():
+            batch.append(self._items.get_nowait())
+        return batch
+
+    @property
+    def channel_count(self) -> int:
+        """Channels LISTENed on the current connection."""
+        return len(self._listening)
+
+    def receiving_problem(self) -> str | None:
+        """Why this listener is not known to receive NOTIFYs right now; None when it is."""
+        if self._task is None or self._task.done():
+            return "listener: its task is not running"
+        if not self.connected.is_set():
+            return "listener: not connected to the database (LISTEN_DATABASE_URL)"
+        heard = self._probe_heard_at
+        fresh = PROBE_STALE_HEARTBEATS * self._heartbeat
+        if heard is not None and time.monotonic() - heard <= fresh:
+            return None
+        if self._probe_error is not None:
+            return f"listener: could not send its probe NOTIFY ({self._probe_error})"
+        silent = "yet" if heard is None else f"for {time.monotonic() - heard:.1f} s"
+        return (
+            f"listener: connected, but has not heard its own NOTIFY {silent}: LISTEN must reach "
+            "the primary that DATABASE_URL writes to, directly or through session pooling"
+        )
+
+    def deaf(self) -> bool:
+        """The connection answers its heartbeats, yet no probe was heard for
+        `PROBE_STALE_HEARTBEATS` heartbeats (since connecting, at first): streams served now
+        would get nothing live. False while not connected, and while the connection does not
+        answer (a silent or stalled backend): the heartbeat reconnects that, and the feed
+        catches up, so it is waited out rather than refused.
+        """
+        connected_at, answered_at = self._connected_at, self._answered_at
+        if not self.connected.is_set() or connected_at is None or answered_at is None:
+            return False
+        now, fresh = time.monotonic(), PROBE_STALE_HEARTBEATS * self._heartbeat
+        if now - answered_at > fresh:
+            return False
+        return now - (self._probe_heard_at or connected_at) > fresh
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the task that owns the connection."""
+        self._task = asyncio.create_task(self._run(), name="vividly-listener")
+
+    async def stop(self) -> None:
+        """Stop the task and close the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._probe_task
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            connection: ListenerConnection | None = None
+            try:
+                connection = await self._connect()
+                await self._serve(connection)
+            except (
+                OSError,
+                TimeoutError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                _ConnectionLost,
+            ) as error:
+                logger.warning("listener connection lost (%r); reconnecting", error)
+            except Exception:
+                # A bug must not end delivery for the whole process: log it, start over.
+                logger.exception("listener failed; reconnecting")
+            finally:
+                if self.connected.is_set():
+                    attempt = 0  # it worked for a while: come back quickly
+                self.connected.clear()
+                self._probe_heard_at = None  # what the next connection hears must be proven
+                if connection is not None:
+                    self._listening.clear()
+                    self._items.put_nowait(LOST)
+                    connection.terminate()
+            self.reconnects += 1
+            # Full jitter: many processes losing one database do not come back in lockstep.
+            await asyncio.sleep(random.uniform(0, min(10.0, 0.2 * 2**attempt)))
+            attempt += 1
+
+    async def _connect(self) -> ListenerConnection:
+        connection: ListenerConnection = await asyncpg.connect(
+            self._dsn,
+            connection_class=ListenerConnection,
+            server_settings={"application_name": APPLICATION_NAME},
+            timeout=self._timeout,
+        )
+        self._generation += 1
+        self._connected_at = time.monotonic()
+        self._answered_at = None
+        generation = self._generation
+        connection.on_notification = self._on_notification
+        connection.add_termination_listener(lambda _connection: self._terminated(generation))
+        await connection.execute(f'LISTEN "{self.probe_channel}"', timeout=self._timeout)
+        # A new connection listens to nothing: every wanted channel again, all acknowledged.
+        self._to_listen = set(self._wanted)
+        self._to_unlisten.clear()
+        logger.info("listener connected")
+        return connection
+
+    def _terminated(self, generation: int) -> None:
+        self._lost_generation = generation
+        self._wake.set()
+
+    def _on_notification(self, channel: str, payload: str) -> None:
+        # Called by the protocol for every NOTIFY: parse and enqueue, nothing else.
+        if channel == self.probe_channel:
+            if payload == self._probe_payload:
+                self._probe_heard_at = time.monotonic()
+            return
+        try:
+            user = user_of(channel)
+            message = orjson.loads(payload)
+            if not isinstance(message, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            logger.warning("ignoring malformed NOTIFY on %r", channel)
+            return
+        self.notifications_received += 1
+        self._items.put_nowait(Heard(user, message, time.monotonic()))
+
+    # -- the connection's one task -----------------------------------------------------------
+
+    async def _serve(self, connection: ListenerConnection) -> None:
+        last_check = -math.inf  # the first turn sends a probe at once
+        while True:
+            # Cleared before the round trips: a `listen` during them wakes the next turn.
+            self._wake.clear()
+            await self._sync_channels(connection)
+            self.connected.set()
+            if time.monotonic() - last_check >= self._heartbeat:
+                await connection.fetchval("SELECT 1", timeout=self._heartbeat)
+                last_check = self._answered_at = time.monotonic()
+                await self._send_probe(connection)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._heartbeat):
+                    await self._wake.wait()
+            if self._lost_generation == self._generation:
+                raise _ConnectionLost("terminated")
+            if self._to_listen:
+                # A burst of new streams asks for channels a few at a time: gather a moment's
+                # worth into one round trip (bench/RESULTS.md, 2026-11-27).
+                await asyncio.sleep(LISTEN_WINDOW)
+
+    async def _send_probe(self, connection: ListenerConnection) -> None:
+        if self._probe_task is not None and not self._probe_task.done():
+            return  # the last one is still on its way
+        self._probe_payload = uuid.uuid4().hex
+        channel, payload = self.probe_channel, self._probe_payload
+        if self._probe is None:  # no writers' path given: at least this connection hears itself
+            await connection.execute(
+                "SELECT pg_notify($1, $2)", channel, payload, timeout=self._heartbeat
+            )
+            return
+        probe = self._probe
+
+        async def send() -> None:
+            try:
+                async with asyncio.timeout(self._heartbeat):
+                    await probe(channel, payload)
+                self._probe_error = None
+            except Exception as error:  # reported by `receiving_problem`
+                self._probe_error = type(error).__name__
+
+        # Its own task: the writers' pool may be slow or down, and this task must not wait.
+        self._probe_task = asyncio.create_task(send(), name="vividly-listener-probe")
+
+    async def _sync_channels(self, connection: ListenerConnection) -> None:
+        # Only channels whose state changed are looked at: the cost does not grow with the
+        # number already LISTENed.
+        asked = [user for user in self._to_listen if user in self._wanted]
+        self._to_listen.clear()
+        new = [user for user in asked if user not in self._listening]
+        for statement in statements("LISTEN", new):
+            await connection.execute(statement, timeout=self._timeout)
+        self._listening.update(new)
+        if asked:
+            self._items.put_nowait(Listening(tuple(asked)))
+
+        gone = [user for user in self._to_unlisten if user not in self._wanted]
+        self._to_unlisten.clear()
+        gone = [user for user in gone if user in self._listening]
+        # Out of `_listening` before the round trip: a `listen` meanwhile LISTENs again.
+        self._listening.difference_update(gone)
+        for statement in statements("UNLISTEN", gone):
+            await connection.execute(statement, timeout=self._timeout)
