@@ -27,22 +27,24 @@ from .channels.email import confirm_routes as digest_confirm
 from .channels.email import open_routes as digest_open
 from .channels.email import routes as digest
 from .channels.email.sender import start_digest_sender
+from .channels.email.signed_links import UNSUBSCRIBE_PATH
 from .channels.push import routes as push
 from .channels.push.dispatcher import Dispatcher
 from .channels.push.sender import Sender
 from .http.cors import CrossOrigin
 from .http.failures import ServerErrors
 from .http.headers import SecurityHeaders
-from .http.routes import admin, dev, notifications, session, stream
-from .live.feed import Feed, PostgresFeedStore
+from .http.routes import admin, dev, notifications, ops, session, stream
+from .live.feed import Feed
 from .live.hub import Hub
 from .live.listener import Listener
+from .live.store import PostgresFeedStore
 from .notifications.analytics import AnalyticsGate
 from .notifications.deliveries import DeliveryRecorder, ReachCounts
 from .ops import readiness
-from .ops import routes as ops
 from .ops.metrics import EventMetrics, registry_for
 from .ops.retention import prune_periodically
+from .requests import media
 from .requests import routes as content_requests
 from .requests.worker import create_worker
 from .runtime.logs import RequestContext
@@ -193,7 +195,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 supervisor.start(
                     "retention",
                     lambda: prune_periodically(
-                        pool, days=days, interval=interval, media_dir=settings.media_dir
+                        pool,
+                        days=days,
+                        interval=interval,
+                        media_dir=settings.media_dir,
+                        delete_media=media.delete,
                     ),
                 )
             if settings.push_enabled:
@@ -254,7 +260,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         return Response(body, status_code=422, media_type="application/json")
 
     app.add_middleware(ServerErrors)  # innermost: its 500 gets the headers below
-    app.add_middleware(CrossOrigin, origins=settings.cors_origins)
+    app.add_middleware(
+        CrossOrigin, origins=settings.cors_origins, signed_link_paths=[UNSUBSCRIBE_PATH]
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)  # keeps no frame: see logs.py
     # In front of everything else, so an idle stream's call stack holds no other middleware's

@@ -26,6 +26,7 @@ from .http import exposure
 from .http.auth import mint_token
 from .http.server import Server, server_config
 from .ops import retention
+from .requests import media
 from .requests.worker import create_worker
 from .runtime import logs
 from .settings import Settings
@@ -186,7 +187,9 @@ def prune(days: float) -> None:
     async def run(url: str) -> int:
         connection = await connect(url)
         try:
-            return await retention.prune(connection, days=days, media_dir=settings.media_dir)
+            return await retention.prune(
+                connection, days=days, media_dir=settings.media_dir, delete_media=media.delete
+            )
         finally:
             await connection.close()
 

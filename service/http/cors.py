@@ -12,8 +12,9 @@ same-site (`Sec-Fetch-Site`) from an origin not allowed is refused here with 403
 change anything. One authenticated by the cookie must also prove where it comes from
 (`same_origin_refusal`, applied by the `CurrentUser` dependency): browsers without
 `Sec-Fetch-Site` still send `Origin`. Bearer-authenticated calls are not affected, nor are the
-paths in `SIGNED_LINK_PATHS`, which take no cookie and are authorised by a signed token in the
-URL (an email's one-click unsubscribe may be posted by a webmail page on another site).
+`signed_link_paths` its maker names (the channels' one-click links), which take no cookie and
+are authorised by a signed token in the URL (an email's one-click unsubscribe may be posted
+by a webmail page on another site).
 """
 
 from __future__ import annotations
@@ -26,22 +27,22 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..channels.email.signed_links import UNSUBSCRIBE_PATH
-
 METHODS = ("GET", "POST", "PUT", "DELETE")
 HEADERS = ("Authorization", "Content-Type", "Last-Event-ID")
 EXPOSED = ("WWW-Authenticate",)  # why a 401 (invalid vs expired token)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PREFLIGHT_MAX_AGE = 600
-SIGNED_LINK_PATHS = frozenset({UNSUBSCRIBE_PATH})
 
 
 class CrossOrigin:
     """ASGI middleware: CORS for `origins` (exact `scheme://host[:port]` strings)."""
 
-    def __init__(self, app: ASGIApp, *, origins: Sequence[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, origins: Sequence[str], signed_link_paths: Sequence[str] = ()
+    ) -> None:
         self.app = app
         self.origins = frozenset(origins)
+        self.signed_link_paths = frozenset(signed_link_paths)
         self.cors = CORSMiddleware(
             app,
             allow_origins=list(origins),
@@ -64,7 +65,7 @@ class CrossOrigin:
         if (
             scope["method"] not in SAFE_METHODS
             and headers.get("sec-fetch-site") in ("cross-site", "same-site")
-            and scope["path"] not in SIGNED_LINK_PATHS
+            and scope["path"] not in self.signed_link_paths
         ):
             refused = JSONResponse(
                 {"detail": f"cross-origin request refused: {origin} is not in CORS_ORIGINS"},

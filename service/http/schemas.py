@@ -8,7 +8,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-MAX_ID = 2**63 - 1  # bigint: "no upper bound" in queries
 # Ids accepted from clients: JSON numbers beyond 2^53 lose precision in browsers (and in some
 # JSON encoders), so the API's ids stay within the integers every client can represent.
 CLIENT_ID_MAX = 2**53 - 1

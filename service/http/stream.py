@@ -7,7 +7,8 @@ Guarantees:
 - A cursor below what retention has deleted gets `event: reset` (with the current id) instead
   of a silent gap.
 - Every notification written (live or replayed) is handed to the process's `DeliveryRecorder`
-  once its write returned, which records its first delivery in the table (service/notifications/deliveries.py).
+  once its write returned, which records its first delivery in the table
+  (service/notifications/deliveries.py).
 - The stream ends when its token expires (after `event: auth_expired`), at its maximum age (both
   at most the hub wheel's resolution late, `service/live/wheel.py`), when
   the hub closes it (overflow, shutdown), or when a send blocks longer than the send timeout.

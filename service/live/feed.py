@@ -21,60 +21,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import Protocol
 
 import asyncpg
 
-from db import queries
-
-from ..http.schemas import MAX_ID
 from .events import Event, notification_event, read_state_event, reset_event, unread_count_event
 from .listener import Heard, Item, Listening, Lost
 from .replays import ReplayBatcher
+from .store import MAX_ID, FeedStore
 
 logger = logging.getLogger(__name__)
 
 CATCH_UP_PAGE = 1000
 RETRY_SECONDS = 1.0
 
-Row = Mapping[str, Any]
 Publish = Callable[[uuid.UUID, Event], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Bounds:
-    """What decides whether a user's cursor can be replayed."""
-
-    pruned_through: int  # rows up to here may have been deleted by retention
-    latest_id: int  # the user's newest notification
-
-    def reset_reason(self, cursor: int) -> str | None:
-        """Why `cursor` cannot be replayed, or None when it can."""
-        if cursor < self.pruned_through:
-            return "cursor_expired"
-        if cursor > max(self.latest_id, self.pruned_through):
-            return "cursor_unknown"  # not issued by this database
-        return None
-
-    @property
-    def newest(self) -> int:
-        return max(self.latest_id, self.pruned_through)
-
-
-class FeedStore(Protocol):
-    """Where rows come from: Postgres (`PostgresFeedStore`), or a fake in unit tests."""
-
-    async def rows_after(
-        self, cursors: Mapping[uuid.UUID, int], limit: int
-    ) -> tuple[dict[uuid.UUID, Bounds], list[Row]]:
-        """Each user's bounds, and up to `limit` rows per user above their cursor, by id."""
-        ...
-
-    async def unread_counts(self, users: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """Each user's unread, non-archived count."""
-        ...
 
 
 class Transport(Protocol):
@@ -287,37 +249,3 @@ class Feed:
                 self._cursors[user] = row["id"]
                 publish(user, notification_event(row, self._heard_at.get(row["id"])))
             users = [user for user, count in per_user.items() if count >= CATCH_UP_PAGE]
-
-
-class PostgresFeedStore:
-    """`FeedStore` on the `notifications` table, through the pool."""
-
-    def __init__(self, pool: asyncpg.Pool, *, timeout: float) -> None:
-        self._pool = pool
-        self._timeout = timeout
-
-    async def rows_after(
-        self, cursors: Mapping[uuid.UUID, int], limit: int
-    ) -> tuple[dict[uuid.UUID, Bounds], list[Row]]:
-        records = await self._pool.fetch(
-            queries.NOTIFICATIONS_AFTER,
-            list(cursors),
-            list(cursors.values()),
-            limit,
-            timeout=self._timeout,
-        )
-        bounds: dict[uuid.UUID, Bounds] = {}
-        rows: list[Row] = []
-        for record in records:
-            user = record["user_id"]
-            if user not in bounds:
-                bounds[user] = Bounds(record["pruned_through"], record["latest_id"])
-            if record["id"] is not None:
-                rows.append(record)
-        return bounds, rows
-
-    async def unread_counts(self, users: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        records = await self._pool.fetch(
-            queries.UNREAD_COUNTS_MANY, list(users), timeout=self._timeout
-        )
-        return {record["user_id"]: record["unread_count"] for record in records}

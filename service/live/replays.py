@@ -21,7 +21,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .feed import Bounds, FeedStore, Row
+    from .store import Bounds, FeedStore, Row
 
 Page = tuple["Bounds", list["Row"]]
 

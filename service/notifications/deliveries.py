@@ -76,7 +76,7 @@ class DeliveryRecorder:
         self._interval = interval
         self._max_pending = max_pending
         self._timeout = timeout
-        # Ints and floats only: the dict is never tracked by the cyclic GC (service/runtime/pauses.py).
+        # Ints and floats only: the dict is never tracked by the cyclic GC (runtime/pauses.py).
         self._pending: dict[int, float] = {}
         self.dropped = 0
         self.failures = 0

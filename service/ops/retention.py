@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,12 +20,19 @@ import asyncpg
 
 from db import queries
 
-from ..requests import media
-
 logger = logging.getLogger(__name__)
 
+# Deletes the media files of one content request under a media directory; returns how many.
+DeleteMedia = Callable[[Path, uuid.UUID], int]
 
-async def prune(pool: asyncpg.Pool | asyncpg.Connection, *, days: float, media_dir: Path) -> int:
+
+async def prune(
+    pool: asyncpg.Pool | asyncpg.Connection,
+    *,
+    days: float,
+    media_dir: Path,
+    delete_media: DeleteMedia,
+) -> int:
     """Delete read/archived notifications older than `days`, then the requests (and media)
     they leave behind; return how many notifications."""
     cutoff = datetime.now(UTC) - timedelta(days=days)
@@ -34,19 +43,24 @@ async def prune(pool: asyncpg.Pool | asyncpg.Connection, *, days: float, media_d
         logger.info("retention: deleted %d email digests", digests)
     files = 0
     for request in requests:
-        files += await asyncio.to_thread(media.delete, media_dir, request["id"])
+        files += await asyncio.to_thread(delete_media, media_dir, request["id"])
     if requests:
         logger.info("retention: deleted %d content requests, %d media files", len(requests), files)
     return deleted
 
 
 async def prune_periodically(
-    pool: asyncpg.Pool, *, days: float, interval: float, media_dir: Path
+    pool: asyncpg.Pool,
+    *,
+    days: float,
+    interval: float,
+    media_dir: Path,
+    delete_media: DeleteMedia,
 ) -> None:
     """Run `prune` every `interval` seconds until cancelled; failures are logged, not fatal."""
     while True:
         try:
-            deleted = await prune(pool, days=days, media_dir=media_dir)
+            deleted = await prune(pool, days=days, media_dir=media_dir, delete_media=delete_media)
             if deleted:
                 logger.info("retention: deleted %d notifications older than %s days", deleted, days)
         except (OSError, asyncpg.PostgresError) as error:

@@ -24,8 +24,8 @@ import uvicorn
 
 from service import cli
 from service.app import WEB_DIR
+from service.http.routes.ops import router as ops_router
 from service.http.routes.stream import STREAM_PATH
-from service.ops.routes import router as ops_router
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

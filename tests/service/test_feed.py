@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.live.events import Event
-from service.live.feed import Bounds, Feed, NotFollowed, Row
+from service.live.feed import Feed, NotFollowed
 from service.live.listener import LOST, Heard, Item, Listening
+from service.live.store import Bounds, Row
 
 from ..waiting import until
 

@@ -9,7 +9,7 @@ import pytest
 
 from db import queries
 from db.pool import connect
-from service.http.schemas import MAX_ID
+from service.live.store import MAX_ID
 
 ROWS = 300_000
 USERS = 3_000

@@ -25,7 +25,8 @@ async def test_metrics_follow_open_streams(database_url: str) -> None:
         assert value(before, "vividly_streams_open") == 0
         assert value(before, "vividly_listener_connected") == 1
         assert value(before, "process_resident_memory_bytes") > 0
-        # The stream delivery recorder (service/notifications/deliveries.py): nothing pending, lost or failed.
+        # The stream delivery recorder (notifications/deliveries.py): nothing pending, lost,
+        # failed.
         assert value(before, "vividly_delivery_records_pending") == 0
         assert value(before, "vividly_delivery_records_dropped_total") == 0
         assert value(before, "vividly_delivery_record_failures_total") == 0

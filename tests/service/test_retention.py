@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from service.ops import retention
+from service.requests import media
 
 from ..waiting import until
 from .live import complete, open_stream, running_server, settings_for
@@ -132,7 +133,7 @@ async def test_prune_deletes_old_finished_requests_and_their_media(
         " WHERE content_request_id = $1",
         old_read,
     )
-    await retention.prune(conn, days=90, media_dir=tmp_path)
+    await retention.prune(conn, days=90, media_dir=tmp_path, delete_media=media.delete)
 
     remaining = await conn.fetch(
         "SELECT id FROM content_requests WHERE id = ANY($1)", [old_read, old_unread, recent]
@@ -190,7 +191,7 @@ async def test_prune_deletes_old_ended_digests_that_own_no_notification(
     recent_failed = await digest("failed", 10)
     sent_unread = await digest("sent", 100, owns=await notification(read=False))
     sent_read = await digest("sent", 100, owns=await notification(read=True))
-    await retention.prune(conn, days=90, media_dir=tmp_path)
+    await retention.prune(conn, days=90, media_dir=tmp_path, delete_media=media.delete)
     remaining = await conn.fetch("SELECT id FROM email_digests WHERE user_id = $1", user)
     # The read notification went first (in the same run), then its digest; the unread one's
     # digest stays, so it is never mailed again.

@@ -2,8 +2,8 @@
 browser on to the notification (303 to service/notifications/links.py's `notification_link`).
 
 Guarantees:
-- No login, only the link's signature (service/channels/email/signed_links.py `OpenLinks`): it names one student
-  and one notification of theirs, and acts on that notification only.
+- No login, only the link's signature (`signed_links.OpenLinks`): it names one student and
+  one notification of theirs, and acts on that notification only.
 - A valid link marks the notification opened (and seen: MARK_OPENED, counted in
   `vividly_notifications_opened_total` the first time) and read (MARK_READ, whose read-state
   NOTIFY reaches the student's open tabs), then answers 303 to the notification's link, which is

@@ -2,7 +2,7 @@
 link. The confirmation link's routes are in `digest_confirm.py`.
 
 Preferences are the authenticated student's own (`CurrentUser`); the unsubscribe link needs no
-login, only its signature (service/channels/email/signed_links.py). A bad address is a 422 and a forged,
+login, only its signature (`signed_links.py`). A bad address is a 422 and a forged,
 altered or expired link a 400, and neither changes anything. The link answers browsers (Accept:
 text/html) with a page and everyone else with JSON; only a POST unsubscribes (RFC 8058), so a
 scanner prefetching the link changes nothing. A new address gets digests only once confirmed

@@ -130,7 +130,7 @@ class SignedLinks:
 
     def _url(self, token: str) -> str:
         query = urlencode({"token": token})
-        return f"{self._base_url}{self.PATH}?{query}"  # base_url: service/notifications/links.py's base
+        return f"{self._base_url}{self.PATH}?{query}"  # notifications/links.py's base
 
     def _loads(self, token: str) -> Any:
         """The value `token` signs; InvalidLink when it is not a live link of this kind and key."""

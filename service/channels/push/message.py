@@ -2,8 +2,8 @@
 
 `{"id", "type", "title", "body", "link", "timestamp", "action"}`: the title is the type's label
 (its name when it has none), the body the payload's title and, on a second line, its reason or
-question; `link` is where a click goes (`service/notifications/links.py`); `action` the token that marks it
-read and opened without a session (`actions.py`).
+question; `link` is where a click goes (`notifications/links.py`); `action` the token that marks
+it read and opened without a session (`actions.py`).
 
 Push services need accept only one 4096-byte aes128gcm record (RFC 8291): the plaintext is at
 most `MAX_PLAINTEXT` bytes, cutting the body (then the title) until it fits.

@@ -4,7 +4,7 @@ actions a clicked push takes with its own token.
 Each acts for the authenticated user only: a subscription is stored under that user, checking
 says only whether an endpoint is the caller's, and unsubscribing removes only that user's own.
 `POST /push/actions/{token}/{read|opened}` needs no session: the token
-(`service/channels/push/actions.py`) grants those two changes to its one notification of its one user,
+(`actions.py`) grants those two changes to its one notification of its one user,
 until it expires; a forged, altered or expired one is a 403 and changes nothing. With Web Push
 off (no VAPID keys) every endpoint answers 404 `{"detail": "Web Push is off on this server"}`.
 A subscription that is malformed, not https, on a private or loopback address or an IP literal

@@ -2,9 +2,9 @@
 
 Guarantees: no answer names a user or a notification (counts, rates and percentiles per type
 and channel); the window is widened to whole hours and a group of fewer than
-`ANALYTICS_MIN_GROUP` notifications shows no numbers (`suppressed: true`; service/notifications/analytics.py),
-so no single answer isolates one student's notification (two answers can still be differenced:
-see service/notifications/analytics.py). A token without the role gets 403, no token
+`ANALYTICS_MIN_GROUP` notifications shows no numbers (`suppressed: true`), so no single answer
+isolates one student's notification (two answers can still be differenced: see
+service/notifications/analytics.py). A token without the role gets 403, no token
 401; a window that is not `from < to`, longer than `MAX_WINDOW`, or outside [1970, 9999) is a
 422 and runs no query. The window is taken in UTC whatever offset it was given in (rounded to
 UTC hours) and answered in UTC (`Z`).

@@ -15,11 +15,11 @@ from fastapi.exceptions import RequestValidationError
 from db import queries
 
 from ...live.events import notification_json
+from ...live.store import MAX_ID
 from ...notifications import deliveries
 from ..deps import CurrentUser, Pool, Reach
 from ..schemas import (
     CLIENT_ID_MAX,
-    MAX_ID,
     TYPE_NAME_PATTERN,
     BulkOut,
     ErrorOut,

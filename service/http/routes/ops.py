@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ..http.deps import AppSettings, Pool
-from ..http.schemas import ErrorOut
-from . import metrics, readiness
+from ...ops import metrics, readiness
+from ..deps import AppSettings, Pool
+from ..schemas import ErrorOut
 
 router = APIRouter(tags=["ops"])
 
