@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from starlette.requests import HTTPConnection
 
-from ..settings import Settings
+from .settings import HttpSettings
 
 COOKIE_NAME = "access_token"
 NO_ROLES: frozenset[str] = frozenset()
@@ -38,7 +38,7 @@ class AuthError(Exception):
     """Why a request is not authenticated (the text is safe to show the client)."""
 
 
-def _verification_key(settings: Settings) -> str:
+def _verification_key(settings: HttpSettings) -> str:
     if settings.jwt_algorithm == "RS256":
         if not settings.jwt_public_key:
             raise AuthError("server misconfigured: RS256 without JWT_PUBLIC_KEY")
@@ -48,7 +48,7 @@ def _verification_key(settings: Settings) -> str:
     return settings.jwt_secret.get_secret_value()
 
 
-def decode_token(token: str, settings: Settings) -> User:
+def decode_token(token: str, settings: HttpSettings) -> User:
     """The user a token names; AuthError when it is not valid."""
     try:
         claims = jwt.decode(
@@ -120,7 +120,7 @@ def token_from(connection: HTTPConnection) -> str:
 
 def mint_token(
     user_id: uuid.UUID,
-    settings: Settings,
+    settings: HttpSettings,
     *,
     ttl: timedelta = timedelta(hours=1),
     private_key: str | None = None,

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from ..settings import Settings
 from .auth import COOKIE_NAME
+from .settings import HttpSettings
 
 
-def _secure(connection: HTTPConnection, settings: Settings) -> bool:
+def _secure(connection: HTTPConnection, settings: HttpSettings) -> bool:
     if settings.cookie_samesite == "none":
         return True
     if settings.cookie_secure == "auto":
@@ -29,7 +29,7 @@ def _secure(connection: HTTPConnection, settings: Settings) -> bool:
 def set_token_cookie(
     response: Response,
     connection: HTTPConnection,
-    settings: Settings,
+    settings: HttpSettings,
     token: str,
     expires_at: datetime,
 ) -> None:
@@ -46,7 +46,9 @@ def set_token_cookie(
     )
 
 
-def clear_token_cookie(response: Response, connection: HTTPConnection, settings: Settings) -> None:
+def clear_token_cookie(
+    response: Response, connection: HTTPConnection, settings: HttpSettings
+) -> None:
     """Clear the `access_token` cookie (same attributes, or a SameSite=None browser ignores it)."""
     response.delete_cookie(
         COOKIE_NAME,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, HTTPException, Request
@@ -12,9 +12,9 @@ from ..live.hub import Hub
 from ..notifications.analytics import AnalyticsGate
 from ..notifications.deliveries import ReachCounts
 from ..runtime import logs
-from ..settings import Settings
 from .auth import AuthError, User, bearer_token, decode_token, token_from
 from .cors import same_origin_refusal
+from .settings import HttpSettings
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -22,8 +22,10 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.state.settings
+def app_settings(request: Request) -> Any:
+    """The process's settings; each package annotates them with its own class (`AppSettings`:
+    the HTTP edge's)."""
+    settings = request.state.settings
     return settings
 
 
@@ -48,7 +50,9 @@ def _unauthorized(error: AuthError) -> HTTPException:
     )
 
 
-def _current_user(request: Request, settings: Annotated[Settings, Depends(_settings)]) -> User:
+def _current_user(
+    request: Request, settings: Annotated[HttpSettings, Depends(app_settings)]
+) -> User:
     try:
         cookie_authenticated = bearer_token(request) is None
         user = decode_token(token_from(request), settings)
@@ -63,7 +67,8 @@ def _current_user(request: Request, settings: Annotated[Settings, Depends(_setti
 
 
 def _admin(
-    user: Annotated[User, Depends(_current_user)], settings: Annotated[Settings, Depends(_settings)]
+    user: Annotated[User, Depends(_current_user)],
+    settings: Annotated[HttpSettings, Depends(app_settings)],
 ) -> User:
     if settings.admin_role not in user.roles:
         raise HTTPException(403, detail=f"this needs the {settings.admin_role!r} role")
@@ -78,7 +83,9 @@ class BearerToken:
     user: User
 
 
-def _bearer(request: Request, settings: Annotated[Settings, Depends(_settings)]) -> BearerToken:
+def _bearer(
+    request: Request, settings: Annotated[HttpSettings, Depends(app_settings)]
+) -> BearerToken:
     try:
         token = bearer_token(request)
         if token is None:
@@ -91,7 +98,7 @@ def _bearer(request: Request, settings: Annotated[Settings, Depends(_settings)])
 
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-AppSettings = Annotated[Settings, Depends(_settings)]
+AppSettings = Annotated[HttpSettings, Depends(app_settings)]
 StreamHub = Annotated[Hub, Depends(_hub)]
 Reach = Annotated[ReachCounts, Depends(_reach)]
 Analytics = Annotated[AnalyticsGate, Depends(_analytics_gate)]

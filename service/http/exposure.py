@@ -6,7 +6,7 @@
 - No secret is published: with JWT_SECRET unset, the embedded database's data directory gets a
   random one on first run (`SECRET_FILE`, readable by its owner only) and keeps it, so tokens
   survive restarts. An external database needs JWT_SECRET (for HS256); weak ones are refused by
-  `Settings` everywhere.
+  `HttpSettings` everywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from ..settings import Settings, check_secret
+from .settings import HttpSettings, check_secret
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-def dev_login_on(settings: Settings, host: str, *, embedded: bool) -> bool:
+def dev_login_on(settings: HttpSettings, host: str, *, embedded: bool) -> bool:
     """Whether to serve the development login when bound to `host` (Refused if it must not)."""
     wanted = settings.dev_login
     if wanted == "force":

@@ -12,11 +12,11 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from ..settings import Settings
 from .limits import limited_protocol
+from .settings import HttpSettings
 
 
-def server_config(app: FastAPI, settings: Settings, **options: Any) -> uvicorn.Config:
+def server_config(app: FastAPI, settings: HttpSettings, **options: Any) -> uvicorn.Config:
     """uvicorn's configuration for `app`: the settings' limits, plus `options` (host, port...)."""
     http = limited_protocol(
         settings.max_header_bytes, settings.head_timeout_seconds, settings.max_body_bytes

@@ -34,7 +34,7 @@ from ..live.hub import CLOSE, TICK, Subscription
 from ..notifications.deliveries import DeliveryRecorder
 from ..ops.metrics import EventMetrics
 from ..runtime import logs
-from ..settings import Settings
+from .settings import HttpSettings
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class EventStream:
         *,
         feed: Feed,
         subscription: Subscription,
-        settings: Settings,
+        settings: HttpSettings,
         cursor: int | None,
         token_expires_at: datetime,
     ) -> None:

@@ -11,17 +11,17 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from ..settings import Settings
+from .settings import NotificationSettings
 
 
-def absolute(settings: Settings, path: str) -> str:
+def absolute(settings: NotificationSettings, path: str) -> str:
     """`path` (starting with /) on this service."""
     if not path.startswith("/"):
         raise ValueError(f"not a path on this service: {path!r}")
     return settings.base_url + path
 
 
-def notification_link(settings: Settings, payload: Mapping[str, Any]) -> str:
+def notification_link(settings: NotificationSettings, payload: Mapping[str, Any]) -> str:
     """Where clicking a notification with this payload takes the student."""
     content_id = payload.get("content_id")
     if settings.video_link_template is not None and content_id is not None:

@@ -12,15 +12,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from db import queries
 
-from ..http.deps import AppSettings, CurrentUser, Pool
+from ..http.deps import CurrentUser, Pool, app_settings
 from ..http.schemas import ErrorOut
 from . import text
 from .open_requests import open_request_slot
+from .settings import WorkerSettings
+
+WorkerAppSettings = Annotated[WorkerSettings, Depends(app_settings)]
 
 router = APIRouter(
     prefix="/api/v1/content-requests",
@@ -97,7 +100,9 @@ class AnswerIn(BaseModel):
     response_model=ContentRequestOut,
     responses={429: {"model": ErrorOut, "description": TOO_MANY_OPEN}},
 )
-async def create(body: QuestionIn, user: CurrentUser, pool: Pool, settings: AppSettings) -> Any:
+async def create(
+    body: QuestionIn, user: CurrentUser, pool: Pool, settings: WorkerAppSettings
+) -> Any:
     """Ask a question; a worker turns it into a video and the student is notified."""
     limit = settings.max_open_requests_per_student
     async with open_request_slot(pool, user.id, limit) as connection:
@@ -145,7 +150,11 @@ async def get_one(request_id: RequestId, user: CurrentUser, pool: Pool) -> Any:
     },
 )
 async def answer_clarification(
-    request_id: RequestId, body: AnswerIn, user: CurrentUser, pool: Pool, settings: AppSettings
+    request_id: RequestId,
+    body: AnswerIn,
+    user: CurrentUser,
+    pool: Pool,
+    settings: WorkerAppSettings,
 ) -> Any:
     """Answer the clarification question: the request goes back to pending (it counts in the
     cap on open requests again, like a new one)."""
@@ -208,7 +217,9 @@ async def admit_retry(
         429: {"model": ErrorOut, "description": TOO_MANY_OPEN},
     },
 )
-async def retry(request_id: RequestId, user: CurrentUser, pool: Pool, settings: AppSettings) -> Any:
+async def retry(
+    request_id: RequestId, user: CurrentUser, pool: Pool, settings: WorkerAppSettings
+) -> Any:
     """Try a failed request again: it goes back to pending and a worker picks it up."""
     admitted = await admit_retry(pool, request_id, user.id, settings.max_open_requests_per_student)
     if isinstance(admitted, Refused):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 
-from ..settings import Settings
 from .pipeline import SimulatedPipeline
 from .runner import Worker, WorkerConfig
+from .settings import WorkerSettings
 
 
-def create_worker(url: str, pool: asyncpg.Pool, settings: Settings) -> Worker:
+def create_worker(url: str, pool: asyncpg.Pool, settings: WorkerSettings) -> Worker:
     """A worker running the simulated pipeline, configured from `settings`."""
     pipeline = SimulatedPipeline(
         settings.media_dir,

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import HTTPException, Query, Request, Response
+from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from ...http.deps import AppSettings
+from ...http.deps import app_settings
+from .settings import EmailSettings
 from .signed_links import SignedLinks
+
+EmailAppSettings = Annotated[EmailSettings, Depends(app_settings)]
 
 # No length limits: an absent or altered token is the verifier's to refuse (as a page).
 Token = Annotated[str, Query(description="The signed token of the link.")]
@@ -35,7 +38,7 @@ def refusal(
     return JSONResponse({"detail": detail}, status_code=status)
 
 
-def links_of(kind: type[L], settings: AppSettings) -> L:
+def links_of(kind: type[L], settings: EmailAppSettings) -> L:
     """The links of `kind` under this server's key; 503 when it has none."""
     links = kind.from_settings(settings)
     if links is None:

@@ -16,10 +16,10 @@ from pydantic import BaseModel
 
 from db import queries
 
-from ...http.deps import AppSettings, Pool
+from ...http.deps import Pool
 from ...http.schemas import ErrorOut
 from . import pages
-from .answers import Token, links_of, refusal, wants_html
+from .answers import EmailAppSettings, Token, links_of, refusal, wants_html
 from .signed_links import CONFIRM_PATH, ConfirmLinks, InvalidLink
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
@@ -49,7 +49,7 @@ def _refusal(request: Request, detail: str, status: int) -> Response:
 
 @router.get("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
 async def confirm_page(
-    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
+    request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""
 ) -> Response:
     """What the link would do, changing nothing (browsers get a page with the button)."""
     links = links_of(ConfirmLinks, settings)
@@ -71,7 +71,7 @@ async def confirm_page(
 
 @router.post("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
 async def confirm(
-    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
+    request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""
 ) -> Response:
     """Confirm the address the link was mailed to (no login)."""
     links = links_of(ConfirmLinks, settings)

@@ -25,9 +25,9 @@ import asyncpg
 
 from db import queries
 
-from ...settings import Settings
 from . import message as mail
 from .addresses import mailbox_key
+from .settings import EmailSettings
 from .signed_links import ConfirmLinks
 from .transport import SendFailed, deliver
 
@@ -115,7 +115,7 @@ async def _take_turn(
 
 
 async def send_confirmation(
-    pool: asyncpg.Pool, settings: Settings, user_id: uuid.UUID
+    pool: asyncpg.Pool, settings: EmailSettings, user_id: uuid.UUID
 ) -> Confirmation:
     """Mail the confirmation if one is due and allowed now."""
     links = ConfirmLinks.from_settings(settings)

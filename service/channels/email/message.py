@@ -26,8 +26,8 @@ from email.utils import format_datetime
 from typing import Any
 
 from ...notifications.links import absolute
-from ...settings import Settings
 from .addresses import domain_of
+from .settings import EmailSettings
 
 MAX_TEXT = 200  # characters of a title or question shown per notification
 _FOLD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -65,12 +65,12 @@ def subject(total: int) -> str:
     return f"{total} notification{'' if total == 1 else 's'} you haven't seen"
 
 
-def message_id(settings: Settings, message_uuid: uuid.UUID) -> str:
+def message_id(settings: EmailSettings, message_uuid: uuid.UUID) -> str:
     return f"<digest-{message_uuid}@{domain_of(settings.email_from or '')}>"
 
 
 def build(
-    settings: Settings,
+    settings: EmailSettings,
     *,
     to: str,
     items: Sequence[Item],
@@ -139,7 +139,7 @@ def _html(items: Sequence[Item], total: int, app_url: str, unsubscribe_url: str)
 
 
 def confirmation(
-    settings: Settings, *, to: str, confirm_url: str, message_uuid: uuid.UUID, date: datetime
+    settings: EmailSettings, *, to: str, confirm_url: str, message_uuid: uuid.UUID, date: datetime
 ) -> EmailMessage:
     """The email that asks the owner of `to` to confirm it gets digests (double opt-in)."""
     if settings.email_from is None:

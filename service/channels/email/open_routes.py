@@ -25,12 +25,12 @@ from fastapi.responses import RedirectResponse
 
 from db import queries
 
-from ...http.deps import AppSettings, Pool, Reach
+from ...http.deps import Pool, Reach
 from ...http.schemas import ErrorOut
 from ...notifications.deliveries import mark_opened
 from ...notifications.links import notification_link
 from . import pages
-from .answers import Token, links_of, refusal
+from .answers import EmailAppSettings, Token, links_of, refusal
 from .signed_links import InvalidLink, OpenLinks
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
@@ -43,7 +43,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/open", status_code=303, response_class=RedirectResponse, responses=RESPONSES)
 async def open_notification(
-    request: Request, pool: Pool, settings: AppSettings, reach: Reach, token: Token = ""
+    request: Request, pool: Pool, settings: EmailAppSettings, reach: Reach, token: Token = ""
 ) -> Response:
     """Record a click on a digest's entry (opened, seen, read), then 303 to the notification."""
     links = links_of(OpenLinks, settings)

@@ -22,11 +22,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from db import queries
 
-from ...http.deps import AppSettings, CurrentUser, Pool
+from ...http.deps import CurrentUser, Pool
 from ...http.schemas import ErrorOut
 from . import pages
 from .addresses import MAX_ADDRESS, student_address
-from .answers import Token, links_of, refusal, wants_html
+from .answers import EmailAppSettings, Token, links_of, refusal, wants_html
 from .confirmation import send_confirmation
 from .signed_links import UNSUBSCRIBE_PATH, InvalidLink, UnsubscribeLinks
 
@@ -83,7 +83,7 @@ class UnsubscribedOut(BaseModel):
     detail: str
 
 
-async def _preference(pool: Pool, settings: AppSettings, user: CurrentUser) -> dict[str, Any]:
+async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser) -> dict[str, Any]:
     row = await pool.fetchrow(queries.DIGEST_PREFERENCE, user.id)
     available = settings.smtp_host is not None
     if row is None:
@@ -116,7 +116,7 @@ async def _preference(pool: Pool, settings: AppSettings, user: CurrentUser) -> d
     response_model=DigestPreferenceOut,
     responses={401: {"model": ErrorOut, "description": "Missing or invalid token."}},
 )
-async def get_preference(user: CurrentUser, pool: Pool, settings: AppSettings) -> Any:
+async def get_preference(user: CurrentUser, pool: Pool, settings: EmailAppSettings) -> Any:
     """The student's email digest preference."""
     return await _preference(pool, settings, user)
 
@@ -130,7 +130,7 @@ async def get_preference(user: CurrentUser, pool: Pool, settings: AppSettings) -
     },
 )
 async def put_preference(
-    body: DigestPreferenceIn, user: CurrentUser, pool: Pool, settings: AppSettings
+    body: DigestPreferenceIn, user: CurrentUser, pool: Pool, settings: EmailAppSettings
 ) -> Any:
     """Opt in (or out) with an address and a period. A new address is mailed a confirmation
     link (at most one per student per 10 minutes, and 3 a day to one address whoever asks;
@@ -167,7 +167,7 @@ async def put_preference(
     },
 )
 async def resend_confirmation(
-    user: CurrentUser, pool: Pool, settings: AppSettings, response: Response
+    user: CurrentUser, pool: Pool, settings: EmailAppSettings, response: Response
 ) -> Any:
     """Mail the confirmation link again (at most once per 10 minutes; 3 a day per address)."""
     if settings.smtp_host is None:
@@ -216,7 +216,7 @@ HTML_TOO: dict[int | str, dict[str, Any]] = {
     "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
 )
 async def unsubscribe_page(
-    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
+    request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""
 ) -> Response:
     """What the link would do, changing nothing (browsers get a page with the button)."""
     links = links_of(UnsubscribeLinks, settings)
@@ -243,7 +243,7 @@ async def unsubscribe_page(
     "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
 )
 async def unsubscribe(
-    request: Request, pool: Pool, settings: AppSettings, token: Token = ""
+    request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""
 ) -> Response:
     """Unsubscribe the address the link was mailed to (RFC 8058 one-click; no login)."""
     links = links_of(UnsubscribeLinks, settings)

@@ -31,12 +31,12 @@ import asyncpg
 
 from db import queries
 
-from ...settings import Settings
+from .settings import EmailSettings
 
 BATCH = 100  # students per transaction
 
 
-async def make_due_digests(pool: asyncpg.Pool, settings: Settings) -> list[int]:
+async def make_due_digests(pool: asyncpg.Pool, settings: EmailSettings) -> list[int]:
     """Make the digests that are due now; return their ids."""
     made: list[int] = []
     while True:
@@ -51,7 +51,7 @@ async def make_due_digests(pool: asyncpg.Pool, settings: Settings) -> list[int]:
 
 
 async def make_digest(
-    connection: asyncpg.Connection, settings: Settings, student: asyncpg.Record
+    connection: asyncpg.Connection, settings: EmailSettings, student: asyncpg.Record
 ) -> int | None:
     """One due student's digest (the caller holds their preference row); None when empty."""
     user_id: uuid.UUID = student["user_id"]

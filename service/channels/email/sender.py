@@ -51,10 +51,10 @@ from db import queries
 
 from ...notifications.deliveries import ReachCounts
 from ...runtime.supervisor import Supervisor
-from ...settings import Settings
 from . import message as mail
 from .addresses import is_loopback
 from .schedule import make_due_digests
+from .settings import EmailSettings
 from .signed_links import OpenLinks, UnsubscribeLinks
 from .transport import Mailer, SendFailed
 
@@ -69,7 +69,7 @@ RECORD_RETRY = 1.0  # seconds between tries to record an accepted digest
 MAX_DOUBLINGS = 30  # the backoff's exponent stops here (long before a float overflows)
 
 
-def backoff(settings: Settings, failures: int) -> float:
+def backoff(settings: EmailSettings, failures: int) -> float:
     """The delay after `failures` failures in a row: doubling, capped, jittered (several
     processes do not retry in step)."""
     exponent = min(max(failures - 1, 0), MAX_DOUBLINGS)
@@ -83,7 +83,7 @@ class DigestSender:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        settings: Settings,
+        settings: EmailSettings,
         links: UnsubscribeLinks,
         reach: ReachCounts | None = None,
     ) -> None:
@@ -257,7 +257,7 @@ class DigestSender:
 
 
 def start_digest_sender(
-    supervisor: Supervisor, pool: asyncpg.Pool, settings: Settings, reach: ReachCounts
+    supervisor: Supervisor, pool: asyncpg.Pool, settings: EmailSettings, reach: ReachCounts
 ) -> None:
     """Run the sender as the supervised task `digest`, or say in the log why it is off. It
     counts in `reach` (`/metrics`) the notifications it delivered first and each attempt's

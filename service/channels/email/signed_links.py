@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from ...settings import Settings
+from .settings import EmailSettings
 
 UNSUBSCRIBE_PATH = "/api/v1/digest/unsubscribe"
 CONFIRM_PATH = "/api/v1/digest/confirm"
@@ -57,7 +57,7 @@ class Unsubscriber:
     legacy: bool = False
 
 
-def signing_key(settings: Settings) -> bytes | None:
+def signing_key(settings: EmailSettings) -> bytes | None:
     """The key of unsubscribe links: DIGEST_SECRET, else derived from JWT_SECRET, else None."""
     if settings.digest_secret is not None:
         return settings.digest_secret.get_secret_value().encode()
@@ -104,7 +104,7 @@ class SignedLinks:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, clock: Callable[[], float] = time.time
+        cls, settings: EmailSettings, *, clock: Callable[[], float] = time.time
     ) -> Self | None:
         """The links of `settings`' key; None when there is no key (RS256 without either)."""
         key = signing_key(settings)
@@ -115,7 +115,7 @@ class SignedLinks:
         )
 
     @staticmethod
-    def max_age(settings: Settings) -> float:
+    def max_age(settings: EmailSettings) -> float:
         return settings.digest_unsubscribe_days * 86400
 
     def fingerprint(self, address: str) -> str:
@@ -191,7 +191,7 @@ class ConfirmLinks(UnsubscribeLinks):
     ACCEPTS_LEGACY = False  # a week-long link: mailed before exact fingerprints, ask anew
 
     @staticmethod
-    def max_age(settings: Settings) -> float:
+    def max_age(settings: EmailSettings) -> float:
         return CONFIRM_DAYS * 86400.0
 
 

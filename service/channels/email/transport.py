@@ -32,7 +32,7 @@ from types import TracebackType
 import aiosmtplib
 import idna
 
-from ...settings import Settings
+from .settings import EmailSettings
 
 
 class SendFailed(Exception):
@@ -84,7 +84,7 @@ def _limited(text: str) -> str:
 class Mailer:
     """One SMTP connection for the messages of a pass, opened on the first one."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: EmailSettings) -> None:
         if settings.smtp_host is None:
             raise ValueError("SMTP_HOST is unset")
         self._settings = settings
@@ -208,7 +208,7 @@ class Mailer:
         return _limited(reply) or "accepted"
 
 
-async def deliver(settings: Settings, message: EmailMessage) -> str:
+async def deliver(settings: EmailSettings, message: EmailMessage) -> str:
     """Send one `message` on a connection of its own; return the server's acceptance reply."""
     if settings.smtp_host is None:
         raise SendFailed("SMTP_HOST is unset", permanent=False, server=True)

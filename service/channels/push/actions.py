@@ -22,8 +22,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from ...settings import Settings
 from . import keys
+from .settings import PushSettings
 
 ACTIONS = ("read", "opened")
 MAC_BYTES = 16
@@ -41,7 +41,7 @@ class Granted:
     user_id: uuid.UUID
 
 
-def key_for(settings: Settings) -> bytes:
+def key_for(settings: PushSettings) -> bytes:
     """The MAC key: derived from the VAPID private key (never the key itself)."""
     if settings.vapid_private_key is None:
         raise ValueError("action tokens need VAPID_PRIVATE_KEY")

@@ -54,9 +54,9 @@ import asyncpg
 from db import queries
 
 from ...notifications.deliveries import ReachCounts
-from ...settings import Settings
 from . import actions, message
 from .sender import Answer, NotPublic, Sender, TooLarge
+from .settings import PushSettings
 
 CHANNEL = "push"
 
@@ -81,7 +81,7 @@ class Dispatcher:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        settings: Settings,
+        settings: PushSettings,
         sender: Sender,
         counts: ReachCounts | None = None,
     ) -> None:

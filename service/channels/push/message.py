@@ -18,7 +18,7 @@ from typing import Any
 
 from ...live.events import rfc3339
 from ...notifications.links import notification_link
-from ...settings import Settings
+from .settings import PushSettings
 
 MAX_BODY_CHARS = 500
 MAX_TITLE_CHARS = 120
@@ -44,7 +44,7 @@ def text(type_name: str, label: str | None, payload: Mapping[str, Any]) -> tuple
 
 
 def render(
-    settings: Settings,
+    settings: PushSettings,
     *,
     notification_id: int,
     type_name: str,

@@ -17,15 +17,18 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from db import queries
 
-from ...http.deps import AppSettings, CurrentUser, Pool, Reach
+from ...http.deps import CurrentUser, Pool, Reach, app_settings
 from ...http.schemas import ErrorOut
 from ...notifications.deliveries import mark_opened
 from . import actions, subscriptions
+from .settings import PushSettings
+
+PushAppSettings = Annotated[PushSettings, Depends(app_settings)]
 
 router = APIRouter(
     prefix="/api/v1/push",
@@ -83,7 +86,7 @@ class SubscriptionStateOut(BaseModel):
     subscribed: bool = Field(description="Whether pushes to this endpoint are the caller's.")
 
 
-def _require_push(settings: AppSettings) -> None:
+def _require_push(settings: PushAppSettings) -> None:
     if not settings.push_enabled:
         raise HTTPException(404, detail=OFF)
 
@@ -96,7 +99,7 @@ def _refusal(error: subscriptions.Refused) -> HTTPException:
 
 
 @router.get("/public-key", response_model=PublicKeyOut)
-async def public_key(user: CurrentUser, settings: AppSettings) -> dict[str, Any]:
+async def public_key(user: CurrentUser, settings: PushAppSettings) -> dict[str, Any]:
     """The VAPID application-server key a browser subscribes with."""
     _require_push(settings)
     return {"public_key": settings.vapid_public_key}
@@ -112,7 +115,7 @@ async def subscribe(
     body: SubscriptionIn,
     user: CurrentUser,
     pool: Pool,
-    settings: AppSettings,
+    settings: PushAppSettings,
     response: Response,
 ) -> dict[str, Any]:
     """Store this browser's push subscription for the user (moved from another user if any)."""
@@ -140,7 +143,7 @@ async def subscribe(
 
 @router.post("/unsubscribe", status_code=204)
 async def unsubscribe(
-    body: EndpointIn, user: CurrentUser, pool: Pool, settings: AppSettings
+    body: EndpointIn, user: CurrentUser, pool: Pool, settings: PushAppSettings
 ) -> Response:
     """Forget this browser's subscription (only the user's own; 204 whether or not it existed)."""
     _require_push(settings)
@@ -152,7 +155,7 @@ async def unsubscribe(
 async def subscription_state(
     user: CurrentUser,
     pool: Pool,
-    settings: AppSettings,
+    settings: PushAppSettings,
     endpoint: Annotated[Endpoint, Query()],
 ) -> dict[str, Any]:
     """Whether this browser's endpoint is subscribed for the caller (false when it is nobody's
@@ -174,7 +177,7 @@ async def push_action(
     token: Token,
     action: Literal["read", "opened"],
     pool: Pool,
-    settings: AppSettings,
+    settings: PushAppSettings,
     reach: Reach,
 ) -> Response:
     """What a clicked push does without a session: mark its notification read, or opened (and

@@ -33,8 +33,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 
-from ...settings import Settings
 from . import addresses, keys
+from .settings import PushSettings
 
 VAPID_LIFETIME = 12 * 3600  # the longest `exp` push services accept is 24 hours
 MAX_RECORD = 4096  # bytes of the encrypted body, header (86) and tag included
@@ -92,7 +92,7 @@ def _retry_after(value: str | None) -> float | None:
 class Sender:
     """Sends pushes with one connection pool; use as an async context manager."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: PushSettings) -> None:
         if settings.vapid_private_key is None or settings.vapid_subject is None:
             raise ValueError("Web Push needs VAPID_PRIVATE_KEY and VAPID_SUBJECT")
         private = keys.parse_private_key(settings.vapid_private_key.get_secret_value())

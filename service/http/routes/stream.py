@@ -19,11 +19,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...live import events
 from ...live.hub import AtCapacity, Hub, Suspended, TooManyStreams, Unavailable
-from ...settings import Settings
 from .. import headers
 from ..auth import AuthError, decode_token, token_from
 from ..cors import CrossOrigin
 from ..schemas import CLIENT_ID_MAX
+from ..settings import HttpSettings
 from ..stream import EventStream
 
 STREAM_PATH = "/api/v1/notifications/stream"
@@ -89,7 +89,7 @@ class StreamEndpoint:
             await self._cross_origin(scope, receive, send)
             return
         state = scope["state"]
-        settings: Settings = state["settings"]
+        settings: HttpSettings = state["settings"]
         hub: Hub = state["hub"]
         if _has_body(scope):  # before anything is held: the stream never reads a body
             hub.refused("body")

@@ -1,0 +1,36 @@
+"""Settings of the live core: streams, their keepalives and limits, and the listener."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..runtime.settings import CoreSettings
+
+
+class LiveSettings(CoreSettings):
+    """How streams are fed and kept."""
+
+    sse_retry_ms: int = Field(default=3000, ge=0, description="`retry:` sent to browsers.")
+    keepalive_seconds: float = Field(default=15, gt=0, description="Comment keepalive period.")
+    max_streams_per_user: int = Field(default=3, ge=1, description="Open streams per user.")
+    max_streams: int = Field(
+        default=20_000, ge=1, description="Open streams per process; more get `unavailable`."
+    )
+    stream_max_age_seconds: float = Field(
+        default=3600, gt=0, description="A stream ends after this; the client resumes."
+    )
+    stream_queue_size: int = Field(
+        default=256, ge=1, description="Events buffered per stream before it is dropped."
+    )
+    send_timeout_seconds: float = Field(
+        default=10, gt=0, description="A stream whose send blocks longer is dropped."
+    )
+    unlisten_delay_seconds: float = Field(
+        default=5, ge=0, description="UNLISTEN a user's channel this long after the last stream."
+    )
+    listener_heartbeat_seconds: float = Field(
+        default=5, gt=0, description="Listener connection health check period (and timeout)."
+    )
+    replay_page_size: int = Field(
+        default=500, ge=1, le=10_000, description="Rows per query when replaying a cursor."
+    )

@@ -1,0 +1,58 @@
+"""Settings of what is recorded of notifications: delivery records, analytics, their links."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+
+from ..runtime.settings import CoreSettings
+
+
+class NotificationSettings(CoreSettings):
+    """Delivery records, admin analytics and where a notification leads."""
+
+    video_link_template: str | None = Field(
+        default=None,
+        description="A notification's link, with {content_id}, e.g. "
+        "https://app.example.com/video/{content_id}. Unset: the page on PUBLIC_URL.",
+    )
+    delivery_flush_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="How often a process writes the stream deliveries it recorded (one UPDATE).",
+    )
+    delivery_max_pending: int = Field(
+        default=100_000,
+        ge=100,
+        description="Stream deliveries kept while the database is away; past it the oldest go.",
+    )
+    analytics_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Statement timeout of the admin analytics query; past it the request gets "
+        "a 503 (one such query runs at a time per process; another waits a second, then 429).",
+    )
+    analytics_min_group: int = Field(
+        default=5,
+        ge=1,
+        description="Admin analytics show no numbers for a group (a type, a channel of a type) "
+        "of fewer notifications than this (`suppressed: true`), so none isolates a student.",
+    )
+
+    @field_validator("video_link_template")
+    @classmethod
+    def _template_names_the_content(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                link = value.format(content_id="00000000-0000-0000-0000-000000000000")
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(
+                    f"VIDEO_LINK_TEMPLATE may name only {{content_id}}: {value!r}"
+                ) from error
+            if urlsplit(link).scheme not in ("http", "https") or "{content_id}" not in value:
+                raise ValueError(
+                    f"VIDEO_LINK_TEMPLATE must be an http(s) URL with {{content_id}}: {value!r}"
+                )
+        return value
