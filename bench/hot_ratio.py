@@ -27,8 +27,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from db import migrate, queries
+from db import migrate
 from db.urls import asyncpg_dsn, with_database
+from service.notifications import sql as notifications_sql
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 FILLFACTORS = (100, 90, 85, 75)
@@ -82,13 +83,15 @@ async def traffic(url: str, fillfactor: int, ticks: int) -> Counter[str]:
             if 1 <= tick <= ticks:
                 ids = [id_ for id_, _user in batches[tick - 1]]
                 now = [datetime.now(UTC)] * len(ids)
-                await counted(conn, totals, "delivered", queries.MARK_DELIVERED, ids, now, "stream")
+                await counted(
+                    conn, totals, "delivered", notifications_sql.MARK_DELIVERED, ids, now, "stream"
+                )
             if SEEN_LAG <= tick < ticks + SEEN_LAG:
                 for id_, user in batches[tick - SEEN_LAG][::2]:
-                    await counted(conn, totals, "seen", queries.MARK_SEEN, user, [id_])
+                    await counted(conn, totals, "seen", notifications_sql.MARK_SEEN, user, [id_])
             if READ_LAG <= tick < ticks + READ_LAG:
                 for id_, user in batches[tick - READ_LAG][::3]:
-                    await counted(conn, totals, "read", queries.MARK_READ, id_, user)
+                    await counted(conn, totals, "read", notifications_sql.MARK_READ, id_, user)
         totals["pages"] = await conn.fetchval("SELECT pg_relation_size('notifications') / 8192")
         totals["index_pages"] = await conn.fetchval(
             "SELECT pg_indexes_size('notifications') / 8192"

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from db import queries
+from . import sql
 
 MAX_ID = 2**63 - 1  # bigint: "no upper bound" in queries
 
@@ -66,7 +66,7 @@ class PostgresFeedStore:
         self, cursors: Mapping[uuid.UUID, int], limit: int
     ) -> tuple[dict[uuid.UUID, Bounds], list[Row]]:
         records = await self._pool.fetch(
-            queries.NOTIFICATIONS_AFTER,
+            sql.NOTIFICATIONS_AFTER,
             list(cursors),
             list(cursors.values()),
             limit,
@@ -83,7 +83,5 @@ class PostgresFeedStore:
         return bounds, rows
 
     async def unread_counts(self, users: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        records = await self._pool.fetch(
-            queries.UNREAD_COUNTS_MANY, list(users), timeout=self._timeout
-        )
+        records = await self._pool.fetch(sql.UNREAD_COUNTS_MANY, list(users), timeout=self._timeout)
         return {record["user_id"]: record["unread_count"] for record in records}

@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from db import queries
+from . import sql
 
 HOUR = timedelta(hours=1)
 QUEUE_SECONDS = 1.0  # a second request waits this long for the running one, then 429
@@ -74,10 +74,10 @@ class AnalyticsGate:
     async def fetch(self, pool: asyncpg.Pool, start: datetime, end: datetime) -> list[Any]:
         async with self._turn(), pool.acquire() as connection, connection.transaction():
             await connection.execute(
-                queries.SET_LOCAL_STATEMENT_TIMEOUT, f"{round(self._timeout * 1000)}ms"
+                sql.SET_LOCAL_STATEMENT_TIMEOUT, f"{round(self._timeout * 1000)}ms"
             )
             try:
-                rows: list[Any] = await connection.fetch(queries.DELIVERY_ANALYTICS, start, end)
+                rows: list[Any] = await connection.fetch(sql.DELIVERY_ANALYTICS, start, end)
             except asyncpg.QueryCanceledError:
                 raise TooSlow from None
             return rows

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from db import queries
+from . import sql
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class DeliveryRecorder:
             for start in range(0, len(items), BATCH):
                 chunk = items[start : start + BATCH]
                 status = await self._pool.execute(
-                    queries.MARK_DELIVERED,
+                    sql.MARK_DELIVERED,
                     [notification_id for notification_id, _at in chunk],
                     [datetime.fromtimestamp(at, UTC) for _id, at in chunk],
                     CHANNEL,
@@ -190,9 +190,9 @@ async def mark_opened(
     moment elsewhere (a second tab, a double click), the statement waits for that change and,
     its snapshot older, sees neither: once more sees it.
     """
-    row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user_id)
+    row = await pool.fetchrow(sql.MARK_OPENED, notification_id, user_id)
     if row is None:
-        row = await pool.fetchrow(queries.MARK_OPENED, notification_id, user_id)
+        row = await pool.fetchrow(sql.MARK_OPENED, notification_id, user_id)
     if row is not None:
         counts.opened += row["first"]
     return row

@@ -4,7 +4,7 @@ Each run raises the affected users' watermark (`notification_retention`) in the 
 so a stream resuming from a cursor below a deleted row gets `event: reset`, never a silent gap.
 Then finished content requests older than N days that no notification refers to any more are
 deleted, and their videos and thumbnails with them, and the email digests older than N days that
-ended and own no notification any more (db/queries.py PRUNE_DIGESTS says why that is safe).
+ended and own no notification any more (ops/sql.py PRUNE_DIGESTS says why that is safe).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import asyncpg
 
-from db import queries
+from . import sql
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ async def prune(
     """Delete read/archived notifications older than `days`, then the requests (and media)
     they leave behind; return how many notifications."""
     cutoff = datetime.now(UTC) - timedelta(days=days)
-    deleted: int = await pool.fetchval(queries.PRUNE, cutoff)
-    requests = await pool.fetch(queries.PRUNE_REQUESTS, cutoff)
-    digests = await pool.fetchval(queries.PRUNE_DIGESTS, cutoff)
+    deleted: int = await pool.fetchval(sql.PRUNE, cutoff)
+    requests = await pool.fetch(sql.PRUNE_REQUESTS, cutoff)
+    digests = await pool.fetchval(sql.PRUNE_DIGESTS, cutoff)
     if digests:
         logger.info("retention: deleted %d email digests", digests)
     files = 0

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import HTTPException
 
-from db import queries
+from . import sql
 
 RETRY_AFTER_SECONDS = 30  # about one simulated video; a real pipeline may want longer
 
@@ -30,8 +30,8 @@ async def open_request_slot(
     connection given, before the block ends (the transaction commits then).
     """
     async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(queries.LOCK_STUDENT_REQUESTS, student_id)
-        open_now: int = await connection.fetchval(queries.OPEN_REQUEST_COUNT, student_id)
+        await connection.execute(sql.LOCK_STUDENT_REQUESTS, student_id)
+        open_now: int = await connection.fetchval(sql.OPEN_REQUEST_COUNT, student_id)
         if open_now >= limit:
             raise HTTPException(
                 429,

@@ -15,11 +15,9 @@ import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from db import queries
-
 from ..http.deps import CurrentUser, Pool, app_settings
 from ..http.schemas import ErrorOut
-from . import text
+from . import sql, text
 from .open_requests import open_request_slot
 from .settings import WorkerSettings
 
@@ -106,7 +104,7 @@ async def create(
     """Ask a question; a worker turns it into a video and the student is notified."""
     limit = settings.max_open_requests_per_student
     async with open_request_slot(pool, user.id, limit) as connection:
-        return dict(await connection.fetchrow(queries.CREATE_REQUEST, user.id, body.question))
+        return dict(await connection.fetchrow(sql.CREATE_REQUEST, user.id, body.question))
 
 
 @router.get("", response_model=ContentRequestPage)
@@ -120,9 +118,9 @@ async def list_mine(
 ) -> Any:
     """The user's requests, newest first."""
     if cursor is None:
-        rows = await pool.fetch(queries.REQUESTS_FIRST_PAGE, user.id, limit + 1)
+        rows = await pool.fetch(sql.REQUESTS_FIRST_PAGE, user.id, limit + 1)
     else:
-        rows = await pool.fetch(queries.REQUESTS_PAGE_AFTER, user.id, limit + 1, cursor)
+        rows = await pool.fetch(sql.REQUESTS_PAGE_AFTER, user.id, limit + 1, cursor)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
@@ -134,7 +132,7 @@ async def list_mine(
 @router.get("/{request_id}", response_model=ContentRequestOut, responses=NOT_FOUND)
 async def get_one(request_id: RequestId, user: CurrentUser, pool: Pool) -> Any:
     """One of the user's requests."""
-    row = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, user.id)
+    row = await pool.fetchrow(sql.REQUEST_OF_STUDENT, request_id, user.id)
     if row is None:
         raise HTTPException(404, detail="content request not found")
     return dict(row)
@@ -158,16 +156,16 @@ async def answer_clarification(
 ) -> Any:
     """Answer the clarification question: the request goes back to pending (it counts in the
     cap on open requests again, like a new one)."""
-    current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, user.id)
+    current = await pool.fetchrow(sql.REQUEST_OF_STUDENT, request_id, user.id)
     if current is not None and current["status"] == "clarification_needed":
         limit = settings.max_open_requests_per_student
         async with open_request_slot(pool, user.id, limit) as connection:
             row = await connection.fetchrow(
-                queries.ANSWER_CLARIFICATION, request_id, user.id, body.answer
+                sql.ANSWER_CLARIFICATION, request_id, user.id, body.answer
             )
         if row is not None:
             return dict(row)
-        current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, user.id)
+        current = await pool.fetchrow(sql.REQUEST_OF_STUDENT, request_id, user.id)
     if current is None:
         raise HTTPException(404, detail="content request not found")
     raise HTTPException(
@@ -190,17 +188,17 @@ async def admit_retry(
 ) -> asyncpg.Record | Refused:
     """Reopen a failed request of this student, or say why not (404, 409; 429 from the cap on
     open requests, which a reopened request counts in, like a new one)."""
-    current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, student_id)
+    current = await pool.fetchrow(sql.REQUEST_OF_STUDENT, request_id, student_id)
     if current is None:
         return Refused(404, "content request not found")
     if current["status"] == "failed":
         async with open_request_slot(pool, student_id, limit) as connection:
             row: asyncpg.Record | None = await connection.fetchrow(
-                queries.REOPEN_FAILED, request_id, student_id
+                sql.REOPEN_FAILED, request_id, student_id
             )
         if row is not None:
             return row
-        current = await pool.fetchrow(queries.REQUEST_OF_STUDENT, request_id, student_id)
+        current = await pool.fetchrow(sql.REQUEST_OF_STUDENT, request_id, student_id)
         if current is None:  # deleted meanwhile (retention prunes finished requests)
             return Refused(404, "content request not found")
     return Refused(

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from db import queries
 from db.pool import connect
 
+from . import sql
 from .pipeline import Clarification, Job, Pipeline, StageFailed, Video
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class Worker:
                 continue
             if self._stopping.is_set():
                 # Told to stop while claiming: hand it straight back.
-                await self._pool.execute(queries.RELEASE, job.id, self.name)
+                await self._pool.execute(sql.RELEASE, job.id, self.name)
                 break
             try:
                 await self._process(job)
@@ -122,7 +122,7 @@ class Worker:
 
     async def _claim(self) -> Job | None:
         try:
-            row = await self._pool.fetchrow(queries.CLAIM, self.name, self._config.lease_seconds)
+            row = await self._pool.fetchrow(sql.CLAIM, self.name, self._config.lease_seconds)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             logger.warning("claim failed (%s); retrying", error)
             return None
@@ -147,7 +147,7 @@ class Worker:
                 job.id,
                 job.attempt - 1,
             )
-            await self._finish(queries.FINISH_FAILED, job, FAILURE_TEXT, None)
+            await self._finish(sql.FINISH_FAILED, job, FAILURE_TEXT, None)
             return
         logger.info("worker %s processing %s (attempt %d)", self.name, job.id, job.attempt)
         work = asyncio.create_task(self._pipeline.run(job), name=f"pipeline-{job.id}")
@@ -162,7 +162,7 @@ class Worker:
                 work.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await work
-                await self._pool.execute(queries.RELEASE, job.id, self.name)
+                await self._pool.execute(sql.RELEASE, job.id, self.name)
                 logger.info("worker %s released %s", self.name, job.id)
                 return
             await self._record(job, work)
@@ -175,7 +175,7 @@ class Worker:
             await asyncio.sleep(self._config.lease_seconds / 3)
             try:
                 status = await self._pool.execute(
-                    queries.RENEW_LEASE, job.id, self.name, self._config.lease_seconds
+                    sql.RENEW_LEASE, job.id, self.name, self._config.lease_seconds
                 )
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 logger.warning("lease renewal failed for %s: %s", job.id, error)
@@ -191,15 +191,15 @@ class Worker:
         error = work.exception()
         if isinstance(error, StageFailed):
             logger.warning("request %s failed: %s", job.id, error)
-            await self._finish(queries.FINISH_FAILED, job, FAILURE_TEXT, error.title)
+            await self._finish(sql.FINISH_FAILED, job, FAILURE_TEXT, error.title)
         elif error is not None:
             logger.error("request %s failed: the pipeline crashed", job.id, exc_info=error)
-            await self._finish(queries.FINISH_FAILED, job, FAILURE_TEXT, None)
+            await self._finish(sql.FINISH_FAILED, job, FAILURE_TEXT, None)
         else:
             outcome = work.result()
             if isinstance(outcome, Video):
                 await self._finish(
-                    queries.FINISH_COMPLETED,
+                    sql.FINISH_COMPLETED,
                     job,
                     outcome.title,
                     outcome.video_url,
@@ -207,10 +207,10 @@ class Worker:
                     outcome.duration_seconds,
                 )
             elif isinstance(outcome, Clarification):
-                await self._finish(queries.FINISH_CLARIFICATION, job, outcome.question)
+                await self._finish(sql.FINISH_CLARIFICATION, job, outcome.question)
             else:
                 logger.error("request %s failed: the pipeline returned %r", job.id, outcome)
-                await self._finish(queries.FINISH_FAILED, job, FAILURE_TEXT, None)
+                await self._finish(sql.FINISH_FAILED, job, FAILURE_TEXT, None)
 
     async def _finish(self, sql: str, job: Job, *values: object) -> None:
         # The one write that notifies: the trigger turns it into a notification + NOTIFY.

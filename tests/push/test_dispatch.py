@@ -17,9 +17,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db import queries
 from db.pool import create_pool
 from service.channels.push import keys
+from service.channels.push import sql as push_sql
 from service.channels.push.dispatcher import Dispatcher
 from service.channels.push.sender import Sender
 from service.settings import Settings
@@ -77,7 +77,7 @@ async def subscribe(conn: asyncpg.Connection, user: uuid.UUID, standin: StandIn)
     browser = Browser(f"{standin.base_url}/push/{uuid.uuid4().hex}")
     data = browser.json()
     await conn.fetchrow(
-        queries.PUSH_SUBSCRIBE,
+        push_sql.PUSH_SUBSCRIBE,
         user,
         data["endpoint"],
         data["keys"]["p256dh"],
@@ -339,7 +339,7 @@ async def test_restart_between_finding_and_sending_still_pushes_once(
     notification_id = await notify(conn, user, age=1)
     s = push_settings
     await pool.execute(
-        queries.PUSH_ENQUEUE,
+        push_sql.PUSH_ENQUEUE,
         s.push_stream_grace_seconds,
         s.push_delay_seconds,
         float(s.push_ttl_seconds),
@@ -361,7 +361,7 @@ async def test_a_subscription_moved_to_another_user_gets_none_of_the_first_users
     await notify(conn, first)
     data = browser.json()
     await conn.fetchrow(  # another user signs in on this browser and subscribes it
-        queries.PUSH_SUBSCRIBE,
+        push_sql.PUSH_SUBSCRIBE,
         second,
         browser.endpoint,
         data["keys"]["p256dh"],
@@ -485,7 +485,7 @@ async def test_a_browser_moved_between_claim_and_send_gets_nothing_of_the_first_
     assert claimed["notification_id"] == notification_id
     data = browser.json()
     await conn.fetchrow(  # the second user logs in on this browser: it moves to them
-        queries.PUSH_SUBSCRIBE,
+        push_sql.PUSH_SUBSCRIBE,
         second,
         browser.endpoint,
         data["keys"]["p256dh"],

@@ -16,8 +16,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db import queries
 from db.pool import connect
+from service.channels.push import sql as push_sql
 
 USERS = 20_000
 PER_USER = 5  # pushed notifications per user within the TTL
@@ -109,10 +109,10 @@ async def test_a_poll_costs_the_new_notifications_not_every_subscription(big: st
             " WHERE relname IN ('notifications', 'push_subscriptions', 'push_deliveries')"
         )
         buffers, inserted, shown = await analyze(
-            conn, queries.PUSH_ENQUEUE, GRACE, DELAY, TTL, WINDOW
+            conn, push_sql.PUSH_ENQUEUE, GRACE, DELAY, TTL, WINDOW
         )
         full_buffers, full_inserted, _ = await analyze(
-            conn, queries.PUSH_ENQUEUE, GRACE, DELAY, TTL, TTL
+            conn, push_sql.PUSH_ENQUEUE, GRACE, DELAY, TTL, TTL
         )
     finally:
         await conn.close()
@@ -128,7 +128,7 @@ async def test_a_poll_costs_the_new_notifications_not_every_subscription(big: st
 async def test_claiming_uses_the_due_index(big: str) -> None:
     conn = await connect(big)
     try:
-        rows = await conn.fetch("EXPLAIN " + queries.PUSH_CLAIM, 64, 40.0, 6)
+        rows = await conn.fetch("EXPLAIN " + push_sql.PUSH_CLAIM, 64, 40.0, 6)
     finally:
         await conn.close()
     shown = "\n".join(row[0] for row in rows)

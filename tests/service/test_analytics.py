@@ -14,9 +14,9 @@ import httpx
 import jwt
 import pytest
 
-from db import queries
 from db.pool import connect
 from service.http.auth import mint_token
+from service.notifications import sql as notifications_sql
 from service.settings import Settings
 
 from .live import SECRET, RunningServer, running_server, settings_for
@@ -287,7 +287,7 @@ async def test_a_window_of_a_large_table_reads_the_brin_index(database_url: str)
         await connection.execute("VACUUM ANALYZE notifications")  # summarises the BRIN ranges
         start = datetime(2018, 3, 1, tzinfo=UTC)
         rows = await connection.fetch(
-            "EXPLAIN (ANALYZE, BUFFERS) " + queries.DELIVERY_ANALYTICS,
+            "EXPLAIN (ANALYZE, BUFFERS) " + notifications_sql.DELIVERY_ANALYTICS,
             start,
             start + timedelta(days=7),
         )

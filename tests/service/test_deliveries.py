@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db import queries
 from db.pool import connect, create_pool
+from service.notifications import sql as notifications_sql
 from service.notifications.deliveries import DeliveryRecorder
 from service.settings import Settings
 
@@ -113,7 +113,7 @@ async def test_the_first_channel_wins(server: RunningServer, conn: asyncpg.Conne
         )
     ]
     pushed_at = datetime.now(UTC) - timedelta(minutes=1)
-    await conn.execute(queries.MARK_DELIVERED, [first], [pushed_at], "push")
+    await conn.execute(notifications_sql.MARK_DELIVERED, [first], [pushed_at], "push")
     async with open_stream(server.base_url, server.token(user), last_event_id=0) as stream:
         await stream.notifications(2)
     await until(lambda: recorded(conn, [second]), "second recorded", timeout=RECORDED_WITHIN)
@@ -125,7 +125,7 @@ async def test_the_first_channel_wins(server: RunningServer, conn: asyncpg.Conne
     assert (one["delivered_via"], one["delivered_at"]) == ("push", pushed_at)
     assert two["delivered_via"] == "stream"
     again = await conn.fetchval("SELECT delivered_at FROM notifications WHERE id = $1", second)
-    await conn.execute(queries.MARK_DELIVERED, [second], [datetime.now(UTC)], "email")
+    await conn.execute(notifications_sql.MARK_DELIVERED, [second], [datetime.now(UTC)], "email")
     assert (await delivery(conn, second))["delivered_at"] == again
     assert (await delivery(conn, second))["delivered_via"] == "stream"
 
@@ -137,11 +137,13 @@ async def test_recording_sends_no_read_state_notify_but_reading_does(
     await complete(conn, user)
     id_ = await conn.fetchval("SELECT id FROM notifications WHERE user_id = $1", user)
     async with heard(database_url, user) as messages:
-        await conn.execute(queries.MARK_DELIVERED, [id_], [datetime.now(UTC)], "stream")
+        await conn.execute(notifications_sql.MARK_DELIVERED, [id_], [datetime.now(UTC)], "stream")
         await conn.execute("SELECT 1")  # a round trip, so a NOTIFY would have arrived
         await asyncio.sleep(0.2)
         assert messages == []
-        await conn.execute(queries.MARK_READ, id_, user)  # the test can see a read_state NOTIFY
+        await conn.execute(
+            notifications_sql.MARK_READ, id_, user
+        )  # the test can see a read_state NOTIFY
         await until(lambda: messages, "read_state heard")
     assert [m["event"] for m in messages] == ["read_state"]
 

@@ -13,8 +13,8 @@ import asyncpg
 import httpx
 import pytest
 
-from db import queries
 from db.pool import create_pool
+from service.channels.email import sql as email_sql
 from service.channels.email.schedule import make_due_digests
 from service.settings import Settings
 
@@ -82,7 +82,7 @@ async def test_a_digest_whose_sender_died_is_sent_once_by_another(
     missed, cid = await notify(conn, student)
     # A sender makes the digest, claims it with a short lease, and dies before sending.
     [digest] = await make_due_digests(pools[0], settings)
-    claim = await conn.fetchrow(queries.CLAIM_DIGEST_SEND, "dead-sender", 0.5)
+    claim = await conn.fetchrow(email_sql.CLAIM_DIGEST_SEND, "dead-sender", 0.5)
     assert claim["id"] == digest
 
     restarted = sender(pools[1], settings)
@@ -92,7 +92,7 @@ async def test_a_digest_whose_sender_died_is_sent_once_by_another(
     [message] = mailbox.to(address)
     assert watch_links(plain(message)) == [link_of(cid)]
     # The dead sender's late write changes nothing: its claim (attempt 1) was taken over.
-    late = await conn.fetchval(queries.DIGEST_SENT, digest, "dead-sender", 1, "250 late", 1, 60.0)
+    late = await conn.fetchval(email_sql.DIGEST_SENT, digest, "dead-sender", 1, "250 late", 1, 60.0)
     assert late == 0
     row = await conn.fetchrow(
         "SELECT state, attempts, smtp_reply FROM email_digests WHERE id = $1", digest

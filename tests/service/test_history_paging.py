@@ -16,7 +16,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db import queries
+from service.notifications import sql as notifications_sql
 
 from .live import RunningServer, complete
 
@@ -83,7 +83,7 @@ async def test_walk_returns_each_item_once_in_order(
             response = await client.get("/history", params=params)
             assert response.status_code == 200, response.text
             page = response.json()
-            assert page["unread_count"] == await conn.fetchval(queries.UNREAD_COUNT, user)
+            assert page["unread_count"] == await conn.fetchval(notifications_sql.UNREAD_COUNT, user)
             walked += [item["id"] for item in page["items"]]
             if page["next_before"] is None:
                 break

@@ -7,9 +7,9 @@ import uuid
 import asyncpg
 import pytest
 
-from db import queries
 from db.pool import connect
 from service.live.store import MAX_ID
+from service.notifications import sql as notifications_sql
 
 ROWS = 300_000
 USERS = 3_000
@@ -63,7 +63,7 @@ async def test_history_page_uses_the_index(
     big: tuple[str, uuid.UUID], conn: asyncpg.Connection, options: dict[str, bool], index: str
 ) -> None:
     _, user = big
-    text = await plan(conn, queries.history_page(**options), user, MAX_ID, 21)
+    text = await plan(conn, notifications_sql.history_page(**options), user, MAX_ID, 21)
     assert index in text, text
     assert "Seq Scan" not in text, text
 
@@ -72,6 +72,6 @@ async def test_unread_count_uses_the_partial_index(
     big: tuple[str, uuid.UUID], conn: asyncpg.Connection
 ) -> None:
     _, user = big
-    text = await plan(conn, queries.UNREAD_COUNT, user)
+    text = await plan(conn, notifications_sql.UNREAD_COUNT, user)
     assert "notifications_user_unread" in text, text
     assert "Seq Scan" not in text, text

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from db import queries
 from db.pool import connect
+from service.notifications import sql as notifications_sql
 
 from .live import complete
 
@@ -35,7 +35,7 @@ async def test_a_users_statement_and_the_recorder_do_not_deadlock(
         # The plan that locks in descending order: the (user_id, id DESC) index.
         await student.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
         args = (user, ids) if statement == "MARK_SEEN" else (user, ids[-1])
-        sql = getattr(queries, statement)
+        sql = getattr(notifications_sql, statement)
         plan = "\n".join(row[0] for row in await student.fetch("EXPLAIN " + sql, *args))
         assert "notifications_user_newest" in plan or "notifications_user_unread" in plan
         # Another writer holds the middle row for a moment (a single-row change).
@@ -43,7 +43,9 @@ async def test_a_users_statement_and_the_recorder_do_not_deadlock(
         await writer.execute("SELECT 1 FROM notifications WHERE id = $1 FOR UPDATE", ids[1])
         # The recorder locks the first row, then waits for the middle one ...
         recording = asyncio.create_task(
-            recorder.execute(queries.MARK_DELIVERED, ids, [datetime.now(UTC)] * 3, "stream")
+            recorder.execute(
+                notifications_sql.MARK_DELIVERED, ids, [datetime.now(UTC)] * 3, "stream"
+            )
         )
         await asyncio.sleep(0.3)
         # ... while the student's statement runs; locking from the last row down, it would

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import httpx
 
-from db import queries
+from service.requests import sql as requests_sql
 
 from .live import RunningServer
 
@@ -53,7 +53,7 @@ async def test_a_failed_request_goes_back_to_pending_and_a_worker_takes_it(
     await asyncio.wait_for(woken.wait(), 2)  # the worker's wake-up, as for a new request
 
     # What a worker runs next claims it, with its attempts counted from zero again.
-    claimed = await conn.fetchrow(queries.CLAIM, "w2", 30)
+    claimed = await conn.fetchrow(requests_sql.CLAIM, "w2", 30)
     assert (claimed["id"], claimed["attempts"]) == (request_id, 1)
 
     # A new round: failing again notifies again (the first failure's notification stays one).

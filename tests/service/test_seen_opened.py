@@ -13,8 +13,8 @@ import asyncpg
 import httpx
 import pytest
 
-from db import queries
 from db.pool import connect
+from service.notifications import sql as notifications_sql
 
 from .live import RunningServer, complete
 from .test_metrics import value
@@ -166,7 +166,7 @@ async def test_two_opens_at_once_both_answer_200(
     other_tab = await connect(database_url)
     try:
         await other_tab.execute("BEGIN")
-        first = await other_tab.fetchrow(queries.MARK_OPENED, id_, user)
+        first = await other_tab.fetchrow(notifications_sql.MARK_OPENED, id_, user)
         async with client(server, user) as http:
             second = asyncio.create_task(http.post(f"/{id_}/opened"))
             await asyncio.sleep(0.5)  # the request waits for the other tab's row lock

@@ -12,8 +12,8 @@ import uuid
 import asyncpg
 import pytest
 
-from db import queries
 from db.pool import connect
+from service.requests import sql as requests_sql
 
 ROWS = 300_000
 STUDENTS = 3_000
@@ -51,7 +51,7 @@ async def big(database_url: str) -> str:
 async def test_the_claim_reads_the_pending_index_in_order(
     big: str, conn: asyncpg.Connection
 ) -> None:
-    rows = await conn.fetch("EXPLAIN " + queries.CLAIM, "planner", 30.0)
+    rows = await conn.fetch("EXPLAIN " + requests_sql.CLAIM, "planner", 30.0)
     plan = "\n".join(row[0] for row in rows)
     assert "content_requests_pending" in plan, plan
     assert "Seq Scan" not in plan, plan
@@ -61,11 +61,11 @@ async def test_the_claim_reads_the_pending_index_in_order(
 async def test_asking_and_claiming_scan_no_table(big: str, conn: asyncpg.Connection) -> None:
     student = uuid.uuid4()
     async with conn.transaction():
-        await conn.execute(queries.LOCK_STUDENT_REQUESTS, student)
-        assert await conn.fetchval(queries.OPEN_REQUEST_COUNT, student) == 0
-        await conn.fetchrow(queries.CREATE_REQUEST, student, "How do tides work?")
-        await conn.fetchrow(queries.CREATE_REQUEST, student, "And waves?")
-        claimed = await conn.fetchrow(queries.CLAIM, "planner", 30.0)
+        await conn.execute(requests_sql.LOCK_STUDENT_REQUESTS, student)
+        assert await conn.fetchval(requests_sql.OPEN_REQUEST_COUNT, student) == 0
+        await conn.fetchrow(requests_sql.CREATE_REQUEST, student, "How do tides work?")
+        await conn.fetchrow(requests_sql.CREATE_REQUEST, student, "And waves?")
+        claimed = await conn.fetchrow(requests_sql.CLAIM, "planner", 30.0)
         scans = await conn.fetchrow(
             "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables"
             " WHERE relname = 'content_requests'"

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db import queries
 from db.pool import connect, create_pool
+from service.requests import sql as requests_sql
 from service.requests.pipeline import Job, Outcome, Video
 from service.requests.runner import Worker, WorkerConfig
 from service.requests.worker import create_worker
@@ -56,7 +56,7 @@ class Queue:
 
     async def claim(self) -> uuid.UUID | None:
         name = self.free.pop()
-        row = await self.conn.fetchrow(queries.CLAIM, name, LEASE)
+        row = await self.conn.fetchrow(requests_sql.CLAIM, name, LEASE)
         if row is None:
             self.free.append(name)
             return None
@@ -75,7 +75,7 @@ class Queue:
 
     async def finish(self, which: int) -> None:
         request_id, name = self.busy.pop(which % len(self.busy))
-        await self.conn.execute(queries.FINISH_COMPLETED, request_id, name, "t", "v", "t", 1)
+        await self.conn.execute(requests_sql.FINISH_COMPLETED, request_id, name, "t", "v", "t", 1)
         self.free.append(name)
 
 
@@ -152,7 +152,7 @@ async def test_an_orphaned_request_is_reclaimed_in_its_fair_order_under_a_busy_q
     fresh: asyncpg.Connection,
 ) -> None:
     orphan = await ask(fresh, uuid.uuid4())
-    assert (await fresh.fetchrow(queries.CLAIM, "dead-worker", LEASE))["id"] == orphan
+    assert (await fresh.fetchrow(requests_sql.CLAIM, "dead-worker", LEASE))["id"] == orphan
     others = [uuid.uuid4() for _ in range(5)]
     for _ in range(3):  # a queue three rounds deep behind the orphan's round
         for student in others:

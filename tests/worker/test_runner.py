@@ -17,8 +17,8 @@ import asyncpg
 import httpx
 import pytest
 
-from db import queries
 from db.pool import create_pool
+from service.requests import sql as requests_sql
 from service.requests.pipeline import Job, Outcome
 from service.requests.runner import FAILURE_TEXT, Worker, WorkerConfig
 from service.settings import Settings
@@ -312,7 +312,7 @@ async def test_answering_a_clarification_restores_the_attempt_budget(
         "UPDATE content_requests SET status = 'clarification_needed', attempts = 3 WHERE id = $1",
         request_id,
     )
-    row = await conn.fetchrow(queries.ANSWER_CLARIFICATION, request_id, student, "grade 7")
+    row = await conn.fetchrow(requests_sql.ANSWER_CLARIFICATION, request_id, student, "grade 7")
     assert (
         row["status"],
         await conn.fetchval("SELECT attempts FROM content_requests WHERE id = $1", request_id),
@@ -332,6 +332,6 @@ async def test_claims_take_work_oldest_first_expired_leases_included(
         expired,
     )
     newer = await new_request(conn, "newer")
-    claimed = [(await conn.fetchrow(queries.CLAIM, "test-worker", 30))["id"] for _ in range(3)]
+    claimed = [(await conn.fetchrow(requests_sql.CLAIM, "test-worker", 30))["id"] for _ in range(3)]
     assert claimed == [older, expired, newer]
-    assert await conn.fetchrow(queries.CLAIM, "test-worker", 30) is None
+    assert await conn.fetchrow(requests_sql.CLAIM, "test-worker", 30) is None

@@ -14,11 +14,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from db import queries
-
 from ...http.deps import Pool
 from ...http.schemas import ErrorOut
-from . import pages
+from . import pages, sql
 from .answers import EmailAppSettings, Token, links_of, refusal, wants_html
 from .signed_links import CONFIRM_PATH, ConfirmLinks, InvalidLink
 
@@ -57,7 +55,7 @@ async def confirm_page(
         owner = links.verify(token)
     except InvalidLink as error:
         return _refusal(request, str(error), 400)
-    row = await pool.fetchrow(queries.DIGEST_RECIPIENT, owner.user_id)
+    row = await pool.fetchrow(sql.DIGEST_RECIPIENT, owner.user_id)
     if row is None or not links.is_for(owner, row["address"]):
         return _refusal(request, GONE, 410)
     if row["confirmed"]:
@@ -80,8 +78,8 @@ async def confirm(
     except InvalidLink as error:
         return _refusal(request, str(error), 400)
     async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(queries.DIGEST_ADDRESS_FOR_UPDATE, owner.user_id)
+        row = await connection.fetchrow(sql.DIGEST_ADDRESS_FOR_UPDATE, owner.user_id)
         if row is None or not links.is_for(owner, row["address"]):
             return _refusal(request, GONE, 410)
-        await connection.execute(queries.CONFIRM_DIGEST_ADDRESS, owner.user_id)
+        await connection.execute(sql.CONFIRM_DIGEST_ADDRESS, owner.user_id)
     return _answer(request, True, f"{pages.masked(row['address'])} will get the email digest")

@@ -23,9 +23,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from db import queries
-
 from . import message as mail
+from . import sql
 from .addresses import mailbox_key
 from .settings import EmailSettings
 from .signed_links import ConfirmLinks
@@ -94,14 +93,14 @@ async def _take_turn(
 ) -> tuple[str | None, Confirmation | None]:
     """The address to mail now with the send recorded, or why not."""
     async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(queries.LOCK_CONFIRMATION_KEY, f"{STUDENT_KEY}{user_id}")
-        address: str | None = await connection.fetchval(queries.CONFIRMATION_ADDRESS, user_id)
+        await connection.execute(sql.LOCK_CONFIRMATION_KEY, f"{STUDENT_KEY}{user_id}")
+        address: str | None = await connection.fetchval(sql.CONFIRMATION_ADDRESS, user_id)
         if address is None:
             return None, NOTHING_TO_CONFIRM
         key = mailbox_key(address)
-        await connection.execute(queries.LOCK_CONFIRMATION_KEY, f"{ADDRESS_KEY}{key}")
+        await connection.execute(sql.LOCK_CONFIRMATION_KEY, f"{ADDRESS_KEY}{key}")
         waits = await connection.fetchrow(
-            queries.CONFIRMATION_WAIT,
+            sql.CONFIRMATION_WAIT,
             user_id,
             key,
             RESEND_SECONDS,
@@ -110,7 +109,7 @@ async def _take_turn(
         )
         if waits["student_wait"] > 0 or waits["address_wait"] > 0:
             return None, _limited(waits["student_wait"], waits["address_wait"])
-        await connection.execute(queries.RECORD_CONFIRMATION_SEND, user_id, key, DAY_SECONDS)
+        await connection.execute(sql.RECORD_CONFIRMATION_SEND, user_id, key, DAY_SECONDS)
         return address, None
 
 

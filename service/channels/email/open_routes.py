@@ -23,7 +23,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from db import queries
+from service.notifications import sql as notifications_sql
 
 from ...http.deps import Pool, Reach
 from ...http.schemas import ErrorOut
@@ -53,6 +53,6 @@ async def open_notification(
         return refusal(request, str(error), 400, pages.open_refused)
     ids = (opening.notification_id, opening.user_id)
     await mark_opened(pool, *ids, reach)
-    row = await pool.fetchrow(queries.MARK_READ, *ids)
+    row = await pool.fetchrow(notifications_sql.MARK_READ, *ids)
     payload = row["payload"] if row is not None else {}
     return RedirectResponse(notification_link(settings, payload), status_code=303)

@@ -20,11 +20,9 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from db import queries
-
 from ...http.deps import CurrentUser, Pool
 from ...http.schemas import ErrorOut
-from . import pages
+from . import pages, sql
 from .addresses import MAX_ADDRESS, student_address
 from .answers import EmailAppSettings, Token, links_of, refusal, wants_html
 from .confirmation import send_confirmation
@@ -84,7 +82,7 @@ class UnsubscribedOut(BaseModel):
 
 
 async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser) -> dict[str, Any]:
-    row = await pool.fetchrow(queries.DIGEST_PREFERENCE, user.id)
+    row = await pool.fetchrow(sql.DIGEST_PREFERENCE, user.id)
     available = settings.smtp_host is not None
     if row is None:
         return {
@@ -140,7 +138,7 @@ async def put_preference(
         raise HTTPException(409, detail=OFF)
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(
-            queries.SET_DIGEST_PREFERENCE,
+            sql.SET_DIGEST_PREFERENCE,
             user.id,
             body.email,
             body.period,
@@ -148,7 +146,7 @@ async def put_preference(
             settings.digest_period_seconds[body.period],
         )
         if not body.opted_in:
-            await connection.execute(queries.CANCEL_OPEN_DIGESTS, user.id, "opted out")
+            await connection.execute(sql.CANCEL_OPEN_DIGESTS, user.id, "opted out")
     outcome = await send_confirmation(pool, settings, user.id)
     return {**await _preference(pool, settings, user), "confirmation_error": outcome.problem}
 
@@ -190,9 +188,9 @@ async def resend_confirmation(
 async def delete_preference(user: CurrentUser, pool: Pool) -> Response:
     """Stop the digest and forget the address."""
     async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(queries.DELETE_DIGEST_PREFERENCE, user.id)
-        await connection.execute(queries.CANCEL_OPEN_DIGESTS, user.id, None)
-        await connection.execute(queries.FORGET_DIGEST_ERRORS, user.id)
+        await connection.execute(sql.DELETE_DIGEST_PREFERENCE, user.id)
+        await connection.execute(sql.CANCEL_OPEN_DIGESTS, user.id, None)
+        await connection.execute(sql.FORGET_DIGEST_ERRORS, user.id)
     return Response(status_code=204)
 
 
@@ -224,7 +222,7 @@ async def unsubscribe_page(
         unsubscriber = links.verify(token)
     except InvalidLink as error:
         return _refusal(request, str(error), 400)
-    row = await pool.fetchrow(queries.DIGEST_RECIPIENT, unsubscriber.user_id)
+    row = await pool.fetchrow(sql.DIGEST_RECIPIENT, unsubscriber.user_id)
     if row is None or not links.is_for(unsubscriber, row["address"]):
         return _refusal(request, GONE, 410)
     if not row["opted_in"]:
@@ -252,12 +250,12 @@ async def unsubscribe(
     except InvalidLink as error:
         return _refusal(request, str(error), 400)
     async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(queries.DIGEST_ADDRESS_FOR_UPDATE, unsubscriber.user_id)
+        row = await connection.fetchrow(sql.DIGEST_ADDRESS_FOR_UPDATE, unsubscriber.user_id)
         if row is None or not links.is_for(unsubscriber, row["address"]):
             return _refusal(request, GONE, 410)
-        await connection.execute(queries.UNSUBSCRIBE_DIGEST, unsubscriber.user_id)
+        await connection.execute(sql.UNSUBSCRIBE_DIGEST, unsubscriber.user_id)
         await connection.execute(
-            queries.CANCEL_OPEN_DIGESTS, unsubscriber.user_id, "unsubscribed by link"
+            sql.CANCEL_OPEN_DIGESTS, unsubscriber.user_id, "unsubscribed by link"
         )
     detail = f"{pages.masked(row['address'])} gets no more email digests"
     if wants_html(request):

@@ -29,8 +29,7 @@ import uuid
 
 import asyncpg
 
-from db import queries
-
+from . import sql
 from .settings import EmailSettings
 
 BATCH = 100  # students per transaction
@@ -41,7 +40,7 @@ async def make_due_digests(pool: asyncpg.Pool, settings: EmailSettings) -> list[
     made: list[int] = []
     while True:
         async with pool.acquire() as connection, connection.transaction():
-            due = await connection.fetch(queries.DUE_DIGEST_STUDENTS, BATCH)
+            due = await connection.fetch(sql.DUE_DIGEST_STUDENTS, BATCH)
             for student in due:
                 digest = await make_digest(connection, settings, student)
                 if digest is not None:
@@ -56,7 +55,7 @@ async def make_digest(
     """One due student's digest (the caller holds their preference row); None when empty."""
     user_id: uuid.UUID = student["user_id"]
     digest: int | None = await connection.fetchval(
-        queries.MAKE_DIGEST,
+        sql.MAKE_DIGEST,
         user_id,
         settings.digest_min_age_seconds,
         settings.digest_period_seconds[student["period"]],

@@ -47,11 +47,12 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from db import queries
+from service.notifications import sql as notifications_sql
 
 from ...notifications.deliveries import ReachCounts
 from ...runtime.supervisor import Supervisor
 from . import message as mail
+from . import sql
 from .addresses import is_loopback
 from .schedule import make_due_digests
 from .settings import EmailSettings
@@ -117,7 +118,7 @@ class DigestSender:
                 if outcome == "server down":
                     self._outages += 1
                     delay = backoff(self._settings, self._outages)
-                    await self._pool.execute(queries.DIGEST_POSTPONE_DUE, delay)
+                    await self._pool.execute(sql.DIGEST_POSTPONE_DUE, delay)
                     logger.warning("email digest: SMTP server failing; next try in %.0f s", delay)
                     break
                 if outcome == "sent":
@@ -125,7 +126,7 @@ class DigestSender:
         return attempts
 
     async def _until_next(self) -> float:
-        due: datetime | None = await self._pool.fetchval(queries.DIGEST_NEXT_DUE)
+        due: datetime | None = await self._pool.fetchval(sql.DIGEST_NEXT_DUE)
         poll = self._settings.digest_poll_seconds
         if due is None:
             return poll
@@ -135,7 +136,7 @@ class DigestSender:
     async def send_one(self, mailer: Mailer) -> Outcome | None:
         """Claim one due digest and make one attempt at it; None when none was due."""
         claimed_at = asyncio.get_running_loop().time()  # the lease runs from (at most) here
-        claim = await self._pool.fetchrow(queries.CLAIM_DIGEST_SEND, self.name, self._lease)
+        claim = await self._pool.fetchrow(sql.CLAIM_DIGEST_SEND, self.name, self._lease)
         if claim is None:
             return None
         attempt = (claim["id"], self.name, claim["attempts"])
@@ -156,13 +157,13 @@ class DigestSender:
         attempt: tuple[int, str, int],
         claimed_at: float,
     ) -> Outcome:
-        recipient = await self._pool.fetchrow(queries.DIGEST_RECIPIENT, claim["user_id"])
+        recipient = await self._pool.fetchrow(sql.DIGEST_RECIPIENT, claim["user_id"])
         if recipient is None or not recipient["opted_in"]:
             return await self._cancel(attempt, "opted out")
         if not recipient["confirmed"]:
             return await self._cancel(attempt, "the address changed and is not confirmed yet")
         rows = await self._pool.fetch(
-            queries.DIGEST_CONTENT, claim["id"], self._settings.digest_max_items, claim["user_id"]
+            sql.DIGEST_CONTENT, claim["id"], self._settings.digest_max_items, claim["user_id"]
         )
         if not rows:
             return await self._cancel(attempt, "everything in it was read or seen")
@@ -193,7 +194,7 @@ class DigestSender:
         return "sent"
 
     async def _cancel(self, attempt: tuple[int, str, int], why: str) -> Outcome:
-        await self._pool.execute(queries.DIGEST_END, *attempt, "cancelled", why)
+        await self._pool.execute(sql.DIGEST_END, *attempt, "cancelled", why)
         self._reach.digests["cancelled"] += 1
         return "cancelled"
 
@@ -203,7 +204,7 @@ class DigestSender:
         digest, _, attempts = attempt
         if error.permanent:
             logger.warning("digest %d refused for good: %s", digest, error)
-            await self._pool.execute(queries.DIGEST_END, *attempt, "failed", str(error))
+            await self._pool.execute(sql.DIGEST_END, *attempt, "failed", str(error))
             self._reach.digests["failed"] += 1
             return
         settings = self._settings
@@ -211,12 +212,12 @@ class DigestSender:
         if age >= settings.digest_give_up_seconds:
             reason = f"given up after {attempts} attempts over {age / 3600:.1f} h: {error}"
             logger.warning("digest %d %s", digest, reason)
-            await self._pool.execute(queries.DIGEST_END, *attempt, "failed", reason[:300])
+            await self._pool.execute(sql.DIGEST_END, *attempt, "failed", reason[:300])
             self._reach.digests["failed"] += 1
             return
         delay = backoff(settings, attempts)
         logger.warning("digest %d not sent (%s); retrying in %.0f s", digest, error, delay)
-        await self._pool.execute(queries.DIGEST_RETRY, *attempt, delay, str(error))
+        await self._pool.execute(sql.DIGEST_RETRY, *attempt, delay, str(error))
         self._reach.digests["retried"] += 1
 
     async def _record_sent(
@@ -234,7 +235,7 @@ class DigestSender:
             try:
                 async with self._pool.acquire() as connection, connection.transaction():
                     marked = await connection.fetchval(
-                        queries.DIGEST_SENT, *attempt, reply, len(ids), period
+                        sql.DIGEST_SENT, *attempt, reply, len(ids), period
                     )
                     if marked != 1:
                         logger.error(
@@ -243,7 +244,9 @@ class DigestSender:
                             digest,
                         )
                         return
-                    first = await connection.execute(queries.MARK_DELIVERED_NOW, ids, "email")
+                    first = await connection.execute(
+                        notifications_sql.MARK_DELIVERED_NOW, ids, "email"
+                    )
                 # Counted once committed: notifications no other channel had reached first.
                 self._reach.first_delivered["email"] += int(first.rpartition(" ")[2] or 0)
                 self._reach.digests["sent"] += 1

@@ -1,7 +1,7 @@
 """The push dispatcher: a supervised task per API process that pushes what students missed.
 
 Every `PUSH_POLL_SECONDS` it records, in `push_deliveries`, one row per (notification,
-subscription) whose push is due (`queries.PUSH_ENQUEUE` states the rule: unread and unseen, no
+subscription) whose push is due (`sql.PUSH_ENQUEUE` states the rule: unread and unseen, no
 stream took it within `PUSH_STREAM_GRACE_SECONDS` or nobody saw it within `PUSH_DELAY_SECONDS`,
 not older than the subscription or the TTL). It claims due rows with a lease as sending slots
 free up and sends each in its own task: at most `CONCURRENCY` sends at once, with no batch
@@ -17,7 +17,7 @@ Guarantees:
   (408/425/429/5xx), or an error that proves nothing was sent (no connection made: DNS, refused,
   TLS handshake, connect timeout), puts a push back to `pending` for another attempt; a timeout
   or disconnect once connected leaves the outcome unknown: `failed`, never resent.
-- Only to the notification's own user: right before each send (`queries.PUSH_LOAD`) the row must
+- Only to the notification's own user: right before each send (`sql.PUSH_LOAD`) the row must
   still be this attempt's and the subscription still the notification user's; a browser moved to
   another user deletes the first user's rows (`PUSH_SUBSCRIBE`). What remains is the time of
   one request between that check and the push service's answer.
@@ -51,10 +51,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from db import queries
-
 from ...notifications.deliveries import ReachCounts
-from . import actions, message
+from . import actions, message, sql
 from .sender import Answer, NotPublic, Sender, TooLarge
 from .settings import PushSettings
 
@@ -158,9 +156,9 @@ class Dispatcher:
         settings = self._settings
         window = float(self._ttl) if whole_ttl else self._window
         async with self._pool.acquire() as connection, connection.transaction():
-            if await connection.fetchval(queries.PUSH_ENQUEUE_LOCK):
+            if await connection.fetchval(sql.PUSH_ENQUEUE_LOCK):
                 await connection.execute(
-                    queries.PUSH_ENQUEUE,
+                    sql.PUSH_ENQUEUE,
                     settings.push_stream_grace_seconds,
                     settings.push_delay_seconds,
                     float(self._ttl),
@@ -170,7 +168,7 @@ class Dispatcher:
     async def claim(self, limit: int) -> list[asyncpg.Record]:
         """Claim up to `limit` due pushes (a lease each)."""
         rows: list[asyncpg.Record] = await self._pool.fetch(
-            queries.PUSH_CLAIM, limit, self._lease, self._settings.push_max_attempts
+            sql.PUSH_CLAIM, limit, self._lease, self._settings.push_max_attempts
         )
         return rows
 
@@ -198,11 +196,11 @@ class Dispatcher:
                 await self._finish(key, "failed", why)
 
     async def _finish(self, key: Key, state: str, why: str | None) -> None:
-        await self._pool.execute(queries.PUSH_FINISH, *key, state, why)
+        await self._pool.execute(sql.PUSH_FINISH, *key, state, why)
         self.counts.pushes["cancelled" if state == "cancelled" else "failed"] += 1
 
     async def _deliver(self, key: Key) -> None:
-        row = await self._pool.fetchrow(queries.PUSH_LOAD, *key, float(self._ttl))
+        row = await self._pool.fetchrow(sql.PUSH_LOAD, *key, float(self._ttl))
         if row is None:  # moved to another user or removed since the claim: its rows are gone
             self.counts.pushes["cancelled"] += 1
             return
@@ -254,12 +252,12 @@ class Dispatcher:
     async def _record(self, key: Key, answer: Answer) -> None:
         status = answer.status
         if 200 <= status < 300:
-            row = await self._pool.fetchrow(queries.PUSH_SENT, *key)
+            row = await self._pool.fetchrow(sql.PUSH_SENT, *key)
             if row["sent"]:
                 self.counts.pushes["sent"] += 1
                 self.counts.first_delivered[CHANNEL] += row["first"]
         elif status in GONE:
-            await self._pool.execute(queries.PUSH_REMOVE_SUBSCRIPTION, key[1])
+            await self._pool.execute(sql.PUSH_REMOVE_SUBSCRIPTION, key[1])
             self.counts.pushes["gone"] += 1
             logger.info("push subscription %d is gone (%d): removed", key[1], status)
         elif status in RETRIED or status >= 500:
@@ -277,5 +275,5 @@ class Dispatcher:
         delay = random.uniform(delay / 2, delay)
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_DELAY))
-        await self._pool.execute(queries.PUSH_RETRY, *key, delay, why)
+        await self._pool.execute(sql.PUSH_RETRY, *key, delay, why)
         self.counts.pushes["retried"] += 1

@@ -20,12 +20,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from db import queries
+from service.notifications import sql as notifications_sql
 
 from ...http.deps import CurrentUser, Pool, Reach, app_settings
 from ...http.schemas import ErrorOut
 from ...notifications.deliveries import mark_opened
-from . import actions, subscriptions
+from . import actions, sql, subscriptions
 from .settings import PushSettings
 
 PushAppSettings = Annotated[PushSettings, Depends(app_settings)]
@@ -131,10 +131,10 @@ async def subscribe(
         raise _refusal(error) from None
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(
-            queries.PUSH_SUBSCRIBE, user.id, checked.endpoint, checked.p256dh, checked.auth
+            sql.PUSH_SUBSCRIBE, user.id, checked.endpoint, checked.p256dh, checked.auth
         )
         await connection.execute(
-            queries.PUSH_TRIM_SUBSCRIPTIONS, user.id, settings.push_max_subscriptions_per_user
+            sql.PUSH_TRIM_SUBSCRIPTIONS, user.id, settings.push_max_subscriptions_per_user
         )
     if not row["created"]:
         response.status_code = 200
@@ -147,7 +147,7 @@ async def unsubscribe(
 ) -> Response:
     """Forget this browser's subscription (only the user's own; 204 whether or not it existed)."""
     _require_push(settings)
-    await pool.execute(queries.PUSH_UNSUBSCRIBE, user.id, body.endpoint)
+    await pool.execute(sql.PUSH_UNSUBSCRIBE, user.id, body.endpoint)
     return Response(status_code=204)
 
 
@@ -161,7 +161,7 @@ async def subscription_state(
     """Whether this browser's endpoint is subscribed for the caller (false when it is nobody's
     or another user's: a browser shared by two users shows the truth to each)."""
     _require_push(settings)
-    mine = await pool.fetchval(queries.PUSH_IS_SUBSCRIBED, user.id, endpoint)
+    mine = await pool.fetchval(sql.PUSH_IS_SUBSCRIBED, user.id, endpoint)
     return {"endpoint": endpoint, "subscribed": bool(mine)}
 
 
@@ -188,7 +188,7 @@ async def push_action(
     except actions.Invalid as error:
         raise HTTPException(403, detail=f"push action token refused: {error}") from None
     if action == "read":
-        await pool.execute(queries.MARK_READ, granted.notification_id, granted.user_id)
+        await pool.execute(notifications_sql.MARK_READ, granted.notification_id, granted.user_id)
     else:
         await mark_opened(pool, granted.notification_id, granted.user_id, reach)
     return Response(status_code=204)

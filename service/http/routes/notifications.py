@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 
-from db import queries
+from service.notifications import sql as notifications_sql
 
 from ...live.events import notification_json
 from ...live.store import MAX_ID
@@ -73,7 +73,7 @@ async def history(
     include_dismissed: Annotated[bool, Query(description="Include archived ones.")] = False,
 ) -> dict[str, Any]:
     """The user's notifications, newest first, paged by id."""
-    sql = queries.history_page(
+    sql = notifications_sql.history_page(
         unread_only=unread_only, include_dismissed=include_dismissed, by_type=type is not None
     )
     args: list[Any] = [user.id, MAX_ID if before is None else before, limit + 1]
@@ -94,7 +94,8 @@ async def history(
 async def unread_count(user: CurrentUser, pool: Pool) -> dict[str, Any]:
     """Unread, non-archived notifications, in total and per type."""
     by_type = {
-        row["type"]: row["unread"] for row in await pool.fetch(queries.UNREAD_BY_TYPE, user.id)
+        row["type"]: row["unread"]
+        for row in await pool.fetch(notifications_sql.UNREAD_BY_TYPE, user.id)
     }
     return {"unread_count": sum(by_type.values()), "by_type": by_type}
 
@@ -109,26 +110,26 @@ async def _change_one(pool: Pool, sql: str, notification_id: int, user: CurrentU
 @router.post("/{notification_id}/read", **ONE_NOTIFICATION)
 async def mark_read(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Mark one notification read (idempotent: the first read time is kept)."""
-    return await _change_one(pool, queries.MARK_READ, notification_id, user)
+    return await _change_one(pool, notifications_sql.MARK_READ, notification_id, user)
 
 
 @router.post("/{notification_id}/unread", **ONE_NOTIFICATION)
 async def mark_unread(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Mark one notification unread again (idempotent)."""
-    return await _change_one(pool, queries.MARK_UNREAD, notification_id, user)
+    return await _change_one(pool, notifications_sql.MARK_UNREAD, notification_id, user)
 
 
 @router.delete("/{notification_id}", **ONE_NOTIFICATION)
 async def dismiss(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Archive one notification: it leaves history and counts but is not deleted."""
-    return await _change_one(pool, queries.DISMISS, notification_id, user)
+    return await _change_one(pool, notifications_sql.DISMISS, notification_id, user)
 
 
 @router.post("/seen", response_model=SeenOut)
 async def mark_seen(body: SeenIn, user: CurrentUser, pool: Pool, reach: Reach) -> Any:
     """Report notifications that were on screen (at most 100 ids). Idempotent: the first report
     of each is kept; ids that are not the caller's change nothing."""
-    status = await pool.execute(queries.MARK_SEEN, user.id, body.ids)
+    status = await pool.execute(notifications_sql.MARK_SEEN, user.id, body.ids)
     seen = int(status.split()[-1])
     reach.seen += seen
     return {"seen": seen}
@@ -150,7 +151,7 @@ async def _change_all(pool: Pool, sql: str, user: CurrentUser, body: WatermarkIn
     up_to_id = body.up_to_id if body is not None else None
     async with pool.acquire() as connection, connection.transaction():
         status = await connection.execute(sql, user.id, MAX_ID if up_to_id is None else up_to_id)
-        unread = await connection.fetchval(queries.UNREAD_COUNT, user.id)
+        unread = await connection.fetchval(notifications_sql.UNREAD_COUNT, user.id)
     return {"updated": int(status.split()[-1]), "up_to_id": up_to_id, "unread_count": unread}
 
 
@@ -159,7 +160,7 @@ async def read_all(
     user: CurrentUser, pool: Pool, body: Annotated[WatermarkIn | None, Body()] = None
 ) -> Any:
     """Mark every unread notification up to `up_to_id` (default: all) read."""
-    return await _change_all(pool, queries.READ_ALL, user, body)
+    return await _change_all(pool, notifications_sql.READ_ALL, user, body)
 
 
 @router.post("/dismiss-all", response_model=BulkOut)
@@ -167,18 +168,18 @@ async def dismiss_all(
     user: CurrentUser, pool: Pool, body: Annotated[WatermarkIn | None, Body()] = None
 ) -> Any:
     """Archive every notification up to `up_to_id` (default: all)."""
-    return await _change_all(pool, queries.DISMISS_ALL, user, body)
+    return await _change_all(pool, notifications_sql.DISMISS_ALL, user, body)
 
 
 @router.get("/types", response_model=NotificationTypesOut)
 async def notification_types(user: CurrentUser, pool: Pool) -> dict[str, Any]:
     """Every registered notification type with the label and description clients show."""
-    rows = await pool.fetch(queries.NOTIFICATION_TYPES)
+    rows = await pool.fetch(notifications_sql.NOTIFICATION_TYPES)
     return {"types": [dict(row) for row in rows]}
 
 
 async def _preferences(pool: Pool, user: CurrentUser) -> dict[str, Any]:
-    rows = await pool.fetch(queries.PREFERENCES, user.id)
+    rows = await pool.fetch(notifications_sql.PREFERENCES, user.id)
     return {"in_app": {row["type"]: row["in_app"] for row in rows}}
 
 
@@ -195,7 +196,7 @@ async def put_preferences(body: PreferencesIn, user: CurrentUser, pool: Pool) ->
     Every registered type is accepted; an unknown one is a 422 naming it, and nothing changes.
     """
     async with pool.acquire() as connection, connection.transaction():
-        unknown = await connection.fetch(queries.UNKNOWN_TYPES, list(body.in_app))
+        unknown = await connection.fetch(notifications_sql.UNKNOWN_TYPES, list(body.in_app))
         if unknown:
             raise RequestValidationError(
                 [
@@ -209,7 +210,7 @@ async def put_preferences(body: PreferencesIn, user: CurrentUser, pool: Pool) ->
                 ]
             )
         await connection.executemany(
-            queries.SET_PREFERENCE,
+            notifications_sql.SET_PREFERENCE,
             [(user.id, name, enabled) for name, enabled in body.in_app.items()],
         )
     return await _preferences(pool, user)
