@@ -15,13 +15,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from db.models import Base
-
 MIGRATION_LOCK = 0x76_69_76_69_64_6C_79  # "vividly": the advisory lock key of migration runs
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata)
+    # No autogenerate: revisions are written as SQL, and db/schema.sql (checked against them)
+    # is the one description of the schema.
+    context.configure(connection=connection, target_metadata=None)
     with context.begin_transaction():
         # Before alembic reads the current revision: the winner's commit is what we then see.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})

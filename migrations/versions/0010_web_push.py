@@ -9,8 +9,8 @@ never send it together; a failed send sets `next_attempt_at` to the retry time.
 
 `notifications_push_pending` kept the dispatcher's first search for "unread, unseen
 notifications of subscribed users in the last TTL" on an index range per user. The dispatcher
-now reads only recent notifications through `notifications_created_brin` (service/channels/push/sql.py,
-PUSH_ENQUEUE), so this index is unused: a later revision may drop it.
+now reads only recent notifications through `notifications_created_brin` (PUSH_ENQUEUE in
+service/channels/push/sql.py), so this index is unused: a later revision may drop it.
 
 That index is built without CONCURRENTLY (alembic runs each revision in a transaction, where
 CONCURRENTLY is not allowed): the upgrade blocks writes to `notifications` while it builds,
