@@ -23,14 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.pool import create_pool
 
-from .channels.email import confirm_routes as digest_confirm
-from .channels.email import open_routes as digest_open
-from .channels.email import routes as digest
-from .channels.email.sender import start_digest_sender
-from .channels.email.signed_links import UNSUBSCRIBE_PATH
-from .channels.push import routes as push
-from .channels.push.dispatcher import Dispatcher
-from .channels.push.sender import Sender
+from .channels.base import Running
+from .channels.registry import CHANNELS, NAMES
 from .http.cors import CrossOrigin
 from .http.failures import ServerErrors
 from .http.headers import SecurityHeaders
@@ -202,21 +196,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                         delete_media=media.delete,
                     ),
                 )
-            if settings.push_enabled:
-                dispatcher = Dispatcher(pool, settings, Sender(settings), reach)
-                supervisor.start("push", dispatcher.run)
-
-                async def stop_push() -> None:
-                    dispatcher.stop()  # the sends in flight finish and are recorded
-                    await supervisor.stop("push", grace=settings.push_timeout_seconds + 5)
-
-                stack.push_async_callback(stop_push)
-                logger.info("Web Push is on (VAPID subject %s)", settings.vapid_subject)
-                if settings.push_allow_loopback:
-                    logger.warning("PUSH_ALLOW_LOOPBACK is set: pushes may go to this machine")
-            else:
-                logger.info("Web Push is off: set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY to use it")
-            start_digest_sender(supervisor, pool, settings, reach)
+            running = Running(pool, settings, supervisor, reach, stack.push_async_callback)
+            for channel in CHANNELS:
+                channel.start(running)
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
                 supervisor.start("worker", worker.run)
@@ -226,7 +208,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
-            registry = registry_for(hub, listener, supervisor, reach, deliveries)
+            registry = registry_for(hub, listener, supervisor, reach, deliveries, NAMES)
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -261,7 +243,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
 
     app.add_middleware(ServerErrors)  # innermost: its 500 gets the headers below
     app.add_middleware(
-        CrossOrigin, origins=settings.cors_origins, signed_link_paths=[UNSUBSCRIBE_PATH]
+        CrossOrigin,
+        origins=settings.cors_origins,
+        signed_link_paths=[path for channel in CHANNELS for path in channel.signed_link_paths],
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)  # keeps no frame: see logs.py
@@ -274,12 +258,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(session.router)
     app.include_router(content_requests.router)
-    app.include_router(push.router)
-
     app.include_router(admin.router)
-    app.include_router(digest.router)
-    app.include_router(digest_confirm.router)
-    app.include_router(digest_open.router)
+    for channel in CHANNELS:
+        for router in channel.routers:
+            app.include_router(router)
     if settings.dev_login_enabled:
         app.include_router(dev.router)
 

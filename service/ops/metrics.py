@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -31,8 +31,10 @@ class _ServiceCollector(Collector):
         supervisor: Supervisor,
         reach: ReachCounts,
         deliveries: DeliveryRecorder,
+        channels: Sequence[str],
     ) -> None:
         self._hub = hub
+        self._channels = tuple(channels)
         self._deliveries = deliveries
         self._listener = listener
         self._supervisor = supervisor
@@ -98,10 +100,10 @@ class _ServiceCollector(Collector):
         first = CounterMetricFamily(
             "vividly_notifications_first_delivered",
             "Notifications whose first delivery this process recorded, by channel "
-            "(stream, push, email); later deliveries are not counted.",
+            "(the live stream, or another delivery channel); later deliveries are not counted.",
             labels=["channel"],
         )
-        for channel in sorted({"stream", "push", "email", *reach.first_delivered}):
+        for channel in sorted({*self._channels, *reach.first_delivered}):
             first.add_metric([channel], reach.first_delivered[channel])
         yield first
         pushes = CounterMetricFamily(
@@ -156,10 +158,12 @@ def registry_for(
     supervisor: Supervisor,
     reach: ReachCounts,
     deliveries: DeliveryRecorder,
+    channels: Sequence[str],
 ) -> CollectorRegistry:
-    """A registry with this process's service and process (RSS, CPU, fds) metrics."""
+    """A registry with this process's service and process (RSS, CPU, fds) metrics; every one of
+    `channels` (the delivery channels' names) is exported from the start, at 0."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(_ServiceCollector(hub, listener, supervisor, reach, deliveries))
+    registry.register(_ServiceCollector(hub, listener, supervisor, reach, deliveries, channels))
     registry.register(GcCollector())
     ProcessCollector(registry=registry)
     return registry

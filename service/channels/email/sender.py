@@ -61,6 +61,7 @@ from .transport import Mailer, SendFailed
 
 logger = logging.getLogger(__name__)
 
+CHANNEL = "email"  # this channel's name (`delivered_via`, metrics): said here only
 Outcome = Literal["sent", "failed", "server down", "cancelled"]
 
 LEASE_MARGIN = 60.0  # seconds beyond SMTP_TIMEOUT_SECONDS before a claim may be taken over
@@ -245,10 +246,10 @@ class DigestSender:
                         )
                         return
                     first = await connection.execute(
-                        notifications_sql.MARK_DELIVERED_NOW, ids, "email"
+                        notifications_sql.MARK_DELIVERED_NOW, ids, CHANNEL
                     )
                 # Counted once committed: notifications no other channel had reached first.
-                self._reach.first_delivered["email"] += int(first.rpartition(" ")[2] or 0)
+                self._reach.first_delivered[CHANNEL] += int(first.rpartition(" ")[2] or 0)
                 self._reach.digests["sent"] += 1
                 logger.info("digest %d sent (%d notifications): %s", digest, len(ids), reply)
                 return

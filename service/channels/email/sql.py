@@ -2,6 +2,8 @@
 
 from db.fragments import UNREAD
 
+from ...notifications.deliveries import CHANNEL as STREAM
+
 # A student's preference with how their latest digest went; no row when they never set one.
 # $1 user.
 DIGEST_PREFERENCE = """
@@ -129,7 +131,7 @@ FOR UPDATE OF p SKIP LOCKED
 
 # What a digest may list: unread and not archived, never written to an open stream, never
 # reported on screen. Said once for making a digest and for checking it again before sending.
-DIGEST_ELIGIBLE = f"{UNREAD} AND n.seen_at IS NULL AND n.delivered_via IS DISTINCT FROM 'stream'"
+DIGEST_ELIGIBLE = f"{UNREAD} AND n.seen_at IS NULL AND n.delivered_via IS DISTINCT FROM '{STREAM}'"
 
 # Waiting for a digest: eligible, created since the student opted in, and in no digest yet. Said
 # once for making a digest and for counting what waits after it ("... and N more"): a query

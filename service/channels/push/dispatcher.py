@@ -56,7 +56,7 @@ from . import actions, message, sql
 from .sender import Answer, NotPublic, Sender, TooLarge
 from .settings import PushSettings
 
-CHANNEL = "push"
+CHANNEL = "push"  # this channel's name (`delivered_via`, metrics): said here only
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class Dispatcher:
     async def _record(self, key: Key, answer: Answer) -> None:
         status = answer.status
         if 200 <= status < 300:
-            row = await self._pool.fetchrow(sql.PUSH_SENT, *key)
+            row = await self._pool.fetchrow(sql.PUSH_SENT, *key, CHANNEL)
             if row["sent"]:
                 self.counts.pushes["sent"] += 1
                 self.counts.first_delivered[CHANNEL] += row["first"]

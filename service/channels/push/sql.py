@@ -119,14 +119,14 @@ WHERE d.notification_id = $1 AND d.subscription_id = $2 AND d.state = 'sending'
 # The push service accepted it: recorded, and with it the notification's first delivery (if
 # nothing delivered it before) at the database's now(). Only a row still pending and claimed by
 # this attempt. Returns `first`: whether this push was the notification's first delivery.
-# $1 notification, $2 subscription, $3 attempt.
+# $1 notification, $2 subscription, $3 attempt, $4 this channel's name.
 PUSH_SENT = """
 WITH sent AS (
     UPDATE push_deliveries SET state = 'sent', finished_at = now(), last_error = NULL
     WHERE notification_id = $1 AND subscription_id = $2 AND state = 'sending' AND attempts = $3
     RETURNING notification_id
 ), delivered AS (
-    UPDATE notifications n SET delivered_at = now(), delivered_via = 'push'
+    UPDATE notifications n SET delivered_at = now(), delivered_via = $4
     FROM sent WHERE n.id = sent.notification_id AND n.delivered_at IS NULL
     RETURNING n.id
 )
