@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, HTTPException, Request
 
-from ..live.hub import Hub
 from ..notifications.analytics import AnalyticsGate
 from ..notifications.deliveries import ReachCounts
 from ..runtime import logs
@@ -27,11 +26,6 @@ def app_settings(request: Request) -> Any:
     the HTTP edge's)."""
     settings = request.state.settings
     return settings
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.state.hub
-    return hub
 
 
 def _reach(request: Request) -> ReachCounts:
@@ -99,7 +93,6 @@ def _bearer(
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 AppSettings = Annotated[HttpSettings, Depends(app_settings)]
-StreamHub = Annotated[Hub, Depends(_hub)]
 Reach = Annotated[ReachCounts, Depends(_reach)]
 Analytics = Annotated[AnalyticsGate, Depends(_analytics_gate)]
 CurrentUser = Annotated[User, Depends(_current_user)]
