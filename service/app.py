@@ -36,6 +36,7 @@ from .listener import Listener
 from .logs import RequestContext
 from .metrics import EventMetrics, registry_for
 from .pauses import FreezePolicy, install_pause_histogram
+from .push import worker_script
 from .push.dispatcher import Dispatcher
 from .push.sender import Sender
 from .retention import prune_periodically
@@ -57,9 +58,6 @@ from .supervisor import Supervisor
 from .worker import create_worker
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-# The push service worker, part of the client package; served at the root so its scope is the
-# whole origin (a customer's origin imports it into its own /sw.js instead).
-PUSH_WORKER = WEB_DIR.parent / "clients/js/src/push-worker.js"
 logger = logging.getLogger(__name__)
 ECHO_CHARS = 64  # of a bad input, echoed back in a 422
 WAKE_RESOLUTION = 0.01  # seconds: how late at most a stream's keepalive or deadline may come
@@ -290,11 +288,15 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
 
+    # The push service worker, with the client package's type registry in it; served at the root
+    # so its scope is the whole origin (a customer's origin imports it into its own worker).
+    worker = worker_script.service_worker()
+
     @app.get("/sw.js", include_in_schema=False)
-    async def service_worker() -> FileResponse:
+    async def service_worker() -> Response:
         # Never cached past a reload, so a fixed worker reaches browsers at their next visit.
         headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
-        return FileResponse(PUSH_WORKER, media_type="text/javascript", headers=headers)
+        return Response(worker, media_type="text/javascript", headers=headers)
 
     @app.get("/admin", include_in_schema=False)
     async def admin_page() -> FileResponse:

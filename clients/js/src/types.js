@@ -9,7 +9,7 @@
 // `TypeRegistry`; this module adds only how the front end shows them.
 //
 // No imports, and only `export function|const|class` at the top level: /sw.js serves this file
-// made into a classic script ahead of push-worker.js (service/push/script.py), since a worker
+// made into a classic script ahead of push-worker.js (service/push/worker_script.py), since a worker
 // that other origins `importScripts` cannot load a module.
 
 /** The payload keys that hold a notification's text, in the order a type without its own is read. */
