@@ -94,7 +94,7 @@ export function createToasts(types, actions) {
       const body = el('p', { className: 'toast-body', text: text.body });
       if (kind.click === 'watch') {
         const watch = el('button', { type: 'button', className: 'primary small', text: 'Watch now' });
-        const toast = frame('complete', text.heading, body, el('div', { className: 'row' }, watch));
+        const toast = frame(kind.tone, text.heading, body, el('div', { className: 'row' }, watch));
         toast.dataset.id = String(n.id);
         watch.addEventListener('click', () => {
           actions.watch(n);
@@ -103,7 +103,7 @@ export function createToasts(types, actions) {
         return add(toast);
       }
       if (kind.click === 'answer' && n.payload && n.payload.content_id) {
-        const toast = frame('clarify', text.heading, body);
+        const toast = frame(kind.tone, text.heading, body);
         toast.dataset.id = String(n.id);
         toast.dataset.contentId = n.payload.content_id;
         toast.append(
