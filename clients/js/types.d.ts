@@ -30,7 +30,8 @@ export interface TypeLookup {
 
 type Describable = Pick<Notification, 'type' | 'payload'>;
 
-/** The payload keys that hold a notification's text, in the order a type without its own is read. */
+/** The payload keys that hold a notification's text ('title', 'error_message', 'question'), in
+ * the order a type without its own is read (the server's order too). */
 export const TEXT_KEYS: readonly string[];
 export function kindOf(name: string): TypeKind;
 /** The type's label, else its name in words ("video_complete" → "video complete"). */

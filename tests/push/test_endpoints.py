@@ -16,6 +16,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from service import notification_text
 from service.push import actions, keys, subscriptions, worker_script
 from service.settings import Settings
 
@@ -453,3 +454,45 @@ def test_the_type_registry_becomes_a_classic_script() -> None:
     for module in ("import x from './x.js';\nexport const A = x;\n", "export default 1;\n", ""):
         with pytest.raises(ValueError, match="become classic"):
             worker_script.classic(module, "Registry")
+
+
+def test_the_served_worker_reads_the_registry() -> None:
+    """/sw.js runs as one classic script: its push handler tags and titles with the registry."""
+    fake_worker = """
+    const listeners = {};
+    const shown = [];
+    const showNotification = async (title, options) => shown.push([title, options.tag]);
+    globalThis.self = {
+      location: { origin: 'https://notify.example', href: 'https://notify.example/sw.js' },
+      addEventListener: (name, handler) => (listeners[name] = handler),
+      registration: { showNotification },
+    };
+    """
+    pushes = """
+    const push = (message) => listeners.push({ data: { json: () => message }, waitUntil() {} });
+    push({ id: 7, type: 'video_complete', title: '', body: '' });
+    push({ id: 8, type: 'video_complete', title: 'Your video is ready', body: 'Waves' });
+    process.stdout.write(JSON.stringify(shown));
+    """
+    script = worker_script.service_worker().decode()
+    run = subprocess.run(
+        ["node", "-e", fake_worker + script + pushes],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(run.stdout) == [
+        ["video complete", "vividly-7"],
+        ["Your video is ready", "vividly-8"],
+    ]
+
+
+def test_the_page_and_the_server_read_a_notifications_text_in_one_order() -> None:
+    registry = worker_script.classic(worker_script.TYPES.read_text(), "Types")
+    run = subprocess.run(
+        ["node", "-e", registry + "process.stdout.write(JSON.stringify(Types.TEXT_KEYS))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert tuple(json.loads(run.stdout)) == notification_text.TEXT_KEYS

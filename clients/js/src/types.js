@@ -12,8 +12,11 @@
 // made into a classic script ahead of push-worker.js (service/push/worker_script.py), since a worker
 // that other origins `importScripts` cannot load a module.
 
-/** The payload keys that hold a notification's text, in the order a type without its own is read. */
-export const TEXT_KEYS = Object.freeze(['title', 'question', 'error_message']);
+/**
+ * The payload keys that hold a notification's text, in the order a type without its own is
+ * read: the server's order too (service/notification_text.py, which a test holds to this one).
+ */
+export const TEXT_KEYS = Object.freeze(['title', 'error_message', 'question']);
 
 // `text`: the payload key of the body; `empty`: the body when that key is empty; `heading`:
 // a heading from the payload (else the label); `click`: 'watch' (its video, offered as "Watch

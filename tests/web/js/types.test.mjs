@@ -30,8 +30,9 @@ test('a type the registry does not name: its label, the first filled text key, e
   const n = (payload) => ({ type: 'brand_new', payload });
   assert.deepEqual(describe(n({ question: 'Why?', error_message: 'No.' }), labels), {
     heading: 'Something new',
-    body: 'Why?',
+    body: 'No.',
   });
+  assert.equal(describe(n({ question: 'Why?', error_message: ' ' }), labels).body, 'Why?');
   assert.equal(describe(n({ title: 7, error_message: 'No.' }), labels).body, 'No.');
   assert.equal(describe(n({}), labels).body, 'A new kind of news.');
   assert.equal(bodyKey(n({})), null);
