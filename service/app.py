@@ -47,9 +47,6 @@ from .runtime.supervisor import Supervisor
 from .settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-# The push service worker, part of the client package; served at the root so its scope is the
-# whole origin (a customer's origin imports it into its own /sw.js instead).
-PUSH_WORKER = WEB_DIR.parent / "clients/js/src/push-worker.js"
 logger = logging.getLogger(__name__)
 ECHO_CHARS = 64  # of a bad input, echoed back in a 422
 WAKE_RESOLUTION = 0.01  # seconds: how late at most a stream's keepalive or deadline may come
@@ -273,12 +270,6 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
-
-    @app.get("/sw.js", include_in_schema=False)
-    async def service_worker() -> FileResponse:
-        # Never cached past a reload, so a fixed worker reaches browsers at their next visit.
-        headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
-        return FileResponse(PUSH_WORKER, media_type="text/javascript", headers=headers)
 
     @app.get("/admin", include_in_schema=False)
     async def admin_page() -> FileResponse:

@@ -274,7 +274,8 @@ export interface DesktopText {
 }
 
 export interface DesktopOptions {
-  /** What the system notification says; null shows none. Default: the payload's title and message. */
+  /** What the system notification says; null shows none. Default: the type registry's heading and
+   * text (`describe` of `@vividly/notifications-client/types`, without the server's labels). */
   describe?: (notification: Notification) => DesktopText | null;
   /** Called after a click on it focused the tab that showed it (e.g. open the video). */
   onClick?: (notification: Notification) => void;

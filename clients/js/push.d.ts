@@ -10,6 +10,8 @@ export interface PushOptions {
   /** Its scope; default '/'. */
   scope?: string;
   fetch?: typeof fetch;
+  /** A bearer token for the API calls (`Authorization: Bearer`), besides the session cookie. */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
 }
 
 /** Service workers, the Push API and notifications are available. */

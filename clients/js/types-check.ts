@@ -13,6 +13,7 @@ import {
 } from '@vividly/notifications-client';
 import { useNotifications } from '@vividly/notifications-client/react';
 import type { NotificationCenterElement } from '@vividly/notifications-client/element';
+import { TypeRegistry, clickAction, describe, kindOf } from '@vividly/notifications-client/types';
 
 // The customer's NotificationCenter uses the hook's value as their contract types it.
 const fromHook: Contract = useNotifications();
@@ -65,3 +66,10 @@ async function digestUse(): Promise<string | null> {
   }
 }
 void digestUse;
+
+// The type registry reads the client's types; describe takes it, a Map, or nothing.
+const registry = new TypeRegistry(() => client.types());
+const said: { heading: string; body: string } = describe({ type: 'any', payload: {} }, registry);
+describe({ type: 'any', payload: {} }, new Map<string, never>());
+const opens: 'watch' | 'answer' | 'request' | null = clickAction({ type: 'any', payload: {} });
+const icon: string = kindOf('any').icon;

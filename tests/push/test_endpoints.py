@@ -16,8 +16,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from service.app import PUSH_WORKER
-from service.channels.push import actions, keys, subscriptions
+from service.channels.push import actions, keys, subscriptions, worker_script
+from service.notifications import text as notification_text
 from service.settings import Settings
 
 from ..service.live import RunningServer, running_server, settings_for
@@ -243,8 +243,10 @@ async def test_service_worker_is_served_for_the_whole_origin(client: httpx.Async
     assert response.headers["service-worker-allowed"] == "/"
     assert "no-cache" in response.headers["cache-control"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
-    # The worker itself, byte for byte (not the page or a 404 page), with its three handlers.
-    assert response.content == PUSH_WORKER.read_bytes()
+    # The worker with the type registry ahead of it, byte for byte (not the page or a 404 page),
+    # with its three handlers.
+    assert response.content == worker_script.service_worker()
+    assert worker_script.WORKER.read_text() in response.text
     for event in ("push", "notificationclick", "pushsubscriptionchange"):
         assert f"addEventListener('{event}'" in response.text
     # A classic script (importScripts cannot load modules).
@@ -435,3 +437,62 @@ def test_push_needs_a_public_url() -> None:
 def test_ttl_must_outlive_the_delays() -> None:
     with pytest.raises(ValueError, match="PUSH_TTL_SECONDS"):
         Settings(push_ttl_seconds=60, push_delay_seconds=60)
+
+
+def test_the_type_registry_becomes_a_classic_script() -> None:
+    module = "const hidden = 1;\nexport const A = 2;\nexport function b() {\n  return hidden;\n}\n"
+    script = worker_script.classic(module, "Registry")
+    assert "export" not in script
+    check = subprocess.run(
+        ["node", "-e", script + "process.stdout.write(JSON.stringify([Registry.A, Registry.b()]))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(check.stdout) == [2, 1]
+    # Anything else a module may say has no classic form: refused, not served half-converted.
+    for module in ("import x from './x.js';\nexport const A = x;\n", "export default 1;\n", ""):
+        with pytest.raises(ValueError, match="become classic"):
+            worker_script.classic(module, "Registry")
+
+
+def test_the_served_worker_reads_the_registry() -> None:
+    """/sw.js runs as one classic script: its push handler tags and titles with the registry."""
+    fake_worker = """
+    const listeners = {};
+    const shown = [];
+    const showNotification = async (title, options) => shown.push([title, options.tag]);
+    globalThis.self = {
+      location: { origin: 'https://notify.example', href: 'https://notify.example/sw.js' },
+      addEventListener: (name, handler) => (listeners[name] = handler),
+      registration: { showNotification },
+    };
+    """
+    pushes = """
+    const push = (message) => listeners.push({ data: { json: () => message }, waitUntil() {} });
+    push({ id: 7, type: 'video_complete', title: '', body: '' });
+    push({ id: 8, type: 'video_complete', title: 'Your video is ready', body: 'Waves' });
+    process.stdout.write(JSON.stringify(shown));
+    """
+    script = worker_script.service_worker().decode()
+    run = subprocess.run(
+        ["node", "-e", fake_worker + script + pushes],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(run.stdout) == [
+        ["video complete", "vividly-7"],
+        ["Your video is ready", "vividly-8"],
+    ]
+
+
+def test_the_page_and_the_server_read_a_notifications_text_in_one_order() -> None:
+    registry = worker_script.classic(worker_script.TYPES.read_text(), "Types")
+    run = subprocess.run(
+        ["node", "-e", registry + "process.stdout.write(JSON.stringify(Types.TEXT_KEYS))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert tuple(json.loads(run.stdout)) == notification_text.TEXT_KEYS

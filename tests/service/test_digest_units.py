@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from service.channels.email import message
 from service.channels.email.signed_links import InvalidLink, UnsubscribeLinks
+from service.channels.push import message as push_message
 from service.http.auth import mint_token
 from service.settings import Settings
 
@@ -187,3 +188,27 @@ def test_links_are_signed_with_hmac_sha256() -> None:
     # itsdangerous signs with HMAC-SHA1 unless told: its 20-byte MAC is 27 base64 characters.
     signature = links().token(uuid.uuid4(), "a@example.com").rsplit(".", 1)[1]
     assert len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))) == 32
+
+
+@pytest.mark.parametrize(
+    ("payload", "lines"),
+    [
+        # A failure's reason is part of its text, in the email as in the push.
+        (
+            {"content_id": "c", "title": " Volcanoes ", "error_message": "The renderer stopped."},
+            ["Volcanoes", "The renderer stopped."],
+        ),
+        ({"content_id": "c", "question": "Which grade?"}, ["Which grade?"]),
+        # Only strings with more than blank space count, whichever key holds one.
+        ({"title": 7, "question": "Is it 2+2?"}, ["Is it 2+2?"]),
+        ({"title": "   ", "error_message": None}, []),
+    ],
+)
+def test_the_digest_and_the_push_read_the_same_text(
+    payload: dict[str, Any], lines: list[str]
+) -> None:
+    row = {"label": "Label", "payload": payload, "created_at": datetime(2026, 11, 27, tzinfo=UTC)}
+    item = message.item_from_row(row, "https://notify.example/o/1")
+    assert item.text == (" — ".join(lines) or None)
+    _, body = push_message.text("some_type", "Label", payload)
+    assert body == "\n".join(lines)

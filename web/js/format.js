@@ -1,86 +1,23 @@
-// Words and times for the views. Returns plain strings; views put them in with textContent.
+// The page's own words: content-request statuses and the panel's day headings. Plain strings;
+// views put them in with textContent. What a notification says, the connection's status and
+// times in words are the client package's (/client/types.js, status.js, time.js).
 
-export const STATUS_LABELS = {
-  pending: 'Pending',
-  processing: 'Making your video',
-  completed: 'Ready',
-  failed: 'Failed',
-  clarification_needed: 'Needs your answer',
+// A content request's status (the server's `content_requests.status`): its label, its tone (a
+// class for colour), whether work is still in flight, and what its row shows beside the
+// question: the video, the error (with "Try again") or the question to answer. The only place
+// the page names a status; one it does not know shows as its name.
+const STATUSES = {
+  pending: { label: 'Pending', tone: 'working', inFlight: true },
+  processing: { label: 'Making your video', tone: 'working', inFlight: true },
+  completed: { label: 'Ready', tone: 'ok', shows: 'video' },
+  failed: { label: 'Failed', tone: 'bad', shows: 'error' },
+  clarification_needed: { label: 'Needs your answer', tone: 'warn', shows: 'question' },
 };
 
-export const IN_FLIGHT = new Set(['pending', 'processing']);
-
-/**
- * Heading and body of a notification. The heading is the registry's label (`types`, a
- * TypeRegistry); the body is what the payload says. Types this page knows by name get their
- * own wording; any other type, a new one included, shows its label and the payload's text.
- */
-export function describe(notification, types) {
-  const payload = notification.payload || {};
-  const heading = types.label(notification.type);
-  switch (notification.type) {
-    case 'video_complete':
-      return {
-        heading,
-        body: payload.title || 'Untitled video',
-        extra: payload.duration_seconds != null ? duration(payload.duration_seconds) : '',
-      };
-    case 'video_failed':
-      return {
-        heading: payload.title ? `We couldn't make “${payload.title}”` : heading,
-        body: payload.error_message || 'Something went wrong.',
-        extra: '',
-      };
-    case 'clarification_needed':
-      return {
-        heading,
-        body: payload.question || 'Please tell us more about your question.',
-        extra: '',
-      };
-    default:
-      return {
-        heading,
-        body: payload.title || payload.question || payload.error_message || types.description(notification.type),
-        extra: '',
-      };
-  }
-}
-
-/** 75 -> "1:15". */
-export function duration(seconds) {
-  const total = Math.max(0, Math.round(Number(seconds) || 0));
-  const minutes = Math.floor(total / 60);
-  return `${minutes}:${String(total % 60).padStart(2, '0')}`;
-}
-
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-/** "just now", "5 minutes ago", "yesterday"... */
-export function timeAgo(iso, now = Date.now()) {
-  const time = Date.parse(iso);
-  if (Number.isNaN(time)) return '';
-  const seconds = Math.round((time - now) / 1000);
-  if (Math.abs(seconds) < 45) return 'just now';
-  const steps = [
-    [60, 'minute'],
-    [24, 'hour'],
-    [7, 'day'],
-    [4.35, 'week'],
-    [12, 'month'],
-    [Infinity, 'year'],
-  ];
-  let value = seconds / 60;
-  for (const [size, unit] of steps) {
-    if (Math.abs(value) < size) return relative.format(Math.round(value), unit);
-    value /= size;
-  }
-  return '';
-}
-
-export function fullTime(iso) {
-  const time = Date.parse(iso);
-  return Number.isNaN(time) ? '' : absolute.format(time);
+/** {label, tone, inFlight, shows} of a content request's status. */
+export function requestStatus(status) {
+  const known = Object.hasOwn(STATUSES, status) ? STATUSES[status] : {};
+  return { label: String(status), tone: 'other', inFlight: false, shows: null, ...known };
 }
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'short', day: 'numeric' });

@@ -8,8 +8,7 @@
 import { DesktopNotifier, NotificationClient, NotificationList } from '/client/index.js';
 import { contentRequests } from './content.js';
 import { byId, safeUrl } from './dom.js';
-import { describe } from './format.js';
-import { TypeRegistry } from './types.js';
+import { TypeRegistry, clickAction, describe, kindOf } from '/client/types.js';
 import { createDigestPrefs } from './views/digest.js';
 import { createHeader } from './views/header.js';
 import { createLogin } from './views/login.js';
@@ -72,16 +71,17 @@ function opened(n) {
   if (session && n) session.client.reportOpened(n.id);
 }
 
-/** What clicking a notification does: play its video, or go to its request (answer, retry). */
+/** What clicking a notification does (the type registry's `clickAction`): play its video, or go
+ * to its request (answer, retry). */
 async function openSubject(n) {
   markRead(n);
   opened(n);
-  const payload = n.payload || {};
-  if (n.type === 'video_complete' && payload.video_url) {
-    watch(payload);
-  } else if (payload.content_id) {
+  const action = clickAction(n);
+  if (action === 'watch') {
+    watch(n.payload);
+  } else if (action) {
     panel.close();
-    await requests.reveal(payload.content_id);
+    await requests.reveal(n.payload.content_id);
   }
 }
 
@@ -120,11 +120,11 @@ const requests = createRequests(content, {
   watch(request) {
     watch(request);
     for (const n of unreadAbout(request.id)) markRead(n);
-    for (const n of about(request.id)) if (n.type === 'video_complete') opened(n);
+    for (const n of about(request.id)) if (kindOf(n.type).click === 'watch') opened(n);
   },
   answered(request) {
     toasts.closeFor(request.id);
-    for (const n of unreadAbout(request.id)) if (n.type === 'clarification_needed') markRead(n);
+    for (const n of unreadAbout(request.id)) if (kindOf(n.type).click === 'answer') markRead(n);
   },
   error: reportError,
 });

@@ -16,6 +16,7 @@
 //   closes every one this tab showed, and none appears after it.
 
 import { changedIds } from './list.js';
+import { describe, notificationTag } from './types.js';
 
 const ASK_MS = 150;
 const PROTOCOL = 1;
@@ -31,12 +32,11 @@ function storage() {
   }
 }
 
+// Without the server's labels: the type's name in words as the title (a page passes its own
+// `describe` with the labels, as web/js/main.js does).
 function plainText(notification) {
-  const payload = notification.payload || {};
-  return {
-    title: payload.title || String(notification.type),
-    body: payload.error_message || payload.question || '',
-  };
+  const text = describe(notification);
+  return { title: text.heading, body: text.body };
 }
 
 export class DesktopNotifier {
@@ -53,7 +53,7 @@ export class DesktopNotifier {
 
   /**
    * `describe(notification)` → `{title, body?, icon?}` or null (show nothing); default: the
-   * payload's title and message. `onClick(notification)`: after the tab is focused.
+   * type registry's heading and text (types.js `describe`, without labels). `onClick(notification)`: after the tab is focused.
    * `user`: who is signed in; the opt-in is kept for this user only.
    */
   constructor(client, { describe = plainText, onClick = () => {}, user = null } = {}) {
@@ -125,7 +125,7 @@ export class DesktopNotifier {
     const shown = new Notification(text.title, {
       body: text.body || '',
       icon: text.icon || undefined,
-      tag: `vividly-${id}`,
+      tag: notificationTag(id),
     });
     this.#shown.set(id, shown);
     shown.addEventListener('click', () => {

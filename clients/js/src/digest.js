@@ -12,7 +12,9 @@
 // Options: `apiBase` (default: this origin), `fetch`. Requests carry the session cookie
 // (`credentials: 'include'`); `getToken` adds `Authorization: Bearer` when it returns one.
 
-const PATH = '/api/v1/digest/preferences';
+import { detailOf, send } from './http.js';
+
+const PATH = '/digest/preferences';
 const OFF = 'email digests are off on this server';
 
 export class DigestError extends Error {
@@ -26,34 +28,14 @@ export class DigestError extends Error {
   }
 }
 
-function detailOf(json, status) {
-  const detail = json && json.detail;
-  if (typeof detail === 'string') return detail;
-  if (Array.isArray(detail)) return detail.map((item) => (item && item.msg) || 'invalid input').join('; ');
-  return `HTTP ${status}`;
-}
-
 async function call(options, method, suffix = '', body) {
-  const fetcher = options.fetch || globalThis.fetch.bind(globalThis);
-  const base = String(options.apiBase || '').replace(/\/+$/, '');
-  const headers = { Accept: 'application/json' };
-  const token = options.getToken ? await options.getToken() : null;
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body) headers['Content-Type'] = 'application/json';
-  let response;
-  let json = null;
+  let answer;
   try {
-    response = await fetcher(`${base}${PATH}${suffix}`, {
-      method,
-      credentials: 'include',
-      cache: 'no-store',
-      headers,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (response.status !== 204) json = await response.json().catch(() => null);
+    answer = await send(options, method, `${PATH}${suffix}`, body);
   } catch (error) {
     throw new DigestError(0, `network error: ${error && error.message}`);
   }
+  const { response, json } = answer;
   if (!response.ok) {
     const retry = Number.parseInt(response.headers.get('Retry-After') || '', 10);
     throw new DigestError(response.status, detailOf(json, response.status), Number.isFinite(retry) ? retry : null);

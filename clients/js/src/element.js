@@ -9,17 +9,10 @@
 import { NotificationClient } from './index.js';
 import { NotificationList } from './list.js';
 import { STYLES } from './element-style.js';
+import { statusText } from './status.js';
+import { timeAgo } from './time.js';
+import { TypeRegistry, clickAction, describe } from './types.js';
 
-const STATUS_TEXT = {
-  idle: 'Connecting…',
-  connecting: 'Connecting…',
-  connected: 'Live',
-  reconnecting: 'Reconnecting…',
-  unavailable: 'Service unavailable, retrying…',
-  too_many_places: 'Open in too many places, retrying slowly',
-  auth_expired: 'Session expired: sign in again',
-  stopped: 'Stopped',
-};
 const BELL_PATH =
   'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1z';
 const MARGIN = 8;
@@ -47,39 +40,6 @@ function bellIcon() {
   return svg;
 }
 
-/**
- * Heading and text of a notification. The heading is the type's label from the registry; a
- * type added after this code was written still shows its label and whatever text it carries.
- */
-function describe(n, types) {
-  const p = n.payload || {};
-  const type = types.get(n.type);
-  // The registry (`GET /notifications/types`) is the one list of labels; until it has
-  // answered, the type's name stands in.
-  const label = type ? type.label : String(n.type).replace(/_/g, ' ');
-  switch (n.type) {
-    case 'video_complete':
-      return [label, p.title || 'Untitled video'];
-    case 'video_failed':
-      return [p.title ? `We couldn't make “${p.title}”` : label, p.error_message || 'Something went wrong.'];
-    case 'clarification_needed':
-      return [label, p.question || 'Please tell us more about your question.'];
-    default:
-      return [label, p.title || p.question || p.error_message || (type ? type.description : '')];
-  }
-}
-
-function ago(timestamp) {
-  const then = new Date(timestamp).getTime();
-  if (!Number.isFinite(then)) return '';
-  const seconds = Math.round((then - Date.now()) / 1000);
-  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-  for (const [unit, size] of [['day', 86400], ['hour', 3600], ['minute', 60]]) {
-    if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
-  }
-  return format.format(0, 'second');
-}
-
 export class NotificationCenterElement extends HTMLElement {
   static observedAttributes = ['base-url'];
 
@@ -87,8 +47,7 @@ export class NotificationCenterElement extends HTMLElement {
   #given = null; // a client set by the page, not ours to stop
   #list = null;
   #rows = new Map(); // id -> <li>
-  #types = new Map(); // name -> {name, label, description}
-  #typesAsked = 0; // the registry is read on connect, and once more for a type it lacked
+  #types = null; // the client's TypeRegistry: read on connect, and once more for a type it lacked
   #ui;
   #onOutside;
   #onKey;
@@ -192,24 +151,14 @@ export class NotificationCenterElement extends HTMLElement {
   #connect() {
     this.#disconnect();
     this.#client = this.#given || new NotificationClient({ baseUrl: this.getAttribute('base-url') || undefined });
-    this.#list = new NotificationList(this.#client, () => this.#render());
-    this.#list.attach();
-    this.#typesAsked = 0;
-    this.#loadTypes();
-    this.#render();
-  }
-
-  async #loadTypes() {
     const client = this.#client;
-    this.#typesAsked += 1;
-    try {
-      const types = await client.types();
-      if (client !== this.#client || !Array.isArray(types)) return;
-      this.#types = new Map(types.map((type) => [type.name, type]));
-      this.#render();
-    } catch {
-      // Headings fall back to the type's name.
-    }
+    const types = new TypeRegistry(() => client.types());
+    types.addEventListener('change', () => types === this.#types && this.#render());
+    this.#types = types;
+    this.#list = new NotificationList(client, () => this.#render());
+    this.#list.attach();
+    types.load().catch(() => {}); // headings fall back to the type's name
+    this.#render();
   }
 
   #disconnect() {
@@ -258,9 +207,8 @@ export class NotificationCenterElement extends HTMLElement {
   }
 
   #openSubject(item) {
-    const video = item.payload && item.payload.video_url;
-    if (!video) return;
-    const url = new URL(video, `${this.#client.baseUrl}/`);
+    if (clickAction(item) !== 'watch') return;
+    const url = new URL(item.payload.video_url, `${this.#client.baseUrl}/`);
     if (url.protocol === 'https:' || url.protocol === 'http:') window.open(url.href, '_blank', 'noopener');
   }
 
@@ -273,13 +221,12 @@ export class NotificationCenterElement extends HTMLElement {
     ui.badge.textContent = count > 99 ? '99+' : String(count);
     ui.bell.setAttribute('aria-label', count ? `Notifications, ${count} unread` : 'Notifications');
     ui.status.dataset.state = list.status;
-    ui.status.textContent = STATUS_TEXT[list.status] || list.status;
+    ui.status.textContent = statusText(list.status);
     ui.error.hidden = !list.error;
     ui.error.textContent = list.error ? String(list.error.message || list.error) : '';
     const items = list.items;
-    if (this.#typesAsked === 1 && this.#types.size && items.some((n) => !this.#types.has(n.type))) {
-      this.#loadTypes(); // a type registered since
-    }
+    const unknown = this.#types.list().length ? items.find((n) => !this.#types.has(n.type)) : null;
+    if (unknown) this.#types.ensure(unknown.type); // a type registered since: read once more
     ui.empty.hidden = !list.loaded || items.length > 0;
     ui.more.hidden = !list.hasMore;
     // Unread ones on pages not loaded count too: "mark all read" covers every id up to the
@@ -322,7 +269,7 @@ export class NotificationCenterElement extends HTMLElement {
   }
 
   #fill(row, n) {
-    const [title, body] = describe(n, this.#types);
+    const { heading: title, body } = describe(n, this.#types);
     const unread = !n.read_at;
     row.classList.toggle('unread', unread);
     row.querySelector('.title').textContent = title;
@@ -330,7 +277,7 @@ export class NotificationCenterElement extends HTMLElement {
     text.textContent = body;
     text.hidden = !body;
     const time = row.querySelector('.time');
-    time.textContent = ago(n.timestamp);
+    time.textContent = timeAgo(n.timestamp);
     time.dateTime = n.timestamp;
     const toggle = row.querySelector('.toggle');
     const label = unread ? 'Mark as read' : 'Mark as unread';

@@ -1,10 +1,13 @@
 // The push service worker: shows a pushed notification while no tab of the app is open, and
 // opens it on click. A classic script (no modules), so another origin can `importScripts` it
-// into its own service worker.
+// into its own service worker. Served as /sw.js only, after the type registry (types.js, made
+// classic by service/push/worker_script.py), which it reads as `VividlyTypes`.
 //
 // - `push`: the payload is the service's small JSON ({id, type, title, body, link, timestamp});
-//   it is shown with the tag `vividly-<id>`, the same as the page's desktop notifications, so a
-//   repeat (a retried push, or the page's own) replaces rather than adds one.
+//   it is shown with the registry's tag (`vividly-<id>`), the same as the page's desktop
+//   notifications, so a repeat (a retried push, or the page's own) replaces rather than adds
+//   one. The server wrote its title (the type's label) and body (service/notification_text.py);
+//   a title cut to nothing to fit the push shows the type's name in words.
 // - `notificationclick`: closes it and tells the API it was opened and read (so read state stays
 //   in step everywhere) with the push's own action token (no cookie needed: it may have expired
 //   hours ago, or be blocked for this worker); a token refused with 403 (expired: the OS kept
@@ -18,9 +21,9 @@
 // set before `importScripts` (the API must then accept the worker's credentials: CORS_ORIGINS).
 /* eslint-env serviceworker */
 (() => {
+  const { labelOf, notificationTag } = VividlyTypes;
   const config = self.VIVIDLY_PUSH || {};
   const apiBase = String(config.apiBase || self.location.origin).replace(/\/+$/, '');
-  const TAG = 'vividly-';
   const CLICK = 'vividly-push-click';
   const ACK_MS = 1000;
 
@@ -76,10 +79,11 @@
   self.addEventListener('push', (event) => {
     const message = parse(event);
     // Browsers require every push to show something (userVisibleOnly).
-    const title = (message && message.title) || 'New notification';
+    const named = message && typeof message.type === 'string' && message.type;
+    const title = (message && message.title) || (named ? labelOf(named) : 'New notification');
     const options = {
       body: (message && message.body) || '',
-      tag: message ? `${TAG}${message.id}` : `${TAG}unknown`,
+      tag: notificationTag(message ? message.id : 'unknown'),
       data: { message, link: (message && message.link) || self.location.origin + '/' },
     };
     const when = message && Date.parse(message.timestamp);

@@ -14,9 +14,10 @@
 // - `pushState()`: 'unsupported' | 'off' (the server has no VAPID keys) | 'denied' | 'enabled' |
 //   'disabled'. 'enabled' only when the server confirms this browser's subscription is the
 //   signed-in user's.
-// Options: `apiBase` (default: this origin), `workerUrl` ('/sw.js'), `scope` ('/'), `fetch`.
+// Options: `apiBase` (default: this origin), `workerUrl` ('/sw.js'), `scope` ('/'), `fetch`,
+// `getToken` (the calls go through http.js).
 
-const API = '/api/v1';
+import { detailOf, send } from './http.js';
 
 export function pushSupported() {
   return (
@@ -34,27 +35,13 @@ function keyBytes(base64url) {
 }
 
 async function call(options, method, path, body) {
-  const fetcher = options.fetch || globalThis.fetch.bind(globalThis);
-  const base = String(options.apiBase || '').replace(/\/+$/, '');
-  const response = await fetcher(`${base}${API}${path}`, {
-    method,
-    credentials: 'include',
-    headers: body ? { 'Content-Type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  const { response, json } = await send(options, method, path, body);
   if (!response.ok) {
-    let detail = `${response.status}`;
-    try {
-      const json = await response.json();
-      detail = typeof json.detail === 'string' ? json.detail : JSON.stringify(json.detail);
-    } catch {
-      // no JSON body
-    }
-    const error = new Error(detail);
+    const error = new Error(detailOf(json, response.status));
     error.status = response.status;
     throw error;
   }
-  return response.status === 204 ? null : response.json();
+  return json;
 }
 
 async function registration(options) {

@@ -8,12 +8,7 @@
 import { createContext, createElement, useContext, useMemo, useRef, useSyncExternalStore } from 'react';
 import { NotificationClient } from './index.js';
 import { NotificationList } from './list.js';
-
-const STREAM_PROBLEMS = {
-  unavailable: 'The notification service cannot reach its database; retrying.',
-  too_many_places: 'Notifications are open in too many places; retrying slowly.',
-  auth_expired: 'Your session has expired: sign in again to get notifications.',
-};
+import { statusProblem } from './status.js';
 
 // The customer's "Watch Now" navigates to /video/{content_id} of its own origin (a click the
 // hook cannot see): a page at that path reports the listed notification of that video opened.
@@ -39,7 +34,7 @@ class ListStore {
     this.listeners = new Set();
     this.attached = false;
     this.detachTimer = null;
-    this.streamProblem = null; // an Error while the status is one of STREAM_PROBLEMS
+    this.streamProblem = null; // an Error while the status is a problem (status.js)
     this.openedChecked = false;
     this.snapshot = this.#snapshot();
     const idOf = (notification, action) => {
@@ -106,9 +101,10 @@ class ListStore {
   #snapshot() {
     const { list } = this;
     const status = this.client.status;
-    if (!STREAM_PROBLEMS[status]) this.streamProblem = null;
+    const problem = statusProblem(status);
+    if (!problem) this.streamProblem = null;
     else if (!this.streamProblem || this.streamProblem.status !== status) {
-      this.streamProblem = Object.assign(new Error(STREAM_PROBLEMS[status]), { status });
+      this.streamProblem = Object.assign(new Error(problem), { status });
     }
     return {
       notifications: list.items,

@@ -1,10 +1,10 @@
 """One digest as an email: plain text and HTML alternatives, with RFC 8058 one-click unsubscribe.
 
 Guarantees:
-- Everything a student or the pipeline wrote (titles, questions) reaches the HTML only through
-  `html.escape` (attributes too), and the plain text only with its control characters and line
-  breaks folded into spaces, so it can neither add markup nor fake a line of the email. It never
-  reaches a header: the subject says only how many there are.
+- Everything a student or the pipeline wrote (titles, reasons, questions) reaches the HTML only
+  through `html.escape` (attributes too), and the plain text only with its control characters and
+  line breaks folded into spaces, so it can neither add markup nor fake a line of the email. It
+  never reaches a header: the subject says only how many there are.
 - Every notification has one absolute link, the digest's signed open link: it records the click
   (opened, read) and goes on to the video (service/channels/email/open_routes.py).
 - `List-Unsubscribe` (the signed link, https or http as PUBLIC_URL is) and
@@ -26,10 +26,11 @@ from email.utils import format_datetime
 from typing import Any
 
 from ...notifications.links import absolute
+from ...notifications.text import text_lines
 from .addresses import domain_of
 from .settings import EmailSettings
 
-MAX_TEXT = 200  # characters of a title or question shown per notification
+MAX_TEXT = 200  # characters of a notification's text shown
 _FOLD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
@@ -38,18 +39,16 @@ class Item:
     """One notification as the digest lists it."""
 
     label: str  # what happened, e.g. "Your video is ready" (the type's label)
-    text: str | None  # the title or question, as written
+    text: str | None  # its text (`notification_text`), as written, on one line
     link: str
     created_at: datetime
 
 
 def item_from_row(row: Mapping[str, Any], link: str) -> Item:
     """An `Item` from a DIGEST_CONTENT row, linking to `link` (its open link)."""
-    payload = row["payload"]
-    text = payload.get("title") or payload.get("question")
     return Item(
         label=row["label"],
-        text=text if isinstance(text, str) else None,
+        text=" — ".join(text_lines(row["payload"])) or None,
         link=link,
         created_at=row["created_at"],
     )

@@ -22,7 +22,7 @@ SEND_MARGIN = 5.0  # seconds beyond one send's timeout for the dispatcher to rec
 @dataclass(frozen=True)
 class PushChannel:
     name: str = NAME
-    routers: Sequence[APIRouter] = field(default=(routes.router,))
+    routers: Sequence[APIRouter] = field(default=(routes.router, routes.worker_router))
     signed_link_paths: Sequence[str] = ()
 
     def start(self, running: Running) -> None:

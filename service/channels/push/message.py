@@ -1,9 +1,10 @@
 """What a push carries: small JSON the service worker shows as it is (no lookup on arrival).
 
 `{"id", "type", "title", "body", "link", "timestamp", "action"}`: the title is the type's label
-(its name when it has none), the body the payload's title and, on a second line, its reason or
-question; `link` is where a click goes (`notifications/links.py`); `action` the token that marks
-it read and opened without a session (`actions.py`).
+(its name when it has none), the body the notification's text (`notifications/text.py`: its title
+and, on the next lines, its reason or question); `link` is where a click goes
+(`notifications/links.py`); `action` the token that marks it read and opened without a session
+(`actions.py`).
 
 Push services need accept only one 4096-byte aes128gcm record (RFC 8291): the plaintext is at
 most `MAX_PLAINTEXT` bytes, cutting the body (then the title) until it fits.
@@ -18,6 +19,7 @@ from typing import Any
 
 from ...live.events import rfc3339
 from ...notifications.links import notification_link
+from ...notifications.text import text_lines
 from .settings import PushSettings
 
 MAX_BODY_CHARS = 500
@@ -29,12 +31,7 @@ MAX_PLAINTEXT = 4096 - 86 - 16 - 1
 
 def text(type_name: str, label: str | None, payload: Mapping[str, Any]) -> tuple[str, str]:
     """(title, body) of a notification."""
-    lines = [
-        str(payload[key]).strip()
-        for key in ("title", "error_message", "question")
-        if isinstance(payload.get(key), str) and payload[key].strip()
-    ]
-    body = "\n".join(lines)
+    body = "\n".join(text_lines(payload))
     if len(body) > MAX_BODY_CHARS:
         body = body[: MAX_BODY_CHARS - 1] + "…"
     title = label or type_name

@@ -25,7 +25,7 @@ from service.notifications import sql as notifications_sql
 from ...http.deps import CurrentUser, Pool, Reach, app_settings
 from ...http.schemas import ErrorOut
 from ...notifications.deliveries import mark_opened
-from . import actions, sql, subscriptions
+from . import actions, sql, subscriptions, worker_script
 from .settings import PushSettings
 
 PushAppSettings = Annotated[PushSettings, Depends(app_settings)]
@@ -192,3 +192,18 @@ async def push_action(
     else:
         await mark_opened(pool, granted.notification_id, granted.user_id, reach)
     return Response(status_code=204)
+
+
+# The push service worker, with the client package's type registry in it (worker_script.py),
+# served at the root so its scope is the whole origin (a customer's origin imports it into its
+# own worker instead). Built once per process, at its first request; served whether or not Web
+# Push is on.
+worker_router = APIRouter(include_in_schema=False)
+
+
+@worker_router.get("/sw.js")
+async def service_worker() -> Response:
+    """The service worker script."""
+    # Never cached past a reload, so a fixed worker reaches browsers at their next visit.
+    headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
+    return Response(worker_script.cached(), media_type="text/javascript", headers=headers)

@@ -1,17 +1,6 @@
 // The header: who is logged in, the connection state, and the bell with its unread badge.
+import { statusText } from '/client/status.js';
 import { byId } from '../dom.js';
-
-// The package's connection statuses (NotificationClient `status`).
-const STATUS_TEXT = {
-  idle: 'Connecting…',
-  connecting: 'Connecting…',
-  connected: 'Live',
-  reconnecting: 'Reconnecting…',
-  unavailable: 'Server busy, retrying…',
-  too_many_places: 'Open in too many places, retrying slowly',
-  auth_expired: 'Signed out',
-  stopped: 'Offline',
-};
 
 export function createHeader() {
   const bell = byId('bell');
@@ -31,7 +20,7 @@ export function createHeader() {
     },
     setStatus(state) {
       connection.dataset.state = state;
-      connectionText.textContent = STATUS_TEXT[state] || state;
+      connectionText.textContent = statusText(state);
       connection.title = connectionText.textContent;
     },
     setUser(userId) {

@@ -4,11 +4,9 @@
 // It draws the package's NotificationList and closes on Escape (wherever the focus is) and on
 // a click anywhere outside it. Clicking a notification opens its subject (`actions.open`).
 import { byId, el, placeChildren, safeUrl } from '../dom.js';
-import { dayKey, dayLabel, describe } from '../format.js';
+import { describe, kindOf } from '/client/types.js';
+import { dayKey, dayLabel } from '../format.js';
 import { timeEl } from './time.js';
-
-// Presentation only: a type without an icon here (any new one) gets the default.
-const ICONS = { video_complete: '▶', video_failed: '!', clarification_needed: '?' };
 
 const isUnread = (n) => !n.read_at && !n.dismissed_at;
 
@@ -93,9 +91,11 @@ export function createPanel(types, actions) {
   markAll.addEventListener('click', () => notices && busy(markAll, () => notices.bulk('read')));
   unreadOnly.addEventListener('change', () => notices && notices.setUnreadOnly(unreadOnly.checked));
 
+  // A video's thumbnail, else the type's icon (a type the registry does not name: the default).
   function visual(n) {
-    const thumb = n.type === 'video_complete' && n.payload ? safeUrl(n.payload.thumbnail_url) : null;
-    const icon = el('span', { className: 'notice-icon', 'aria-hidden': 'true', text: ICONS[n.type] || '•' });
+    const kind = kindOf(n.type);
+    const thumb = kind.click === 'watch' && n.payload ? safeUrl(n.payload.thumbnail_url) : null;
+    const icon = el('span', { className: 'notice-icon', 'aria-hidden': 'true', text: kind.icon });
     if (!thumb) return icon;
     const img = el('img', { className: 'notice-thumb', src: thumb, alt: '', loading: 'lazy' });
     img.addEventListener('error', () => img.replaceWith(icon)); // no thumbnail after all
@@ -133,7 +133,7 @@ export function createPanel(types, actions) {
     archive.addEventListener('click', () => busy(archive, () => notices.archive(n.id)));
     return el(
       'li',
-      { className: `notice type-${n.type}`, dataset: { id: String(n.id), type: n.type } },
+      { className: `notice tone-${kindOf(n.type).tone}`, dataset: { id: String(n.id), type: n.type } },
       main,
       el('div', { className: 'notice-actions' }, toggle, archive),
     );

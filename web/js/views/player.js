@@ -1,6 +1,6 @@
 // The video player: a modal <dialog> around an HTML5 <video>.
 import { byId, safeUrl } from '../dom.js';
-import { duration } from '../format.js';
+import { duration } from '/client/time.js';
 
 export function createPlayer() {
   const dialog = byId('player');

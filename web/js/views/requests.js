@@ -1,6 +1,7 @@
 // "Ask a question" and "My requests": the student's content requests and their status.
 import { byId, el, placeChildren } from '../dom.js';
-import { IN_FLIGHT, STATUS_LABELS, duration } from '../format.js';
+import { duration } from '/client/time.js';
+import { requestStatus } from '../format.js';
 import { clarifyForm } from './clarify.js';
 import { timeEl } from './time.js';
 
@@ -64,16 +65,16 @@ export function createRequests(api, actions) {
 
   function body(request) {
     const parts = [];
-    const status = request.status;
+    const status = requestStatus(request.status);
     const pill = el(
       'span',
-      { className: `status status-${status}` },
-      IN_FLIGHT.has(status) ? el('span', { className: 'spinner', 'aria-hidden': 'true' }) : null,
-      STATUS_LABELS[status] || status,
+      { className: `status status-${status.tone}` },
+      status.inFlight ? el('span', { className: 'spinner', 'aria-hidden': 'true' }) : null,
+      status.label,
     );
     parts.push(el('div', { className: 'request-head' }, pill, timeEl(request.created_at)));
     parts.push(el('p', { className: 'request-question', text: request.question || request.title || 'Your question' }));
-    if (status === 'completed') {
+    if (status.shows === 'video') {
       const info = [request.title, request.duration_seconds != null ? duration(request.duration_seconds) : null]
         .filter(Boolean)
         .join(' · ');
@@ -83,10 +84,10 @@ export function createRequests(api, actions) {
           el('button', { type: 'button', className: 'primary small', text: 'Watch', on: { click: () => actions.watch(request) } }),
         );
       }
-    } else if (status === 'failed') {
+    } else if (status.shows === 'error') {
       parts.push(el('p', { className: 'request-error', text: request.error_message || 'Something went wrong.' }));
       parts.push(retryButton(request));
-    } else if (status === 'clarification_needed') {
+    } else if (status.shows === 'question') {
       parts.push(el('p', { className: 'request-clarification', text: request.clarification_question || 'Please tell us more.' }));
       parts.push(
         clarifyForm({
@@ -99,7 +100,7 @@ export function createRequests(api, actions) {
         }),
       );
     }
-    if (request.clarification_answer && status !== 'clarification_needed') {
+    if (request.clarification_answer && status.shows !== 'question') {
       parts.push(el('p', { className: 'request-answer', text: `You added: ${request.clarification_answer}` }));
     }
     return parts;
@@ -171,7 +172,7 @@ export function createRequests(api, actions) {
 
   async function poll() {
     if (document.visibilityState !== 'visible') return;
-    const inFlight = [...requests.values()].filter((r) => IN_FLIGHT.has(r.status)).slice(0, POLL_MAX);
+    const inFlight = [...requests.values()].filter((r) => requestStatus(r.status).inFlight).slice(0, POLL_MAX);
     await Promise.all(inFlight.map((r) => refresh(r.id)));
   }
 

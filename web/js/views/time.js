@@ -1,6 +1,6 @@
 // <time> elements that say "5 minutes ago" and keep saying the truth.
 import { el } from '../dom.js';
-import { fullTime, timeAgo } from '../format.js';
+import { fullTime, timeAgo } from '/client/time.js';
 
 export function timeEl(iso, className = 'time') {
   return el('time', { className, datetime: iso, title: fullTime(iso), dataset: { relative: '' }, text: timeAgo(iso) });

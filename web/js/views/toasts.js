@@ -7,7 +7,7 @@
 // - On narrow screens they sit under the content: the page reserves their height at its end
 //   (`--toasts-height`), so whatever they cover can always be scrolled out from under them.
 import { byId, el } from '../dom.js';
-import { describe } from '../format.js';
+import { describe, kindOf } from '/client/types.js';
 import { clarifyForm } from './clarify.js';
 
 const MAX_TOASTS = 4;
@@ -84,15 +84,17 @@ export function createToasts(types, actions) {
 
   return {
     /**
-     * A live notification. A video gets "Watch now" and a question an answer box; any other
-     * type, a new one included, is a plain toast headed by its registry label.
+     * A live notification. A video gets "Watch now" and a question an answer box (the type
+     * registry's `click`); any other type, a new one included, is a plain toast headed by its
+     * registry label.
      */
     show(n) {
       const text = describe(n, types);
+      const kind = kindOf(n.type);
       const body = el('p', { className: 'toast-body', text: text.body });
-      if (n.type === 'video_complete') {
+      if (kind.click === 'watch') {
         const watch = el('button', { type: 'button', className: 'primary small', text: 'Watch now' });
-        const toast = frame('complete', text.heading, body, el('div', { className: 'row' }, watch));
+        const toast = frame(kind.tone, text.heading, body, el('div', { className: 'row' }, watch));
         toast.dataset.id = String(n.id);
         watch.addEventListener('click', () => {
           actions.watch(n);
@@ -100,8 +102,8 @@ export function createToasts(types, actions) {
         });
         return add(toast);
       }
-      if (n.type === 'clarification_needed' && n.payload && n.payload.content_id) {
-        const toast = frame('clarify', text.heading, body);
+      if (kind.click === 'answer' && n.payload && n.payload.content_id) {
+        const toast = frame(kind.tone, text.heading, body);
         toast.dataset.id = String(n.id);
         toast.dataset.contentId = n.payload.content_id;
         toast.append(
@@ -120,7 +122,7 @@ export function createToasts(types, actions) {
         );
         return add(toast, { sticky: true });
       }
-      const toast = frame(n.type === 'video_failed' ? 'failed' : 'info', text.heading, body);
+      const toast = frame(kind.tone, text.heading, body);
       toast.dataset.id = String(n.id);
       return add(toast);
     },
