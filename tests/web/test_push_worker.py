@@ -20,10 +20,9 @@ from playwright.async_api import Browser, BrowserContext, Page, Worker
 
 from service.channels.push import actions, keys
 from service.settings import Settings
-
-from ..service.live import RunningServer, settings_for
-from ..waiting import until
-from .conftest import TIMEOUT_MS
+from tests.support.browser import TIMEOUT_MS
+from tests.support.server import RunningServer, settings_for
+from tests.support.waiting import until
 
 PUBLIC, PRIVATE = keys.new_pair()
 
