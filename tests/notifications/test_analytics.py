@@ -18,6 +18,7 @@ from db.pool import connect
 from service.http.auth import mint_token
 from service.notifications import sql as notifications_sql
 from service.settings import Settings
+from tests.support.locks import backend_pid, until_blocked
 from tests.support.server import SECRET, RunningServer, running_server, settings_for
 
 PATH = "/api/v1/admin/analytics"
@@ -194,10 +195,11 @@ async def test_a_slow_query_is_cancelled_and_one_runs_at_a_time(
     server: RunningServer, conn: asyncpg.Connection, dataset: None
 ) -> None:
     token = admin_token(server)
+    holder = await backend_pid(conn)
     async with conn.transaction():
         await conn.execute("LOCK TABLE notifications IN ACCESS EXCLUSIVE MODE")  # blocks reads
         slow = asyncio.create_task(get(server, token, **WINDOW))
-        await asyncio.sleep(0.3)
+        await until_blocked(conn, "the slow query waits for the table lock", behind=holder)
         busy = await get(server, token, **WINDOW)  # waits a second for the slow one, then 429
         cancelled = await slow
     assert busy.status_code == 429, busy.text

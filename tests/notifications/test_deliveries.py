@@ -18,6 +18,7 @@ from db.pool import connect, create_pool
 from service.notifications import sql as notifications_sql
 from service.notifications.deliveries import DeliveryRecorder
 from service.settings import Settings
+from tests.support.locks import backend_pid, until_blocked
 from tests.support.server import RunningServer, complete, open_stream, running_server, settings_for
 from tests.support.waiting import until
 
@@ -208,6 +209,7 @@ async def test_a_server_stopping_while_the_database_is_blocked_still_records(
     await complete(conn, user)
     id_ = await conn.fetchval("SELECT id FROM notifications WHERE user_id = $1", user)
     blocker = await connect(database_url)
+    blocker_pid = await backend_pid(blocker)
     await blocker.execute("BEGIN")
     await blocker.execute("SELECT 1 FROM notifications WHERE id = $1 FOR SHARE", id_)
     releasing: asyncio.Task[None] | None = None
@@ -215,7 +217,9 @@ async def test_a_server_stopping_while_the_database_is_blocked_still_records(
         async with running_server(settings_for(database_url)) as server:
             async with open_stream(server.base_url, server.token(user), last_event_id=0) as stream:
                 await stream.notifications(1)
-            await asyncio.sleep(1.0)  # the periodic flush waits on the row lock
+            await until_blocked(
+                conn, "the periodic flush waits on the row lock", behind=blocker_pid
+            )
             assert (await delivery(conn, id_))["delivered_at"] is None
 
             async def release() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from db.pool import connect
 from service.notifications import sql as notifications_sql
+from tests.support.locks import backend_pid, until_blocked
 from tests.support.server import complete
 
 
@@ -37,6 +38,9 @@ async def test_a_users_statement_and_the_recorder_do_not_deadlock(
         sql = getattr(notifications_sql, statement)
         plan = "\n".join(row[0] for row in await student.fetch("EXPLAIN " + sql, *args))
         assert "notifications_user_newest" in plan or "notifications_user_unread" in plan
+        writer_pid, recorder_pid, student_pid = [
+            await backend_pid(c) for c in (writer, recorder, student)
+        ]
         # Another writer holds the middle row for a moment (a single-row change).
         await writer.execute("BEGIN")
         await writer.execute("SELECT 1 FROM notifications WHERE id = $1 FOR UPDATE", ids[1])
@@ -46,11 +50,14 @@ async def test_a_users_statement_and_the_recorder_do_not_deadlock(
                 notifications_sql.MARK_DELIVERED, ids, [datetime.now(UTC)] * 3, "stream"
             )
         )
-        await asyncio.sleep(0.3)
+        await until_blocked(
+            conn, "the recorder waits for the writer's row", pid=recorder_pid, behind=writer_pid
+        )
         # ... while the student's statement runs; locking from the last row down, it would
         # hold the last row and wait for the middle one, which the recorder takes next.
         marking = asyncio.create_task(student.execute(sql, *args))
-        await asyncio.sleep(0.3)
+        # In id order it queues behind the recorder's first row (backwards, behind the writer).
+        await until_blocked(conn, "the student's statement waits on a row lock", pid=student_pid)
         await writer.execute("COMMIT")
         results = await asyncio.gather(recording, marking, return_exceptions=True)
     finally:

@@ -15,8 +15,10 @@ import pytest
 
 from db.pool import connect
 from service.notifications import sql as notifications_sql
+from tests.support.locks import backend_pid, until_blocked
 from tests.support.metrics import value
 from tests.support.server import RunningServer, complete
+from tests.support.waiting import until
 
 API = "/api/v1/notifications"
 
@@ -148,7 +150,7 @@ async def test_seen_and_opened_send_no_read_state_and_are_counted(
         await asyncio.sleep(0.2)
         assert heard == []
         await http.post(f"/{a1}/read")  # the listener does hear a read-state change
-        await asyncio.sleep(0.2)
+        await until(lambda: heard, "the read_state NOTIFY is heard")
     await listener.close()
     assert [m["event"] for m in heard] == ["read_state"]
     seen = "vividly_notifications_seen_total"
@@ -164,11 +166,14 @@ async def test_two_opens_at_once_both_answer_200(
     [id_] = await new_ids(conn, user, 1)
     other_tab = await connect(database_url)
     try:
+        other_tab_pid = await backend_pid(other_tab)
         await other_tab.execute("BEGIN")
         first = await other_tab.fetchrow(notifications_sql.MARK_OPENED, id_, user)
         async with client(server, user) as http:
             second = asyncio.create_task(http.post(f"/{id_}/opened"))
-            await asyncio.sleep(0.5)  # the request waits for the other tab's row lock
+            await until_blocked(
+                conn, "the request waits for the other tab's row lock", behind=other_tab_pid
+            )
             await other_tab.execute("COMMIT")
             response = await second
     finally:
