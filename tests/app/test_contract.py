@@ -5,7 +5,7 @@ and bad ones, with Web Push, the email digest (a real SMTP server on the loopbac
 analytics switched on. Then every string a route takes (path, query, JSON body one level deep)
 is replaced in turn by values an attacker tries at the edges (NUL, control characters, lone
 and neighbouring surrogates, case variants, the calendar's first and last hours): still no 5xx.
-The stream endpoint (endless by design) is covered by test_stream.py instead.
+The stream endpoint (endless by design) is covered by tests/http/test_stream.py instead.
 """
 
 from __future__ import annotations

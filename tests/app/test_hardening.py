@@ -1,10 +1,11 @@
 """Issue 11's table, one test (at least) per row, against one server with small limits.
 
-Rows covered elsewhere: 2's fairness and concurrency in tests/worker/test_fairness.py and its
-media cleanup in test_retention.py; 6 in test_exposure.py (real processes); 9 in
-tests/worker/test_runner.py (`test_a_crashing_pipeline_ends_in_failed_not_stuck`,
+Rows covered elsewhere: 2's fairness and concurrency in tests/requests/test_fairness.py and its
+media cleanup in tests/ops/test_retention.py; 6 in tests/http/test_exposure.py (real
+processes); 9 in tests/requests/test_runner.py
+(`test_a_crashing_pipeline_ends_in_failed_not_stuck`,
 `test_failure_reaches_the_student_in_plain_words`); the 100 MB memory check in
-test_body_memory.py.
+tests/http/test_body_memory.py.
 """
 
 from __future__ import annotations

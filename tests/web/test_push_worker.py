@@ -2,7 +2,7 @@
 
 No push service is reachable here, so the push is delivered the way DevTools does it:
 `ServiceWorker.deliverPushMessage` hands a payload straight to the registered worker's `push`
-handler (the encryption on the wire is proven against the stand-in in tests/push).
+handler (the encryption on the wire is proven against the stand-in in tests/channels/push).
 """
 
 from __future__ import annotations
