@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,6 +22,7 @@ from service.channels.push import sql as push_sql
 from service.channels.push.dispatcher import Dispatcher
 from service.channels.push.sender import Sender
 from service.settings import Settings
+from tests.support.ports import free_port
 from tests.support.push_standin import Browser, StandIn, push_service, verify_vapid
 from tests.support.server import settings_for
 from tests.support.waiting import until
@@ -604,9 +604,7 @@ async def test_a_refused_connection_is_retried(
     conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings
 ) -> None:
     # Nothing listens on the port: no connection, nothing sent, so another attempt is safe.
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+    port = free_port()
     twice = push_settings.model_copy(update={"push_max_attempts": 2})
     user = uuid.uuid4()
     await insert_subscription(conn, user, f"http://127.0.0.1:{port}/push/x")
