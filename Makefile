@@ -50,15 +50,17 @@ seed-app: clients/js/node_modules/.installed
 # The second pass is what can differ between Postgres versions: the migrations and their SQL
 # (triggers, functions, NOTIFY), query plans, the listener, the worker's claims, and the
 # read-state and stream paths they drive. All of it runs on the embedded 16 first.
-PG_VERSION_TESTS := tests/migrations tests/worker tests/service/test_history_plan.py \
-	tests/service/test_listener.py tests/service/test_notifications_api.py \
-	tests/service/test_stream.py tests/service/test_retention.py tests/service/test_digest_outbox.py \
-	tests/push/test_dispatch.py tests/service/test_deliveries.py tests/service/test_analytics.py \
-	tests/service/test_lock_order.py
+PG_VERSION_TESTS := tests/migrations tests/live/test_listener.py tests/http/test_stream.py \
+	tests/notifications/test_history_plan.py tests/notifications/test_api.py \
+	tests/notifications/test_deliveries.py tests/notifications/test_analytics.py \
+	tests/notifications/test_lock_order.py tests/ops/test_retention.py \
+	tests/requests/test_claim_plan.py tests/requests/test_fairness.py \
+	tests/requests/test_pipeline.py tests/requests/test_runner.py \
+	tests/channels/push/test_dispatch.py tests/channels/email/test_outbox.py
 
 test: lint browser nginx seed-app
 	.venv/bin/pytest
-	@if .venv/bin/python -m tests.reachable "$(SYSTEM_PG_URL)"; then \
+	@if .venv/bin/python -m tests.support.reachable "$(SYSTEM_PG_URL)"; then \
 		echo "== the version-sensitive database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \
 		TEST_DATABASE_URL="$(SYSTEM_PG_URL)" .venv/bin/pytest -m "db and not browser" $(PG_VERSION_TESTS); \
 	else echo "== system PostgreSQL not reachable at $(SYSTEM_PG_URL): embedded only"; fi

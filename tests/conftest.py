@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any, Literal
 
 import asyncpg
 import pytest
@@ -21,9 +22,8 @@ from db import migrate
 from db.pool import connect
 from db.urls import asyncpg_dsn, database_name, with_database
 from service.settings import Settings
-
-from .service.live import RunningServer, running_server, settings_for
-from .service.mailbox import Mailbox, smtp_server
+from tests.support.mailbox import Mailbox, smtp_server
+from tests.support.server import RunningServer, running_server, settings_for
 
 
 async def _admin(url: str, *statements: str) -> None:
@@ -127,9 +127,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A real SMTP server (aiosmtpd) on the loopback, collecting what it is sent (modules whose
-    server lives for the whole module define their own, module-scoped)."""
-    with smtp_server() as box:
-        yield box
+def _mailbox_fixture(scope: Literal["function", "module"], name: str) -> Any:
+    """The one definition of the SMTP fixture, at the scope a test needs."""
+
+    @pytest.fixture(scope=scope, name=name)
+    def fixture() -> Iterator[Mailbox]:
+        with smtp_server() as box:
+            yield box
+
+    fixture.__doc__ = (
+        "A real SMTP server (aiosmtpd) on the loopback, collecting what it is sent"
+        f" (one per {'test' if scope == 'function' else 'module'})."
+    )
+    return fixture
+
+
+# `mailbox` is a test's own; `module_mailbox` is for a module whose `server` (module-scoped)
+# is configured with the SMTP server's port, so the two must live as long.
+mailbox = _mailbox_fixture("function", "mailbox")
+module_mailbox = _mailbox_fixture("module", "module_mailbox")

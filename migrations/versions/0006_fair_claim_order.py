@@ -6,7 +6,7 @@
   open joins the round being served now (the highest round of any request that left pending).
 - Workers claim pending requests by (`fair_round`, `created_at`): a student who queued fifty
   questions gets one claimed per round, and another student's question waits for at most the
-  claims of the round being served (`tests/worker/test_fairness.py`).
+  claims of the round being served (`tests/requests/test_fairness.py`).
 - Indexes keep the claim, and the two lookups of the trigger, to a few index pages each.
 
 Revision ID: 0006

@@ -22,7 +22,7 @@ class ListenerConnection(asyncpg.Connection):  # type: ignore[misc]
     every reconnect all followed users' channels must be LISTENed again before they can be
     caught up. `python -m bench.listen_cost` on this machine, 10,000 channels: `add_listener`
     4.76 s, batched `LISTEN` statements (`statements`) 0.29 s, 16x faster. asyncpg is pinned in
-    `uv.lock`; `tests/service/test_channels.py` fails if the hook stops being called.
+    `uv.lock`; `tests/live/test_topics.py` fails if the hook stops being called.
     """
 
     on_notification: Callable[[str, str], None] | None = None

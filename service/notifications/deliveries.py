@@ -19,7 +19,8 @@ Guarantees:
   notification stays undelivered in the table (another channel may then reach its user too).
 - `close` flushes what is pending (the lifespan calls it after the streams have ended).
 - Recording never sends a read-state NOTIFY: the table's read-state trigger only notifies when
-  `read_at` or `dismissed_at` changes, and this writes neither (tests/service/test_deliveries.py).
+  `read_at` or `dismissed_at` changes, and this writes neither
+  (tests/notifications/test_deliveries.py).
 """
 
 from __future__ import annotations

@@ -13,8 +13,7 @@ from alembic.script import ScriptDirectory
 
 from db import migrate
 from db.urls import asyncpg_dsn
-
-from ..waiting import until
+from tests.support.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,7 @@ import asyncpg
 import pytest
 
 from db.pool import connect
-
-from .listen import assert_nothing_more, listening
+from tests.support.listen import assert_nothing_more, listening
 
 CREATE = "SELECT vividly_create_notification_v2($1, 'video_complete', NULL, NULL, '{}')"
 

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from .listen import assert_nothing_more, listening
+from tests.support.listen import assert_nothing_more, listening
 
 NEW_REQUEST = "INSERT INTO content_requests (student_id, title) VALUES ($1, $2) RETURNING id"
 

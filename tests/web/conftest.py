@@ -7,24 +7,12 @@ pytest-playwright plugin is not used, so the browser is launched here.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
-from ..service.live import RunningServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT_MS = 5000
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Tabs
+from tests.support.server import RunningServer
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +36,13 @@ async def context(browser: Browser, server: RunningServer) -> AsyncIterator[Brow
     created.set_default_timeout(TIMEOUT_MS)
     yield created
     await created.close()
+
+
+@pytest.fixture
+async def tabs() -> AsyncIterator[Tabs]:
+    """Tabs a test opened: after it, none may have thrown or shown an alert."""
+    opened = Tabs()
+    yield opened
+    for tab in opened:
+        assert tab.errors == [], tab.errors
+        assert tab.dialogs == [], tab.dialogs

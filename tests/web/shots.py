@@ -23,9 +23,8 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, as
 from db import migrate
 from db.pool import connect
 from db.urls import asyncpg_dsn, with_database
-
-from ..service.live import RunningServer, complete, running_server, settings_for
-from .conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.server import RunningServer, complete, running_server, settings_for
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP: ViewportSize = {"width": 1100, "height": 720}

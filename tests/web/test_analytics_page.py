@@ -15,13 +15,9 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, expect
 
 from service.http.auth import mint_token
 from service.settings import Settings
-
-from ..service.live import RunningServer, complete, running_server, settings_for
-from ..waiting import until
-from . import test_browser
-from .test_browser import LIVE_MS, Tabs, new_tab, notification_ids
-
-tabs = test_browser.tabs  # the fixture: the tabs a test opened threw nothing, alerted nothing
+from tests.support.browser import LIVE_MS, Tabs, new_tab, notification_ids
+from tests.support.server import RunningServer, complete, running_server, settings_for
+from tests.support.waiting import until
 
 REPORTED_WITHIN = 5.0  # the client waits 0.5 s of quiet, then one request
 

@@ -20,9 +20,9 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, Request, Route, expect
 
-from ..service.live import RunningServer, complete, open_stream, running_server, settings_for
-from ..waiting import until
-from .conftest import TIMEOUT_MS
+from tests.support.browser import TIMEOUT_MS
+from tests.support.server import RunningServer, complete, open_stream, running_server, settings_for
+from tests.support.waiting import until
 
 LIVE_MS = 2500
 STREAM = "**/api/v1/notifications/stream*"

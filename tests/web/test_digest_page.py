@@ -7,7 +7,6 @@ Real Chromium, a real server with a real SMTP server on loopback (aiosmtpd), and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import asyncpg
 import httpx
@@ -15,32 +14,22 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 
 from service.settings import Settings
-
-from ..service.digest_helpers import confirm_link, confirmations_to, digest_settings
-from ..service.live import RunningServer
-from ..service.mailbox import Mailbox, smtp_server
-from ..waiting import until
-from . import test_browser
-from .test_browser import Tabs, api_get
-
-tabs = test_browser.tabs  # the fixture: the tabs a test opened threw nothing, alerted nothing
+from tests.support.browser import Tabs, api_get
+from tests.support.digest import confirm_link, confirmations_to, digest_settings
+from tests.support.mailbox import Mailbox
+from tests.support.server import RunningServer
+from tests.support.waiting import until
 
 PREFS = "/api/v1/digest/preferences"
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
-
-
-@pytest.fixture(scope="module")
-def server_settings(database_url: str, mailbox: Mailbox) -> Settings:
-    return digest_settings(database_url, mailbox)
+def server_settings(database_url: str, module_mailbox: Mailbox) -> Settings:
+    return digest_settings(database_url, module_mailbox)
 
 
 async def test_a_student_opts_in_confirms_and_turns_the_digest_off_in_the_page(
-    context: BrowserContext, server: RunningServer, mailbox: Mailbox, tabs: Tabs
+    context: BrowserContext, server: RunningServer, module_mailbox: Mailbox, tabs: Tabs
 ) -> None:
     user = uuid.uuid4()
     address = f"page-{user.hex[:8]}@example.com"
@@ -59,7 +48,9 @@ async def test_a_student_opts_in_confirms_and_turns_the_digest_off_in_the_page(
         f"Check your inbox at {address}"
     )
     assert page.url == f"{server.base_url}/"
-    [mail] = await until(lambda: confirmations_to(mailbox, address), "the confirmation email")
+    [mail] = await until(
+        lambda: confirmations_to(module_mailbox, address), "the confirmation email"
+    )
     stored = await api_get(context, PREFS)
     assert (stored["email"], stored["period"], stored["confirmed"]) == (address, "weekly", False)
 
@@ -68,7 +59,7 @@ async def test_a_student_opts_in_confirms_and_turns_the_digest_off_in_the_page(
     await expect(page.locator("#prefs-email-error")).to_have_text(
         "A confirmation email was sent recently: try again in 10 minutes."
     )
-    assert len(confirmations_to(mailbox, address)) == 1
+    assert len(confirmations_to(module_mailbox, address)) == 1
 
     async with httpx.AsyncClient(base_url=server.base_url) as client:
         confirmed = await client.post(confirm_link(mail))

@@ -9,8 +9,8 @@ import uuid
 import asyncpg
 from playwright.async_api import BrowserContext, expect
 
-from .. import new_type
-from ..service.live import RunningServer
+from tests.support import new_type
+from tests.support.server import RunningServer
 
 LIVE_MS = 2500
 

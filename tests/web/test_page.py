@@ -15,13 +15,18 @@ from pathlib import Path
 import asyncpg
 from playwright.async_api import Browser, BrowserContext, FloatRect, Page, ViewportSize, expect
 
-from ..service.live import RunningServer, complete
-from ..waiting import until
-from . import test_browser
-from .conftest import TIMEOUT_MS
-from .test_browser import LIVE_MS, UNREAD, Tab, Tabs, api_get, new_tab, notification_ids
-
-tabs = test_browser.tabs  # the fixture: the tabs a test opened threw nothing, alerted nothing
+from tests.support.browser import (
+    LIVE_MS,
+    TIMEOUT_MS,
+    UNREAD,
+    Tab,
+    Tabs,
+    api_get,
+    new_tab,
+    notification_ids,
+)
+from tests.support.server import RunningServer, complete
+from tests.support.waiting import until
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE: ViewportSize = {"width": 390, "height": 760}

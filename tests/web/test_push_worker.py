@@ -2,7 +2,7 @@
 
 No push service is reachable here, so the push is delivered the way DevTools does it:
 `ServiceWorker.deliverPushMessage` hands a payload straight to the registered worker's `push`
-handler (the encryption on the wire is proven against the stand-in in tests/push).
+handler (the encryption on the wire is proven against the stand-in in tests/channels/push).
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from playwright.async_api import Browser, BrowserContext, Page, Worker
 
 from service.channels.push import actions, keys
 from service.settings import Settings
-
-from ..service.live import RunningServer, settings_for
-from ..waiting import until
-from .conftest import TIMEOUT_MS
+from tests.support.browser import TIMEOUT_MS
+from tests.support.server import RunningServer, settings_for
+from tests.support.waiting import until
 
 PUBLIC, PRIVATE = keys.new_pair()
 

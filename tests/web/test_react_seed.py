@@ -29,9 +29,8 @@ from starlette.applications import Starlette
 from starlette.staticfiles import StaticFiles
 
 from service.settings import Settings
-
-from ..service.live import RunningServer, complete, serving, settings_for
-from .conftest import TIMEOUT_MS
+from tests.support.browser import TIMEOUT_MS
+from tests.support.server import RunningServer, complete, serving, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "tests/web/seed_app/dist"

@@ -1,0 +1,624 @@
+"""The push dispatcher against real Postgres and a push service stand-in on the loopback.
+
+Every push the stand-in receives is decrypted with the subscription's own private key and its
+VAPID token verified with the server's public key, as a push service and a browser would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from db.pool import create_pool
+from service.channels.push import keys
+from service.channels.push import sql as push_sql
+from service.channels.push.dispatcher import Dispatcher
+from service.channels.push.sender import Sender
+from service.settings import Settings
+from tests.support.ports import free_port
+from tests.support.push_standin import Browser, StandIn, push_service, verify_vapid
+from tests.support.server import settings_for
+from tests.support.waiting import until
+
+PUBLIC, PRIVATE = keys.new_pair()
+
+
+@pytest.fixture(scope="module")
+def push_settings(database_url: str) -> Settings:
+    return settings_for(
+        database_url,
+        vapid_public_key=PUBLIC,
+        vapid_private_key=PRIVATE,
+        vapid_subject="mailto:ops@vividly.example",
+        push_allow_loopback=True,
+        push_stream_grace_seconds=0.3,
+        push_delay_seconds=1.5,
+        push_poll_seconds=0.05,
+        push_retry_seconds=0.1,
+        push_ttl_seconds=600,
+        push_urgency="high",
+        public_url="https://notify.example",
+    )
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    async with push_service() as running:
+        yield running
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await create_pool(database_url, min_size=1, max_size=4)
+    yield created
+    await created.close()
+
+
+@contextlib.asynccontextmanager
+async def dispatching(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[Dispatcher]:
+    dispatcher = Dispatcher(pool, settings, Sender(settings))
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        yield dispatcher
+    finally:
+        dispatcher.stop()
+        await asyncio.wait_for(task, 20)
+
+
+async def subscribe(conn: asyncpg.Connection, user: uuid.UUID, standin: StandIn) -> Browser:
+    browser = Browser(f"{standin.base_url}/push/{uuid.uuid4().hex}")
+    data = browser.json()
+    await conn.fetchrow(
+        push_sql.PUSH_SUBSCRIBE,
+        user,
+        data["endpoint"],
+        data["keys"]["p256dh"],
+        data["keys"]["auth"],
+    )
+    return browser
+
+
+async def notify(conn: asyncpg.Connection, user: uuid.UUID, *, age: float = 0, **set_: Any) -> int:
+    """A committed notification for `user`, created `age` seconds ago, with columns `set_`."""
+    notification_id: int = await conn.fetchval(
+        "INSERT INTO notifications (user_id, type, payload, created_at)"
+        " VALUES ($1, 'video_complete', $2, now() - make_interval(secs => $3)) RETURNING id",
+        user,
+        {"content_id": str(uuid.uuid4()), "title": "Photosynthesis", "video_url": "/media/v.webm"},
+        age,
+    )
+    if set_:
+        columns = ", ".join(f"{column} = ${i}" for i, column in enumerate(set_, start=2))
+        await conn.execute(
+            f"UPDATE notifications SET {columns} WHERE id = $1", notification_id, *set_.values()
+        )
+    return notification_id
+
+
+async def delivery(conn: asyncpg.Connection, notification_id: int) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        "SELECT delivered_at, delivered_via FROM notifications WHERE id = $1", notification_id
+    )
+    return row
+
+
+async def test_no_stream_is_pushed_once_encrypted_and_signed(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, push_settings) as dispatcher:
+        [received] = await standin.wait_for(browser.path, 1)
+        for _ in range(5):  # more polls: nothing more is sent
+            await dispatcher.poll_once()
+    assert len(standin.for_path(browser.path)) == 1
+    message = json.loads(browser.decrypt(received.body))
+    assert message["id"] == notification_id
+    assert message["type"] == "video_complete"
+    assert message["title"] == "Your video is ready"  # the type's label in the registry
+    assert message["body"] == "Photosynthesis"
+    assert message["link"] == "https://notify.example/media/v.webm"
+    assert message["timestamp"].endswith("Z")
+    headers = received.headers
+    assert 590 <= int(headers["TTL"]) <= 600  # what is left of the TTL (the push is ~0.3 s old)
+    assert headers["Urgency"] == "high"
+    assert headers["Topic"] == str(notification_id)
+    assert headers["Content-Encoding"] == "aes128gcm"
+    claims = verify_vapid(headers, PUBLIC, standin.base_url)
+    assert claims["sub"] == "mailto:ops@vividly.example"
+    record = await delivery(conn, notification_id)
+    assert record["delivered_via"] == "push"
+    assert record["delivered_at"] is not None
+    state = await conn.fetchrow(
+        "SELECT state, attempts FROM push_deliveries WHERE notification_id = $1", notification_id
+    )
+    assert (state["state"], state["attempts"]) == ("sent", 1)
+
+
+async def test_every_device_of_the_user_and_no_one_else(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user, other = uuid.uuid4(), uuid.uuid4()
+    phone, laptop = await subscribe(conn, user, standin), await subscribe(conn, user, standin)
+    stranger = await subscribe(conn, other, standin)
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, push_settings) as dispatcher:
+        for browser in (phone, laptop):
+            [received] = await standin.wait_for(browser.path, 1)
+            assert json.loads(browser.decrypt(received.body))["id"] == notification_id
+        await dispatcher.poll_once()
+    assert standin.for_path(stranger.path) == []
+
+
+async def test_seen_read_archived_old_or_streamed_are_not_pushed(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    skipped = [
+        await notify(conn, user, seen_at=await conn.fetchval("SELECT now()")),
+        await notify(conn, user, read_at=await conn.fetchval("SELECT now()")),
+        await notify(conn, user, dismissed_at=await conn.fetchval("SELECT now()")),
+    ]
+    # Delivered to an open stream: not pushed within PUSH_DELAY_SECONDS.
+    streamed = await notify(
+        conn, user, delivered_at=await conn.fetchval("SELECT now()"), delivered_via="stream"
+    )
+    control = await notify(conn, user)
+    async with dispatching(pool, push_settings) as dispatcher:
+        [first] = await standin.wait_for(browser.path, 1)
+        assert json.loads(browser.decrypt(first.body))["id"] == control
+        for _ in range(3):
+            await dispatcher.poll_once()
+        assert len(standin.for_path(browser.path)) == 1  # the streamed one waits for the delay
+        # ... and, still unseen after it, is pushed then.
+        pushed = await standin.wait_for(browser.path, 2)
+    assert json.loads(browser.decrypt(pushed[1].body))["id"] == streamed
+    for notification_id in skipped:
+        assert (await delivery(conn, notification_id))["delivered_at"] is None
+    assert (await delivery(conn, streamed))["delivered_via"] == "stream"  # the first channel
+
+
+async def test_older_than_the_subscription_or_the_ttl_is_not_pushed(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    before = await notify(conn, user)
+    browser = await subscribe(conn, user, standin)
+    await conn.execute(
+        "UPDATE push_subscriptions SET created_at = now() - interval '1 hour' WHERE endpoint = $1",
+        browser.endpoint,
+    )
+    await conn.execute(
+        "UPDATE notifications SET created_at = now() - interval '2 hours' WHERE id = $1", before
+    )
+    expired = await notify(conn, user, age=push_settings.push_ttl_seconds + 60)
+    control = await notify(conn, user)
+    async with dispatching(pool, push_settings) as dispatcher:
+        [received] = await standin.wait_for(browser.path, 1)
+        await dispatcher.poll_once()
+    assert json.loads(browser.decrypt(received.body))["id"] == control
+    assert len(standin.for_path(browser.path)) == 1
+    count = await conn.fetchval(
+        "SELECT count(*) FROM push_deliveries WHERE notification_id = ANY($1)", [before, expired]
+    )
+    assert count == 0
+
+
+async def test_gone_removes_the_subscription(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    standin.script[browser.path] = [410]
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, push_settings):
+        await standin.wait_for(browser.path, 1)
+
+        async def removed() -> bool:
+            return not await conn.fetchval(
+                "SELECT count(*) FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
+            )
+
+        await until(removed, "the subscription is removed")
+    assert (await delivery(conn, notification_id))["delivered_at"] is None
+    assert len(standin.for_path(browser.path)) == 1
+
+
+async def test_server_error_is_retried_then_pushed_once(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    standin.script[browser.path] = [500, 503]
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, push_settings) as dispatcher:
+        received = await standin.wait_for(browser.path, 3)
+        await until(
+            lambda: conn.fetchval(
+                "SELECT state = 'sent' FROM push_deliveries WHERE notification_id = $1",
+                notification_id,
+            ),
+            "the third attempt is recorded",
+        )
+        for _ in range(3):
+            await dispatcher.poll_once()
+    assert len(standin.for_path(browser.path)) == 3
+    assert {r.headers["Topic"] for r in received} == {str(notification_id)}
+    row = await conn.fetchrow(
+        "SELECT state, attempts, last_error FROM push_deliveries WHERE notification_id = $1",
+        notification_id,
+    )
+    assert (row["state"], row["attempts"], row["last_error"]) == ("sent", 3, None)
+    assert (await delivery(conn, notification_id))["delivered_via"] == "push"
+
+
+async def test_a_refusal_is_given_up_without_retry(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    standin.script[browser.path] = [400]
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, push_settings):
+        await standin.wait_for(browser.path, 1)
+        await until(
+            lambda: conn.fetchval(
+                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
+                notification_id,
+            ),
+            "the push is given up",
+        )
+    assert len(standin.for_path(browser.path)) == 1
+    assert await conn.fetchval(
+        "SELECT count(*) FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
+    )
+
+
+async def test_two_dispatchers_on_two_pools_push_each_once(
+    conn: asyncpg.Connection, database_url: str, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browsers = [await subscribe(conn, user, standin) for _ in range(3)]
+    ids = [await notify(conn, user) for _ in range(40)]
+    pools = [await create_pool(database_url, min_size=1, max_size=4) for _ in range(2)]
+    try:
+        async with dispatching(pools[0], push_settings), dispatching(pools[1], push_settings):
+            for browser in browsers:
+                await standin.wait_for(browser.path, len(ids), timeout=30)
+            await asyncio.sleep(0.5)  # a bounded wait for a duplicate that must not come
+    finally:
+        for created in pools:
+            await created.close()
+    for browser in browsers:
+        topics = [r.headers["Topic"] for r in standin.for_path(browser.path)]
+        assert sorted(topics) == sorted(str(i) for i in ids)
+
+
+async def test_restart_during_a_send_still_pushes_once(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    standin.hold = asyncio.Event()
+    notification_id = await notify(conn, user)
+    first = Dispatcher(pool, push_settings, Sender(push_settings))
+    task = asyncio.create_task(first.run())
+    await standin.wait_for(browser.path, 1)
+    first.stop()  # SIGTERM while the push service has not answered yet
+    await asyncio.sleep(0.2)
+    assert not task.done()  # it waits for the answer
+    standin.hold.set()
+    await asyncio.wait_for(task, 10)
+    async with dispatching(pool, push_settings) as second:  # the restarted process
+        for _ in range(5):
+            await second.poll_once()
+    assert len(standin.for_path(browser.path)) == 1
+    assert (await delivery(conn, notification_id))["delivered_via"] == "push"
+
+
+async def test_restart_between_finding_and_sending_still_pushes_once(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    await conn.execute(
+        "UPDATE push_subscriptions SET created_at = now() - interval '1 minute'"
+        " WHERE endpoint = $1",
+        browser.endpoint,
+    )
+    notification_id = await notify(conn, user, age=1)
+    s = push_settings
+    await pool.execute(
+        push_sql.PUSH_ENQUEUE,
+        s.push_stream_grace_seconds,
+        s.push_delay_seconds,
+        float(s.push_ttl_seconds),
+        float(s.push_ttl_seconds),
+    )
+    async with dispatching(pool, push_settings):  # a new process finds the recorded row
+        await standin.wait_for(browser.path, 1)
+    async with dispatching(pool, push_settings) as again:
+        await again.poll_once()
+    assert len(standin.for_path(browser.path)) == 1
+    assert (await delivery(conn, notification_id))["delivered_via"] == "push"
+
+
+async def test_a_subscription_moved_to_another_user_gets_none_of_the_first_users(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    first, second = uuid.uuid4(), uuid.uuid4()
+    browser = await subscribe(conn, first, standin)
+    await notify(conn, first)
+    data = browser.json()
+    await conn.fetchrow(  # another user signs in on this browser and subscribes it
+        push_sql.PUSH_SUBSCRIBE,
+        second,
+        browser.endpoint,
+        data["keys"]["p256dh"],
+        data["keys"]["auth"],
+    )
+    mine = await notify(conn, second)
+    async with dispatching(pool, push_settings) as dispatcher:
+        [received] = await standin.wait_for(browser.path, 1)
+        await dispatcher.poll_once()
+    assert json.loads(browser.decrypt(received.body))["id"] == mine
+    assert len(standin.for_path(browser.path)) == 1
+
+
+async def insert_subscription(conn: asyncpg.Connection, user: uuid.UUID, endpoint: str) -> Browser:
+    """A subscription stored as an older version would have stored it (no checks)."""
+    browser = Browser(endpoint)
+    data = browser.json()
+    await conn.execute(
+        "INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth) VALUES ($1, $2, $3, $4)",
+        user,
+        endpoint,
+        data["keys"]["p256dh"],
+        data["keys"]["auth"],
+    )
+    return browser
+
+
+async def push_row(conn: asyncpg.Connection, notification_id: int) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        "SELECT state, attempts, last_error FROM push_deliveries WHERE notification_id = $1",
+        notification_id,
+    )
+    return row
+
+
+async def test_an_unsendable_endpoint_fails_its_row_and_the_dispatcher_goes_on(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    # py_vapid refuses to sign for an IPv6-literal origin (VapidException): it once ended `run`.
+    user, other = uuid.uuid4(), uuid.uuid4()
+    await insert_subscription(conn, user, "https://[2606:4700:4700::1111]/x")
+    broken = await notify(conn, user)
+    async with dispatching(pool, push_settings):
+        await until(
+            lambda: conn.fetchval(
+                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1", broken
+            ),
+            "the unsendable push is given up",
+        )
+        browser = await subscribe(conn, other, standin)  # the dispatcher still works
+        await notify(conn, other)
+        await standin.wait_for(browser.path, 1)
+    row = await push_row(conn, broken)
+    assert row["attempts"] == 1
+    assert "VapidException" in row["last_error"]
+
+
+async def test_a_row_whose_attempts_are_used_up_is_never_claimed_again(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    notification_id = await notify(conn, user, age=1)
+    subscription_id = await conn.fetchval(
+        "SELECT id FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
+    )
+    # The last attempt's process died mid-send: the lease has ended, no outcome recorded.
+    await conn.execute(
+        "INSERT INTO push_deliveries (notification_id, subscription_id, attempts, next_attempt_at)"
+        " VALUES ($1, $2, $3, now() - interval '1 second')",
+        notification_id,
+        subscription_id,
+        push_settings.push_max_attempts,
+    )
+    dispatcher = Dispatcher(pool, push_settings, Sender(push_settings))
+    assert await dispatcher.claim(10) == []
+    row = await push_row(conn, notification_id)
+    assert row["state"] == "failed"
+    assert row["attempts"] == push_settings.push_max_attempts
+    assert "attempts used up" in row["last_error"]
+    assert standin.for_path(browser.path) == []
+
+
+async def test_a_send_whose_outcome_is_unknown_is_never_sent_again(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    notification_id = await notify(conn, user, age=1)
+    subscription_id = await conn.fetchval(
+        "SELECT id FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
+    )
+    # A process claimed it and was killed mid-send (the push service may have accepted it):
+    # its lease has ended with the row still `sending`, attempts left.
+    await conn.execute(
+        "INSERT INTO push_deliveries (notification_id, subscription_id, state, attempts,"
+        " next_attempt_at) VALUES ($1, $2, 'sending', 1, now() - interval '1 second')",
+        notification_id,
+        subscription_id,
+    )
+    dispatcher = Dispatcher(pool, push_settings, Sender(push_settings))
+    assert await dispatcher.claim(10) == []
+    row = await push_row(conn, notification_id)
+    assert row["state"] == "failed"
+    assert "outcome unknown" in row["last_error"]
+    await dispatcher.enqueue(whole_ttl=True)  # its (notification, subscription) row stays closed
+    assert await dispatcher.claim(10) == []
+    assert standin.for_path(browser.path) == []
+
+
+async def test_a_browser_moved_between_claim_and_send_gets_nothing_of_the_first_user(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    first, second = uuid.uuid4(), uuid.uuid4()
+    browser = await subscribe(conn, first, standin)
+    notification_id = await notify(conn, first)
+    await asyncio.sleep(push_settings.push_stream_grace_seconds)  # due: no stream took it
+    dispatcher = Dispatcher(pool, push_settings, Sender(push_settings))
+    await dispatcher.enqueue(whole_ttl=True)
+    [claimed] = await dispatcher.claim(10)
+    assert claimed["notification_id"] == notification_id
+    data = browser.json()
+    await conn.fetchrow(  # the second user logs in on this browser: it moves to them
+        push_sql.PUSH_SUBSCRIBE,
+        second,
+        browser.endpoint,
+        data["keys"]["p256dh"],
+        data["keys"]["auth"],
+    )
+    async with dispatcher._sender:
+        await dispatcher.deliver(claimed)
+    assert standin.for_path(browser.path) == []
+    assert (await delivery(conn, notification_id))["delivered_at"] is None
+    assert dispatcher.counts.pushes["cancelled"] == 1
+
+
+async def test_a_name_resolving_to_loopback_fails_at_once(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    # `localhost` is resolved for real by PublicResolver, which refuses it without the test
+    # setting; aiohttp wraps that refusal in ClientConnectorDNSError: not a reason to retry.
+    strict = push_settings.model_copy(update={"push_allow_loopback": False})
+    user = uuid.uuid4()
+    port = standin.base_url.rsplit(":", 1)[1]
+    browser = await insert_subscription(conn, user, f"http://localhost:{port}/push/x")
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, strict):
+        await until(
+            lambda: conn.fetchval(
+                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
+                notification_id,
+            ),
+            "the push is given up",
+        )
+    row = await push_row(conn, notification_id)
+    assert row["attempts"] == 1
+    assert "no public address" in row["last_error"]
+    assert standin.for_path(browser.path) == []
+
+
+async def test_a_retry_carries_what_is_left_of_the_ttl(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    await conn.execute(
+        "UPDATE push_subscriptions SET created_at = now() - interval '1 hour' WHERE endpoint = $1",
+        browser.endpoint,
+    )
+    await notify(conn, user, age=200)
+    async with dispatching(pool, push_settings):
+        [received] = await standin.wait_for(browser.path, 1)
+    ttl = push_settings.push_ttl_seconds
+    assert ttl - 205 <= int(received.headers["TTL"]) <= ttl - 200
+
+
+async def test_counts_for_metrics(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    standin.script[browser.path] = [503]
+    await notify(conn, user)
+    async with dispatching(pool, push_settings) as dispatcher:
+        await standin.wait_for(browser.path, 2)
+        await until(lambda: _async(dispatcher.counts.pushes["sent"] == 1), "the push is sent")
+    assert dispatcher.counts.pushes["retried"] == 1
+    assert dispatcher.counts.first_delivered["push"] == 1
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def test_a_push_service_that_never_answers_holds_up_no_other_push(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    slow_user, user = uuid.uuid4(), uuid.uuid4()
+    slow = await subscribe(conn, slow_user, standin)
+    standin.held[slow.path] = asyncio.Event()
+    browser = await subscribe(conn, user, standin)
+    await notify(conn, slow_user)
+    async with dispatching(pool, push_settings):
+        await standin.wait_for(slow.path, 1)
+        await notify(conn, user)  # created while the slow send is in flight
+        await standin.wait_for(browser.path, 1, timeout=push_settings.push_timeout_seconds / 2)
+        assert not standin.held[slow.path].is_set()  # still unanswered
+        standin.held[slow.path].set()
+
+
+async def test_a_push_answered_too_late_is_never_sent_again(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    # The push service accepted the request and answers after the timeout: it may have taken the
+    # push, so another attempt could show it twice. Outcome unknown: failed, never resent.
+    hasty = push_settings.model_copy(update={"push_timeout_seconds": 0.5})
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    standin.held[browser.path] = asyncio.Event()
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, hasty) as dispatcher:
+        await standin.wait_for(browser.path, 1)
+        await until(
+            lambda: conn.fetchval(
+                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
+                notification_id,
+            ),
+            "the unanswered push is closed",
+        )
+        standin.held[browser.path].set()  # the answer comes too late
+        for _ in range(3):
+            await dispatcher.poll_once()
+    assert len(standin.for_path(browser.path)) == 1
+    row = await push_row(conn, notification_id)
+    assert (row["state"], row["attempts"]) == ("failed", 1)
+    assert "outcome unknown" in row["last_error"]
+    assert dispatcher.counts.pushes["retried"] == 0
+
+
+async def test_a_refused_connection_is_retried(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings
+) -> None:
+    # Nothing listens on the port: no connection, nothing sent, so another attempt is safe.
+    port = free_port()
+    twice = push_settings.model_copy(update={"push_max_attempts": 2})
+    user = uuid.uuid4()
+    await insert_subscription(conn, user, f"http://127.0.0.1:{port}/push/x")
+    notification_id = await notify(conn, user)
+    async with dispatching(pool, twice) as dispatcher:
+        await until(
+            lambda: conn.fetchval(
+                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
+                notification_id,
+            ),
+            "the push is given up after its attempts",
+        )
+    row = await push_row(conn, notification_id)
+    assert row["attempts"] == 2
+    assert "ClientConnectorError" in row["last_error"]
+    assert "outcome unknown" not in row["last_error"]
+    assert dispatcher.counts.pushes["retried"] == 1

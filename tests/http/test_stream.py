@@ -1,0 +1,364 @@
+"""The SSE stream over a real socket: delivery, shape, replay, limits, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from service.live.events import rfc3339
+from tests.support.server import RunningServer, complete, open_stream, running_server, settings_for
+from tests.support.waiting import until
+
+
+async def test_headers_retry_and_connected_come_first(server: RunningServer) -> None:
+    async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
+        assert stream.response.status_code == 200
+        assert stream.response.headers["content-type"].startswith("text/event-stream")
+        assert stream.response.headers["cache-control"] == "no-store"
+        assert stream.response.headers["x-accel-buffering"] == "no"
+        first = await stream.next()
+        assert first.retry == server.settings.sse_retry_ms
+        assert first.event == "connected"  # named: never taken for a notification
+        data = first.json()
+        assert "type" not in data
+        assert data["timestamp"].endswith("Z")
+        datetime.fromisoformat(data["timestamp"])
+
+
+async def test_notification_arrives_within_a_second_in_the_documented_shape(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        await stream.next_data()  # connected
+        started = time.monotonic()
+        request_id = await complete(conn, user, duration_seconds=42)
+        event = await stream.next(timeout=1)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1
+    data = event.json()
+    row = await conn.fetchrow("SELECT id, created_at FROM notifications WHERE user_id = $1", user)
+    assert event.event == "message"
+    assert event.id == str(row["id"])
+    assert data == {
+        "id": row["id"],
+        "type": "video_complete",
+        "user_id": str(user),
+        "payload": {
+            "content_id": str(request_id),
+            "title": "Photosynthesis",
+            "video_url": "/media/v.webm",
+            "thumbnail_url": "/media/t.png",
+            "duration_seconds": 42,
+        },
+        "timestamp": rfc3339(row["created_at"]),
+        "read_at": None,
+        "dismissed_at": None,
+    }
+    assert data["timestamp"].endswith("Z")
+
+
+async def test_the_stream_and_history_say_the_same_bytes_for_one_row(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    token = server.token(user)
+    async with open_stream(server.base_url, token) as stream:
+        await stream.next()  # connected
+        await complete(conn, user)
+        [live] = await stream.notifications(1)
+    async with open_stream(server.base_url, token, last_event_id=0) as stream:
+        [replayed] = await stream.notifications(1)
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        history = await client.get(
+            "/api/v1/notifications/history", headers={"Authorization": f"Bearer {token}"}
+        )
+    [item] = history.json()["items"]
+    assert live == replayed == item
+
+
+async def test_a_notification_type_named_like_a_control_message_is_a_notification(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await conn.execute(
+        "INSERT INTO notification_types (name, description) VALUES ('connected', 'x')"
+        " ON CONFLICT DO NOTHING"
+    )
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        assert (await stream.next()).event == "connected"
+        async with conn.transaction():  # as the database's notification function does
+            id_ = await conn.fetchval(
+                "INSERT INTO notifications (user_id, type, payload)"
+                " VALUES ($1, 'connected', '{}') RETURNING id",
+                user,
+            )
+            wake_up = json.dumps({"event": "notification", "id": id_})
+            await conn.execute("SELECT pg_notify($1, $2)", f"notifications:{user}", wake_up)
+        event = await stream.next()
+    assert event.event == "message"  # unnamed: the browser's onmessage, a notification
+    assert event.json()["type"] == "connected"
+
+
+@pytest.mark.parametrize("how", ["header", "query"])
+async def test_replay_after_last_event_id(
+    server: RunningServer, conn: asyncpg.Connection, how: str
+) -> None:
+    user = uuid.uuid4()
+    for _ in range(5):
+        await complete(conn, user)
+    ids = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
+        )
+    ]
+    kwargs = {"last_event_id": ids[1]} if how == "header" else {"query": f"?last_event_id={ids[1]}"}
+    async with open_stream(server.base_url, server.token(user), **kwargs) as stream:
+        replayed = await stream.notifications(3)
+        await stream.silent()
+    assert [n["id"] for n in replayed] == ids[2:]
+
+
+async def test_without_cursor_only_live_events(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await complete(conn, user)
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        await stream.next_data()
+        await stream.silent()
+        await complete(conn, user)
+        assert len(await stream.notifications(1)) == 1
+
+
+async def test_replay_racing_live_commits_has_no_duplicate_and_no_gap(
+    server: RunningServer, database_url: str, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    for _ in range(50):
+        await complete(conn, user)
+    cursor = await conn.fetchval(
+        "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id OFFSET 9 LIMIT 1", user
+    )
+    writer = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+
+    async def keep_committing() -> None:
+        for _ in range(100):
+            await complete(writer, user)
+
+    racing = asyncio.create_task(keep_committing())
+    try:
+        async with open_stream(server.base_url, server.token(user), last_event_id=cursor) as stream:
+            await racing
+            expected = [
+                r["id"]
+                for r in await conn.fetch(
+                    "SELECT id FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id",
+                    user,
+                    cursor,
+                )
+            ]
+            got = await stream.notifications(len(expected), timeout=10)
+            await stream.silent()
+    finally:
+        await writer.close()
+    assert len(expected) == 140
+    assert [n["id"] for n in got] == expected
+
+
+async def test_a_user_never_receives_another_users_notifications(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    await complete(conn, bob)
+    async with (
+        open_stream(server.base_url, server.token(alice), last_event_id=0) as alice_stream,
+        open_stream(server.base_url, server.token(bob)) as bob_stream,
+    ):
+        await alice_stream.next_data()
+        await bob_stream.next_data()
+        await complete(conn, bob)
+        await complete(conn, alice)
+        got = await alice_stream.notifications(1)
+        assert got[0]["user_id"] == str(alice)
+        await alice_stream.silent()
+        assert (await bob_stream.notifications(1))[0]["user_id"] == str(bob)
+
+
+async def test_per_user_stream_limit(server: RunningServer) -> None:
+    user = uuid.uuid4()
+    token = server.token(user)
+    async with (
+        open_stream(server.base_url, token) as first,
+        open_stream(server.base_url, token) as second,
+        open_stream(server.base_url, token) as third,
+    ):
+        assert [s.response.status_code for s in (first, second, third)] == [200, 200, 200]
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            response = await client.get(
+                "/api/v1/notifications/stream", headers={"Authorization": f"Bearer {token}"}
+            )
+        assert response.status_code == 429
+        assert "at most 3 open streams" in response.json()["detail"]
+        # Another user is not affected.
+        async with open_stream(server.base_url, server.token(uuid.uuid4())) as other:
+            assert other.response.status_code == 200
+
+
+async def test_closed_streams_free_their_slot_and_channel(server: RunningServer) -> None:
+    user = uuid.uuid4()
+    for _ in range(5):  # more than the limit, one after another
+        async with open_stream(server.base_url, server.token(user)) as stream:
+            assert stream.response.status_code == 200
+            await stream.next_data()
+        await until(lambda: server.hub.stream_count(user) == 0, "the stream's slot is free")
+    await until(lambda: server.listener.channel_count == 0, "the channel is UNLISTENed")
+
+
+@pytest.mark.parametrize(
+    ("header", "query", "where"),
+    [
+        ("abc", "", ["header", "Last-Event-ID"]),
+        (b"\xb2", "", ["header", "Last-Event-ID"]),  # latin-1 superscript two: isdigit()
+        ("", "?last_event_id=%C2%B2", ["query", "last_event_id"]),
+        ("", "?last_event_id=-1", ["query", "last_event_id"]),
+        ("", f"?last_event_id={2**53}", ["query", "last_event_id"]),
+        ("", "?last_event_id=" + "9" * 4301, ["query", "last_event_id"]),  # not parsed at all
+        ("9" * 4301, "", ["header", "Last-Event-ID"]),
+    ],
+)
+async def test_malformed_cursor_is_422(
+    server: RunningServer, header: str | bytes, query: str, where: list[str]
+) -> None:
+    token = server.token(uuid.uuid4())
+    headers: list[tuple[bytes, bytes]] = [(b"Authorization", f"Bearer {token}".encode())]
+    if header:
+        headers.append((b"Last-Event-ID", header if isinstance(header, bytes) else header.encode()))
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.get("/api/v1/notifications/stream" + query, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == where
+    assert len(response.text) < 500  # a short prefix of the input, not an echo of it
+
+
+async def test_cursor_older_than_retention_gets_reset(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    for _ in range(3):
+        await complete(conn, user)
+    latest = await conn.fetchval("SELECT max(id) FROM notifications WHERE user_id = $1", user)
+    await conn.execute(
+        "INSERT INTO notification_retention (user_id, pruned_through_id) VALUES ($1, $2)",
+        user,
+        latest - 1,
+    )
+    async with open_stream(server.base_url, server.token(user), last_event_id=1) as stream:
+        await stream.next_data()
+        reset = await stream.next()
+        assert reset.event == "reset"
+        assert int(reset.id) >= latest - 1
+        assert reset.json()["reason"] == "cursor_expired"
+        await complete(conn, user)
+        assert len(await stream.notifications(1)) == 1
+
+
+async def test_stream_ends_with_auth_expired_when_the_token_expires(
+    server: RunningServer,
+) -> None:
+    token = server.token(uuid.uuid4(), ttl=timedelta(seconds=2))
+    async with open_stream(server.base_url, token) as stream:
+        await stream.next_data()
+        event = await stream.next(timeout=5)
+        assert event.event == "auth_expired"
+        await asyncio.wait_for(stream.ended.wait(), 2)
+
+
+async def test_stream_ends_at_its_maximum_age(database_url: str) -> None:
+    settings = settings_for(database_url, stream_max_age_seconds=1)
+    async with (
+        running_server(settings) as short,
+        open_stream(short.base_url, short.token(uuid.uuid4())) as stream,
+    ):
+        await stream.next_data()
+        await asyncio.wait_for(stream.ended.wait(), 3)
+        assert stream.events.empty()
+
+
+async def test_keepalive_comments_keep_the_stream_open(database_url: str) -> None:
+    settings = settings_for(database_url, keepalive_seconds=0.2)
+    received = b""
+    async with (
+        running_server(settings) as fast,
+        httpx.AsyncClient(base_url=fast.base_url, timeout=5) as client,
+        client.stream(
+            "GET",
+            "/api/v1/notifications/stream",
+            headers={"Authorization": f"Bearer {fast.token(uuid.uuid4())}"},
+        ) as response,
+        asyncio.timeout(3),
+    ):
+        async for chunk in response.aiter_bytes():
+            received += chunk
+            if received.count(b": keepalive\n\n") >= 2:
+                break
+    assert received.count(b": keepalive\n\n") >= 2
+
+
+async def test_replay_pages_through_a_long_backlog(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    for _ in range(20):
+        await complete(conn, user)
+    expected = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM notifications WHERE user_id = $1 ORDER BY id", user
+        )
+    ]
+    async with (
+        running_server(settings_for(database_url, replay_page_size=7)) as paged,
+        open_stream(paged.base_url, paged.token(user), last_event_id=0) as stream,
+    ):
+        got = await stream.notifications(20)
+        await stream.silent()
+    assert [n["id"] for n in got] == expected
+
+
+async def test_live_only_stream_hands_the_browser_a_resume_point(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await complete(conn, user)
+    latest = await conn.fetchval("SELECT max(id) FROM notifications WHERE user_id = $1", user)
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        connected = await stream.next()
+        assert connected.event == "connected"
+        assert connected.id == str(latest)
+    # Committed while the browser was away: the reconnect with that id gets exactly this one.
+    await complete(conn, user)
+    async with open_stream(server.base_url, server.token(user), last_event_id=latest) as again:
+        [missed] = await again.notifications(1)
+        await again.silent()
+    assert missed["id"] > latest
+
+
+async def test_cursor_from_elsewhere_gets_reset(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await complete(conn, user)
+    async with open_stream(server.base_url, server.token(user), last_event_id=10**15) as stream:
+        await stream.next_data()
+        reset = await stream.next()
+    assert reset.event == "reset"
+    assert reset.json()["reason"] == "cursor_unknown"

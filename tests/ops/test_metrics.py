@@ -1,0 +1,38 @@
+"""`/metrics` shows streams, channels and listener state as they change."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.support.metrics import value
+from tests.support.server import open_stream, running_server, settings_for
+
+
+async def test_metrics_follow_open_streams(database_url: str) -> None:
+    async with (
+        running_server(settings_for(database_url)) as server,
+        httpx.AsyncClient(base_url=server.base_url) as client,
+    ):
+        before = (await client.get("/metrics")).text
+        assert value(before, "vividly_streams_open") == 0
+        assert value(before, "vividly_listener_connected") == 1
+        assert value(before, "process_resident_memory_bytes") > 0
+        # The stream delivery recorder (notifications/deliveries.py): nothing pending, lost,
+        # failed.
+        assert value(before, "vividly_delivery_records_pending") == 0
+        assert value(before, "vividly_delivery_records_dropped_total") == 0
+        assert value(before, "vividly_delivery_record_failures_total") == 0
+        # Every channel and outcome is there from the start (a rate() needs its zero).
+        for channel in ("stream", "push", "email"):
+            first = rf'vividly_notifications_first_delivered_total\{{channel="{channel}"\}}'
+            assert value(before, first) == 0
+        for outcome in ("sent", "retried", "failed", "cancelled"):
+            assert value(before, rf'vividly_digest_emails_total\{{outcome="{outcome}"\}}') == 0
+        async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
+            await stream.next_data()
+            during = (await client.get("/metrics")).text
+        assert value(during, "vividly_streams_open") == 1
+        assert value(during, "vividly_listen_channels") == 1
+        assert value(during, "vividly_asyncio_tasks") > value(before, "vividly_asyncio_tasks")
