@@ -29,6 +29,7 @@ from sqlalchemy.pool import NullPool
 from db.models import Base
 
 MIGRATION_LOCK = 0x76_69_76_69_64_6C_79  # "vividly": the advisory lock key of migration runs
+APPLICATION_NAME = "vividly-migrate"  # in pg_stat_activity
 
 
 def _run(connection: Connection, lock_timeout_ms: int) -> None:
@@ -55,7 +56,9 @@ async def _run_async(dsn: str, lock_timeout_ms: int) -> None:
     async def connect() -> asyncpg.Connection:
         # asyncpg reads sslmode & co. from the DSN; SQLAlchemy would pass them on as keyword
         # arguments, which asyncpg.connect refuses (TypeError).
-        connection: asyncpg.Connection = await asyncpg.connect(dsn)
+        connection: asyncpg.Connection = await asyncpg.connect(
+            dsn, server_settings={"application_name": APPLICATION_NAME}
+        )
         return connection
 
     engine = create_async_engine("postgresql+asyncpg://", poolclass=NullPool, async_creator=connect)

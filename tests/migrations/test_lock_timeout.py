@@ -79,3 +79,57 @@ def test_a_run_that_cannot_get_its_lock_fails_with_the_reason_after_its_attempts
     error = asyncio.run(hold_and_try())
     assert migrate.retryable(error)
     assert "lock timeout" in str(error)
+
+
+LOCKS_ON_NOTIFICATIONS = """
+SELECT l.mode, l.granted FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+WHERE a.application_name = 'vividly-migrate' AND l.relation = 'notifications'::regclass
+"""
+WAITING_FOR_TRANSACTIONS = """
+SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+WHERE a.application_name = 'vividly-migrate' AND l.locktype = 'virtualxid' AND NOT l.granted
+"""
+INDEX = """
+SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE c.relname LIKE 'notifications_created_brin%'
+"""
+
+
+async def test_an_index_on_notifications_is_built_concurrently_and_rebuilt_after_giving_up(
+    empty_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="db.migrate")
+    # 0009 builds a BRIN index on notifications.
+    await asyncio.to_thread(migrate.upgrade, empty_database_url, "0008")
+    reader = await connect(empty_database_url)
+    writer = await connect(empty_database_url)
+    try:
+        long_read = reader.transaction(isolation="repeatable_read")
+        await long_read.start()
+        await reader.fetchval("SELECT count(*) FROM content_requests")  # a snapshot, no lock
+        run = asyncio.create_task(
+            asyncio.to_thread(migrate.upgrade, empty_database_url, "0009", lock_timeout=0.3)
+        )
+
+        async def building() -> bool:
+            await writer.execute("SELECT pg_stat_clear_snapshot()")
+            return bool(await writer.fetchval(WAITING_FOR_TRANSACTIONS))
+
+        # CREATE INDEX CONCURRENTLY waits for the older snapshot, holding only SHARE UPDATE
+        # EXCLUSIVE on the table: writes go on meanwhile.
+        await until(building, "the build waits for older transactions", timeout=30)
+        modes = {row["mode"] for row in await writer.fetch(LOCKS_ON_NOTIFICATIONS)}
+        assert modes == {"ShareUpdateExclusiveLock"}, modes
+        await writer.execute(
+            "INSERT INTO notifications (user_id, type, payload) VALUES"
+            " (gen_random_uuid(), 'video_complete', '{}')",
+            timeout=3,
+        )
+        await until(lambda: "retrying in" in caplog.text, "the build gave up and was retried")
+        await long_read.rollback()
+        await asyncio.wait_for(run, 60)
+        # The invalid index a given-up build leaves was dropped and built again.
+        assert [row["indisvalid"] for row in await writer.fetch(INDEX)] == [True]
+    finally:
+        await reader.close()
+        await writer.close()
