@@ -78,12 +78,19 @@ def main() -> None:
     logs.configure()
 
 
+def _migrate(settings: Settings) -> None:
+    assert settings.database_url is not None
+    migrations.upgrade(
+        settings.database_url,
+        lock_timeout=settings.migration_lock_timeout_seconds,
+        attempts=settings.migration_attempts,
+    )
+
+
 @main.command()
 def migrate() -> None:
     """Migrate the database (DATABASE_URL, or the embedded one) to the latest schema."""
-    settings = resolve_database(load_settings())
-    assert settings.database_url is not None
-    migrations.upgrade(settings.database_url)
+    _migrate(resolve_database(load_settings()))
     click.echo("database migrated to head")
 
 
@@ -93,22 +100,30 @@ HOST_OPTION = click.option(
 PORT_OPTION = click.option(
     "--port", default=None, type=int, help="Port to bind (default: PORT or 8000)."
 )
+MIGRATE_OPTION = click.option(
+    "--migrate/--no-migrate",
+    default=None,
+    help="Migrate before serving. Default: `run` does; `serve` only on the embedded database "
+    "(with DATABASE_URL, run `vividly-notify migrate` as a step of its own before the replicas).",
+)
 
 
 @main.command()
 @HOST_OPTION
 @PORT_OPTION
-def serve(host: str | None, port: int | None) -> None:
-    """Migrate, then serve the API and the web client."""
-    _serve(host, port, with_worker=False)
+@MIGRATE_OPTION
+def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
+    """Serve the API and the web client (migrating first only with --migrate or embedded)."""
+    _serve(host, port, with_worker=False, migrate=migrate)
 
 
 @main.command()
 @HOST_OPTION
 @PORT_OPTION
-def run(host: str | None, port: int | None) -> None:
+@MIGRATE_OPTION
+def run(host: str | None, port: int | None, migrate: bool | None) -> None:
     """The whole product in one process: migrate, serve the API and web client, run a worker."""
-    _serve(host, port, with_worker=True)
+    _serve(host, port, with_worker=True, migrate=True if migrate is None else migrate)
 
 
 @main.command()
@@ -139,7 +154,7 @@ def _raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
+def _serve(host: str | None, port: int | None, *, with_worker: bool, migrate: bool | None) -> None:
     _raise_open_file_limit()
     configured = load_settings()
     bind = host or configured.host
@@ -152,7 +167,8 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
     settings = resolve_database(configured).model_copy(update={"dev_login": dev_login})
     assert settings.database_url is not None
     logging.getLogger().setLevel(settings.log_level.upper())
-    migrations.upgrade(settings.database_url)
+    if embedded if migrate is None else migrate:
+        _migrate(settings)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
     app = create_app(settings, with_worker=with_worker)

@@ -170,6 +170,15 @@ class Settings(BaseSettings):
     )
     pool_min_size: int = Field(default=1, ge=0, description="Minimum asyncpg pool connections.")
     pool_max_size: int = Field(default=10, ge=1, description="Maximum asyncpg pool connections.")
+    migration_lock_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="A migration waits no longer than this for a lock (the queries behind it "
+        "wait as long), then gives up and is retried with backoff.",
+    )
+    migration_attempts: int = Field(
+        default=10, ge=1, description="Runs of a migration that gives up on a lock, in all."
+    )
     retention_days: float | None = Field(
         default=None,
         gt=0,
