@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
 import signal
+import ssl
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from types import FrameType
 from typing import Any, TextIO, TypeVar
 
+import asyncpg
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from db import migrate as migrations
 from db.embedded import start_embedded_postgres
 from db.pool import connect, create_pool
+from db.urls import unverified_tls
 
 from . import exposure, logs, retention
 from .app import create_app
@@ -78,19 +83,44 @@ def main() -> None:
     logs.configure()
 
 
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that cannot be reached or refuses stops the command with why, no traceback."""
+    try:
+        yield
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DBAPIError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, ssl.SSLError):
+            reason += (
+                " (TLS to the database: with sslmode=verify-ca or verify-full, sslrootcert must "
+                "name the authority that signed the server's certificate, and with verify-full "
+                "the URL's host must be one the certificate names)"
+            )
+        raise click.ClickException(f"database: {reason}") from error
+
+
+def _warn_unverified(*urls: str | None) -> None:
+    for url in {url for url in urls if url is not None}:
+        if (reason := unverified_tls(url)) is not None:
+            logging.getLogger(__name__).warning(reason)
+
+
 def _migrate(settings: Settings) -> None:
     assert settings.database_url is not None
-    migrations.upgrade(
-        settings.database_url,
-        lock_timeout=settings.migration_lock_timeout_seconds,
-        attempts=settings.migration_attempts,
-    )
+    with _database_errors():
+        migrations.upgrade(
+            settings.database_url,
+            lock_timeout=settings.migration_lock_timeout_seconds,
+            attempts=settings.migration_attempts,
+        )
 
 
 @main.command()
 def migrate() -> None:
     """Migrate the database (DATABASE_URL, or the embedded one) to the latest schema."""
-    _migrate(resolve_database(load_settings()))
+    settings = resolve_database(load_settings())
+    _warn_unverified(settings.database_url)
+    _migrate(settings)
     click.echo("database migrated to head")
 
 
@@ -132,7 +162,9 @@ def worker() -> None:
     settings = resolve_database(load_settings())
     assert settings.database_url is not None
     logging.getLogger().setLevel(settings.log_level.upper())
-    asyncio.run(_work(settings.database_url, settings))
+    _warn_unverified(settings.database_url, settings.listen_database_url)
+    with _database_errors():
+        asyncio.run(_work(settings.database_url, settings))
 
 
 async def _work(url: str, settings: Settings) -> None:
@@ -167,6 +199,7 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool, migrate: bo
     settings = resolve_database(configured).model_copy(update={"dev_login": dev_login})
     assert settings.database_url is not None
     logging.getLogger().setLevel(settings.log_level.upper())
+    _warn_unverified(settings.database_url, settings.listen_database_url)
     if embedded if migrate is None else migrate:
         _migrate(settings)
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -204,7 +237,9 @@ def prune(days: float) -> None:
         finally:
             await connection.close()
 
-    click.echo(f"deleted {asyncio.run(run(settings.database_url))} notifications")
+    with _database_errors():
+        deleted = asyncio.run(run(settings.database_url))
+    click.echo(f"deleted {deleted} notifications")
 
 
 @main.command()
