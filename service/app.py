@@ -149,6 +149,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 settings.listen_database_url or database_url,
                 heartbeat=settings.listener_heartbeat_seconds,
                 probe=probe,
+                tcp_timeout=settings.listener_tcp_timeout_seconds,
             )
             listener.start()
             stack.push_async_callback(listener.stop)

@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     listener_heartbeat_seconds: float = Field(
         default=5, gt=0, description="Listener connection health check period (and timeout)."
     )
+    listener_tcp_timeout_seconds: float = Field(
+        default=30,
+        ge=4,
+        description="The database drops a LISTEN connection (the listener's, a worker's) within "
+        "about this long after its process vanished (TCP keepalives, tcp_user_timeout).",
+    )
     gc_freeze_seconds: float = Field(
         default=0.25,
         ge=0,

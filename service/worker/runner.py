@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from db import queries
-from db.pool import connect
+from db.pool import connect, keepalive_settings
 
 from .pipeline import Clarification, Job, Pipeline, StageFailed, Video
 
@@ -46,6 +46,7 @@ class WorkerConfig:
     max_attempts: int
     shutdown_grace_seconds: float
     concurrency: int = 1
+    tcp_timeout: float = 30.0  # its LISTEN connection's keepalives (db/pool.py)
 
 
 class Worker:
@@ -108,7 +109,11 @@ class Worker:
         if self._listener is not None and not self._listener.is_closed():
             return
         try:
-            self._listener = await connect(self._url, timeout=self._config.poll_seconds)
+            self._listener = await connect(
+                self._url,
+                timeout=self._config.poll_seconds,
+                server_settings=keepalive_settings(self._config.tcp_timeout),
+            )
             await self._listener.add_listener(PENDING_CHANNEL, lambda *_: self._wake.set())
         except (OSError, TimeoutError, asyncpg.PostgresError) as error:
             logger.warning("worker cannot LISTEN (%s); polling", error)
