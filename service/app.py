@@ -199,7 +199,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 supervisor.start(
                     "retention",
                     lambda: prune_periodically(
-                        pool, days=days, interval=interval, media_dir=settings.media_dir
+                        pool,
+                        days=days,
+                        interval=interval,
+                        media_dir=settings.media_dir,
+                        batch_size=settings.retention_batch_size,
                     ),
                 )
             if settings.push_enabled:

@@ -230,16 +230,24 @@ def prune(days: float) -> None:
     settings = resolve_database(load_settings())
     assert settings.database_url is not None
 
-    async def run(url: str) -> int:
+    async def run(url: str) -> int | None:
         connection = await connect(url)
         try:
-            return await retention.prune(connection, days=days, media_dir=settings.media_dir)
+            return await retention.prune(
+                connection,
+                days=days,
+                media_dir=settings.media_dir,
+                batch_size=settings.retention_batch_size,
+            )
         finally:
             await connection.close()
 
     with _database_errors():
         deleted = asyncio.run(run(settings.database_url))
-    click.echo(f"deleted {deleted} notifications")
+    if deleted is None:
+        click.echo("retention is running in another process: nothing deleted")
+    else:
+        click.echo(f"deleted {deleted} notifications")
 
 
 @main.command()

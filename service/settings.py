@@ -193,6 +193,11 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(
         default=3600, gt=0, description="How often `serve` runs retention (with RETENTION_DAYS)."
     )
+    retention_batch_size: int = Field(
+        default=5000,
+        ge=1,
+        description="Rows retention deletes per transaction (one replica runs it at a time).",
+    )
     media_dir: Path = Field(
         default=Path(".data/media"), description="Where the worker writes videos and thumbnails."
     )
