@@ -183,7 +183,6 @@ def test_postgres_is_healthy_only_over_tcp(compose: dict[str, Any]) -> None:
     assert {"-U", "-d"} <= set(probe)
 
 
-
 def test_postgres_has_connections_for_twenty_api_replicas_and_a_rollout(
     compose: dict[str, Any], app_services: dict[str, Any]
 ) -> None:
