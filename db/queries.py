@@ -138,7 +138,11 @@ RETENTION_LOCK = "SELECT pg_try_advisory_lock(hashtext('vividly_retention'))"
 RETENTION_UNLOCK = "SELECT pg_advisory_unlock(hashtext('vividly_retention'))"
 
 # The newest notification old enough to go: the batches below walk ids up to it, no further.
-PRUNE_BOUND = "SELECT max(id) FROM notifications WHERE created_at < $1"
+# OFFSET 0 keeps the planner from answering max() by walking the primary key backwards through
+# every newer row; this reads the old rows' pages once (through notifications_created_brin).
+PRUNE_BOUND = """
+SELECT max(id) FROM (SELECT id FROM notifications WHERE created_at < $1 OFFSET 0) AS old
+"""
 
 # Retention: delete up to $4 read or archived rows older than the cutoff $1 with ids in
 # ($2, $3], in id order, and raise each user's watermark in the same statement, so a stream

@@ -37,19 +37,16 @@ def _run(connection: Connection, lock_timeout_ms: int) -> None:
     connection.execute(text(f"SET lock_timeout = {int(lock_timeout_ms)}"))
     # Committed before alembic starts: it begins (and commits) a transaction per revision.
     connection.commit()
-    try:
-        context.configure(
-            connection=connection,
-            target_metadata=Base.metadata,
-            transaction_per_migration=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-    finally:
-        if connection.in_transaction():
-            connection.rollback()
-        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-        connection.commit()
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    # A run that fails releases the lock by closing its connection.
+    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+    connection.commit()
 
 
 async def _run_async(dsn: str, lock_timeout_ms: int) -> None:

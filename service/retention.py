@@ -86,7 +86,7 @@ async def _prune_notifications(
     while bound is not None:
         row = await connection.fetchrow(queries.PRUNE, cutoff, after, bound, batch_size)
         deleted += row["deleted"]
-        if row["looked_at"] < batch_size:
+        if row["looked_at"] == 0:  # fewer than a batch: rows were skipped (locked) or it is done
             break
         after = row["last_id"]
     return deleted
@@ -120,6 +120,6 @@ async def prune_periodically(
             deleted = await prune(pool, days=days, media_dir=media_dir, batch_size=batch_size)
             if deleted:
                 logger.info("retention: deleted %d notifications older than %s days", deleted, days)
-        except (OSError, asyncpg.PostgresError) as error:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             logger.warning("retention run failed: %s", error)
         await asyncio.sleep(interval)

@@ -26,8 +26,9 @@ async def test_a_revision_behind_a_long_reader_gives_up_and_retries_instead_of_b
     empty_database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="db.migrate")
-    # 0014 adds columns to email_digest_preferences: ACCESS EXCLUSIVE on it.
-    await asyncio.to_thread(migrate.upgrade, empty_database_url, "0012")
+    # 0012 changes push_deliveries; 0014 adds columns to email_digest_preferences (ACCESS
+    # EXCLUSIVE on it).
+    await asyncio.to_thread(migrate.upgrade, empty_database_url, "0011")
     reader = await connect(empty_database_url)
     traffic = await connect(empty_database_url)
     try:
@@ -45,6 +46,8 @@ async def test_a_revision_behind_a_long_reader_gives_up_and_retries_instead_of_b
         # Meanwhile the table serves: a query waits at most one lock_timeout behind the revision.
         for _ in range(5):
             await traffic.fetchval("SELECT count(*) FROM email_digest_preferences", timeout=3)
+        # Each revision commits on its own: what the run finished stays done while it retries.
+        assert await traffic.fetchval("SELECT version_num FROM alembic_version") == "0012"
         assert not run.done()
         await long_read.rollback()
         await asyncio.wait_for(run, 60)
