@@ -32,6 +32,17 @@ def keepalive_settings(seconds: float) -> dict[str, str]:
     }
 
 
+async def set_keepalives(connection: asyncpg.Connection, seconds: float) -> None:
+    """Apply `keepalive_settings(seconds)` to this session, in one round trip.
+
+    SET, not startup parameters: PgBouncer (session mode) refuses startup parameters it does not
+    know, and passes SET on to the server.
+    """
+    await connection.execute(
+        "".join(f"SET {name} = {value};" for name, value in keepalive_settings(seconds).items())
+    )
+
+
 async def init_connection(connection: asyncpg.Connection) -> None:
     """Decode json/jsonb to Python objects on this connection."""
     for type_name in ("json", "jsonb"):

@@ -18,7 +18,7 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
   says its connection answers but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
 - Its backend gives up on this process within about `tcp_timeout` seconds once the process is
   gone without closing the connection (a pod that vanished): TCP keepalives and
-  `tcp_user_timeout` on the server's side of the connection (db/pool.py `keepalive_settings`).
+  `tcp_user_timeout` on the server's side of the connection (db/pool.py `set_keepalives`).
   Until then that backend would hold the NOTIFY queue's tail for everyone.
 """
 
@@ -38,7 +38,7 @@ from typing import Any, Final
 import asyncpg
 import orjson
 
-from db.pool import keepalive_settings
+from db.pool import set_keepalives
 from db.urls import asyncpg_dsn
 
 from .channels import ListenerConnection, statements, user_of
@@ -93,9 +93,14 @@ async def open_listener_connection(
     connection: ListenerConnection = await asyncpg.connect(
         dsn,
         connection_class=ListenerConnection,
-        server_settings={"application_name": APPLICATION_NAME, **keepalive_settings(tcp_timeout)},
+        server_settings={"application_name": APPLICATION_NAME},
         timeout=connect_timeout,
     )
+    try:
+        await set_keepalives(connection, tcp_timeout)
+    except BaseException:
+        connection.terminate()
+        raise
     return connection
 
 

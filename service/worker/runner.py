@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from db import queries
-from db.pool import connect, keepalive_settings
+from db.pool import connect, set_keepalives
 
 from .pipeline import Clarification, Job, Pipeline, StageFailed, Video
 
@@ -109,11 +109,8 @@ class Worker:
         if self._listener is not None and not self._listener.is_closed():
             return
         try:
-            self._listener = await connect(
-                self._url,
-                timeout=self._config.poll_seconds,
-                server_settings=keepalive_settings(self._config.tcp_timeout),
-            )
+            self._listener = await connect(self._url, timeout=self._config.poll_seconds)
+            await set_keepalives(self._listener, self._config.tcp_timeout)
             await self._listener.add_listener(PENDING_CHANNEL, lambda *_: self._wake.set())
         except (OSError, TimeoutError, asyncpg.PostgresError) as error:
             logger.warning("worker cannot LISTEN (%s); polling", error)
