@@ -1,4 +1,5 @@
-"""asyncpg pool set-up: JSON codecs on every connection, sized from settings."""
+"""asyncpg pool set-up: JSON codecs on every connection, sized from settings; keepalives for
+connections that LISTEN."""
 
 from __future__ import annotations
 
@@ -8,6 +9,38 @@ from typing import Any
 import asyncpg
 
 from .urls import asyncpg_dsn
+
+
+def keepalive_settings(seconds: float) -> dict[str, str]:
+    """Server settings under which the backend drops its connection within about `seconds` of
+    the client vanishing (no FIN, no RST: a pod gone with its network).
+
+    Keepalives cover an idle connection (probes after a third of the time, then four more);
+    `tcp_user_timeout` covers one with data in flight (a NOTIFY sent to the dead peer is
+    otherwise retransmitted for ~15 minutes). Both are per session; over a Unix socket Postgres
+    ignores them. Through a proxy (PgBouncer, a cloud SQL proxy) they apply to the proxy's side.
+    """
+    whole = max(int(seconds), 4)
+    idle = max(whole // 3, 1)
+    count = 4
+    interval = max((whole - idle) // count, 1)
+    return {
+        "tcp_keepalives_idle": str(idle),
+        "tcp_keepalives_interval": str(interval),
+        "tcp_keepalives_count": str(count),
+        "tcp_user_timeout": str(whole * 1000),
+    }
+
+
+async def set_keepalives(connection: asyncpg.Connection, seconds: float) -> None:
+    """Apply `keepalive_settings(seconds)` to this session, in one round trip.
+
+    SET, not startup parameters: PgBouncer (session mode) refuses startup parameters it does not
+    know, and passes SET on to the server.
+    """
+    await connection.execute(
+        "".join(f"SET {name} = {value};" for name, value in keepalive_settings(seconds).items())
+    )
 
 
 async def init_connection(connection: asyncpg.Connection) -> None:

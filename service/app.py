@@ -137,6 +137,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 settings.listen_database_url or database_url,
                 heartbeat=settings.listener_heartbeat_seconds,
                 probe=probe,
+                tcp_timeout=settings.listener_tcp_timeout_seconds,
             )
             listener.start()
             stack.push_async_callback(listener.stop)
@@ -191,6 +192,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                         interval=interval,
                         media_dir=settings.media_dir,
                         delete_media=media.delete,
+                        batch_size=settings.retention_batch_size,
                     ),
                 )
             running = Running(pool, settings, supervisor, reach, stack.push_async_callback)

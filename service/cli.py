@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
 import signal
+import ssl
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from types import FrameType
 from typing import Any, TextIO, TypeVar
 
+import asyncpg
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from db import migrate as migrations
 from db.embedded import start_embedded_postgres
 from db.pool import connect, create_pool
+from db.urls import unverified_tls
 
 from .app import create_app
 from .channels.push import keys as push_keys
@@ -81,12 +86,44 @@ def main() -> None:
     logs.configure()
 
 
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that cannot be reached or refuses stops the command with why, no traceback."""
+    try:
+        yield
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DBAPIError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, ssl.SSLError):
+            reason += (
+                " (TLS to the database: with sslmode=verify-ca or verify-full, sslrootcert must "
+                "name the authority that signed the server's certificate, and with verify-full "
+                "the URL's host must be one the certificate names)"
+            )
+        raise click.ClickException(f"database: {reason}") from error
+
+
+def _warn_unverified(*urls: str | None) -> None:
+    for url in {url for url in urls if url is not None}:
+        if (reason := unverified_tls(url)) is not None:
+            logging.getLogger(__name__).warning(reason)
+
+
+def _migrate(settings: Settings) -> None:
+    assert settings.database_url is not None
+    with _database_errors():
+        migrations.upgrade(
+            settings.database_url,
+            lock_timeout=settings.migration_lock_timeout_seconds,
+            attempts=settings.migration_attempts,
+        )
+
+
 @main.command()
 def migrate() -> None:
     """Migrate the database (DATABASE_URL, or the embedded one) to the latest schema."""
     settings = resolve_database(load_settings())
-    assert settings.database_url is not None
-    migrations.upgrade(settings.database_url)
+    _warn_unverified(settings.database_url)
+    _migrate(settings)
     click.echo("database migrated to head")
 
 
@@ -96,22 +133,30 @@ HOST_OPTION = click.option(
 PORT_OPTION = click.option(
     "--port", default=None, type=int, help="Port to bind (default: PORT or 8000)."
 )
+MIGRATE_OPTION = click.option(
+    "--migrate/--no-migrate",
+    default=None,
+    help="Migrate before serving. Default: `run` does; `serve` only on the embedded database "
+    "(with DATABASE_URL, run `vividly-notify migrate` as a step of its own before the replicas).",
+)
 
 
 @main.command()
 @HOST_OPTION
 @PORT_OPTION
-def serve(host: str | None, port: int | None) -> None:
-    """Migrate, then serve the API and the web client."""
-    _serve(host, port, with_worker=False)
+@MIGRATE_OPTION
+def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
+    """Serve the API and the web client (migrating first only with --migrate or embedded)."""
+    _serve(host, port, with_worker=False, migrate=migrate)
 
 
 @main.command()
 @HOST_OPTION
 @PORT_OPTION
-def run(host: str | None, port: int | None) -> None:
+@MIGRATE_OPTION
+def run(host: str | None, port: int | None, migrate: bool | None) -> None:
     """The whole product in one process: migrate, serve the API and web client, run a worker."""
-    _serve(host, port, with_worker=True)
+    _serve(host, port, with_worker=True, migrate=True if migrate is None else migrate)
 
 
 @main.command()
@@ -120,7 +165,9 @@ def worker() -> None:
     settings = resolve_database(load_settings())
     assert settings.database_url is not None
     logging.getLogger().setLevel(settings.log_level.upper())
-    asyncio.run(_work(settings.database_url, settings))
+    _warn_unverified(settings.database_url, settings.listen_database_url)
+    with _database_errors():
+        asyncio.run(_work(settings.database_url, settings))
 
 
 async def _work(url: str, settings: Settings) -> None:
@@ -142,7 +189,7 @@ def _raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
+def _serve(host: str | None, port: int | None, *, with_worker: bool, migrate: bool | None) -> None:
     _raise_open_file_limit()
     configured = load_settings()
     bind = host or configured.host
@@ -155,7 +202,9 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool) -> None:
     settings = resolve_database(configured).model_copy(update={"dev_login": dev_login})
     assert settings.database_url is not None
     logging.getLogger().setLevel(settings.log_level.upper())
-    migrations.upgrade(settings.database_url)
+    _warn_unverified(settings.database_url, settings.listen_database_url)
+    if embedded if migrate is None else migrate:
+        _migrate(settings)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
     app = create_app(settings, with_worker=with_worker)
@@ -184,16 +233,25 @@ def prune(days: float) -> None:
     settings = resolve_database(load_settings())
     assert settings.database_url is not None
 
-    async def run(url: str) -> int:
+    async def run(url: str) -> int | None:
         connection = await connect(url)
         try:
             return await retention.prune(
-                connection, days=days, media_dir=settings.media_dir, delete_media=media.delete
+                connection,
+                days=days,
+                media_dir=settings.media_dir,
+                delete_media=media.delete,
+                batch_size=settings.retention_batch_size,
             )
         finally:
             await connection.close()
 
-    click.echo(f"deleted {asyncio.run(run(settings.database_url))} notifications")
+    with _database_errors():
+        deleted = asyncio.run(run(settings.database_url))
+    if deleted is None:
+        click.echo("retention is running in another process: nothing deleted")
+    else:
+        click.echo(f"deleted {deleted} notifications")
 
 
 @main.command()

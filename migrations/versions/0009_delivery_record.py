@@ -10,12 +10,16 @@ inserted in `created_at` order). `autosummarize` has autovacuum summarise each b
 fills: an unsummarised range matches every window, so without it the newest rows (those since the
 last VACUUM) would all be read by every query.
 
+The index is built CONCURRENTLY, before the rest (migrations/script.py): writes to
+`notifications` go on while it builds. (Until 2026-12 it was built in the revision's
+transaction; the index is the same.)
+
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-27
 """
 
-from migrations.script import execute_script
+from migrations.script import create_index_concurrently, execute_script
 
 revision = "0009"
 down_revision = "0008"
@@ -33,8 +37,6 @@ ALTER TABLE notifications
         CHECK (delivered_via IN ('stream', 'push', 'email')
                AND (delivered_at IS NULL) = (delivered_via IS NULL)) NOT VALID;
 ALTER TABLE notifications VALIDATE CONSTRAINT notifications_delivered_via_check;
-CREATE INDEX notifications_created_brin ON notifications USING brin (created_at)
-    WITH (autosummarize = on);
 """
 
 DOWNGRADE = r"""
@@ -49,6 +51,10 @@ ALTER TABLE notifications
 
 
 def upgrade() -> None:
+    create_index_concurrently(
+        "notifications_created_brin",
+        "ON notifications USING brin (created_at) WITH (autosummarize = on)",
+    )
     execute_script(UPGRADE)
 
 

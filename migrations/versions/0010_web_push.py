@@ -12,18 +12,16 @@ notifications of subscribed users in the last TTL" on an index range per user. T
 now reads only recent notifications through `notifications_created_brin` (PUSH_ENQUEUE in
 service/channels/push/sql.py), so this index is unused: a later revision may drop it.
 
-That index is built without CONCURRENTLY (alembic runs each revision in a transaction, where
-CONCURRENTLY is not allowed): the upgrade blocks writes to `notifications` while it builds,
-seconds at this project's sizes. On a large table, build it first by hand, outside a
-transaction, with `CREATE INDEX CONCURRENTLY IF NOT EXISTS` and the definition below; this
-revision's `IF NOT EXISTS` then leaves it as it is.
+That index is built CONCURRENTLY, before the rest (migrations/script.py): writes to
+`notifications` go on while it builds. (Until 2026-12 it was built in the revision's transaction,
+`IF NOT EXISTS` so that an operator could build it by hand first; one built so is still kept.)
 
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-27
 """
 
-from migrations.script import execute_script
+from migrations.script import create_index_concurrently, execute_script
 
 revision = "0010"
 down_revision = "0009"
@@ -64,9 +62,6 @@ CREATE TABLE push_deliveries (
 );
 CREATE INDEX push_deliveries_due ON push_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX push_deliveries_subscription ON push_deliveries (subscription_id);
-
-CREATE INDEX IF NOT EXISTS notifications_push_pending ON notifications (user_id, created_at)
-    WHERE vividly_unread_v1(read_at, dismissed_at) AND seen_at IS NULL;
 """
 
 DOWNGRADE = r"""
@@ -77,6 +72,11 @@ DROP TABLE push_subscriptions;
 
 
 def upgrade() -> None:
+    create_index_concurrently(
+        "notifications_push_pending",
+        "ON notifications (user_id, created_at)"
+        " WHERE vividly_unread_v1(read_at, dismissed_at) AND seen_at IS NULL",
+    )
     execute_script(UPGRADE)
 
 

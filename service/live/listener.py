@@ -16,6 +16,10 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
   pool, so a listener on another database, behind transaction pooling or on a standby never
   hears it). `receiving_problem` says why the listener is not known to be receiving; `deaf`
   says its connection answers but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
+- Its backend gives up on this process within about `tcp_timeout` seconds once the process is
+  gone without closing the connection (a pod that vanished): TCP keepalives and
+  `tcp_user_timeout` on the server's side of the connection (db/pool.py `set_keepalives`).
+  Until then that backend would hold the NOTIFY queue's tail for everyone.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Any, Final
 import asyncpg
 import orjson
 
+from db.pool import set_keepalives
 from db.urls import asyncpg_dsn
 
 from .topics import ListenerConnection, statements, user_of
@@ -44,6 +49,7 @@ APPLICATION_NAME = "vividly-listener"
 LISTEN_WINDOW = 0.002  # seconds a LISTEN waits for others to share its round trip
 PROBE_PREFIX = "vividly-probe:"
 PROBE_STALE_HEARTBEATS = 2.5  # no probe heard for this many heartbeats: not receiving
+DEFAULT_TCP_TIMEOUT = 30.0  # seconds (LISTENER_TCP_TIMEOUT_SECONDS)
 
 # Sends `NOTIFY channel, payload` (committed) the way the writers do.
 Probe = Callable[[str, str], Awaitable[None]]
@@ -80,12 +86,38 @@ class _ConnectionLost(Exception):
     pass
 
 
+async def open_listener_connection(
+    dsn: str, *, connect_timeout: float, tcp_timeout: float
+) -> ListenerConnection:
+    """A connection made the way the listener makes its own (not yet LISTENing)."""
+    connection: ListenerConnection = await asyncpg.connect(
+        dsn,
+        connection_class=ListenerConnection,
+        server_settings={"application_name": APPLICATION_NAME},
+        timeout=connect_timeout,
+    )
+    try:
+        await set_keepalives(connection, tcp_timeout)
+    except BaseException:
+        connection.terminate()
+        raise
+    return connection
+
+
 class Listener:
     """Keeps the wanted channels LISTENed on one connection and hands on what arrives."""
 
-    def __init__(self, url: str, *, heartbeat: float, probe: Probe | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        heartbeat: float,
+        probe: Probe | None = None,
+        tcp_timeout: float = DEFAULT_TCP_TIMEOUT,
+    ) -> None:
         self._dsn = asyncpg_dsn(url)
         self._heartbeat = heartbeat
+        self._tcp_timeout = tcp_timeout
         self._probe = probe
         self.probe_channel = PROBE_PREFIX + uuid.uuid4().hex
         self._probe_payload = ""
@@ -223,11 +255,8 @@ class Listener:
             attempt += 1
 
     async def _connect(self) -> ListenerConnection:
-        connection: ListenerConnection = await asyncpg.connect(
-            self._dsn,
-            connection_class=ListenerConnection,
-            server_settings={"application_name": APPLICATION_NAME},
-            timeout=self._timeout,
+        connection = await open_listener_connection(
+            self._dsn, connect_timeout=self._timeout, tcp_timeout=self._tcp_timeout
         )
         self._generation += 1
         self._connected_at = time.monotonic()

@@ -18,3 +18,8 @@ class OpsSettings(CoreSettings):
     retention_interval_seconds: float = Field(
         default=3600, gt=0, description="How often `serve` runs retention (with RETENTION_DAYS)."
     )
+    retention_batch_size: int = Field(
+        default=5000,
+        ge=1,
+        description="Rows retention deletes per transaction (one replica runs it at a time).",
+    )

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from db.pool import connect
+from db.pool import connect, set_keepalives
 
 from . import sql
 from .pipeline import Clarification, Job, Pipeline, StageFailed, Video
@@ -46,6 +46,7 @@ class WorkerConfig:
     max_attempts: int
     shutdown_grace_seconds: float
     concurrency: int = 1
+    tcp_timeout: float = 30.0  # its LISTEN connection's keepalives (db/pool.py)
 
 
 class Worker:
@@ -109,6 +110,7 @@ class Worker:
             return
         try:
             self._listener = await connect(self._url, timeout=self._config.poll_seconds)
+            await set_keepalives(self._listener, self._config.tcp_timeout)
             await self._listener.add_listener(PENDING_CHANNEL, lambda *_: self._wake.set())
         except (OSError, TimeoutError, asyncpg.PostgresError) as error:
             logger.warning("worker cannot LISTEN (%s); polling", error)

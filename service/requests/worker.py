@@ -23,6 +23,7 @@ def create_worker(url: str, pool: asyncpg.Pool, settings: WorkerSettings) -> Wor
         max_attempts=settings.worker_max_attempts,
         shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
         concurrency=settings.worker_concurrency,
+        tcp_timeout=settings.listener_tcp_timeout_seconds,
     )
     # LISTEN where the API's listener does (a session-pooling path to the primary, if set).
     return Worker(settings.listen_database_url or url, pool, pipeline, config)

@@ -58,6 +58,24 @@ class CoreSettings(BaseSettings):
         "objects became cyclic garbage. 0: never.",
     )
 
+    migration_lock_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="A migration waits no longer than this for a lock (the queries behind it "
+        "wait as long), then gives up and is retried with backoff.",
+    )
+
+    migration_attempts: int = Field(
+        default=10, ge=1, description="Runs of a migration that gives up on a lock, in all."
+    )
+
+    listener_tcp_timeout_seconds: float = Field(
+        default=30,
+        ge=4,
+        description="The database drops a LISTEN connection (the listener's, a worker's) within "
+        "about this long after its process vanished (TCP keepalives, tcp_user_timeout).",
+    )
+
     @field_validator("public_url")
     @classmethod
     def _public_url_is_a_base(cls, value: str | None) -> str | None:

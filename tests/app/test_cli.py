@@ -147,3 +147,39 @@ def test_serve_refuses_bad_cross_origin_settings_with_a_clear_error(
     assert "invalid configuration: " in result.stderr
     assert reason in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "migrates"),
+    [(["serve"], False), (["serve", "--migrate"], True), (["run"], True)],
+)
+def test_serve_migrates_an_external_database_only_when_asked(
+    empty_database_url: str, args: list[str], migrates: bool
+) -> None:
+    # Migrating is a step of its own (`vividly-notify migrate`, the compose one-shot, a Job):
+    # replicas that each migrate on start would each queue on the schema's locks. `run`, the
+    # whole product in one process (`make run`), still migrates.
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_database_url,
+        "JWT_SECRET": "cli-secret-cli-secret-cli-secret-cli",
+    }
+    process = subprocess.Popen([*COMMAND, *args, "--port", str(port)], env=env)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+        import asyncio
+
+        import asyncpg
+
+        async def migrated() -> bool:
+            connection = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+            try:
+                return bool(await connection.fetchval("SELECT to_regclass('alembic_version')"))
+            finally:
+                await connection.close()
+
+        assert asyncio.run(migrated()) is migrates
+    finally:
+        process.terminate()
+        process.wait(20)

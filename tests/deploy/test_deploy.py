@@ -183,6 +183,23 @@ def test_postgres_is_healthy_only_over_tcp(compose: dict[str, Any]) -> None:
     assert {"-U", "-d"} <= set(probe)
 
 
+def test_postgres_has_connections_for_twenty_api_replicas_and_a_rollout(
+    compose: dict[str, Any], app_services: dict[str, Any]
+) -> None:
+    # docs/deployment.md "Connections": each API replica holds its pool plus one LISTEN
+    # connection, a worker three plus one, a migration one, and a rollout runs old and new
+    # replicas side by side. Postgres's default of 100 ran out near `--scale api=9`.
+    command = compose["services"]["postgres"]["command"]
+    words = shlex.split(command) if isinstance(command, str) else list(command)
+    [setting] = [words[i + 1] for i, word in enumerate(words) if word == "-c"
+                 and words[i + 1].startswith("max_connections=")]  # fmt: skip
+    max_connections = int(setting.split("=")[1])
+    pool = int(app_services["api"]["environment"]["POOL_MAX_SIZE"])
+    replicas, surge, workers, reserved = 20, 20, 2, 3
+    needed = (replicas + surge) * (pool + 1) + workers * (3 + 1) + 1 + reserved
+    assert max_connections >= needed, (max_connections, needed)
+
+
 NGINX = (ROOT / "deploy/nginx.conf").read_text()
 
 

@@ -7,17 +7,28 @@ import asyncio
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
 import pytest
 
 from db.pool import connect
+from db.urls import asyncpg_dsn
 from service.http.routes import stream as stream_route
 from service.live import topics as channels
-from service.live.listener import APPLICATION_NAME, LOST, Heard, Item, Listener, Listening, Lost
+from service.live.listener import (
+    APPLICATION_NAME,
+    LOST,
+    Heard,
+    Item,
+    Listener,
+    Listening,
+    Lost,
+    open_listener_connection,
+)
 from tests.support.server import RunningServer, complete, open_stream, running_server, settings_for
+from tests.support.tls_postgres import server_programs, tls_postgres
 from tests.support.waiting import until
 
 FIND_LISTENER = """
@@ -253,3 +264,45 @@ async def test_without_a_database_connection_the_stream_says_so_and_ends(
         assert event.event == "unavailable"
         assert event.retry == server.settings.sse_retry_ms
         await asyncio.wait_for(stream.ended.wait(), 2)
+
+
+@pytest.fixture(scope="module")
+def tcp_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Postgres reached over TCP (keepalives mean nothing on the embedded one's Unix socket)."""
+    if server_programs() is None:
+        pytest.skip("no PostgreSQL server programs on this machine")
+    with tls_postgres(tmp_path_factory.mktemp("tcp") / "server") as server:
+        yield server.url("sslmode=require")
+
+
+KEEPALIVES = (
+    "SELECT current_setting('tcp_keepalives_idle')::int, "
+    "current_setting('tcp_keepalives_interval')::int, "
+    "current_setting('tcp_keepalives_count')::int, current_setting('tcp_user_timeout')::int"
+)
+
+
+async def test_the_listeners_backend_gives_up_on_a_vanished_peer(tcp_server_url: str) -> None:
+    # A pod that vanishes (no FIN, no RST) would leave its listening backend holding the NOTIFY
+    # queue's tail until TCP gives up: ~2 h idle with the kernel's keepalive defaults, ~15 min of
+    # retransmissions once a NOTIFY is in flight. The listener asks its backend for less.
+    connection = await open_listener_connection(
+        asyncpg_dsn(tcp_server_url), connect_timeout=10, tcp_timeout=30
+    )
+    try:
+        idle, interval, count, user_timeout = await connection.fetchrow(KEEPALIVES)
+    finally:
+        connection.terminate()
+    assert user_timeout == 30_000  # ms
+    assert 0 < idle < 30
+    assert interval > 0
+    assert idle + interval * count <= 30
+
+
+async def test_the_listener_connects_with_keepalives(tcp_server_url: str) -> None:
+    running = Listener(tcp_server_url, heartbeat=1, tcp_timeout=12)
+    running.start()
+    try:
+        await until(lambda: running.receiving_problem() is None, "the listener hears itself")
+    finally:
+        await running.stop()

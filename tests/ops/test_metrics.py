@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 import httpx
 
@@ -36,3 +38,22 @@ async def test_metrics_follow_open_streams(database_url: str) -> None:
         assert value(during, "vividly_streams_open") == 1
         assert value(during, "vividly_listen_channels") == 1
         assert value(during, "vividly_asyncio_tasks") > value(before, "vividly_asyncio_tasks")
+
+
+async def test_the_guides_name_counters_as_metrics_exposes_them(database_url: str) -> None:
+    # A counter is exposed as `<name>_total`: an alert on the bare name matches nothing.
+    async with (
+        running_server(settings_for(database_url)) as server,
+        httpx.AsyncClient(base_url=server.base_url) as client,
+    ):
+        exposed = (await client.get("/metrics")).text
+    counters = {
+        name.removesuffix("_total")
+        for name in re.findall(r"^# TYPE (vividly_\w+) counter$", exposed, re.MULTILINE)
+    }
+    assert "vividly_listener_reconnects" in counters
+    root = Path(__file__).resolve().parents[2]
+    for guide in ("README.md", "docs/deployment.md"):
+        named = set(re.findall(r"\bvividly_\w+", (root / guide).read_text()))
+        bare = {name for name in named if name in counters}
+        assert not bare, f"{guide} names counters without their _total: {sorted(bare)}"

@@ -196,3 +196,113 @@ async def test_prune_deletes_old_ended_digests_that_own_no_notification(
     # digest stays, so it is never mailed again.
     assert {row["id"] for row in remaining} == {recent_failed, sent_unread}
     assert {old_failed, sent_read}.isdisjoint(row["id"] for row in remaining)
+
+
+async def old_read_notifications(conn: asyncpg.Connection, user: uuid.UUID, count: int) -> None:
+    """`count` read notifications of `user`, 100 days old."""
+    await conn.execute(
+        "INSERT INTO notifications (user_id, type, payload, created_at, read_at)"
+        " SELECT $1, 'video_complete', '{}', now() - interval '100 days', now()"
+        " FROM generate_series(1, $2)",
+        user,
+        count,
+    )
+
+
+async def test_a_large_backlog_is_deleted_in_bounded_transactions(
+    conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    users = [uuid.uuid4() for _ in range(3)]
+    for user in users:
+        await old_read_notifications(conn, user, 850)
+    newest_of = {
+        user: await conn.fetchval("SELECT max(id) FROM notifications WHERE user_id = $1", user)
+        for user in users
+    }
+    # Every DELETE on notifications, as its transaction saw it.
+    await conn.execute(
+        """
+        CREATE TABLE deletes_seen (xid bigint, deleted bigint);
+        CREATE FUNCTION record_deletes() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO deletes_seen SELECT txid_current(), count(*) FROM gone;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER record_deletes AFTER DELETE ON notifications
+            REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION record_deletes();
+        """
+    )
+    try:
+        deleted = await retention.prune(
+            conn, days=90, media_dir=tmp_path, delete_media=media.delete, batch_size=1000
+        )
+        per_transaction = await conn.fetch(
+            "SELECT sum(deleted) AS n FROM deletes_seen GROUP BY xid HAVING sum(deleted) > 0"
+        )
+    finally:
+        await conn.execute(
+            "DROP TRIGGER record_deletes ON notifications; DROP FUNCTION record_deletes();"
+            " DROP TABLE deletes_seen;"
+        )
+    assert deleted == 2550
+    sizes = sorted(row["n"] for row in per_transaction)
+    assert sum(sizes) == 2550
+    assert len(sizes) >= 3
+    assert max(sizes) <= 1000
+    left = await conn.fetchval("SELECT count(*) FROM notifications WHERE user_id = ANY($1)", users)
+    assert left == 0
+    for user, newest in newest_of.items():  # each user's watermark: their newest deleted id
+        assert newest == await conn.fetchval(
+            "SELECT pruned_through_id FROM notification_retention WHERE user_id = $1", user
+        )
+
+
+async def test_only_one_replica_runs_retention_at_a_time(
+    database_url: str, conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    user = uuid.uuid4()
+    await old_read_notifications(conn, user, 30)
+    await conn.execute(
+        "INSERT INTO notification_retention (user_id, pruned_through_id) VALUES ($1, 0)", user
+    )
+    first_pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    second_pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    blocker = await asyncpg.connect(database_url)
+    try:
+        # The first replica's run is held inside its first batch (on the user's watermark row).
+        hold = blocker.transaction()
+        await hold.start()
+        await blocker.execute(
+            "SELECT 1 FROM notification_retention WHERE user_id = $1 FOR UPDATE", user
+        )
+        first = asyncio.create_task(
+            retention.prune(
+                first_pool, days=90, media_dir=tmp_path, delete_media=media.delete, batch_size=10
+            )
+        )
+
+        async def first_waits() -> bool:
+            await conn.execute("SELECT pg_stat_clear_snapshot()")
+            return bool(
+                await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE '%DELETE FROM notifications%'"
+                )
+            )
+
+        await until(first_waits, "the first run is inside its first batch", timeout=10)
+        # The second replica's run meanwhile: it neither waits nor deletes.
+        second = await asyncio.wait_for(
+            retention.prune(
+                second_pool, days=90, media_dir=tmp_path, delete_media=media.delete, batch_size=10
+            ),
+            5,
+        )
+        assert second is None
+        assert not first.done()
+        await hold.rollback()
+        assert await asyncio.wait_for(first, 30) == 30
+    finally:
+        await blocker.close()
+        await first_pool.close()
+        await second_pool.close()
