@@ -1,6 +1,6 @@
 """A worker's LISTEN connection asks its backend to drop it soon after the worker vanishes.
 
-Like the API's listener (tests/service/test_listener.py): a worker pod gone without closing its
+Like the API's listener (tests/live/test_listener.py): a worker pod gone without closing its
 connection would otherwise leave a listening backend holding the NOTIFY queue's tail.
 """
 
