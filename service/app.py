@@ -52,6 +52,7 @@ from .routes import (
     stream,
 )
 from .settings import Settings
+from .shutdown import PUSH_MARGIN, Shutdown
 from .supervisor import Supervisor
 from .worker import create_worker
 
@@ -113,6 +114,7 @@ class State(TypedDict):
     feed: Feed
     listener: Listener
     supervisor: Supervisor
+    shutdown: Shutdown
     metrics: CollectorRegistry
     event_metrics: EventMetrics
     deliveries: DeliveryRecorder
@@ -149,6 +151,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 settings.listen_database_url or database_url,
                 heartbeat=settings.listener_heartbeat_seconds,
                 probe=probe,
+                deaf_probes=settings.listener_deaf_probes,
             )
             listener.start()
             stack.push_async_callback(listener.stop)
@@ -161,7 +164,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 max_pending=settings.delivery_max_pending,
                 counts=reach,
             )
-            supervisor.start("deliveries", deliveries.run)
+            supervisor.start("deliveries", deliveries.run, optional=True)
 
             async def flush_deliveries() -> None:
                 # After the streams have ended (uvicorn waits for them), before the pool closes.
@@ -180,19 +183,31 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             )
             stack.callback(hub.close)
             stack.callback(hub.close_all, "shutdown")
-            app.state.hub = hub  # the server's shutdown hook ends streams through it
+            shutdown = Shutdown(hub, settings)
+            shutdown.after_drain(deliveries.flush)
+            app.state.hub = hub
+            app.state.shutdown = shutdown  # the server's shutdown hook drains streams through it
             app.state.listener = listener
             supervisor.start("feed", lambda: feed.run(hub.publish))
             supervisor.start("wheel", hub.wheel.run)  # streams' keepalives and deadlines
             gate = min(1.0, settings.listener_heartbeat_seconds / 2)
-            supervisor.start("admission", lambda: readiness.gate_streams(listener, hub, gate))
+            supervisor.start(
+                "admission",
+                lambda: readiness.gate_streams(
+                    listener,
+                    hub,
+                    gate,
+                    drain_seconds=settings.deaf_drain_seconds,
+                    retry_ms=settings.sse_retry_ms,
+                ),
+            )
             install_pause_histogram()
             if settings.gc_freeze_seconds:
                 pauses = FreezePolicy(
                     interval=settings.gc_freeze_seconds,
                     full_interval=settings.gc_full_collect_seconds,
                 )
-                supervisor.start("gc", pauses.run)
+                supervisor.start("gc", pauses.run, optional=True)
             if settings.retention_days is not None:
                 days, interval = settings.retention_days, settings.retention_interval_seconds
                 supervisor.start(
@@ -200,14 +215,18 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     lambda: prune_periodically(
                         pool, days=days, interval=interval, media_dir=settings.media_dir
                     ),
+                    optional=True,
                 )
             if settings.push_enabled:
                 dispatcher = Dispatcher(pool, settings, Sender(settings), reach)
-                supervisor.start("push", dispatcher.run)
+                supervisor.start("push", dispatcher.run, optional=True)
+                shutdown.on_begin(dispatcher.stop)  # no new claims once SIGTERM came
 
                 async def stop_push() -> None:
                     dispatcher.stop()  # the sends in flight finish and are recorded
-                    await supervisor.stop("push", grace=settings.push_timeout_seconds + 5)
+                    # Within the budget (shutdown.py): what is left of a send's time since SIGTERM.
+                    left = settings.push_timeout_seconds + PUSH_MARGIN - shutdown.elapsed()
+                    await supervisor.stop("push", grace=max(0.0, left))
 
                 stack.push_async_callback(stop_push)
                 logger.info("Web Push is on (VAPID subject %s)", settings.vapid_subject)
@@ -218,14 +237,16 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             start_digest_sender(supervisor, pool, settings, reach)
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
-                supervisor.start("worker", worker.run)
+                supervisor.start("worker", worker.run, optional=True)
 
                 async def stop_worker() -> None:
                     worker.stop()  # finish or release the current job, then return
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
-            registry = registry_for(hub, listener, supervisor, reach, deliveries)
+            registry = registry_for(
+                hub, listener, supervisor, reach, deliveries, max_streams=settings.max_streams
+            )
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -233,6 +254,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "feed": feed,
                 "listener": listener,
                 "supervisor": supervisor,
+                "shutdown": shutdown,
                 "metrics": registry,
                 "event_metrics": EventMetrics(registry),
                 "deliveries": deliveries,

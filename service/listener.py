@@ -14,8 +14,13 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
 - Connected is not the same as receiving: on each heartbeat (and right after connecting) a
   probe NOTIFY is sent on a channel of this listener's own, through `probe` (the writers'
   pool, so a listener on another database, behind transaction pooling or on a standby never
-  hears it). `receiving_problem` says why the listener is not known to be receiving; `deaf`
-  says its connection answers but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
+  hears it). Each probe is judged at the next heartbeat: heard, *committed and not heard*, or
+  not sent (the pool exhausted, a stall on the NOTIFY commit lock: slowness, not deafness).
+  `deaf` holds only after `deaf_probes` committed probes in a row went unheard on a connection
+  that answers its heartbeats; a probe that failed to send counts neither way, one heard clears
+  it. `receiving_problem` says why the listener cannot serve (not running, not connected, no
+  probe heard yet on this connection, deaf); `receiving_warning` what deserves a look (a probe
+  not sent, no probe heard for a while). `probe_age` is the seconds since a probe was heard.
 """
 
 from __future__ import annotations
@@ -83,13 +88,23 @@ class _ConnectionLost(Exception):
 class Listener:
     """Keeps the wanted channels LISTENed on one connection and hands on what arrives."""
 
-    def __init__(self, url: str, *, heartbeat: float, probe: Probe | None = None) -> None:
+    def __init__(
+        self, url: str, *, heartbeat: float, probe: Probe | None = None, deaf_probes: int = 3
+    ) -> None:
         self._dsn = asyncpg_dsn(url)
         self._heartbeat = heartbeat
         self._probe = probe
+        self._deaf_probes = deaf_probes
         self.probe_channel = PROBE_PREFIX + uuid.uuid4().hex
         self._probe_payload = ""
+        self._probe_committed = False  # the last probe's NOTIFY committed
+        self._probe_heard = False  # the last probe came back
+        self._unheard_in_a_row = 0  # committed probes not heard, since the last one heard
         self._probe_heard_at: float | None = None  # monotonic, on the current connection
+        self._last_heard_at: float | None = None  # monotonic, on any connection
+        self.probes_heard = 0
+        self.probes_unheard = 0  # committed, and not heard by the next heartbeat
+        self.probes_failed = 0  # could not be sent (or not within a heartbeat)
         self._connected_at: float | None = None  # monotonic, of the current connection
         self._answered_at: float | None = None  # its last heartbeat `SELECT 1` answered
         self._probe_error: str | None = None
@@ -147,31 +162,47 @@ class Listener:
         if not self.connected.is_set():
             return "listener: not connected to the database (LISTEN_DATABASE_URL)"
         heard = self._probe_heard_at
-        fresh = PROBE_STALE_HEARTBEATS * self._heartbeat
-        if heard is not None and time.monotonic() - heard <= fresh:
+        if heard is not None and not self.deaf():
             return None
-        if self._probe_error is not None:
-            return f"listener: could not send its probe NOTIFY ({self._probe_error})"
+        if heard is None and self._probe_error is not None:
+            return f"listener: connected, could not send its probe NOTIFY yet ({self._probe_error})"
         silent = "yet" if heard is None else f"for {time.monotonic() - heard:.1f} s"
         return (
             f"listener: connected, but has not heard its own NOTIFY {silent}: LISTEN must reach "
             "the primary that DATABASE_URL writes to, directly or through session pooling"
         )
 
+    def receiving_warning(self) -> str | None:
+        """What deserves a look while the listener is not deaf: a probe that could not be sent
+        (the writers' pool or the database is slow), or none heard for a while."""
+        if self.receiving_problem() is not None:
+            return None
+        if self._probe_error is not None:
+            return f"listener: could not send its last probe NOTIFY ({self._probe_error})"
+        age = self.probe_age()
+        if age is not None and age > PROBE_STALE_HEARTBEATS * self._heartbeat:
+            return f"listener: last heard its own NOTIFY {age:.1f} s ago"
+        return None
+
+    def probe_age(self) -> float | None:
+        """Seconds since a probe was last heard (on any connection); None before the first."""
+        if self._last_heard_at is None:
+            return None
+        return time.monotonic() - self._last_heard_at
+
     def deaf(self) -> bool:
-        """The connection answers its heartbeats, yet no probe was heard for
-        `PROBE_STALE_HEARTBEATS` heartbeats (since connecting, at first): streams served now
-        would get nothing live. False while not connected, and while the connection does not
-        answer (a silent or stalled backend): the heartbeat reconnects that, and the feed
-        catches up, so it is waited out rather than refused.
+        """`deaf_probes` probes in a row committed and went unheard while the connection
+        answers its heartbeats: streams served now would get nothing live. False while not
+        connected, while the connection does not answer (a silent or stalled backend: the
+        heartbeat reconnects that, and the feed catches up), and while probes merely fail to
+        be sent (slowness: refusing streams would send clients into a database already slow).
         """
-        connected_at, answered_at = self._connected_at, self._answered_at
-        if not self.connected.is_set() or connected_at is None or answered_at is None:
+        answered_at = self._answered_at
+        if not self.connected.is_set() or answered_at is None:
             return False
-        now, fresh = time.monotonic(), PROBE_STALE_HEARTBEATS * self._heartbeat
-        if now - answered_at > fresh:
+        if time.monotonic() - answered_at > PROBE_STALE_HEARTBEATS * self._heartbeat:
             return False
-        return now - (self._probe_heard_at or connected_at) > fresh
+        return self._unheard_in_a_row >= self._deaf_probes
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -213,6 +244,8 @@ class Listener:
                     attempt = 0  # it worked for a while: come back quickly
                 self.connected.clear()
                 self._probe_heard_at = None  # what the next connection hears must be proven
+                self._unheard_in_a_row = 0
+                self._probe_committed = False
                 if connection is not None:
                     self._listening.clear()
                     self._items.put_nowait(LOST)
@@ -249,8 +282,11 @@ class Listener:
     def _on_notification(self, channel: str, payload: str) -> None:
         # Called by the protocol for every NOTIFY: parse and enqueue, nothing else.
         if channel == self.probe_channel:
-            if payload == self._probe_payload:
-                self._probe_heard_at = time.monotonic()
+            if payload == self._probe_payload and not self._probe_heard:
+                self._probe_heard = True
+                self._probe_heard_at = self._last_heard_at = time.monotonic()
+                self._unheard_in_a_row = 0
+                self.probes_heard += 1
             return
         try:
             user = user_of(channel)
@@ -286,15 +322,25 @@ class Listener:
                 # worth into one round trip (bench/RESULTS.md, 2026-11-27).
                 await asyncio.sleep(LISTEN_WINDOW)
 
+    def _judge_probe(self) -> None:
+        # A heartbeat after it was sent: a committed probe had all that time to come back.
+        if self._probe_committed and not self._probe_heard:
+            self._unheard_in_a_row += 1
+            self.probes_unheard += 1
+        self._probe_committed = False
+
     async def _send_probe(self, connection: ListenerConnection) -> None:
         if self._probe_task is not None and not self._probe_task.done():
-            return  # the last one is still on its way
+            return  # the last one is still on its way: neither heard nor unheard
+        self._judge_probe()
         self._probe_payload = uuid.uuid4().hex
+        self._probe_heard = False
         channel, payload = self.probe_channel, self._probe_payload
         if self._probe is None:  # no writers' path given: at least this connection hears itself
             await connection.execute(
                 "SELECT pg_notify($1, $2)", channel, payload, timeout=self._heartbeat
             )
+            self._probe_committed = True
             return
         probe = self._probe
 
@@ -303,8 +349,10 @@ class Listener:
                 async with asyncio.timeout(self._heartbeat):
                     await probe(channel, payload)
                 self._probe_error = None
-            except Exception as error:  # reported by `receiving_problem`
+                self._probe_committed = payload == self._probe_payload
+            except Exception as error:  # reported by `receiving_problem`/`receiving_warning`
                 self._probe_error = type(error).__name__
+                self.probes_failed += 1
 
         # Its own task: the writers' pool may be slow or down, and this task must not wait.
         self._probe_task = asyncio.create_task(send(), name="vividly-listener-probe")

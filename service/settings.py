@@ -136,6 +136,14 @@ class Settings(BaseSettings):
     stream_max_age_seconds: float = Field(
         default=3600, gt=0, description="A stream ends after this; the client resumes."
     )
+    stream_max_age_jitter: float = Field(
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Each stream's maximum age is STREAM_MAX_AGE_SECONDS less a random share "
+        "of it up to this (0.2: 48 to 60 min of 1 h), so streams opened together do not end "
+        "together.",
+    )
     stream_queue_size: int = Field(
         default=256, ge=1, description="Events buffered per stream before it is dropped."
     )
@@ -147,6 +155,36 @@ class Settings(BaseSettings):
     )
     listener_heartbeat_seconds: float = Field(
         default=5, gt=0, description="Listener connection health check period (and timeout)."
+    )
+    listener_deaf_probes: int = Field(
+        default=3,
+        ge=1,
+        description="Probe NOTIFYs in a row that committed and were not heard before the "
+        "listener counts as deaf (not ready; its streams drain). A probe that could not be sent "
+        "(the pool exhausted, a commit stall) counts neither way.",
+    )
+    deaf_drain_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="A deaf listener's open streams are ended spread over this long, each with "
+        "a spread `retry:`, so their clients do not reconnect at once.",
+    )
+    shutdown_unready_seconds: float = Field(
+        default=2,
+        ge=0,
+        description="On SIGTERM, /readyz answers 503 this long (streams still served) before "
+        "streams drain, so load balancers that route on it stop sending new ones.",
+    )
+    shutdown_drain_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="On SIGTERM, after the not-ready phase, open streams are ended spread over "
+        "this long, each with a spread `retry:`; new ones get `event: unavailable`.",
+    )
+    shutdown_requests_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="On SIGTERM, after the drain, how long other requests in flight may take.",
     )
     gc_freeze_seconds: float = Field(
         default=0.25,

@@ -24,7 +24,7 @@ from .test_cli import free_port
 
 @contextmanager
 def serve_process(
-    database_url: str, *, dev_login: bool = False
+    database_url: str, *, dev_login: bool = False, settings: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {
@@ -33,6 +33,10 @@ def serve_process(
         "JWT_SECRET": SECRET,
         "LOG_LEVEL": "warning",
         "DEV_LOGIN": "true" if dev_login else "false",
+        # Stopping need not wait for load balancers nor spread reconnects, unless a test says.
+        "SHUTDOWN_UNREADY_SECONDS": "0",
+        "SHUTDOWN_DRAIN_SECONDS": "0",
+        **(settings or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "service", "serve", "--port", str(port)], env=env
@@ -89,11 +93,12 @@ async def test_two_processes_each_deliver_to_their_own_clients(
         await alice_on_second.silent()
 
 
-async def test_sigterm_ends_every_stream_promptly(
+async def test_sigterm_drains_every_stream_within_the_budget_then_exits(
     database_url: str, conn: asyncpg.Connection
 ) -> None:
     user = uuid.uuid4()
-    with serve_process(database_url) as (base, process):
+    phases = {"SHUTDOWN_UNREADY_SECONDS": "0.5", "SHUTDOWN_DRAIN_SECONDS": "1"}
+    with serve_process(database_url, settings=phases) as (base, process):
         async with (
             open_stream(base, token(database_url, user)) as first,
             open_stream(base, token(database_url, user)) as second,
@@ -102,11 +107,16 @@ async def test_sigterm_ends_every_stream_promptly(
             await second.next_data()
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(first.ended.wait(), 3)
-            await asyncio.wait_for(second.ended.wait(), 3)
+            await asyncio.wait_for(first.ended.wait(), 5)
+            await asyncio.wait_for(second.ended.wait(), 5)
             ended_after = time.monotonic() - started
         exit_code = await asyncio.to_thread(process.wait, 10)
-    assert ended_after < 2
+        exited_after = time.monotonic() - started
+    assert 0.5 <= ended_after < 2.5  # not ready first, then drained within the drain period
+    assert first.retry is not None  # each told when to come back
+    assert second.retry is not None
+    # Unready + drain + requests (5) + final (6): the budget of service/shutdown.py.
+    assert exited_after < 0.5 + 1 + 5 + 6
     assert exit_code == 0
 
 
