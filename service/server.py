@@ -10,6 +10,8 @@ SHUTDOWN_REQUESTS_SECONDS, for the other requests.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 from typing import Any
 
@@ -18,6 +20,8 @@ from fastapi import FastAPI
 
 from .limits import limited_protocol
 from .settings import Settings
+
+FORCE_EXIT_POLL = 0.1  # seconds
 
 
 def server_config(app: FastAPI, settings: Settings, **options: Any) -> uvicorn.Config:
@@ -41,7 +45,14 @@ class Server(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         shutdown = getattr(self._app.state, "shutdown", None)
         if shutdown is not None:
-            await shutdown.run()
+            # A second Ctrl+C (uvicorn's force_exit) cuts the phases short.
+            phases = asyncio.ensure_future(shutdown.run())
+            while not phases.done():
+                await asyncio.wait({phases}, timeout=FORCE_EXIT_POLL)
+                if self.force_exit:
+                    phases.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await phases
         hub = getattr(self._app.state, "hub", None)
         if hub is not None:
             hub.close_all("shutdown")
