@@ -7,7 +7,10 @@ import uuid
 
 import httpx
 
-from .live import open_stream, running_server, settings_for
+from db.pool import connect
+
+from ..waiting import until
+from .live import complete, open_stream, running_server, settings_for
 
 
 def value(text: str, name: str) -> float:
@@ -41,3 +44,32 @@ async def test_metrics_follow_open_streams(database_url: str) -> None:
         assert value(during, "vividly_streams_open") == 1
         assert value(during, "vividly_listen_channels") == 1
         assert value(during, "vividly_asyncio_tasks") > value(before, "vividly_asyncio_tasks")
+
+
+async def test_metrics_show_the_probe_age_the_stream_limit_and_commit_to_write(
+    database_url: str,
+) -> None:
+    async with (
+        running_server(settings_for(database_url, max_streams=1234)) as server,
+        httpx.AsyncClient(base_url=server.base_url) as client,
+    ):
+        await until(lambda: server.listener.probe_age() is not None, "a probe is heard")
+        text = (await client.get("/metrics")).text
+        assert value(text, "vividly_max_streams") == 1234
+        # Heard within the last heartbeat or so (1 s here).
+        assert 0 <= value(text, "vividly_listener_probe_age_seconds") < 3
+        assert value(text, "vividly_listener_deaf") == 0
+        assert value(text, r'vividly_listener_probes_total\{outcome="heard"\}') >= 1
+        user = uuid.uuid4()
+        async with open_stream(server.base_url, server.token(user)) as stream:
+            await stream.next_data()
+            conn = await connect(database_url)
+            try:
+                await complete(conn, user)
+            finally:
+                await conn.close()
+            await stream.notifications(1)
+            after = (await client.get("/metrics")).text
+    assert value(after, "vividly_commit_to_write_seconds_count") == 1
+    # Same host, same clock: from the transaction's time to the write, well under a second.
+    assert 0 <= value(after, "vividly_commit_to_write_seconds_sum") < 1
