@@ -8,7 +8,8 @@ to stop (Kubernetes removes the endpoint as it sends SIGTERM) and joins again on
 replica's `vividly_streams_open` four times a second. Reported: notifications lost and
 duplicated, each replica's highest stream count against its limit, streams refused at the limit
 (those clients came back after `retry:` and were served elsewhere), and for each restart how
-long the old replica took to exit and how long its clients took to be served again.
+long the old replica took to exit, how long its clients took to be served again, and the
+most of them that came back within one second (the wave the others absorb).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import time
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -125,10 +127,13 @@ async def rolling(
             async with asyncio.timeout(120):
                 while any((c.connected_at or 0) < signalled for c in on_old):
                     await asyncio.sleep(0.05)
+            back = Counter(int((c.connected_at or 0) - signalled) for c in on_old)
             restarts.append(
                 {
                     "replica": index,
                     "streams_moved": len(on_old),
+                    # The reconnect wave the other replicas (and the database) absorb.
+                    "peak_reconnects_in_1s": max(back.values()),
                     "old_exit_s": round(exit_seconds, 2),
                     "replaced_ready_after_s": round(ready_after, 2),
                     "all_served_again_after_s": round(

@@ -1,11 +1,18 @@
-"""`drain` without a server: streams ended spread over the period, in random order, each with a
-spread `retry:`; streams that ended by themselves are skipped."""
+"""`drain` and `Shutdown` without a server: streams ended spread over the period, in random
+order, each with a spread `retry:`; streams that ended by themselves are skipped; shutdown stops
+new work at once, is not ready before it drains, and flushes after the drain."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+import uuid
 
 from service.drain import drain
+from service.settings import Settings
+from service.shutdown import Shutdown
+
+from .test_hub import enter, hub_of
 
 
 class Fake:
@@ -44,3 +51,29 @@ async def test_a_stream_that_ended_meanwhile_is_skipped_and_zero_seconds_is_at_o
     assert await drain([gone, open_], "unavailable", seconds=0, retry_ms=500) == 1
     assert gone.retry_ms is None
     assert open_.closed_reason == "unavailable"
+
+
+async def test_shutdown_stops_new_work_at_once_drains_then_flushes() -> None:
+    hub = hub_of()
+    streams = [await enter(hub, uuid.uuid4()) for _ in range(4)]
+    settings = Settings(shutdown_unready_seconds=0.2, shutdown_drain_seconds=0.3)
+    shutdown = Shutdown(hub, settings)
+    happened: list[tuple[str, float]] = []
+    shutdown.on_begin(lambda: happened.append(("begin", time.monotonic())))
+
+    async def flush() -> None:
+        ended = all(s.closed_reason == "shutdown" for s in streams)
+        happened.append((f"flush after all ended: {ended}", time.monotonic()))
+
+    shutdown.after_drain(flush)
+    started = time.monotonic()
+    running = asyncio.create_task(shutdown.run())
+    await asyncio.sleep(0)
+    assert shutdown.started  # /readyz answers 503 from now on
+    assert hub.suspended is None  # still admitting during the not-ready phase
+    await running
+    assert [what for what, _at in happened] == ["begin", "flush after all ended: True"]
+    assert happened[0][1] - started < 0.05  # push stops claiming at SIGTERM, not at the end
+    assert hub.suspended == "shutdown"
+    assert all(s.retry_ms is not None for s in streams)
+    assert shutdown.elapsed() >= 0.2 + 0.3 * 3 / 4 - 0.02
