@@ -14,13 +14,14 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
 - Connected is not the same as receiving: on each heartbeat (and right after connecting) a
   probe NOTIFY is sent on a channel of this listener's own, through `probe` (the writers'
   pool, so a listener on another database, behind transaction pooling or on a standby never
-  hears it). Each probe is judged at the next heartbeat: heard, *committed and not heard*, or
-  not sent (the pool exhausted, a stall on the NOTIFY commit lock: slowness, not deafness).
-  `deaf` holds only after `deaf_probes` committed probes in a row went unheard on a connection
-  that answers its heartbeats; a probe that failed to send counts neither way, one heard clears
-  it. `receiving_problem` says why the listener cannot serve (not running, not connected, no
-  probe heard yet on this connection, deaf); `receiving_warning` what deserves a look (a probe
-  not sent, no probe heard for a while). `probe_age` is the seconds since a probe was heard.
+  hears it). Each probe is judged at the next heartbeat (`probes.py`): heard, *committed and
+  not heard*, or not sent (the pool exhausted, a stall on the NOTIFY commit lock: slowness, not
+  deafness). `deaf` holds only after `deaf_probes` committed probes in a row went unheard on a
+  connection that answers its heartbeats; a probe that failed to send counts neither way, one
+  heard clears it. `receiving_problem` says why the listener cannot serve (not running, not
+  connected, no probe heard yet on this connection, deaf); `receiving_warning` what deserves a
+  look (a probe not sent, none heard for a while); `probe_age` is the seconds since one was
+  heard.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import orjson
 from db.urls import asyncpg_dsn
 
 from .channels import ListenerConnection, statements, user_of
+from .probes import Probes
 
 logger = logging.getLogger(__name__)
 
@@ -96,18 +98,9 @@ class Listener:
         self._probe = probe
         self._deaf_probes = deaf_probes
         self.probe_channel = PROBE_PREFIX + uuid.uuid4().hex
-        self._probe_payload = ""
-        self._probe_committed = False  # the last probe's NOTIFY committed
-        self._probe_heard = False  # the last probe came back
-        self._unheard_in_a_row = 0  # committed probes not heard, since the last one heard
-        self._probe_heard_at: float | None = None  # monotonic, on the current connection
-        self._last_heard_at: float | None = None  # monotonic, on any connection
-        self.probes_heard = 0
-        self.probes_unheard = 0  # committed, and not heard by the next heartbeat
-        self.probes_failed = 0  # could not be sent (or not within a heartbeat)
+        self.probes = Probes()
         self._connected_at: float | None = None  # monotonic, of the current connection
         self._answered_at: float | None = None  # its last heartbeat `SELECT 1` answered
-        self._probe_error: str | None = None
         self._probe_task: asyncio.Task[None] | None = None
         # Every await of the listener task is bounded: a silent database must not stall it.
         self._timeout = max(3 * heartbeat, 10.0)
@@ -161,11 +154,11 @@ class Listener:
             return "listener: its task is not running"
         if not self.connected.is_set():
             return "listener: not connected to the database (LISTEN_DATABASE_URL)"
-        heard = self._probe_heard_at
+        heard, error = self.probes.heard_at, self.probes.error
         if heard is not None and not self.deaf():
             return None
-        if heard is None and self._probe_error is not None:
-            return f"listener: connected, could not send its probe NOTIFY yet ({self._probe_error})"
+        if heard is None and error is not None:
+            return f"listener: connected, could not send its probe NOTIFY yet ({error})"
         silent = "yet" if heard is None else f"for {time.monotonic() - heard:.1f} s"
         return (
             f"listener: connected, but has not heard its own NOTIFY {silent}: LISTEN must reach "
@@ -177,8 +170,8 @@ class Listener:
         (the writers' pool or the database is slow), or none heard for a while."""
         if self.receiving_problem() is not None:
             return None
-        if self._probe_error is not None:
-            return f"listener: could not send its last probe NOTIFY ({self._probe_error})"
+        if self.probes.error is not None:
+            return f"listener: could not send its last probe NOTIFY ({self.probes.error})"
         age = self.probe_age()
         if age is not None and age > PROBE_STALE_HEARTBEATS * self._heartbeat:
             return f"listener: last heard its own NOTIFY {age:.1f} s ago"
@@ -186,9 +179,9 @@ class Listener:
 
     def probe_age(self) -> float | None:
         """Seconds since a probe was last heard (on any connection); None before the first."""
-        if self._last_heard_at is None:
+        if self.probes.last_heard_at is None:
             return None
-        return time.monotonic() - self._last_heard_at
+        return time.monotonic() - self.probes.last_heard_at
 
     def deaf(self) -> bool:
         """`deaf_probes` probes in a row committed and went unheard while the connection
@@ -202,7 +195,7 @@ class Listener:
             return False
         if time.monotonic() - answered_at > PROBE_STALE_HEARTBEATS * self._heartbeat:
             return False
-        return self._unheard_in_a_row >= self._deaf_probes
+        return self.probes.deaf_streak >= self._deaf_probes
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -243,9 +236,7 @@ class Listener:
                 if self.connected.is_set():
                     attempt = 0  # it worked for a while: come back quickly
                 self.connected.clear()
-                self._probe_heard_at = None  # what the next connection hears must be proven
-                self._unheard_in_a_row = 0
-                self._probe_committed = False
+                self.probes.reset()  # what the next connection hears must be proven
                 if connection is not None:
                     self._listening.clear()
                     self._items.put_nowait(LOST)
@@ -282,11 +273,7 @@ class Listener:
     def _on_notification(self, channel: str, payload: str) -> None:
         # Called by the protocol for every NOTIFY: parse and enqueue, nothing else.
         if channel == self.probe_channel:
-            if payload == self._probe_payload and not self._probe_heard:
-                self._probe_heard = True
-                self._probe_heard_at = self._last_heard_at = time.monotonic()
-                self._unheard_in_a_row = 0
-                self.probes_heard += 1
+            self.probes.echo(payload)
             return
         try:
             user = user_of(channel)
@@ -322,25 +309,16 @@ class Listener:
                 # worth into one round trip (bench/RESULTS.md, 2026-11-27).
                 await asyncio.sleep(LISTEN_WINDOW)
 
-    def _judge_probe(self) -> None:
-        # A heartbeat after it was sent: a committed probe had all that time to come back.
-        if self._probe_committed and not self._probe_heard:
-            self._unheard_in_a_row += 1
-            self.probes_unheard += 1
-        self._probe_committed = False
-
     async def _send_probe(self, connection: ListenerConnection) -> None:
         if self._probe_task is not None and not self._probe_task.done():
             return  # the last one is still on its way: neither heard nor unheard
-        self._judge_probe()
-        self._probe_payload = uuid.uuid4().hex
-        self._probe_heard = False
-        channel, payload = self.probe_channel, self._probe_payload
+        # A heartbeat after the last one was sent: committed, it had all that time to come back.
+        channel, payload = self.probe_channel, self.probes.next()
         if self._probe is None:  # no writers' path given: at least this connection hears itself
             await connection.execute(
                 "SELECT pg_notify($1, $2)", channel, payload, timeout=self._heartbeat
             )
-            self._probe_committed = True
+            self.probes.committed(payload)
             return
         probe = self._probe
 
@@ -348,11 +326,9 @@ class Listener:
             try:
                 async with asyncio.timeout(self._heartbeat):
                     await probe(channel, payload)
-                self._probe_error = None
-                self._probe_committed = payload == self._probe_payload
+                self.probes.committed(payload)
             except Exception as error:  # reported by `receiving_problem`/`receiving_warning`
-                self._probe_error = type(error).__name__
-                self.probes_failed += 1
+                self.probes.send_failed(error)
 
         # Its own task: the writers' pool may be slow or down, and this task must not wait.
         self._probe_task = asyncio.create_task(send(), name="vividly-listener-probe")

@@ -78,9 +78,10 @@ class _ServiceCollector(Collector):
             "heartbeat), failed (not sent: the pool or the database was slow).",
             labels=["outcome"],
         )
-        probes.add_metric(["heard"], self._listener.probes_heard)
-        probes.add_metric(["unheard"], self._listener.probes_unheard)
-        probes.add_metric(["failed"], self._listener.probes_failed)
+        counted = self._listener.probes
+        probes.add_metric(["heard"], counted.heard)
+        probes.add_metric(["unheard"], counted.unheard)
+        probes.add_metric(["failed"], counted.failed)
         yield probes
         yield GaugeMetricFamily(
             "vividly_asyncio_tasks", "asyncio tasks alive in this process.",

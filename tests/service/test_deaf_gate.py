@@ -60,13 +60,13 @@ async def test_probes_that_cannot_be_sent_never_end_streams(server: RunningServe
     await until(lambda: listener.receiving_problem() is None, "the listener hears")
     pool = pool_of(server)
     async with streams(server, 2) as open_:
-        failed = listener.probes_failed
+        failed = listener.probes.failed
         # Every connection of the writers' pool held: each probe times out unsent, as when the
         # pool is exhausted by slow queries or a commit waits on the NOTIFY lock.
         held = [await pool.acquire() for _ in range(pool.get_max_size())]
         try:
             await until(
-                lambda: listener.probes_failed >= failed + DEAF_PROBES + 1,
+                lambda: listener.probes.failed >= failed + DEAF_PROBES + 1,
                 "more probes than the deaf threshold failed to send",
                 timeout=15,
             )
@@ -96,10 +96,10 @@ async def test_a_few_unheard_probes_in_a_row_are_tolerated(
         await real(channel, payload)
 
     async with streams(server, 2) as open_:
-        heard = listener.probes_heard
+        heard = listener.probes.heard
         monkeypatch.setattr(listener, "_probe", loses_a_few)
         await until(
-            lambda: lost == DEAF_PROBES - 1 and listener.probes_heard > heard,
+            lambda: lost == DEAF_PROBES - 1 and listener.probes.heard > heard,
             "a probe is heard after the lost ones",
             timeout=15,
         )
