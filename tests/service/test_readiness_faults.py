@@ -15,6 +15,7 @@ import pytest
 
 from db.pool import connect, create_pool
 from db.urls import database_name
+from service import app as app_module
 from service import readiness
 from service.listener import APPLICATION_NAME, Listener
 from service.settings import Settings
@@ -22,7 +23,7 @@ from service.supervisor import Supervisor
 
 from ..waiting import until
 from .digest_helpers import digest_settings, digests_to, make_due, notify, subscribe
-from .live import RunningServer
+from .live import RunningServer, running_server, settings_for
 from .mailbox import Mailbox, smtp_server
 from .test_ops import metric, ready, until_ready
 
@@ -141,3 +142,30 @@ async def test_an_optional_task_restarting_is_a_warning_a_required_one_a_problem
     assert optional.warnings == [f"task digest: {restarting}"]
     assert required.problems == [f"task feed: {restarting}"]
     assert required.warnings == [f"task digest: {restarting}"]
+
+
+async def test_a_served_process_stays_ready_while_an_optional_task_waits_out_its_backoff(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_retention(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in retention")
+
+    monkeypatch.setattr(app_module, "prune_periodically", broken_retention)
+    settings = settings_for(database_url, retention_days=30)
+    async with (
+        running_server(settings) as server,
+        httpx.AsyncClient(base_url=server.base_url) as client,
+    ):
+        await until(lambda: server.listener.receiving_problem() is None, "the listener hears")
+        warning = "task retention: crashed (RuntimeError: a bug in retention), restarting"
+
+        async def warned() -> httpx.Response | None:
+            response = await client.get("/readyz")
+            return response if warning in response.json().get("warnings", []) else None
+
+        response = await until(warned, "/readyz warns of the crash", timeout=10)
+        metrics = (await client.get("/metrics")).text
+    assert response is not None
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    assert metric(metrics, "vividly_task_restarting", '{optional="true",task="retention"}') == 1
