@@ -40,7 +40,9 @@ from .supervisor import Supervisor
 
 logger = logging.getLogger(__name__)
 
-DATABASE_TIMEOUT = 2.0
+# Below the 1 s default `timeoutSeconds` of a Kubernetes probe: a slow database must make a
+# warning in time, not a probe that timed out (which the kubelet counts as not ready).
+DATABASE_TIMEOUT = 0.5
 DEAF = "listener_deaf"  # the hub's suspension reason, a `vividly_streams_refused_total` label
 
 
