@@ -260,6 +260,23 @@ class EmailDigestPreference(Base):
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class EmailConfirmationSend(Base):
+    """One confirmation email sent: what the per-student and per-address limits count."""
+
+    __tablename__ = "email_confirmation_sends"
+    __table_args__ = (
+        CheckConstraint("length(address_key) >= 3 AND length(address_key) <= 320"),
+        Index("email_confirmation_sends_user", "user_id", "sent_at"),
+        Index("email_confirmation_sends_address", "address_key", "sent_at"),
+        Index("email_confirmation_sends_sent", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    address_key: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
 DIGEST_OPEN = "state = ANY (ARRAY['pending'::text, 'sending'::text])"
 
 

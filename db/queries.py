@@ -350,9 +350,12 @@ WHERE n.id = d.id AND n.delivered_at IS NULL
 # Subscribe a browser: the same endpoint is one row whoever sends it. Moved to another user, it
 # starts afresh (created_at = now, so none of the new user's older notifications and none of the
 # old user's at all are pushed to it: its delivery rows go). Renewed by the same user (new keys),
-# it keeps its age. $1 user, $2 endpoint, $3 p256dh, $4 auth.
+# it keeps its age. `created` is false only when it was this user's already: a caller learns
+# nothing of another user's subscriptions. $1 user, $2 endpoint, $3 p256dh, $4 auth.
 PUSH_SUBSCRIBE = """
-WITH moved AS (
+WITH mine AS (  -- the statement's snapshot: before the insert
+    SELECT 1 FROM push_subscriptions WHERE endpoint = $2 AND user_id = $1
+), moved AS (
     DELETE FROM push_deliveries d USING push_subscriptions s
     WHERE s.endpoint = $2 AND s.user_id <> $1 AND d.subscription_id = s.id
 )
@@ -362,7 +365,7 @@ ON CONFLICT (endpoint) DO UPDATE SET
     user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth,
     created_at = CASE WHEN s.user_id = excluded.user_id THEN s.created_at ELSE now() END,
     updated_at = now()
-RETURNING id, created_at, (xmax = 0) AS created
+RETURNING id, created_at, NOT EXISTS (SELECT 1 FROM mine) AS created
 """
 
 # A user keeps at most $2 devices: the least recently renewed beyond that go. $1 user.
@@ -569,8 +572,8 @@ FROM email_digest_preferences p WHERE p.user_id = $1
 # Opting in (again) starts the clock: nothing created before `opted_in_at` is ever mailed, and
 # the next digest comes one period later. A new period restarts the wait from now, so two digests
 # are always at least one period apart; a new address alone changes neither, but it must be
-# confirmed again (`confirmed_at` cleared; `confirmation_sent_at` kept: the resend limit is the
-# student's, whatever the address).
+# confirmed again (`confirmed_at` cleared). The limits on confirmation emails are not here but in
+# their own log (CONFIRMATION_WAIT), which no change of preference touches.
 # $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds.
 SET_DIGEST_PREFERENCE = """
 INSERT INTO email_digest_preferences AS p
@@ -596,18 +599,41 @@ SET last_error = NULL, smtp_reply = CASE WHEN smtp_reply IS NOT NULL THEN 'accep
 WHERE user_id = $1 AND (last_error IS NOT NULL OR smtp_reply IS NOT NULL)
 """
 
-# Double opt-in. The right to mail a confirmation now, taken atomically: at most one per student
-# per $2 seconds, and only for an opted-in, unconfirmed address (returned). $1 user.
-TAKE_CONFIRMATION_SEND = """
-UPDATE email_digest_preferences SET confirmation_sent_at = now()
+# Double opt-in (service/digest/confirmation.py). The address a confirmation would go to now:
+# the student's, opted in and unconfirmed. $1 user.
+CONFIRMATION_ADDRESS = """
+SELECT address FROM email_digest_preferences
 WHERE user_id = $1 AND opted_in AND confirmed_at IS NULL
-  AND (confirmation_sent_at IS NULL
-       OR confirmation_sent_at <= now() - make_interval(secs => $2))
-RETURNING address
 """
-# The confirmation email could not be sent: the student may ask again at once. $1 user.
-GIVE_BACK_CONFIRMATION_SEND = """
-UPDATE email_digest_preferences SET confirmation_sent_at = NULL WHERE user_id = $1
+# One holder at a time of a confirmation limit's key (the student's, then the address's), to the
+# end of the transaction: two requests cannot both see room for one more email.
+LOCK_CONFIRMATION_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+# How long until another confirmation may be mailed: by this student ($1) at most one per $3
+# seconds whatever the address, to this address ($2, its mailbox key) at most $5 per $4 seconds
+# whoever asks. 0 when it may be now. Counted from the sends log (migration 0016).
+CONFIRMATION_WAIT = """
+WITH student AS (
+    SELECT max(sent_at) AS last FROM email_confirmation_sends WHERE user_id = $1
+), address AS (
+    SELECT count(*) AS sent, min(sent_at) AS oldest FROM email_confirmation_sends
+    WHERE address_key = $2 AND sent_at > now() - make_interval(secs => $4)
+)
+SELECT greatest(coalesce(extract(epoch FROM
+           student.last + make_interval(secs => $3) - now()), 0), 0)::float8 AS student_wait,
+       CASE WHEN address.sent >= $5 THEN greatest(extract(epoch FROM
+           address.oldest + make_interval(secs => $4) - now()), 0)::float8 ELSE 0 END
+           AS address_wait
+FROM student, address
+"""
+# A confirmation is being mailed now: logged (what the limits count) and shown on the
+# preference; sends too old to count for anything ($3 seconds) go. $1 user, $2 mailbox key.
+RECORD_CONFIRMATION_SEND = """
+WITH logged AS (
+    INSERT INTO email_confirmation_sends (user_id, address_key) VALUES ($1, $2)
+), pruned AS (
+    DELETE FROM email_confirmation_sends WHERE sent_at < now() - make_interval(secs => $3)
+)
+UPDATE email_digest_preferences SET confirmation_sent_at = now() WHERE user_id = $1
 """
 # The link was followed (POST), for the address it was mailed to. $1 user.
 CONFIRM_DIGEST_ADDRESS = """

@@ -201,6 +201,23 @@ CREATE TABLE public.alembic_version (
     version_num character varying(32) NOT NULL
 );
 
+CREATE TABLE public.email_confirmation_sends (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    address_key text NOT NULL,
+    sent_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT email_confirmation_sends_address_key_check CHECK (((length(address_key) >= 3) AND (length(address_key) <= 320)))
+);
+
+ALTER TABLE public.email_confirmation_sends ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.email_confirmation_sends_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.email_digest_items (
     notification_id bigint NOT NULL,
     digest_id bigint NOT NULL
@@ -339,6 +356,9 @@ ALTER TABLE ONLY public.alembic_version
 ALTER TABLE ONLY public.content_requests
     ADD CONSTRAINT content_requests_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.email_confirmation_sends
+    ADD CONSTRAINT email_confirmation_sends_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.email_digest_items
     ADD CONSTRAINT email_digest_items_pkey PRIMARY KEY (notification_id);
 
@@ -381,6 +401,12 @@ CREATE INDEX content_requests_served_round ON public.content_requests USING btre
 CREATE INDEX content_requests_student_newest ON public.content_requests USING btree (student_id, created_at DESC, id DESC);
 
 CREATE INDEX content_requests_student_open ON public.content_requests USING btree (student_id, fair_round) WHERE (status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status]));
+
+CREATE INDEX email_confirmation_sends_address ON public.email_confirmation_sends USING btree (address_key, sent_at);
+
+CREATE INDEX email_confirmation_sends_sent ON public.email_confirmation_sends USING btree (sent_at);
+
+CREATE INDEX email_confirmation_sends_user ON public.email_confirmation_sends USING btree (user_id, sent_at);
 
 CREATE INDEX email_digest_items_digest ON public.email_digest_items USING btree (digest_id);
 

@@ -28,6 +28,7 @@ from .analytics import AnalyticsGate
 from .cors import CrossOrigin
 from .deliveries import DeliveryRecorder, ReachCounts
 from .digest.sender import start_digest_sender
+from .failures import ServerErrors
 from .feed import Feed, PostgresFeedStore
 from .headers import SecurityHeaders
 from .hub import Hub
@@ -280,6 +281,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         body = json.dumps({"detail": detail}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
+    app.add_middleware(ServerErrors)  # innermost: its 500 gets the headers below
     app.add_middleware(CrossOrigin, origins=settings.cors_origins)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)  # keeps no frame: see logs.py

@@ -65,6 +65,12 @@ class RequestContext:
         return self.app(scope, receive, send)
 
 
+def request_id() -> str | None:
+    """This request's id (the one its log lines carry), if a request is being handled."""
+    context = _request.get()
+    return None if context is None else str(context["request_id"])
+
+
 def bind_user(user_id: uuid.UUID) -> None:
     """Name the authenticated user on the rest of this request's lines."""
     context = _request.get()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from email.utils import formataddr, getaddresses, parseaddr
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 
 MAX_ADDRESS = 254  # RFC 5321: the longest forward-path
@@ -57,3 +58,16 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def mailbox_key(address: str) -> str:
+    """The mailbox a normalised `address` reaches, for counting what is sent to it: the local
+    part case-folded and without a `+tag`, the domain in its ASCII (IDNA) form. Coarser than
+    the address on purpose: variants a mail server delivers to one mailbox count as one."""
+    local, _, domain = address.rpartition("@")
+    untagged = local.split("+", 1)[0] or local
+    try:
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        domain = domain.casefold()
+    return f"{untagged.casefold()}@{domain.lower()}"

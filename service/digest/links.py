@@ -5,8 +5,11 @@ work without logging in, and only as issued.
 Guarantees:
 - An unsubscribe or confirmation link names one student and the address it was mailed to, the
   address as a keyed fingerprint (so the URL, and the logs it may reach, do not hold the
-  address). It acts for that student only while that is still their address: a link from an
-  old mailbox cannot turn off, or confirm, the new one.
+  address). It acts for that student only while that is still their address, exactly as stored
+  (no case folding: `x@straße.de` and `x@strasse.de` are different domains, and a link mailed
+  to one never confirms the other): a link from an old mailbox cannot turn off, or confirm, the
+  new one. Unsubscribe links mailed before fingerprints were exact (two-part tokens) still work
+  for an all-ASCII address, where folding joins only letter case.
 - It is signed with HMAC-SHA256 (itsdangerous, digest_method=sha256) under DIGEST_SECRET, or,
   unset, under a key derived from JWT_SECRET with a label used for nothing else (a token
   signature never verifies as a link, nor the other way round). Each kind of link has its own
@@ -38,6 +41,7 @@ OPEN_PATH = "/api/v1/digest/open"
 CONFIRM_DAYS = 7
 DERIVATION_LABEL = b"vividly notifications: email digest unsubscribe links, v1"
 MAX_TOKEN = 512  # far above what `token` makes; anything longer is not ours
+FINGERPRINT_V2 = 2  # the third part of a token whose fingerprint is of the exact address
 
 
 class InvalidLink(Exception):
@@ -46,10 +50,11 @@ class InvalidLink(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Unsubscriber:
-    """Whom a valid link names."""
+    """Whom a valid link names (`legacy`: a token from before exact fingerprints)."""
 
     user_id: uuid.UUID
     fingerprint: str
+    legacy: bool = False
 
 
 def signing_key(settings: Settings) -> bytes | None:
@@ -114,7 +119,12 @@ class SignedLinks:
         return settings.digest_unsubscribe_days * 86400
 
     def fingerprint(self, address: str) -> str:
-        """A short keyed digest of `address` (case-insensitive)."""
+        """A short keyed digest of exactly `address`."""
+        mac = hmac.new(self._key, b"address:v2:" + address.encode(), hashlib.sha256)
+        return mac.hexdigest()[:32]
+
+    def legacy_fingerprint(self, address: str) -> str:
+        """The fingerprint two-part tokens carry (of the case-folded address)."""
         mac = hmac.new(self._key, b"address:" + address.casefold().encode(), hashlib.sha256)
         return mac.hexdigest()[:32]
 
@@ -139,13 +149,18 @@ class SignedLinks:
 class UnsubscribeLinks(SignedLinks):
     """Makes and checks the unsubscribe links of one key."""
 
+    ACCEPTS_LEGACY = True
+
     def is_for(self, unsubscriber: Unsubscriber, address: str) -> bool:
         """Whether the link was mailed to `address`."""
+        if unsubscriber.legacy:
+            expected = self.legacy_fingerprint(address)
+            return address.isascii() and hmac.compare_digest(unsubscriber.fingerprint, expected)
         return hmac.compare_digest(unsubscriber.fingerprint, self.fingerprint(address))
 
     def token(self, user_id: uuid.UUID, address: str) -> str:
         """The signed token naming `user_id` at `address`."""
-        return self._serializer.dumps([str(user_id), self.fingerprint(address)])
+        return self._serializer.dumps([str(user_id), self.fingerprint(address), FINGERPRINT_V2])
 
     def url(self, user_id: uuid.UUID, address: str) -> str:
         """The absolute URL of this kind of link for `user_id` at `address`."""
@@ -155,10 +170,15 @@ class UnsubscribeLinks(SignedLinks):
         """Whom `token` names; InvalidLink when it is not a live link of this key."""
         value = self._loads(token)
         try:
-            user, fingerprint = value
+            if isinstance(value, list) and len(value) == 2 and self.ACCEPTS_LEGACY:
+                user, fingerprint = value
+                return Unsubscriber(uuid.UUID(user), str(fingerprint), legacy=True)
+            user, fingerprint, version = value
+            if version != FINGERPRINT_V2:
+                raise ValueError(version)
             return Unsubscriber(uuid.UUID(user), str(fingerprint))
         except (TypeError, ValueError) as error:  # signed by us, but not a link: never issued
-            raise InvalidLink(f"this {self.NAME} is not valid") from error
+            raise InvalidLink(f"this {self.NAME} is not valid: {self.EXPIRED}") from error
 
 
 class ConfirmLinks(UnsubscribeLinks):
@@ -168,6 +188,7 @@ class ConfirmLinks(UnsubscribeLinks):
     PATH = CONFIRM_PATH
     NAME = "confirmation link"
     EXPIRED = "ask for a new one in the app's preferences"
+    ACCEPTS_LEGACY = False  # a week-long link: mailed before exact fingerprints, ask anew
 
     @staticmethod
     def max_age(settings: Settings) -> float:

@@ -1,6 +1,11 @@
 """What a browser may subscribe: its PushSubscription JSON, checked before anything is stored.
 
 Guarantees (each refusal is a ValueError naming the field, turned into a 422 by the route):
+- An endpoint is compared and stored in one form (`canonical_endpoint`): printable ASCII only
+  (a NUL, a control character or a lone surrogate is refused, never passed to Postgres), the
+  scheme and host lower-cased (they are case-insensitive; the path is not touched). Subscribe,
+  unsubscribe and the "is it mine" check all use that form, so `HTTPS://Push.Example/x` and
+  `https://push.example/x` are one subscription.
 - `endpoint` is an absolute https URL of at most `MAX_ENDPOINT` characters, without user info or
   fragment, on the default port, whose host is a DNS name with a dot (not `localhost`, not
   `*.local`/`.internal`/`.localhost`/`.home.arpa`): the dispatcher will POST to it, so it must
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from . import keys
 
@@ -58,12 +63,22 @@ def is_loopback_host(host: str) -> bool:
     return address is not None and address.is_loopback
 
 
-def check_endpoint(endpoint: str, *, allow_loopback: bool) -> str:
-    """`endpoint` when a push may be POSTed to it; else Refused."""
+def canonical_endpoint(endpoint: str) -> str:
+    """The one form an endpoint is stored and looked up in; else Refused."""
     if len(endpoint) > MAX_ENDPOINT:
         raise Refused("endpoint", f"longer than {MAX_ENDPOINT} characters")
     if any(c.isspace() or not c.isprintable() or ord(c) > 126 for c in endpoint):
         raise Refused("endpoint", "has spaces, control or non-ASCII characters")
+    try:
+        parts = urlsplit(endpoint)
+    except ValueError as error:
+        raise Refused("endpoint", f"not a URL ({error})") from None
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
+
+
+def check_endpoint(endpoint: str, *, allow_loopback: bool) -> str:
+    """`endpoint` in its canonical form when a push may be POSTed to it; else Refused."""
+    endpoint = canonical_endpoint(endpoint)
     try:
         parts = urlsplit(endpoint)
         port = parts.port

@@ -5,7 +5,9 @@ and channel); the window is widened to whole hours and a group of fewer than
 `ANALYTICS_MIN_GROUP` notifications shows no numbers (`suppressed: true`; service/analytics.py),
 so no single answer isolates one student's notification (two answers can still be differenced:
 see service/analytics.py). A token without the role gets 403, no token
-401; a window that is not `from < to` or longer than `MAX_WINDOW` is a 422 and runs no query.
+401; a window that is not `from < to`, longer than `MAX_WINDOW`, or outside [1970, 9999) is a
+422 and runs no query. The window is taken in UTC whatever offset it was given in (rounded to
+UTC hours) and answered in UTC (`Z`).
 One query per request (`DELIVERY_ANALYTICS`, on the BRIN index of `created_at`), one at a time
 per process (another request waits a second, then 429) and cancelled after
 `ANALYTICS_TIMEOUT_SECONDS` (503).
@@ -22,11 +24,13 @@ from fastapi.exceptions import RequestValidationError
 
 from ..analytics import Busy, TooSlow, hour_window, suppress
 from ..deps import AdminUser, Analytics, AppSettings, Pool
-from ..events import rfc3339
 from ..schemas import AnalyticsOut, ErrorOut
 
 MAX_WINDOW = timedelta(days=90)
 DEFAULT_WINDOW = timedelta(days=7)
+# The bounds a window may have: whole hours and the default window never leave the calendar.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 router = APIRouter(
     prefix="/api/v1/admin",
@@ -62,12 +66,22 @@ def _reach(row: Mapping[str, Any], created: int) -> dict[str, Any]:
 
 def _window_error(field: str, message: str, value: datetime) -> RequestValidationError:
     return RequestValidationError(
-        [{"type": "value_error", "loc": ("query", field), "msg": message, "input": rfc3339(value)}]
+        [{"type": "value_error", "loc": ("query", field), "msg": message, "input": str(value)}]
     )
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def _utc(value: datetime, field: str) -> datetime:
+    """`value` in UTC (no zone: UTC already), within [EARLIEST, LATEST]; else a 422."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        utc = aware.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise _window_error(field, f"{field} is outside the calendar", value) from None
+    if not EARLIEST <= utc <= LATEST:
+        raise _window_error(
+            field, f"{field} must be between {EARLIEST.year} and {LATEST.year}", value
+        )
+    return utc
 
 
 @router.get("/analytics", response_model=AnalyticsOut)
@@ -88,11 +102,8 @@ async def analytics(
     [from, to) (default: the last 7 days; at most 90 days), per type and first channel. The
     window is widened to whole hours; groups of fewer than `ANALYTICS_MIN_GROUP` notifications
     are `suppressed` (their numbers null)."""
-    end = _aware(to) if to is not None else datetime.now(UTC)
-    try:
-        start = _aware(from_) if from_ is not None else end - DEFAULT_WINDOW
-    except OverflowError:  # `to` in year 1
-        raise _window_error("to", "to is too early", end) from None
+    end = _utc(to, "to") if to is not None else datetime.now(UTC)
+    start = _utc(from_, "from") if from_ is not None else end - DEFAULT_WINDOW
     if start >= end:
         raise _window_error("from", "from must be before to", start)
     if end - start > MAX_WINDOW:

@@ -12,6 +12,7 @@ scanner prefetching the link changes nothing. A new address gets digests only on
 from __future__ import annotations
 
 from datetime import datetime
+from math import ceil
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -24,7 +25,7 @@ from db import queries
 from ..deps import AppSettings, CurrentUser, Pool
 from ..digest import pages
 from ..digest.addresses import MAX_ADDRESS, student_address
-from ..digest.confirmation import RESEND_SECONDS, send_confirmation
+from ..digest.confirmation import send_confirmation
 from ..digest.links import UNSUBSCRIBE_PATH, InvalidLink, UnsubscribeLinks
 from ..schemas import ErrorOut
 from .digest_answers import Token, links_of, refusal, wants_html
@@ -132,8 +133,9 @@ async def put_preference(
     body: DigestPreferenceIn, user: CurrentUser, pool: Pool, settings: AppSettings
 ) -> Any:
     """Opt in (or out) with an address and a period. A new address is mailed a confirmation
-    link (at most once per 10 minutes) and gets digests once confirmed; the first digest comes one
-    period after opting in."""
+    link (at most one per student per 10 minutes, and 3 a day to one address whoever asks;
+    `confirmation_error` says when one was not sent, and why) and gets digests once confirmed;
+    the first digest comes one period after opting in."""
     if settings.smtp_host is None:
         raise HTTPException(409, detail=OFF)
     async with pool.acquire() as connection, connection.transaction():
@@ -147,8 +149,8 @@ async def put_preference(
         )
         if not body.opted_in:
             await connection.execute(queries.CANCEL_OPEN_DIGESTS, user.id, "opted out")
-    _sent, error = await send_confirmation(pool, settings, user.id)
-    return {**await _preference(pool, settings, user), "confirmation_error": error}
+    outcome = await send_confirmation(pool, settings, user.id)
+    return {**await _preference(pool, settings, user), "confirmation_error": outcome.problem}
 
 
 @router.post(
@@ -157,26 +159,27 @@ async def put_preference(
     responses={
         401: {"model": ErrorOut, "description": "Missing or invalid token."},
         409: {"model": ErrorOut, "description": "Nothing to confirm, or digests are off."},
-        429: {"model": ErrorOut, "description": "One was sent less than 10 minutes ago."},
+        429: {
+            "model": ErrorOut,
+            "description": "One was sent less than 10 minutes ago, or the address had its 3 "
+            "of the day (Retry-After says when another may be asked for).",
+        },
     },
 )
 async def resend_confirmation(
     user: CurrentUser, pool: Pool, settings: AppSettings, response: Response
 ) -> Any:
-    """Mail the confirmation link again (at most once per 10 minutes)."""
+    """Mail the confirmation link again (at most once per 10 minutes; 3 a day per address)."""
     if settings.smtp_host is None:
         raise HTTPException(409, detail=OFF)
     before = await _preference(pool, settings, user)
     if before["email"] is None or not before["opted_in"] or before["confirmed"]:
         raise HTTPException(409, detail="there is no unconfirmed address to confirm")
-    sent, error = await send_confirmation(pool, settings, user.id)
-    if not sent and error is None:
-        raise HTTPException(
-            429,
-            detail="a confirmation email was sent less than 10 minutes ago",
-            headers={"Retry-After": str(int(RESEND_SECONDS))},
-        )
-    return {**await _preference(pool, settings, user), "confirmation_error": error}
+    outcome = await send_confirmation(pool, settings, user.id)
+    if outcome.limited:
+        wait = str(ceil(outcome.retry_after or 0))
+        raise HTTPException(429, detail=outcome.problem, headers={"Retry-After": wait})
+    return {**await _preference(pool, settings, user), "confirmation_error": outcome.problem}
 
 
 @router.delete(

@@ -18,7 +18,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from db import queries
 
@@ -45,18 +45,25 @@ class KeysIn(BaseModel):
     auth: Key = Field(description="The browser's auth secret, base64url (16 bytes).")
 
 
+Endpoint = Annotated[
+    str,
+    StringConstraints(max_length=subscriptions.MAX_ENDPOINT, pattern=r"^[!-~]+$"),
+    AfterValidator(subscriptions.canonical_endpoint),  # one form for storing and looking up
+]
+
+
 class SubscriptionIn(BaseModel):
     """What `PushSubscription.toJSON()` gives in the browser (other members are ignored)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    endpoint: str = Field(max_length=subscriptions.MAX_ENDPOINT, description="https URL.")
+    endpoint: Endpoint = Field(description="https URL.")
     expirationTime: float | None = Field(default=None, description="Ignored.")
     keys: KeysIn
 
 
 class EndpointIn(BaseModel):
-    endpoint: str = Field(max_length=subscriptions.MAX_ENDPOINT)
+    endpoint: Endpoint
 
 
 class PublicKeyOut(BaseModel):
@@ -65,7 +72,10 @@ class PublicKeyOut(BaseModel):
 
 class SubscriptionOut(BaseModel):
     endpoint: str
-    created: bool = Field(description="False when this browser was subscribed already.")
+    created: bool = Field(
+        description="False when this browser was the caller's already (true when it moved "
+        "from another user: nobody learns whose it was)."
+    )
 
 
 class SubscriptionStateOut(BaseModel):
@@ -143,7 +153,7 @@ async def subscription_state(
     user: CurrentUser,
     pool: Pool,
     settings: AppSettings,
-    endpoint: Annotated[str, Query(max_length=subscriptions.MAX_ENDPOINT)],
+    endpoint: Annotated[Endpoint, Query()],
 ) -> dict[str, Any]:
     """Whether this browser's endpoint is subscribed for the caller (false when it is nobody's
     or another user's: a browser shared by two users shows the truth to each)."""

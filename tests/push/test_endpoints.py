@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -114,7 +116,10 @@ async def test_the_same_browser_moves_to_the_user_who_subscribes_it(
         assert refused.status_code == 204
         assert await stored(conn, body["endpoint"]) is not None
         moved = await second.post("/api/v1/push/subscriptions", json=body)
-        assert moved.status_code == 200
+        # Answered as for a new browser: the caller learns nothing of whose it was.
+        assert (moved.status_code, moved.json()["created"]) == (201, True)
+        renewed = await second.post("/api/v1/push/subscriptions", json=body)
+        assert (renewed.status_code, renewed.json()["created"]) == (200, False)
     row = await stored(conn, body["endpoint"])
     assert row is not None
     assert row["user_id"] == other
@@ -260,6 +265,43 @@ async def test_subscription_state_is_the_callers_only(
     async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as other:
         theirs = await other.get("/api/v1/push/subscription", params=params)
         assert theirs.json()["subscribed"] is False  # the shared browser shows "off" to them
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://fcm.googleapis.com/x\x00y", "\x00", "https://fcm.googleapis.com/\x7f", "a\ud800"],
+)
+async def test_nul_control_or_surrogate_endpoints_are_422_everywhere(
+    client: httpx.AsyncClient, endpoint: str
+) -> None:
+    # JSON escapes (\u0000, \ud800) carry what UTF-8 cannot; they never reach Postgres.
+    escaped = json.dumps({"endpoint": endpoint}, ensure_ascii=True)
+    headers = {"Content-Type": "application/json"}
+    unsubscribe = await client.post("/api/v1/push/unsubscribe", content=escaped, headers=headers)
+    assert unsubscribe.status_code == 422, unsubscribe.text
+    assert unsubscribe.json()["detail"][0]["loc"] == ["body", "endpoint"]
+    body = json.dumps({**valid(), "endpoint": endpoint}, ensure_ascii=True)
+    subscribe = await client.post("/api/v1/push/subscriptions", content=body, headers=headers)
+    assert subscribe.status_code == 422, subscribe.text
+    raw = quote(endpoint.encode("utf-8", "surrogatepass"), safe="")
+    state = await client.get(f"/api/v1/push/subscription?endpoint={raw}")
+    assert state.status_code in (400, 422), state.text
+
+
+async def test_scheme_and_host_case_are_one_subscription(
+    client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    path = f"/fcm/send/{uuid.uuid4().hex}AbC"
+    shouted = f"HTTPS://FCM.GoogleAPIs.com{path}"
+    canonical = f"https://fcm.googleapis.com{path}"
+    created = await client.post("/api/v1/push/subscriptions", json=valid(shouted))
+    assert (created.status_code, created.json()["endpoint"]) == (201, canonical)
+    assert await stored(conn, canonical) is not None  # the path keeps its case
+    state = await client.get("/api/v1/push/subscription", params={"endpoint": shouted})
+    assert state.json() == {"endpoint": canonical, "subscribed": True}
+    gone = await client.post("/api/v1/push/unsubscribe", json={"endpoint": shouted})
+    assert gone.status_code == 204
+    assert await stored(conn, canonical) is None
 
 
 async def _notification(conn: asyncpg.Connection, user: uuid.UUID) -> int:

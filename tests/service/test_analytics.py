@@ -152,6 +152,18 @@ async def test_the_window_is_whole_hours(server: RunningServer, dataset: None) -
     assert body["total"]["created"] == 3
 
 
+async def test_the_window_is_taken_and_answered_in_utc(
+    server: RunningServer, dataset: None
+) -> None:
+    # +00:01 once shifted the rounding by a minute and was echoed back.
+    params = {"from": "2020-01-01T02:30:00+00:01", "to": "2020-01-01T03:30:00+00:01"}
+    body = (await get(server, admin_token(server), **params)).json()
+    assert (body["from"], body["to"]) == ("2020-01-01T02:00:00Z", "2020-01-01T04:00:00Z")
+    params = {"from": "2020-01-01T05:00:00+05:30", "to": "2020-01-01T06:00:00+05:30"}
+    body = (await get(server, admin_token(server), **params)).json()
+    assert (body["from"], body["to"]) == ("2019-12-31T23:00:00Z", "2020-01-01T01:00:00Z")
+
+
 async def test_small_groups_are_suppressed(database_url: str, dataset: None) -> None:
     async with running_server(settings_for(database_url, analytics_min_group=2)) as server:
         body = (await get(server, admin_token(server), **WINDOW)).json()
@@ -243,6 +255,13 @@ async def test_no_token_is_a_401(server: RunningServer) -> None:
         {"to": "2020-13-01"},
         {"to": "0001-01-01T00:00:00Z"},  # the default window would start before year 1
         {"from": "2020-01-01T00:00:00Z"},  # to defaults to now: far more than 90 days
+        # The calendar's edges: rounding up to the hour, or to UTC, leaves it (was a 500).
+        {"from": "9999-12-31T22:00:00Z", "to": "9999-12-31T23:30:00Z"},
+        {"to": "9999-12-31T23:30:00Z"},
+        {"from": "0001-01-01T00:00:00+01:00", "to": "0001-01-01T05:00:00+01:00"},
+        {"from": "0001-01-01T00:30:00Z", "to": "0001-01-01T02:00:00Z"},
+        {"from": "9999-12-31T20:00:00-05:00", "to": "9999-12-31T21:00:00-05:00"},
+        {"from": "1969-12-31T00:00:00Z", "to": "1969-12-31T02:00:00Z"},
     ],
 )
 async def test_bad_windows_are_a_422(server: RunningServer, params: dict[str, str]) -> None:

@@ -561,7 +561,7 @@ async def test_double_opt_in_a_digest_goes_only_to_a_confirmed_address(
         # Asking again at once (or PUTting again) mails nothing more: once per 10 minutes.
         again = await client.post(f"{PREFS}/confirmation", headers=headers)
         assert again.status_code == 429
-        assert again.headers["Retry-After"] == "600"
+        assert 590 <= int(again.headers["Retry-After"]) <= 600
         await client.put(PREFS, json=body, headers=headers)
         assert len(confirmations_to(mailbox, address)) == 1
         # A scanner (or a person) opening the link: a page with a button, nothing changed.
@@ -584,7 +584,8 @@ async def test_double_opt_in_a_digest_goes_only_to_a_confirmed_address(
         assert gone.status_code == 410
         assert (await client.get(PREFS, headers=headers)).json()["confirmed"] is False
         await conn.execute(
-            "UPDATE email_digest_preferences SET confirmation_sent_at = NULL WHERE user_id = $1",
+            "UPDATE email_confirmation_sends SET sent_at = sent_at - interval '10 minutes'"
+            " WHERE user_id = $1",
             student,
         )  # as if 10 minutes had passed
         resent = await client.post(f"{PREFS}/confirmation", headers=headers)

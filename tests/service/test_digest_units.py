@@ -117,7 +117,9 @@ def test_a_link_names_its_student_and_address_only() -> None:
     assert "student" not in url.lower()  # the address is not in the URL
     named = own.verify(own.token(student, "Student@example.com"))
     assert named.user_id == student
-    assert own.is_for(named, "student@EXAMPLE.com")
+    assert own.is_for(named, "Student@example.com")
+    # Exactly the address (stored normalised): no folding, which joins different addresses.
+    assert not own.is_for(named, "student@example.com")
     assert not own.is_for(named, "other@example.com")
 
 

@@ -24,7 +24,7 @@ from .test_cli import free_port
 
 @contextmanager
 def serve_process(
-    database_url: str, *, dev_login: bool = False, settings: dict[str, str] | None = None
+    database_url: str, *, dev_login: bool = False, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {
@@ -36,7 +36,7 @@ def serve_process(
         # Stopping need not wait for load balancers nor spread reconnects, unless a test says.
         "SHUTDOWN_UNREADY_SECONDS": "0",
         "SHUTDOWN_DRAIN_SECONDS": "0",
-        **(settings or {}),
+        **(env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "service", "serve", "--port", str(port)], env=env
@@ -98,7 +98,7 @@ async def test_sigterm_drains_every_stream_within_the_budget_then_exits(
 ) -> None:
     user = uuid.uuid4()
     phases = {"SHUTDOWN_UNREADY_SECONDS": "0.5", "SHUTDOWN_DRAIN_SECONDS": "1"}
-    with serve_process(database_url, settings=phases) as (base, process):
+    with serve_process(database_url, env=phases) as (base, process):
         async with (
             open_stream(base, token(database_url, user)) as first,
             open_stream(base, token(database_url, user)) as second,

@@ -66,7 +66,11 @@ export function createDigestPrefs() {
   function report(failure) {
     if (failure && failure.unavailable) showUnavailable();
     else if (failure && failure.status === 429 && failure.retryAfter !== null) {
-      error.textContent = `A confirmation email was sent recently: try again in ${minutes(failure.retryAfter)}.`;
+      // Beyond 10 minutes it is the address's daily limit: the server's sentence says so.
+      error.textContent =
+        failure.retryAfter > 600
+          ? `The confirmation email was not sent: ${failure.detail}.`
+          : `A confirmation email was sent recently: try again in ${minutes(failure.retryAfter)}.`;
     } else error.textContent = (failure && failure.message) || String(failure);
   }
 
