@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from . import scenarios
+from . import rolling, scenarios
 from .harness import (
     OUT,
     Server,
@@ -350,6 +350,22 @@ async def fleet(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"rate_per_s": args.rate, "seconds": args.seconds, "runs": runs}
 
 
+async def rolling_deploy(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Replicas restarted one at a time under browser-like clients (bench/rolling.py)."""
+    replicas = args.rolling_replicas
+    # The others must hold a stopped replica's streams: room for 1/(N-1) more, plus a tenth.
+    limit = args.rolling_limit or int(args.rolling_clients / (replicas - 1) * 1.1)
+    return await rolling.rolling(
+        url,
+        clients=args.rolling_clients,
+        replicas=replicas,
+        limit=limit,
+        rate=args.storm_rate,
+        drain=args.rolling_drain,
+        unready=args.rolling_unready,
+    )
+
+
 SCENARIOS = {
     "streams": streams_and_latency,
     "throughput": throughput,
@@ -358,6 +374,7 @@ SCENARIOS = {
     "soak": soak,
     "day": day,
     "fleet": fleet,
+    "rolling": rolling_deploy,
 }
 DEFAULT = ["streams", "throughput", "storm", "polling"]
 
@@ -377,6 +394,13 @@ def main() -> None:
         action="store_true",
         help="Storm clients wait the server's retry: (3 s) plus jitter, as browsers do.",
     )
+    parser.add_argument("--rolling-clients", type=int, default=3000)
+    parser.add_argument("--rolling-replicas", type=int, default=3)
+    parser.add_argument(
+        "--rolling-limit", type=int, default=0, help="MAX_STREAMS each (0: clients/(N-1) + 10 %%)."
+    )
+    parser.add_argument("--rolling-drain", type=float, default=10, help="SHUTDOWN_DRAIN_SECONDS")
+    parser.add_argument("--rolling-unready", type=float, default=2, help="SHUTDOWN_UNREADY_SECONDS")
     parser.add_argument("--pollers", type=int, default=1000)
     parser.add_argument("--poll-rate", type=float, default=20)
     parser.add_argument("--poll-seconds", type=float, default=20)

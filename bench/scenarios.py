@@ -49,8 +49,11 @@ async def connect_fleet(
     reconnect: bool = False,
     browser_like: bool = False,
     token_ttl: float | None = None,
+    port_source: Callable[[], int] | None = None,
 ) -> tuple[Fleet, float]:
-    """Open `count` streams (one user each); return them and the seconds until all connected."""
+    """Open `count` streams (one user each); return them and the seconds until all connected.
+
+    With `port_source`, each (re)connect dials the port it picks (a load balancer's choice)."""
     users = [uuid.uuid4() for _ in range(count)]
     fleet = Fleet(users)
     all_connected = asyncio.Event()
@@ -71,6 +74,7 @@ async def connect_fleet(
             reconnect=reconnect,
             browser_like=browser_like,
             token_source=None if token_ttl is None else token_source(user, token_ttl),
+            port_source=port_source,
         )
         for user, token in zip(users, tokens(users), strict=True)
     ]

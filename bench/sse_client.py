@@ -2,7 +2,8 @@
 
 One asyncio Protocol per stream, no task per stream: it parses HTTP/1.1 chunked framing and SSE
 events incrementally and records what it receives with a monotonic timestamp. Reconnects (when
-enabled) send the last id it saw as Last-Event-ID, as a browser would.
+enabled) send the last id it saw as Last-Event-ID, as a browser would. With `port_source`,
+each (re)connect asks it for the port to dial, as a load balancer would pick a replica.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ class SSEClient(asyncio.Protocol):
         retry_seconds: float = 0.5,
         browser_like: bool = False,
         token_source: Callable[[], str] | None = None,
+        port_source: Callable[[], int] | None = None,
     ) -> None:
         self.host, self.port, self.token = host, port, token
+        self.port_source = port_source  # the replica to dial, picked at each (re)connect
         self.token_source = token_source  # a fresh token for each (re)connect, when given
         self.on_connected = on_connected
         self.reconnect = reconnect
@@ -71,6 +74,8 @@ class SSEClient(asyncio.Protocol):
     async def connect(self) -> None:
         """Open the stream (returns when the TCP connection is up and the request sent)."""
         loop = asyncio.get_running_loop()
+        if self.port_source is not None:
+            self.port = self.port_source()
         await loop.create_connection(lambda: self, self.host, self.port)
 
     def request(self) -> bytes:

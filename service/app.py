@@ -38,6 +38,7 @@ from .notifications.deliveries import DeliveryRecorder, ReachCounts
 from .ops import readiness
 from .ops.metrics import EventMetrics, registry_for
 from .ops.retention import prune_periodically
+from .ops.shutdown import Shutdown
 from .requests import media
 from .requests import routes as content_requests
 from .requests.worker import create_worker
@@ -101,6 +102,7 @@ class State(TypedDict):
     feed: Feed
     listener: Listener
     supervisor: Supervisor
+    shutdown: Shutdown
     metrics: CollectorRegistry
     event_metrics: EventMetrics
     deliveries: DeliveryRecorder
@@ -138,6 +140,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 heartbeat=settings.listener_heartbeat_seconds,
                 probe=probe,
                 tcp_timeout=settings.listener_tcp_timeout_seconds,
+                deaf_probes=settings.listener_deaf_probes,
             )
             listener.start()
             stack.push_async_callback(listener.stop)
@@ -150,7 +153,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 max_pending=settings.delivery_max_pending,
                 counts=reach,
             )
-            supervisor.start("deliveries", deliveries.run)
+            supervisor.start("deliveries", deliveries.run, optional=True)
 
             async def flush_deliveries() -> None:
                 # After the streams have ended (uvicorn waits for them), before the pool closes.
@@ -169,19 +172,31 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             )
             stack.callback(hub.close)
             stack.callback(hub.close_all, "shutdown")
-            app.state.hub = hub  # the server's shutdown hook ends streams through it
+            shutdown = Shutdown(hub, settings)
+            shutdown.after_drain(deliveries.flush)
+            app.state.hub = hub
+            app.state.shutdown = shutdown  # the server's shutdown hook drains streams through it
             app.state.listener = listener
             supervisor.start("feed", lambda: feed.run(hub.publish))
             supervisor.start("wheel", hub.wheel.run)  # streams' keepalives and deadlines
             gate = min(1.0, settings.listener_heartbeat_seconds / 2)
-            supervisor.start("admission", lambda: readiness.gate_streams(listener, hub, gate))
+            supervisor.start(
+                "admission",
+                lambda: readiness.gate_streams(
+                    listener,
+                    hub,
+                    gate,
+                    drain_seconds=settings.deaf_drain_seconds,
+                    retry_ms=settings.sse_retry_ms,
+                ),
+            )
             install_pause_histogram()
             if settings.gc_freeze_seconds:
                 pauses = FreezePolicy(
                     interval=settings.gc_freeze_seconds,
                     full_interval=settings.gc_full_collect_seconds,
                 )
-                supervisor.start("gc", pauses.run)
+                supervisor.start("gc", pauses.run, optional=True)
             if settings.retention_days is not None:
                 days, interval = settings.retention_days, settings.retention_interval_seconds
                 supervisor.start(
@@ -194,20 +209,31 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                         delete_media=media.delete,
                         batch_size=settings.retention_batch_size,
                     ),
+                    optional=True,
                 )
-            running = Running(pool, settings, supervisor, reach, stack.push_async_callback)
+            running = Running(
+                pool, settings, supervisor, reach, stack.push_async_callback, shutdown
+            )
             for channel in CHANNELS:
                 channel.start(running)
             if with_worker:
                 worker = create_worker(database_url, pool, settings)
-                supervisor.start("worker", worker.run)
+                supervisor.start("worker", worker.run, optional=True)
 
                 async def stop_worker() -> None:
                     worker.stop()  # finish or release the current job, then return
                     await supervisor.stop("worker")
 
                 stack.push_async_callback(stop_worker)
-            registry = registry_for(hub, listener, supervisor, reach, deliveries, NAMES)
+            registry = registry_for(
+                hub,
+                listener,
+                supervisor,
+                reach,
+                deliveries,
+                NAMES,
+                max_streams=settings.max_streams,
+            )
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -215,6 +241,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "feed": feed,
                 "listener": listener,
                 "supervisor": supervisor,
+                "shutdown": shutdown,
                 "metrics": registry,
                 "event_metrics": EventMetrics(registry),
                 "deliveries": deliveries,

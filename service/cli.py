@@ -215,7 +215,6 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool, migrate: bo
         port=settings.port if port is None else port,
         log_level=settings.log_level,
         log_config=None,  # uvicorn's records go to the JSON handler `logs.configure` set up
-        timeout_graceful_shutdown=5,
         backlog=settings.backlog,
     )
     Server(app, config).run()

@@ -23,6 +23,7 @@ import asyncpg
 from fastapi import APIRouter
 
 from ..notifications.deliveries import ReachCounts
+from ..ops.shutdown import Shutdown
 from ..runtime.supervisor import Supervisor
 
 
@@ -35,6 +36,7 @@ class Running:
     supervisor: Supervisor
     reach: ReachCounts  # counted for /metrics: first deliveries, attempts by outcome
     on_shutdown: Callable[[Callable[[], Awaitable[None]]], Any]
+    shutdown: Shutdown  # SIGTERM's phases: `on_begin` (stop claiming new work), `elapsed()`
 
 
 class Channel(Protocol):

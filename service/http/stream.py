@@ -12,6 +12,10 @@ Guarantees:
 - The stream ends when its token expires (after `event: auth_expired`), at its maximum age (both
   at most the hub wheel's resolution late, `service/live/wheel.py`), when
   the hub closes it (overflow, shutdown), or when a send blocks longer than the send timeout.
+  The maximum age is jittered: STREAM_MAX_AGE_SECONDS less a random share of it up to
+  STREAM_MAX_AGE_JITTER, so streams opened in the same second (after a deploy) do not all end
+  in the same second an hour later.
+- A stream ended by a drain (`service/drain.py`) gets its own `retry:` before it ends.
 
 One coroutine (the request's own) writes; one small task waits for the client's disconnect.
 StreamingResponse and the SSE libraries cost 3-5 tasks and 34-57 KiB per idle stream (bench/).
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from datetime import datetime
 
@@ -79,7 +84,9 @@ class EventStream:
         # Deadlines on the monotonic clock, so a wall-clock jump cannot stretch or cut a stream.
         now = time.monotonic()
         self._token_deadline = now + (token_expires_at.timestamp() - time.time())
-        self._deadline = min(self._token_deadline, now + settings.stream_max_age_seconds)
+        max_age = settings.stream_max_age_seconds
+        max_age -= max_age * random.uniform(0, settings.stream_max_age_jitter)
+        self._deadline = min(self._token_deadline, now + max_age)
         self._send: Send | None = None
         self._metrics: EventMetrics | None = None
         self._deliveries: DeliveryRecorder | None = None
@@ -98,6 +105,8 @@ class EventStream:
             if self._cursor is not None:
                 await self._replay(self._cursor)
             await self._live()
+            if subscription.retry_ms is not None and subscription.closed_reason != "disconnected":
+                await self._write(events.retry_frame(subscription.retry_ms))
             if subscription.closed_reason != "disconnected":
                 async with asyncio.timeout(self._settings.send_timeout_seconds):
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -175,6 +184,8 @@ class EventStream:
             self._metrics.delivered_live.inc()
             if event.heard_at is not None:
                 self._metrics.notify_to_write.observe(time.monotonic() - event.heard_at)
+            if event.created_at is not None:
+                self._metrics.commit_to_write.observe(max(0.0, time.time() - event.created_at))
 
     async def _live(self) -> None:
         subscription = self._subscription

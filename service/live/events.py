@@ -30,13 +30,15 @@ class Event:
 
     `id` is set on what moves a stream's position (a notification, a `reset`); a stream skips
     events at or below the last id it sent. State changes carry none. `heard_at` (monotonic) is
-    when the NOTIFY that announced a live notification arrived, for the latency metric.
+    when the NOTIFY that announced a live notification arrived, and `created_at` (epoch
+    seconds) the notification's `created_at`, for the latency metrics.
     """
 
     id: int | None
     frame: bytes
     notification: bool = False
     heard_at: float | None = None
+    created_at: float | None = None
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -69,7 +71,9 @@ def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
 def notification_event(row: Mapping[str, Any], heard_at: float | None = None) -> Event:
     """A row as an SSE message carrying its id, so Last-Event-ID resumes after it."""
     frame = sse.frame(orjson.dumps(notification_json(row)), id=row["id"])
-    return Event(row["id"], frame, notification=True, heard_at=heard_at)
+    created = row["created_at"]
+    created_at = created.timestamp() if isinstance(created, datetime) else None
+    return Event(row["id"], frame, notification=True, heard_at=heard_at, created_at=created_at)
 
 
 def read_state_event(message: Mapping[str, Any]) -> Event:
@@ -106,6 +110,12 @@ def auth_expired_frame() -> bytes:
     return sse.frame(
         orjson.dumps({"reason": "token expired", "timestamp": now()}), event="auth_expired"
     )
+
+
+def retry_frame(retry_ms: int) -> bytes:
+    """`retry:` alone (a comment names it): sent right before the server ends a stream it
+    drains, so each client comes back after its own delay."""
+    return b": draining\nretry: " + str(retry_ms).encode() + b"\n\n"
 
 
 def unavailable_frame(

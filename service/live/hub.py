@@ -8,10 +8,11 @@ Guarantees:
   per-user limit, `AtCapacity` past the process's `max_streams`, or `Unavailable` when the
   user's events do not start flowing within the timeout); leaving always unregisters it, however
   the stream ended. Every refusal is counted by reason (`refused_by_reason`).
-- While `suspend`ed (this process cannot deliver live events, e.g. its listener is deaf), every
-  open stream is ended (its browser reconnects, likely to another process, and replays from its
-  cursor) and every new one is refused with `Unavailable`, counted under the suspension's
-  reason, until `resume`.
+- While `suspend`ed (this process cannot deliver live events, e.g. its listener is deaf, or it
+  is shutting down), every new stream is refused with `Unavailable`, counted under the
+  suspension's reason, until `resume`. Open streams are not ended by it: the caller drains
+  them spread over time (`service/drain.py`, `open_subscriptions`), and their browsers
+  reconnect, likely to another process, and replay from their cursor.
 - Every event published after entering returns reaches the subscription, in order.
 - `publish` never blocks and never waits on a stream: it only `put_nowait`s into bounded
   per-stream queues. A stream whose queue is full is closed ("overflow") so its client
@@ -110,7 +111,7 @@ class Inbox:
 class Subscription:
     """One open stream: its inbox, its position, and (as `async with`) its registration."""
 
-    __slots__ = ("_hub", "_timeout", "closed_reason", "last_id", "queue", "user_id")
+    __slots__ = ("_hub", "_timeout", "closed_reason", "last_id", "queue", "retry_ms", "user_id")
 
     def __init__(self, hub: Hub, user_id: uuid.UUID, queue_size: int, timeout: float) -> None:
         self._hub = hub
@@ -119,6 +120,7 @@ class Subscription:
         self.queue = Inbox(queue_size)
         self.last_id = 0
         self.closed_reason: str | None = None
+        self.retry_ms: int | None = None  # a `retry:` to send before the stream ends
 
     async def __aenter__(self) -> Subscription:
         await self._hub._enter(self, self._timeout)
@@ -151,11 +153,13 @@ class Subscription:
         if self.closed_reason is None:
             self.queue.put_nowait(TICK, force=True)
 
-    def close(self, reason: str) -> None:
-        """Ask the stream to end. Idempotent; the first reason wins."""
+    def close(self, reason: str, *, retry_ms: int | None = None) -> None:
+        """Ask the stream to end (telling its client `retry:` first, when given). Idempotent;
+        the first reason wins."""
         if self.closed_reason is not None:
             return
         self.closed_reason = reason
+        self.retry_ms = retry_ms
         self.queue.put_nowait(CLOSE, force=True)
 
 
@@ -194,17 +198,18 @@ class Hub:
         """Count a stream refused at admission (`per_user_limit`, `global_limit`, `auth`...)."""
         self.refused_by_reason[reason] += 1
 
-    def suspend(self, reason: str) -> int:
-        """End every stream ("unavailable") and refuse new ones, counted as `reason`, until
-        `resume`; return how many streams were ended."""
+    def suspend(self, reason: str) -> None:
+        """Refuse new streams, counted as `reason`, until `resume` (open ones stay: drain them)."""
         self._suspended = reason
-        ended = 0
-        for subscriptions in self._by_user.values():
-            for subscription in subscriptions:
-                if subscription.closed_reason is None:
-                    ended += 1
-                subscription.close("unavailable")
-        return ended
+
+    def open_subscriptions(self) -> list[Subscription]:
+        """Every registered stream that was not asked to end."""
+        return [
+            subscription
+            for subscriptions in self._by_user.values()
+            for subscription in subscriptions
+            if subscription.closed_reason is None
+        ]
 
     def resume(self) -> None:
         """Admit streams again."""

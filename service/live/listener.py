@@ -14,8 +14,14 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
 - Connected is not the same as receiving: on each heartbeat (and right after connecting) a
   probe NOTIFY is sent on a channel of this listener's own, through `probe` (the writers'
   pool, so a listener on another database, behind transaction pooling or on a standby never
-  hears it). `receiving_problem` says why the listener is not known to be receiving; `deaf`
-  says its connection answers but has not heard a probe for `PROBE_STALE_HEARTBEATS` heartbeats.
+  hears it). Each probe is judged at the next heartbeat (`probes.py`): heard, *committed and
+  not heard*, or not sent (the pool exhausted, a stall on the NOTIFY commit lock: slowness, not
+  deafness). `deaf` holds only after `deaf_probes` committed probes in a row went unheard on a
+  connection that answers its heartbeats; a probe that failed to send counts neither way, one
+  heard clears it. `receiving_problem` says why the listener cannot serve (not running, not
+  connected, no probe heard yet on this connection, deaf); `receiving_warning` what deserves a
+  look (a probe not sent, none heard for a while); `probe_age` is the seconds since one was
+  heard.
 - Its backend gives up on this process within about `tcp_timeout` seconds once the process is
   gone without closing the connection (a pod that vanished): TCP keepalives and
   `tcp_user_timeout` on the server's side of the connection (db/pool.py `set_keepalives`).
@@ -41,6 +47,7 @@ import orjson
 from db.pool import set_keepalives
 from db.urls import asyncpg_dsn
 
+from .probes import Probes
 from .topics import ListenerConnection, statements, user_of
 
 logger = logging.getLogger(__name__)
@@ -114,17 +121,17 @@ class Listener:
         heartbeat: float,
         probe: Probe | None = None,
         tcp_timeout: float = DEFAULT_TCP_TIMEOUT,
+        deaf_probes: int = 3,
     ) -> None:
         self._dsn = asyncpg_dsn(url)
         self._heartbeat = heartbeat
         self._tcp_timeout = tcp_timeout
         self._probe = probe
+        self._deaf_probes = deaf_probes
         self.probe_channel = PROBE_PREFIX + uuid.uuid4().hex
-        self._probe_payload = ""
-        self._probe_heard_at: float | None = None  # monotonic, on the current connection
+        self.probes = Probes()
         self._connected_at: float | None = None  # monotonic, of the current connection
         self._answered_at: float | None = None  # its last heartbeat `SELECT 1` answered
-        self._probe_error: str | None = None
         self._probe_task: asyncio.Task[None] | None = None
         # Every await of the listener task is bounded: a silent database must not stall it.
         self._timeout = max(3 * heartbeat, 10.0)
@@ -178,32 +185,48 @@ class Listener:
             return "listener: its task is not running"
         if not self.connected.is_set():
             return "listener: not connected to the database (LISTEN_DATABASE_URL)"
-        heard = self._probe_heard_at
-        fresh = PROBE_STALE_HEARTBEATS * self._heartbeat
-        if heard is not None and time.monotonic() - heard <= fresh:
+        heard, error = self.probes.heard_at, self.probes.error
+        if heard is not None and not self.deaf():
             return None
-        if self._probe_error is not None:
-            return f"listener: could not send its probe NOTIFY ({self._probe_error})"
+        if heard is None and error is not None:
+            return f"listener: connected, could not send its probe NOTIFY yet ({error})"
         silent = "yet" if heard is None else f"for {time.monotonic() - heard:.1f} s"
         return (
             f"listener: connected, but has not heard its own NOTIFY {silent}: LISTEN must reach "
             "the primary that DATABASE_URL writes to, directly or through session pooling"
         )
 
+    def receiving_warning(self) -> str | None:
+        """What deserves a look while the listener is not deaf: a probe that could not be sent
+        (the writers' pool or the database is slow), or none heard for a while."""
+        if self.receiving_problem() is not None:
+            return None
+        if self.probes.error is not None:
+            return f"listener: could not send its last probe NOTIFY ({self.probes.error})"
+        age = self.probe_age()
+        if age is not None and age > PROBE_STALE_HEARTBEATS * self._heartbeat:
+            return f"listener: last heard its own NOTIFY {age:.1f} s ago"
+        return None
+
+    def probe_age(self) -> float | None:
+        """Seconds since a probe was last heard (on any connection); None before the first."""
+        if self.probes.last_heard_at is None:
+            return None
+        return time.monotonic() - self.probes.last_heard_at
+
     def deaf(self) -> bool:
-        """The connection answers its heartbeats, yet no probe was heard for
-        `PROBE_STALE_HEARTBEATS` heartbeats (since connecting, at first): streams served now
-        would get nothing live. False while not connected, and while the connection does not
-        answer (a silent or stalled backend): the heartbeat reconnects that, and the feed
-        catches up, so it is waited out rather than refused.
+        """`deaf_probes` probes in a row committed and went unheard while the connection
+        answers its heartbeats: streams served now would get nothing live. False while not
+        connected, while the connection does not answer (a silent or stalled backend: the
+        heartbeat reconnects that, and the feed catches up), and while probes merely fail to
+        be sent (slowness: refusing streams would send clients into a database already slow).
         """
-        connected_at, answered_at = self._connected_at, self._answered_at
-        if not self.connected.is_set() or connected_at is None or answered_at is None:
+        answered_at = self._answered_at
+        if not self.connected.is_set() or answered_at is None:
             return False
-        now, fresh = time.monotonic(), PROBE_STALE_HEARTBEATS * self._heartbeat
-        if now - answered_at > fresh:
+        if time.monotonic() - answered_at > PROBE_STALE_HEARTBEATS * self._heartbeat:
             return False
-        return now - (self._probe_heard_at or connected_at) > fresh
+        return self.probes.deaf_streak >= self._deaf_probes
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -244,7 +267,7 @@ class Listener:
                 if self.connected.is_set():
                     attempt = 0  # it worked for a while: come back quickly
                 self.connected.clear()
-                self._probe_heard_at = None  # what the next connection hears must be proven
+                self.probes.reset()  # what the next connection hears must be proven
                 if connection is not None:
                     self._listening.clear()
                     self._items.put_nowait(LOST)
@@ -278,8 +301,7 @@ class Listener:
     def _on_notification(self, channel: str, payload: str) -> None:
         # Called by the protocol for every NOTIFY: parse and enqueue, nothing else.
         if channel == self.probe_channel:
-            if payload == self._probe_payload:
-                self._probe_heard_at = time.monotonic()
+            self.probes.echo(payload)
             return
         try:
             user = user_of(channel)
@@ -317,13 +339,14 @@ class Listener:
 
     async def _send_probe(self, connection: ListenerConnection) -> None:
         if self._probe_task is not None and not self._probe_task.done():
-            return  # the last one is still on its way
-        self._probe_payload = uuid.uuid4().hex
-        channel, payload = self.probe_channel, self._probe_payload
+            return  # the last one is still on its way: neither heard nor unheard
+        # A heartbeat after the last one was sent: committed, it had all that time to come back.
+        channel, payload = self.probe_channel, self.probes.next()
         if self._probe is None:  # no writers' path given: at least this connection hears itself
             await connection.execute(
                 "SELECT pg_notify($1, $2)", channel, payload, timeout=self._heartbeat
             )
+            self.probes.committed(payload)
             return
         probe = self._probe
 
@@ -331,9 +354,9 @@ class Listener:
             try:
                 async with asyncio.timeout(self._heartbeat):
                     await probe(channel, payload)
-                self._probe_error = None
-            except Exception as error:  # reported by `receiving_problem`
-                self._probe_error = type(error).__name__
+                self.probes.committed(payload)
+            except Exception as error:  # reported by `receiving_problem`/`receiving_warning`
+                self.probes.send_failed(error)
 
         # Its own task: the writers' pool may be slow or down, and this task must not wait.
         self._probe_task = asyncio.create_task(send(), name="vividly-listener-probe")

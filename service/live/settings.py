@@ -34,3 +34,24 @@ class LiveSettings(CoreSettings):
     replay_page_size: int = Field(
         default=500, ge=1, le=10_000, description="Rows per query when replaying a cursor."
     )
+    stream_max_age_jitter: float = Field(
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Each stream's maximum age is STREAM_MAX_AGE_SECONDS less a random share "
+        "of it up to this (0.2: 48 to 60 min of 1 h), so streams opened together do not end "
+        "together.",
+    )
+    listener_deaf_probes: int = Field(
+        default=3,
+        ge=1,
+        description="Probe NOTIFYs in a row that committed and were not heard before the "
+        "listener counts as deaf (not ready; its streams drain). A probe that could not be sent "
+        "(the pool exhausted, a commit stall) counts neither way.",
+    )
+    deaf_drain_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="A deaf listener's open streams are ended spread over this long, each with "
+        "a spread `retry:`, so their clients do not reconnect at once.",
+    )

@@ -32,9 +32,11 @@ class _ServiceCollector(Collector):
         reach: ReachCounts,
         deliveries: DeliveryRecorder,
         channels: Sequence[str],
+        max_streams: int | None,
     ) -> None:
         self._hub = hub
         self._channels = tuple(channels)
+        self._max_streams = max_streams
         self._deliveries = deliveries
         self._listener = listener
         self._supervisor = supervisor
@@ -44,6 +46,11 @@ class _ServiceCollector(Collector):
         yield GaugeMetricFamily(
             "vividly_streams_open", "Open SSE streams.", value=self._hub.stream_count()
         )
+        if self._max_streams is not None:
+            yield GaugeMetricFamily(
+                "vividly_max_streams", "MAX_STREAMS: open streams this process admits.",
+                value=self._max_streams,
+            )  # fmt: skip
         yield GaugeMetricFamily(
             "vividly_stream_users", "Users with at least one open stream.",
             value=len(self._hub.users()),
@@ -56,6 +63,28 @@ class _ServiceCollector(Collector):
             "vividly_listener_connected", "1 when the listener connection is up.",
             value=1 if self._listener.connected.is_set() else 0,
         )  # fmt: skip
+        age = self._listener.probe_age()
+        yield GaugeMetricFamily(
+            "vividly_listener_probe_age_seconds",
+            "Seconds since the listener last heard its own probe NOTIFY (NaN before the first).",
+            value=math.nan if age is None else age,
+        )
+        yield GaugeMetricFamily(
+            "vividly_listener_deaf",
+            "1 while the listener is deaf (probes committed and unheard several times in a row).",
+            value=1 if self._listener.deaf() else 0,
+        )
+        probes = CounterMetricFamily(
+            "vividly_listener_probes",
+            "Probe NOTIFYs by outcome: heard, unheard (committed, not heard by the next "
+            "heartbeat), failed (not sent: the pool or the database was slow).",
+            labels=["outcome"],
+        )
+        counted = self._listener.probes
+        probes.add_metric(["heard"], counted.heard)
+        probes.add_metric(["unheard"], counted.unheard)
+        probes.add_metric(["failed"], counted.failed)
+        yield probes
         yield GaugeMetricFamily(
             "vividly_asyncio_tasks", "asyncio tasks alive in this process.",
             value=len(asyncio.all_tasks()),
@@ -89,6 +118,14 @@ class _ServiceCollector(Collector):
         for task, count in sorted(self._supervisor.crashes.items()):
             crashes.add_metric([task], count)
         yield crashes
+        restarting = GaugeMetricFamily(
+            "vividly_task_restarting",
+            "1 while a background task waits out its backoff after a crash (or has ended).",
+            labels=["task", "optional"],
+        )
+        for task, optional in sorted(self._supervisor.troubled().items()):
+            restarting.add_metric([task, "true" if optional else "false"], 1)
+        yield restarting
         yield from self._reach_metrics()
 
     def _reach_metrics(self) -> Iterator[Metric]:
@@ -159,11 +196,15 @@ def registry_for(
     reach: ReachCounts,
     deliveries: DeliveryRecorder,
     channels: Sequence[str],
+    *,
+    max_streams: int | None = None,
 ) -> CollectorRegistry:
     """A registry with this process's service and process (RSS, CPU, fds) metrics; every one of
     `channels` (the delivery channels' names) is exported from the start, at 0."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(_ServiceCollector(hub, listener, supervisor, reach, deliveries, channels))
+    registry.register(
+        _ServiceCollector(hub, listener, supervisor, reach, deliveries, channels, max_streams)
+    )
     registry.register(GcCollector())
     ProcessCollector(registry=registry)
     return registry
@@ -192,6 +233,14 @@ class EventMetrics:
         self.notify_to_write = Histogram(
             "vividly_notify_to_write_seconds",
             "From the listener receiving a notification's NOTIFY to its event written to a stream.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.commit_to_write = Histogram(
+            "vividly_commit_to_write_seconds",
+            "From a live notification's created_at (its transaction's time, on the database's "
+            "clock) to its event written to a stream: the transaction's own length, the commit, "
+            "NOTIFY, fan-out and write, plus any clock skew between database and API host.",
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )

@@ -1,17 +1,23 @@
-"""What `/readyz` checks: can this process deliver notifications right now?
+"""What `/readyz` checks: can this process serve streams right now?
 
-Ready means all of: the database answers (through the pool, within `DATABASE_TIMEOUT`) and its
-schema is at the head revision of `migrations/`, or at a revision this code does not know (a
-newer instance migrated during a rolling deploy: ready, with a warning; behind is not ready);
-the listener is connected *and receiving* (it heard its own probe NOTIFY, sent through the
-pool, within the last few heartbeats; see `listener.py`); every background task runs.
-`check` returns one sentence per failed check (and per warning),
-so an operator reads the reason from the 503 body. Liveness (`/healthz`) checks none of this.
+Ready means all of: the listener is connected *and receiving* (it heard its own probe NOTIFY,
+sent through the pool, on this connection, and is not deaf: see `listener.py`); every
+background task this process needs to deliver (feed, wheel, admission) runs; the schema is not
+behind the code's head; the process is not shutting down (`Shutdown`). What does not stop it
+from serving is a *warning*, in the body of a 200 and in metrics, never a 503: an optional task
+(digest, push, retention, deliveries, gc, worker) crashed and waiting out its backoff, the
+database not answering the readiness query within `DATABASE_TIMEOUT`, a probe that could not be
+sent, a schema newer than the code's head (a rolling deploy). A database blip or a failover
+therefore never takes every replica out at once for the length of a task's backoff.
+`check` returns one sentence per failed check and per warning. Liveness (`/healthz`) checks
+none of this.
 
 Load balancers that do not route on `/readyz` (nginx OSS, Docker's DNS) still send streams to a
-process whose listener is deaf, so `gate_streams` also acts on it: while `Listener.deaf()`, the
-hub is suspended (open streams end, new ones get `event: unavailable` and come back after
-`retry:`, refusals counted as `listener_deaf`); once a probe is heard again, streams are admitted.
+process whose listener is deaf, so `gate_streams` also acts on it: once `Listener.deaf()` (a
+few committed probes in a row unheard, never a probe that failed to send), the hub is suspended
+(new streams get `event: unavailable` and come back after `retry:`, refusals counted as
+`listener_deaf`) and the open ones are drained over `DEAF_DRAIN_SECONDS`, each with a spread
+`retry:` (`drain.py`); once a probe is heard again, streams are admitted.
 """
 
 from __future__ import annotations
@@ -26,13 +32,17 @@ from alembic.script import ScriptDirectory
 
 from db.migrate import MIGRATIONS_DIR
 
+from ..live.drain import drain
 from ..live.hub import Hub
 from ..live.listener import Listener
 from ..runtime.supervisor import Supervisor
+from .shutdown import Shutdown
 
 logger = logging.getLogger(__name__)
 
-DATABASE_TIMEOUT = 2.0
+# Below the 1 s default `timeoutSeconds` of a Kubernetes probe: a slow database must make a
+# warning in time, not a probe that timed out (which the kubelet counts as not ready).
+DATABASE_TIMEOUT = 0.5
 DEAF = "listener_deaf"  # the hub's suspension reason, a `vividly_streams_refused_total` label
 
 
@@ -65,8 +75,8 @@ async def _schema(pool: asyncpg.Pool) -> Readiness:
             rows = await pool.fetch("SELECT version_num FROM alembic_version")
     except asyncpg.UndefinedTableError:
         return Readiness(["schema: not migrated (run `vividly-notify migrate`)"], [])
-    except Exception as error:  # any failure means "cannot reach it"
-        return Readiness([f"database: unreachable ({type(error).__name__})"], [])
+    except Exception as error:  # any failure means "cannot reach it": a warning, not a 503
+        return Readiness([], [f"database: unreachable ({type(error).__name__})"])
     current = frozenset(row["version_num"] for row in rows)
     heads = ", ".join(sorted(head_revisions()))
     at = ", ".join(sorted(current)) or "no revision"
@@ -81,27 +91,56 @@ async def _schema(pool: asyncpg.Pool) -> Readiness:
     )
 
 
-async def check(pool: asyncpg.Pool, listener: Listener, supervisor: Supervisor) -> Readiness:
-    """Everything that keeps this process from being ready (and what merely deserves a look)."""
+async def check(
+    pool: asyncpg.Pool,
+    listener: Listener,
+    supervisor: Supervisor,
+    shutdown: Shutdown | None = None,
+) -> Readiness:
+    """Everything that keeps this process from serving (and what merely deserves a look)."""
     schema = await _schema(pool)
     found = list(schema.problems)
+    if shutdown is not None and shutdown.started:
+        found.append("shutting down: streams are being drained")
     listening = listener.receiving_problem()
     if listening is not None:
         found.append(listening)
     found.extend(supervisor.problems())
-    return Readiness(found, schema.warnings)
+    warnings = list(schema.warnings)
+    hearing = listener.receiving_warning()
+    if hearing is not None:
+        warnings.append(hearing)
+    warnings.extend(supervisor.warnings())
+    return Readiness(found, warnings)
 
 
-async def gate_streams(listener: Listener, hub: Hub, interval: float) -> None:
-    """Suspend the hub while the listener is deaf and resume it once it hears again (forever)."""
-    while True:
-        if listener.deaf():
-            if hub.suspended is None:
-                ended = hub.suspend(DEAF)
-                logger.warning(
-                    "refusing streams and ending %d: %s", ended, listener.receiving_problem()
-                )
-        elif hub.suspended == DEAF:
-            hub.resume()
-            logger.info("listener hears its probe again: admitting streams")
-        await asyncio.sleep(interval)
+async def gate_streams(
+    listener: Listener, hub: Hub, interval: float, *, drain_seconds: float, retry_ms: int
+) -> None:
+    """Suspend the hub and drain its streams while the listener is deaf; resume it once it
+    hears again (forever)."""
+    draining: asyncio.Task[int] | None = None
+    try:
+        while True:
+            if listener.deaf():
+                if hub.suspended is None:
+                    hub.suspend(DEAF)
+                    streams = hub.open_subscriptions()
+                    logger.warning(
+                        "refusing streams, ending %d over %.0f s: %s",
+                        len(streams),
+                        drain_seconds,
+                        listener.receiving_problem(),
+                    )
+                    draining = asyncio.create_task(
+                        drain(streams, "unavailable", seconds=drain_seconds, retry_ms=retry_ms)
+                    )
+            elif hub.suspended == DEAF:
+                hub.resume()
+                if draining is not None:
+                    draining.cancel()  # what is still open may stay: it hears again
+                logger.info("listener hears its probe again: admitting streams")
+            await asyncio.sleep(interval)
+    finally:
+        if draining is not None:
+            draining.cancel()

@@ -5,6 +5,11 @@ Guarantees:
   `vividly_task_crashes_total`), and restarted after a jittered exponential backoff
   (`BASE_DELAY` doubling to `MAX_DELAY`, reset once a run has lasted `STABLE_AFTER`): the
   process keeps serving, and operators see the crash in the log and the metric.
+- A task is started as required (the process cannot deliver without it: feed, wheel,
+  admission) or `optional` (digest, push, retention, deliveries, gc, worker). `problems` names
+  the required ones that are not running or wait out a backoff (a 503 on `/readyz`);
+  `warnings` the optional ones (a 200 with warnings: one optional task restarting must never
+  take a replica out of the load balancer).
 - `stop` ends one task: it awaits the task (which the caller has asked to finish, e.g.
   `Worker.stop()`) for up to `grace` seconds, then cancels it. `stop_all` cancels the rest.
   Neither raises: a task's failure never prevents the rest of shutdown.
@@ -39,11 +44,15 @@ class Supervisor:
         self.crashes: Counter[str] = Counter()
         self.last_error: dict[str, str] = {}
         self._restarting: set[str] = set()  # crashed, waiting out the backoff
+        self._optional: set[str] = set()
 
-    def start(self, name: str, job: Job) -> None:
-        """Run `job` as task `name` until it returns, restarting it whenever it raises."""
+    def start(self, name: str, job: Job, *, optional: bool = False) -> None:
+        """Run `job` as task `name` until it returns, restarting it whenever it raises;
+        `optional`: its trouble is a warning, not a problem."""
         if name in self._tasks:
             raise ValueError(f"task {name!r} already runs")
+        if optional:
+            self._optional.add(name)
         self._stopping[name] = asyncio.Event()
         self._tasks[name] = asyncio.create_task(self._watch(name, job), name=f"vividly-{name}")
 
@@ -52,9 +61,26 @@ class Supervisor:
         return [name for name, task in self._tasks.items() if not task.done()]
 
     def problems(self) -> list[str]:
-        """What is wrong with the started tasks: ended, or crashed and not yet restarted."""
+        """What is wrong with the required tasks: ended, or crashed and not yet restarted."""
+        return self._trouble(optional=False)
+
+    def warnings(self) -> list[str]:
+        """What is wrong with the optional tasks: ended, or crashed and not yet restarted."""
+        return self._trouble(optional=True)
+
+    def troubled(self) -> dict[str, bool]:
+        """Tasks ended or waiting out a backoff: name -> whether the task is optional."""
+        return {
+            name: name in self._optional
+            for name, task in self._tasks.items()
+            if task.done() or name in self._restarting
+        }
+
+    def _trouble(self, *, optional: bool) -> list[str]:
         found = []
         for name, task in self._tasks.items():
+            if (name in self._optional) != optional:
+                continue
             if task.done():
                 found.append(f"task {name}: not running")
             elif name in self._restarting:

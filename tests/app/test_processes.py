@@ -51,11 +51,12 @@ async def test_two_processes_each_deliver_to_their_own_clients(
         await alice_on_second.silent()
 
 
-async def test_sigterm_ends_every_stream_promptly(
+async def test_sigterm_drains_every_stream_within_the_budget_then_exits(
     database_url: str, conn: asyncpg.Connection
 ) -> None:
     user = uuid.uuid4()
-    with serve_process(database_url) as (base, process):
+    phases = {"SHUTDOWN_UNREADY_SECONDS": "0.5", "SHUTDOWN_DRAIN_SECONDS": "1"}
+    with serve_process(database_url, env=phases) as (base, process):
         async with (
             open_stream(base, token(database_url, user)) as first,
             open_stream(base, token(database_url, user)) as second,
@@ -64,11 +65,16 @@ async def test_sigterm_ends_every_stream_promptly(
             await second.next_data()
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(first.ended.wait(), 3)
-            await asyncio.wait_for(second.ended.wait(), 3)
+            await asyncio.wait_for(first.ended.wait(), 5)
+            await asyncio.wait_for(second.ended.wait(), 5)
             ended_after = time.monotonic() - started
         exit_code = await asyncio.to_thread(process.wait, 10)
-    assert ended_after < 2
+        exited_after = time.monotonic() - started
+    assert 0.5 <= ended_after < 2.5  # not ready first, then drained within the drain period
+    assert first.retry is not None  # each told when to come back
+    assert second.retry is not None
+    # Unready + drain + requests (5) + final (6): the budget of service/shutdown.py.
+    assert exited_after < 0.5 + 1 + 5 + 6
     assert exit_code == 0
 
 

@@ -18,7 +18,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import compose_spec
 import pytest
 import uvicorn
 
@@ -27,20 +26,11 @@ from service.app import WEB_DIR
 from service.http.routes.ops import router as ops_router
 from service.http.routes.stream import STREAM_PATH
 from service.settings import Settings
+from tests.support.deploy import ROOT, load_compose
 
-ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "vividly-notify:local"
 # Read by a library we run rather than by Settings, each with the proof that it is read.
 LIBRARY_VARIABLES = {"FORWARDED_ALLOW_IPS"}
-
-
-def load_compose(text: str) -> dict[str, Any]:
-    """The compose file as the specification reads it (YAML merge keys applied); raises on
-    anything the specification does not allow."""
-    native = compose_spec.PyOptions(apply_merge=True).from_yaml(text)
-    parsed = compose_spec.PyCompose(native)  # type: ignore[call-arg]  # the .pyi lags the wrapper
-    parsed.validate()
-    return parsed.to_dict()
 
 
 @pytest.fixture(scope="module")

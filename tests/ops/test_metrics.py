@@ -8,8 +8,10 @@ from pathlib import Path
 
 import httpx
 
+from db.pool import connect
 from tests.support.metrics import value
-from tests.support.server import open_stream, running_server, settings_for
+from tests.support.server import complete, open_stream, running_server, settings_for
+from tests.support.waiting import until
 
 
 async def test_metrics_follow_open_streams(database_url: str) -> None:
@@ -57,3 +59,32 @@ async def test_the_guides_name_counters_as_metrics_exposes_them(database_url: st
         named = set(re.findall(r"\bvividly_\w+", (root / guide).read_text()))
         bare = {name for name in named if name in counters}
         assert not bare, f"{guide} names counters without their _total: {sorted(bare)}"
+
+
+async def test_metrics_show_the_probe_age_the_stream_limit_and_commit_to_write(
+    database_url: str,
+) -> None:
+    async with (
+        running_server(settings_for(database_url, max_streams=1234)) as server,
+        httpx.AsyncClient(base_url=server.base_url) as client,
+    ):
+        await until(lambda: server.listener.probe_age() is not None, "a probe is heard")
+        text = (await client.get("/metrics")).text
+        assert value(text, "vividly_max_streams") == 1234
+        # Heard within the last heartbeat or so (1 s here).
+        assert 0 <= value(text, "vividly_listener_probe_age_seconds") < 3
+        assert value(text, "vividly_listener_deaf") == 0
+        assert value(text, r'vividly_listener_probes_total\{outcome="heard"\}') >= 1
+        user = uuid.uuid4()
+        async with open_stream(server.base_url, server.token(user)) as stream:
+            await stream.next_data()
+            conn = await connect(database_url)
+            try:
+                await complete(conn, user)
+            finally:
+                await conn.close()
+            await stream.notifications(1)
+            after = (await client.get("/metrics")).text
+    assert value(after, "vividly_commit_to_write_seconds_count") == 1
+    # Same host, same clock: from the transaction's time to the write, well under a second.
+    assert 0 <= value(after, "vividly_commit_to_write_seconds_sum") < 1

@@ -46,6 +46,9 @@ def serve_process(
         "JWT_SECRET": SECRET,
         "LOG_LEVEL": "warning",
         "DEV_LOGIN": "true" if dev_login else "false",
+        # Stopping need not wait for load balancers nor spread reconnects, unless a test says.
+        "SHUTDOWN_UNREADY_SECONDS": "0",
+        "SHUTDOWN_DRAIN_SECONDS": "0",
         **(env or {}),
     }
     process = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], env=env)

@@ -37,6 +37,9 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "dev_login": True,
         "unlisten_delay_seconds": 0.2,
         "listener_heartbeat_seconds": 1,
+        # Stopping a test's server need not wait for load balancers nor spread reconnects.
+        "shutdown_unready_seconds": 0,
+        "shutdown_drain_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)
@@ -102,6 +105,7 @@ class Stream:
     events: asyncio.Queue[ServerSentEvent] = field(default_factory=asyncio.Queue)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     last_event_id: int | None = None
+    retry: int | None = None  # the last `retry:` the server sent
 
     async def next(self, timeout: float = 2.0) -> ServerSentEvent:
         return await asyncio.wait_for(self.events.get(), timeout)
@@ -162,6 +166,8 @@ async def open_stream(
                     async for event in source.aiter_sse():
                         if event.id:
                             stream.last_event_id = int(event.id)
+                        if event.retry is not None:
+                            stream.retry = event.retry
                         if event.data:  # an id-only frame moves Last-Event-ID, nothing else
                             stream.events.put_nowait(event)
             except httpx.HTTPError:

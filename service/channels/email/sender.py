@@ -26,8 +26,10 @@ Guarantees:
   sender refused, connection lost, timeout) ends the pass, and every due digest waits a
   server-level backoff, so an outage costs one timeout per pass, not one per digest.
 - Nothing one digest does (a bug, an address the library chokes on) stops the task: an
-  unexpected error fails that attempt only (retried as above). Database errors end the pass (the
-  supervisor restarts the task).
+  unexpected error fails that attempt only (retried as above). A database error (a blip, a
+  failover, the pool exhausted) ends the pass, not the task: `run` logs it (once per outage)
+  and tries again after a jittered backoff doubling from `DATABASE_RETRY` up to
+  DIGEST_POLL_SECONDS; nothing it holds is lost (the outbox is the state).
 - Before every attempt the digest is checked again: a student who opted out, deleted their
   preference or has read or seen everything in it meanwhile gets nothing (`cancelled`); what
   they read or saw is left out of the email.
@@ -69,6 +71,8 @@ RECORD_WINDOW = 30.0  # seconds after the send's time limit to record it (< LEAS
 MIN_SLEEP = 0.05  # between passes, however soon the next thing is due
 RECORD_RETRY = 1.0  # seconds between tries to record an accepted digest
 MAX_DOUBLINGS = 30  # the backoff's exponent stops here (long before a float overflows)
+DATABASE_RETRY = 1.0  # seconds before the first pass after a database error
+DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def backoff(settings: EmailSettings, failures: int) -> float:
@@ -100,12 +104,28 @@ class DigestSender:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lease = settings.smtp_timeout_seconds + LEASE_MARGIN
         self._outages = 0  # passes in a row that ended because the server failed
+        self.database_errors = 0  # passes that ended on a database error
 
     async def run(self) -> None:
-        """Make and send due digests until cancelled."""
+        """Make and send due digests until cancelled; a database error waits and tries again."""
+        failures = 0
         while True:
-            await self.run_once()
-            await asyncio.sleep(await self._until_next())
+            try:
+                await self.run_once()
+                wait = await self._until_next()
+            except DATABASE_ERRORS as error:
+                failures += 1
+                exponent = min(failures - 1, MAX_DOUBLINGS)
+                delay = min(self._settings.digest_poll_seconds, DATABASE_RETRY * 2**exponent)
+                wait = random.uniform(delay / 2, delay)
+                if failures == 1:
+                    logger.warning("email digest: database error (%r); retrying", error)
+                self.database_errors += 1
+            else:
+                if failures:
+                    logger.info("email digest: the database answers again")
+                failures = 0
+            await asyncio.sleep(wait)
 
     async def run_once(self) -> int:
         """One pass: make the digests due now, then send every digest due on one connection;
@@ -287,4 +307,4 @@ def start_digest_sender(
             "travel unencrypted",
             settings.base_url,
         )
-    supervisor.start("digest", sender.run)
+    supervisor.start("digest", sender.run, optional=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
+from ...ops.shutdown import PUSH_MARGIN
 from ..base import Running
 from . import routes
 from .dispatcher import CHANNEL as NAME
@@ -16,7 +17,6 @@ from .sender import Sender
 from .settings import PushSettings
 
 logger = logging.getLogger(__name__)
-SEND_MARGIN = 5.0  # seconds beyond one send's timeout for the dispatcher to record its outcome
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,14 @@ class PushChannel:
             logger.info("Web Push is off: set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY to use it")
             return
         dispatcher = Dispatcher(running.pool, settings, Sender(settings), running.reach)
-        running.supervisor.start("push", dispatcher.run)
+        running.supervisor.start("push", dispatcher.run, optional=True)
+        running.shutdown.on_begin(dispatcher.stop)  # no new claims once SIGTERM came
 
         async def stop() -> None:
             dispatcher.stop()  # the sends in flight finish and are recorded
-            await running.supervisor.stop("push", grace=settings.push_timeout_seconds + SEND_MARGIN)
+            # Within the budget (ops/shutdown.py): what is left of a send's time since SIGTERM.
+            left = settings.push_timeout_seconds + PUSH_MARGIN - running.shutdown.elapsed()
+            await running.supervisor.stop("push", grace=max(0.0, left))
 
         running.on_shutdown(stop)
         logger.info("Web Push is on (VAPID subject %s)", settings.vapid_subject)

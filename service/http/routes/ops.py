@@ -35,11 +35,12 @@ async def healthz() -> JSONResponse:
     },
 )
 async def readyz(request: Request, pool: Pool) -> JSONResponse:
-    """200 when the database answers at the head schema (or a newer one: then with `warnings`),
-    the listener is connected and hears its own NOTIFY, and every background task runs; else
-    503 with the list of problems."""
+    """200 when this process can serve: the listener is connected and hears its own NOTIFY, the
+    tasks delivery needs run, the schema is not behind, and it is not shutting down; else 503
+    with the list of problems. What cannot stop it from serving (the database slow to answer,
+    an optional task restarting, a newer schema) comes as `warnings`, with a 200."""
     state = request.state
-    found = await readiness.check(pool, state.listener, state.supervisor)
+    found = await readiness.check(pool, state.listener, state.supervisor, state.shutdown)
     body: dict[str, object] = {"status": "ready"}
     if found.problems:
         body = {"status": "unavailable", "problems": found.problems}

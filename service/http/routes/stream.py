@@ -190,8 +190,10 @@ OPENAPI_PATH: dict[str, Any] = {
                 "messages are named events, never unnamed: `connected` (first, with "
                 "`retry:`), `read_state`, `reset`, `auth_expired`; `: keepalive` comments. "
                 "While the server has no database connection, its listener hears nothing, "
-                "or it holds its maximum of streams: one `event: unavailable` (with `retry:`), "
-                "then the stream ends (the browser retries, likely reaching another process).",
+                "it is shutting down, or it holds its maximum of streams: one "
+                "`event: unavailable` (with `retry:`), then the stream ends (the browser "
+                "retries, likely reaching another process). A stream the server drains "
+                "(shutting down, or its listener deaf) gets its own `retry:` before it ends.",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
             },
             "401": {

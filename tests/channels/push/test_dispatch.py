@@ -11,47 +11,19 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import pytest
 
 from db.pool import create_pool
-from service.channels.push import keys
 from service.channels.push import sql as push_sql
 from service.channels.push.dispatcher import Dispatcher
 from service.channels.push.sender import Sender
 from service.settings import Settings
 from tests.support.ports import free_port
-from tests.support.push_standin import Browser, StandIn, push_service, verify_vapid
-from tests.support.server import settings_for
+from tests.support.push import notify, subscribe
+from tests.support.push_standin import Browser, StandIn, verify_vapid
 from tests.support.waiting import until
-
-PUBLIC, PRIVATE = keys.new_pair()
-
-
-@pytest.fixture(scope="module")
-def push_settings(database_url: str) -> Settings:
-    return settings_for(
-        database_url,
-        vapid_public_key=PUBLIC,
-        vapid_private_key=PRIVATE,
-        vapid_subject="mailto:ops@vividly.example",
-        push_allow_loopback=True,
-        push_stream_grace_seconds=0.3,
-        push_delay_seconds=1.5,
-        push_poll_seconds=0.05,
-        push_retry_seconds=0.1,
-        push_ttl_seconds=600,
-        push_urgency="high",
-        public_url="https://notify.example",
-    )
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[StandIn]:
-    async with push_service() as running:
-        yield running
 
 
 @pytest.fixture
@@ -70,36 +42,6 @@ async def dispatching(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[D
     finally:
         dispatcher.stop()
         await asyncio.wait_for(task, 20)
-
-
-async def subscribe(conn: asyncpg.Connection, user: uuid.UUID, standin: StandIn) -> Browser:
-    browser = Browser(f"{standin.base_url}/push/{uuid.uuid4().hex}")
-    data = browser.json()
-    await conn.fetchrow(
-        push_sql.PUSH_SUBSCRIBE,
-        user,
-        data["endpoint"],
-        data["keys"]["p256dh"],
-        data["keys"]["auth"],
-    )
-    return browser
-
-
-async def notify(conn: asyncpg.Connection, user: uuid.UUID, *, age: float = 0, **set_: Any) -> int:
-    """A committed notification for `user`, created `age` seconds ago, with columns `set_`."""
-    notification_id: int = await conn.fetchval(
-        "INSERT INTO notifications (user_id, type, payload, created_at)"
-        " VALUES ($1, 'video_complete', $2, now() - make_interval(secs => $3)) RETURNING id",
-        user,
-        {"content_id": str(uuid.uuid4()), "title": "Photosynthesis", "video_url": "/media/v.webm"},
-        age,
-    )
-    if set_:
-        columns = ", ".join(f"{column} = ${i}" for i, column in enumerate(set_, start=2))
-        await conn.execute(
-            f"UPDATE notifications SET {columns} WHERE id = $1", notification_id, *set_.values()
-        )
-    return notification_id
 
 
 async def delivery(conn: asyncpg.Connection, notification_id: int) -> asyncpg.Record:
@@ -132,7 +74,8 @@ async def test_no_stream_is_pushed_once_encrypted_and_signed(
     assert headers["Urgency"] == "high"
     assert headers["Topic"] == str(notification_id)
     assert headers["Content-Encoding"] == "aes128gcm"
-    claims = verify_vapid(headers, PUBLIC, standin.base_url)
+    assert push_settings.vapid_public_key is not None
+    claims = verify_vapid(headers, push_settings.vapid_public_key, standin.base_url)
     assert claims["sub"] == "mailto:ops@vividly.example"
     record = await delivery(conn, notification_id)
     assert record["delivered_via"] == "push"
