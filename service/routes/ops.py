@@ -1,4 +1,10 @@
-"""Operational endpoints: liveness, readiness and metrics."""
+"""Operational endpoints: liveness, readiness and metrics.
+
+With METRICS_TOKEN set, `/metrics` and the details of `/readyz` (its problems and warnings) are
+only for `Authorization: Bearer <METRICS_TOKEN>`: behind a TLS terminator every client looks
+like a private address, so no network can stand for the operator. Without the token `/readyz`
+still answers its status code and `status`, which is all a probe needs.
+"""
 
 from __future__ import annotations
 
@@ -34,10 +40,10 @@ async def healthz() -> JSONResponse:
         }
     },
 )
-async def readyz(request: Request, pool: Pool) -> JSONResponse:
+async def readyz(request: Request, settings: AppSettings, pool: Pool) -> JSONResponse:
     """200 when the database answers at the head schema (or a newer one: then with `warnings`),
     the listener is connected and hears its own NOTIFY, and every background task runs; else
-    503 with the list of problems."""
+    503 with the list of problems (with METRICS_TOKEN set, only for that Bearer token)."""
     state = request.state
     found = await readiness.check(pool, state.listener, state.supervisor)
     body: dict[str, object] = {"status": "ready"}
@@ -45,7 +51,18 @@ async def readyz(request: Request, pool: Pool) -> JSONResponse:
         body = {"status": "unavailable", "problems": found.problems}
     if found.warnings:
         body["warnings"] = found.warnings
+    if not _operator(request, settings):
+        body = {"status": body["status"]}
     return JSONResponse(body, status_code=503 if found.problems else 200)
+
+
+def _operator(request: Request, settings: AppSettings) -> bool:
+    """Whether the request may see operational details (always, without METRICS_TOKEN)."""
+    if settings.metrics_token is None:
+        return True
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+    sent = request.headers.get("authorization", "").encode()
+    return hmac.compare_digest(sent, expected)
 
 
 @router.get(
@@ -61,14 +78,11 @@ async def prometheus(request: Request, settings: AppSettings, pool: Pool) -> Res
 
     With METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`.
     """
-    if settings.metrics_token is not None:
-        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
-        sent = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(sent, expected):
-            return JSONResponse(
-                {"detail": "metrics need 'Authorization: Bearer <METRICS_TOKEN>'"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    if not _operator(request, settings):
+        return JSONResponse(
+            {"detail": "metrics need 'Authorization: Bearer <METRICS_TOKEN>'"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     await request.state.event_metrics.refresh(pool)
     return Response(metrics.render(request.state.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -103,3 +103,5 @@ def proxy(prefix: Path, upstream: int) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
