@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -42,11 +42,15 @@ async def _echo(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# uvicorn's forwarded-header middleware, as `FORWARDED_ALLOW_IPS=<the proxy>` installs it.
+_FORWARDED: Any = ProxyHeadersMiddleware(cast(Any, _echo), trusted_hosts=PROXY)
+
+
 async def _replica(scope: Scope, receive: Receive, send: Send) -> None:
     # The TCP peer (nginx's side of the upstream connection), then uvicorn's forwarded headers.
     if scope["type"] == "http":
         scope["state"] = {"peer_port": scope["client"][1]}
-    await ProxyHeadersMiddleware(_echo, trusted_hosts=PROXY)(scope, receive, send)
+    await _FORWARDED(scope, receive, send)
 
 
 @pytest.fixture(scope="module")
