@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .digest.addresses import check_sender, is_loopback
+from .jwt_keys import read_jwks
 from .push import keys as push_keys
 from .push.subscriptions import PRIVATE_SUFFIXES as LOCAL_DOMAINS
 
@@ -102,6 +103,16 @@ class Settings(BaseSettings):
     )
     jwt_public_key: str | None = Field(
         default=None, description="PEM public key that verifies RS256 tokens."
+    )
+    jwt_extra_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="HS256 secrets that also verify tokens (a JSON list), never sign: the old "
+        "or the next one during a rotation (docs/deployment.md). Empty: JWT_SECRET only.",
+    )
+    jwt_jwks_file: Path | None = Field(
+        default=None,
+        description="A JSON Web Key Set file whose RSA keys also verify RS256 tokens; a token's "
+        "`kid` picks its key. Read again when the file changes.",
     )
     jwt_audience: str | None = Field(default=None, description="Required `aud`, when set.")
     jwt_issuer: str | None = Field(default=None, description="Required `iss`, when set.")
@@ -427,6 +438,38 @@ class Settings(BaseSettings):
     @classmethod
     def _cors_origins_are_origins(cls, value: list[str]) -> list[str]:
         return [check_origin(origin) for origin in value]
+
+    @field_validator("jwt_extra_secrets", mode="before")
+    @classmethod
+    def _extra_secrets_from_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else []
+            except ValueError as error:
+                raise ValueError("JWT_EXTRA_SECRETS must be a JSON list of secrets") from error
+        if not isinstance(value, list):
+            raise ValueError("JWT_EXTRA_SECRETS must be a JSON list of secrets")
+        return value
+
+    @field_validator("jwt_extra_secrets")
+    @classmethod
+    def _extra_secrets_are_strong(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for secret in value:
+            try:
+                check_secret(secret.get_secret_value())
+            except ValueError as error:
+                raise ValueError(str(error).replace("JWT_SECRET", "JWT_EXTRA_SECRETS")) from error
+        return value
+
+    @model_validator(mode="after")
+    def _keys_match_the_algorithm(self) -> Settings:
+        if self.jwt_extra_secrets and self.jwt_algorithm != "HS256":
+            raise ValueError("JWT_EXTRA_SECRETS verify HS256 tokens: with RS256 use JWT_JWKS_FILE")
+        if self.jwt_jwks_file is not None:
+            if self.jwt_algorithm != "RS256":
+                raise ValueError("JWT_JWKS_FILE holds RS256 keys: set JWT_ALGORITHM=RS256")
+            read_jwks(self.jwt_jwks_file)
+        return self
 
     @field_validator("jwt_secret")
     @classmethod
