@@ -53,7 +53,7 @@ def test_claims_are_checked_with_the_key_that_signed() -> None:
         decode_token(expired, hs256(NEW, OLD))
     claims = {"sub": str(uuid.uuid4()), "exp": time.time() + 60}
     unsigned = jwt.encode(claims, cast(Any, None), algorithm="none")
-    with pytest.raises(AuthError, match="algorithm"):
+    with pytest.raises(AuthError, match="alg value is not allowed"):
         decode_token(unsigned, hs256(NEW, OLD))
 
 
