@@ -785,3 +785,14 @@ SELECT LEAST(
     (SELECT min(next_attempt_at) FROM email_digests WHERE state IN ('pending', 'sending'))
 )
 """
+
+# Backlog ages for /metrics (service/backlog.py): seconds since the oldest push or digest that
+# is due and not yet taken became due; 0 when nothing waits. Each reads a partial index's head.
+PUSH_BACKLOG_AGE = """
+SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0)::float8
+FROM push_deliveries
+WHERE state IN ('pending', 'sending') AND next_attempt_at <= now()
+"""
+DIGEST_BACKLOG_AGE = f"""
+SELECT GREATEST(COALESCE(EXTRACT(EPOCH FROM now() - ({DIGEST_NEXT_DUE})), 0), 0)::float8
+"""

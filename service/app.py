@@ -25,16 +25,19 @@ from db.pool import create_pool
 
 from . import readiness
 from .analytics import AnalyticsGate
+from .backlog import BacklogMetrics
 from .cors import CrossOrigin
 from .deliveries import DeliveryRecorder, ReachCounts
 from .digest.sender import start_digest_sender
 from .feed import Feed, PostgresFeedStore
 from .headers import SecurityHeaders
+from .http_metrics import HttpMetrics, RouteMetrics
 from .hub import Hub
 from .listener import Listener
 from .logs import RequestContext
 from .metrics import EventMetrics, registry_for
 from .pauses import FreezePolicy, install_pause_histogram
+from .pool_metrics import PoolCollector
 from .push.dispatcher import Dispatcher
 from .push.sender import Sender
 from .retention import prune_periodically
@@ -115,6 +118,8 @@ class State(TypedDict):
     supervisor: Supervisor
     metrics: CollectorRegistry
     event_metrics: EventMetrics
+    http_metrics: HttpMetrics
+    backlog: BacklogMetrics
     deliveries: DeliveryRecorder
     reach: ReachCounts
     analytics_gate: AnalyticsGate
@@ -226,6 +231,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
 
                 stack.push_async_callback(stop_worker)
             registry = registry_for(hub, listener, supervisor, reach, deliveries)
+            registry.register(PoolCollector(pool, "api"))
+            backlog = BacklogMetrics(
+                registry, push=settings.push_enabled, digest=settings.smtp_host is not None
+            )
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -235,6 +244,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "supervisor": supervisor,
                 "metrics": registry,
                 "event_metrics": EventMetrics(registry),
+                "http_metrics": HttpMetrics(registry),
+                "backlog": backlog,
                 "deliveries": deliveries,
                 "reach": reach,
                 "analytics_gate": AnalyticsGate(timeout=settings.analytics_timeout_seconds),
@@ -260,6 +271,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
 
     app.add_middleware(CrossOrigin, origins=settings.cors_origins)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RouteMetrics)  # by route template: after routing, inside RequestContext
     app.add_middleware(RequestContext)  # keeps no frame: see logs.py
     # In front of everything else, so an idle stream's call stack holds no other middleware's
     # frame; it applies the same CORS itself to stream requests that carry an Origin.

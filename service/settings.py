@@ -211,6 +211,13 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(
         default=3, ge=1, description="Claims of one request before it is failed for good."
     )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="`vividly-notify worker` serves GET /metrics on this port (on HOST; with "
+        "METRICS_TOKEN, for that Bearer token only). Unset: no metrics port.",
+    )
     worker_shutdown_grace_seconds: float = Field(
         default=10,
         ge=0,

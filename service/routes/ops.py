@@ -8,13 +8,11 @@ still answers its status code and `status`, which is all a probe needs.
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from .. import metrics, readiness
+from .. import metrics, ops_access, readiness
 from ..deps import AppSettings, Pool
 from ..schemas import ErrorOut
 
@@ -57,12 +55,7 @@ async def readyz(request: Request, settings: AppSettings, pool: Pool) -> JSONRes
 
 
 def _operator(request: Request, settings: AppSettings) -> bool:
-    """Whether the request may see operational details (always, without METRICS_TOKEN)."""
-    if settings.metrics_token is None:
-        return True
-    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
-    sent = request.headers.get("authorization", "").encode()
-    return hmac.compare_digest(sent, expected)
+    return ops_access.allowed(request.headers.get("authorization"), settings.metrics_token)
 
 
 @router.get(
@@ -85,4 +78,5 @@ async def prometheus(request: Request, settings: AppSettings, pool: Pool) -> Res
             headers={"WWW-Authenticate": "Bearer"},
         )
     await request.state.event_metrics.refresh(pool)
+    await request.state.backlog.refresh(pool)
     return Response(metrics.render(request.state.metrics), media_type=CONTENT_TYPE_LATEST)
