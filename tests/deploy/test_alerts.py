@@ -63,3 +63,15 @@ async def test_every_metric_the_rules_name_is_exported(server: RunningServer) ->
     assert named
     missing = named - exported - ANNOUNCED
     assert not missing, f"alerts.yml names metrics nobody exports: {sorted(missing)}"
+
+
+def test_the_example_scrape_config_reaches_every_process_directly() -> None:
+    checked = promtool("check", "config", "--syntax-only", "prometheus.yml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    config = (RULES / "prometheus.yml").read_text()
+    compose = (RULES.parents[1] / "docker-compose.yml").read_text()
+    [api_port] = re.findall(r'command: \["serve", "--port", "(\d+)"\]', compose)
+    [worker_port] = re.findall(r'WORKER_METRICS_PORT: "(\d+)"', compose)
+    assert re.search(rf"names: \[api\]\n\s+type: A\n\s+port: {api_port}\n", config)
+    assert re.search(rf"names: \[worker\]\n\s+type: A\n\s+port: {worker_port}\b", config)
+    assert config.count("credentials_file:") == 2  # METRICS_TOKEN for both

@@ -211,6 +211,14 @@ def test_ops_endpoints_need_the_metrics_token(app_services: dict[str, Any]) -> N
         assert variable.startswith("${METRICS_TOKEN:?"), f"{name}: METRICS_TOKEN is required"
 
 
+def test_the_worker_serves_metrics_on_an_unpublished_port(app_services: dict[str, Any]) -> None:
+    worker = app_services["worker"]
+    port = int(worker["environment"]["WORKER_METRICS_PORT"])
+    assert Settings(worker_metrics_port=port).worker_metrics_port == port
+    assert "ports" not in worker
+    assert worker["environment"]["METRICS_TOKEN"].startswith("${METRICS_TOKEN:?")
+
+
 def test_forwarded_addresses_are_believed_from_the_proxy_only(
     compose: dict[str, Any], app_services: dict[str, Any]
 ) -> None:
