@@ -258,6 +258,9 @@ def test_the_proxy_keeps_connections_to_the_replicas() -> None:
     [upstream] = re.findall(r"upstream api \{(.*?)\}", NGINX, re.DOTALL)
     assert re.search(r"^\s*keepalive \d+;", upstream, re.MULTILINE)
     assert re.search(r"^\s*zone api \S+;", upstream, re.MULTILINE)
+    # nginx closes an idle connection before uvicorn does (else a POST may meet a closed one).
+    [idle] = re.findall(r"^\s*keepalive_timeout (\d+)s;", upstream, re.MULTILINE)
+    assert int(idle) < uvicorn.Config("service.app:create_app").timeout_keep_alive
     # Replicas that come and go with --scale are found again (Docker's DNS, every 5 s).
     assert re.search(r"^\s*server api:8000 resolve;", upstream, re.MULTILINE)
     assert "resolver 127.0.0.11 valid=5s" in NGINX
