@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -56,9 +57,16 @@ def checkable_config(text: str, nginx: str, upstream: str = "127.0.0.1:8000") ->
     return _replace(text, r"^(\s*)server api:8000 resolve;", rf"\1server {upstream}{keep};")
 
 
-def loopback_config(nginx: str, prefix: Path, *, listen: int, upstream: int) -> str:
-    """deploy/nginx.conf listening on 127.0.0.1:`listen`, proxying to 127.0.0.1:`upstream`."""
+def loopback_config(
+    nginx: str, prefix: Path, *, listen: int, upstream: int, shutdown_timeout: str | None = None
+) -> str:
+    """deploy/nginx.conf listening on 127.0.0.1:`listen`, proxying to 127.0.0.1:`upstream`
+    (with another `worker_shutdown_timeout`, when given, so a test need not wait 30 s)."""
     text = checkable_config(CONFIG.read_text(), nginx, f"127.0.0.1:{upstream}")
+    if shutdown_timeout is not None:
+        text = _replace(
+            text, r"^worker_shutdown_timeout \d+s;", f"worker_shutdown_timeout {shutdown_timeout};"
+        )
     text = _replace(text, r"^worker_processes auto;", "worker_processes 1;")
     text = _replace(text, r"^pid /tmp/nginx\.pid;", f"pid {prefix}/nginx.pid;")
     text = _replace(text, r"^error_log /dev/stderr warn;", f"error_log {prefix}/error.log info;")
@@ -73,13 +81,29 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Proxy:
+    """A running nginx: where it listens, and its master process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def reload(self) -> None:
+        """What `nginx -s reload` does: new workers start, the old ones shut down gracefully."""
+        self.process.send_signal(signal.SIGHUP)
+
+
 @contextmanager
-def proxy(prefix: Path, upstream: int) -> Iterator[str]:
-    """Run nginx with the shipped config in front of 127.0.0.1:`upstream`; yield its base URL."""
+def proxy(prefix: Path, upstream: int, *, shutdown_timeout: str | None = None) -> Iterator[Proxy]:
+    """Run nginx with the shipped config in front of 127.0.0.1:`upstream` until the block ends."""
     nginx = binary()
     port = free_port()
     config = prefix / "nginx.conf"
-    config.write_text(loopback_config(nginx, prefix, listen=port, upstream=upstream))
+    config.write_text(
+        loopback_config(
+            nginx, prefix, listen=port, upstream=upstream, shutdown_timeout=shutdown_timeout
+        )
+    )
     process = subprocess.Popen(
         [nginx, "-p", f"{prefix}/", "-c", str(config), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
@@ -95,7 +119,7 @@ def proxy(prefix: Path, upstream: int) -> Iterator[str]:
                 assert process.poll() is None, process.stderr and process.stderr.read()
                 assert time.monotonic() < deadline, "nginx did not listen within 10 s"
                 time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield Proxy(f"http://127.0.0.1:{port}", process)
     finally:
         process.send_signal(signal.SIGTERM)  # fast shutdown: open streams are cut
         try:

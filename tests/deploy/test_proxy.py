@@ -8,10 +8,12 @@ reused. The stream's headers and the ops endpoints are checked on the service it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -64,8 +66,8 @@ async def echo() -> AsyncIterator[int]:
 
 @pytest.fixture(scope="module")
 def echo_proxy(echo: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with nginx.proxy(tmp_path_factory.mktemp("nginx-echo"), echo) as url:
-        yield url
+    with nginx.proxy(tmp_path_factory.mktemp("nginx-echo"), echo) as running:
+        yield running.url
 
 
 async def seen(proxy: str, **headers: str) -> dict[str, Any]:
@@ -112,8 +114,8 @@ def server_settings(database_url: str) -> Settings:
 @pytest.fixture(scope="module")
 def service_proxy(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = int(server.base_url.rpartition(":")[2])
-    with nginx.proxy(tmp_path_factory.mktemp("nginx-service"), port) as url:
-        yield url
+    with nginx.proxy(tmp_path_factory.mktemp("nginx-service"), port) as running:
+        yield running.url
 
 
 async def test_the_stream_through_the_proxy_is_neither_stored_nor_transformed(
@@ -154,3 +156,22 @@ async def test_ops_details_need_the_token_through_the_proxy(
     async with httpx.AsyncClient(base_url=server.base_url) as direct:
         assert (await direct.get("/metrics")).status_code == 401
         assert (await direct.get("/metrics", headers=operator)).status_code == 200
+
+
+async def test_a_reload_ends_the_old_workers_streams(server: RunningServer, tmp_path: Path) -> None:
+    # Without worker_shutdown_timeout an old worker keeps its streams until each one ends (up
+    # to STREAM_MAX_AGE_SECONDS); with it they are closed and the browsers reconnect.
+    port = int(server.base_url.rpartition(":")[2])
+
+    # (After the readiness test above, once the listener hears its probe again.)
+    def admitted() -> bool:
+        return not server.listener.deaf() and server.hub.suspended is None
+
+    await until(admitted, "streams are admitted", timeout=15)
+    with nginx.proxy(tmp_path, port, shutdown_timeout="1s") as proxy:
+        async with open_stream(proxy.url, server.token(uuid.uuid4())) as stream:
+            assert (await stream.next(5)).event == "connected"
+            proxy.reload()
+            await asyncio.wait_for(stream.ended.wait(), 10)
+        async with open_stream(proxy.url, server.token(uuid.uuid4())) as again:
+            assert (await again.next(5)).event == "connected"  # the new workers serve
