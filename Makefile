@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # The machine's PostgreSQL, used as a second target for the database tests when reachable.
 SYSTEM_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint browser nginx seed-app clean
+.PHONY: run test lint browser nginx promtool seed-app clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,6 +36,13 @@ nginx:
 		echo "== installing Debian's nginx for the proxy config test"; \
 		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >/dev/null; }
 
+# tests/deploy checks deploy/prometheus/ with `promtool check rules` and `promtool test rules`
+# (Debian's prometheus package; only its promtool is used).
+promtool:
+	@PATH="$$PATH:/usr/sbin" command -v promtool >/dev/null 2>&1 || { \
+		echo "== installing Debian's prometheus for promtool (alert rules test)"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null; }
+
 # The customer's React NotificationCenter (../shared/seed-frontend) built against clients/js for
 # tests/web/test_react_seed.py; npm packages from the lockfile, reinstalled when it changes.
 clients/js/node_modules/.installed: clients/js/package.json clients/js/package-lock.json
@@ -58,7 +65,7 @@ PG_VERSION_TESTS := tests/migrations tests/live/test_listener.py tests/http/test
 	tests/requests/test_pipeline.py tests/requests/test_runner.py \
 	tests/channels/push/test_dispatch.py tests/channels/email/test_outbox.py
 
-test: lint browser nginx seed-app
+test: lint browser nginx promtool seed-app
 	.venv/bin/pytest
 	@if .venv/bin/python -m tests.support.reachable "$(SYSTEM_PG_URL)"; then \
 		echo "== the version-sensitive database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \

@@ -23,11 +23,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.pool import create_pool
 
+from .channels.backlog import BacklogMetrics
 from .channels.base import Running
 from .channels.registry import CHANNELS, NAMES
 from .http.cors import CrossOrigin
 from .http.failures import ServerErrors
 from .http.headers import SecurityHeaders
+from .http.metrics import HttpMetrics, RouteMetrics
 from .http.routes import admin, dev, notifications, ops, session, stream
 from .live.feed import Feed
 from .live.hub import Hub
@@ -37,6 +39,7 @@ from .notifications.analytics import AnalyticsGate
 from .notifications.deliveries import DeliveryRecorder, ReachCounts
 from .ops import readiness
 from .ops.metrics import EventMetrics, registry_for
+from .ops.pool_metrics import PoolCollector
 from .ops.retention import prune_periodically
 from .ops.shutdown import Shutdown
 from .requests import media
@@ -105,6 +108,8 @@ class State(TypedDict):
     shutdown: Shutdown
     metrics: CollectorRegistry
     event_metrics: EventMetrics
+    http_metrics: HttpMetrics
+    backlog: BacklogMetrics
     deliveries: DeliveryRecorder
     reach: ReachCounts
     analytics_gate: AnalyticsGate
@@ -234,6 +239,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 NAMES,
                 max_streams=settings.max_streams,
             )
+            registry.register(PoolCollector(pool, "api"))
+            backlog = BacklogMetrics(
+                registry, push=settings.push_enabled, digest=settings.smtp_host is not None
+            )
             yield {
                 "settings": settings,
                 "pool": pool,
@@ -244,6 +253,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "shutdown": shutdown,
                 "metrics": registry,
                 "event_metrics": EventMetrics(registry),
+                "http_metrics": HttpMetrics(registry),
+                "backlog": backlog,
                 "deliveries": deliveries,
                 "reach": reach,
                 "analytics_gate": AnalyticsGate(timeout=settings.analytics_timeout_seconds),
@@ -274,6 +285,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         signed_link_paths=[path for channel in CHANNELS for path in channel.signed_link_paths],
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RouteMetrics)  # by route template: after routing, inside RequestContext
     app.add_middleware(RequestContext)  # keeps no frame: see logs.py
     # In front of everything else, so an idle stream's call stack holds no other middleware's
     # frame; it applies the same CORS itself to stream requests that carry an Origin.

@@ -32,6 +32,7 @@ from .http.auth import mint_token
 from .http.server import Server, server_config
 from .ops import retention
 from .requests import media
+from .requests import metrics as worker_metrics
 from .requests.worker import create_worker
 from .runtime import logs
 from .settings import Settings
@@ -172,13 +173,21 @@ def worker() -> None:
 
 async def _work(url: str, settings: Settings) -> None:
     pool = await create_pool(url, min_size=1, max_size=3)
+    metrics_server = None
     try:
         content_worker = create_worker(url, pool, settings)
+        if settings.worker_metrics_port is not None:
+            registry = worker_metrics.worker_registry(content_worker, pool)
+            metrics_server = await worker_metrics.serve_metrics(
+                registry, settings.host, settings.worker_metrics_port, settings.metrics_token
+            )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, content_worker.stop)
         await content_worker.run()
     finally:
+        if metrics_server is not None:
+            metrics_server.close()
         await pool.close()
 
 

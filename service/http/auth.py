@@ -7,6 +7,7 @@ claim (a string) gives the user roles (`ADMIN_ROLE` reads /api/v1/admin); anythi
 no role. Only the configured algorithm is accepted, so
 `alg: none` and algorithm confusion fail like any bad signature. Whatever a token holds (an
 `exp`, `iat` or `nbf` out of any date's range, infinities), it is valid or an `AuthError`.
+Several keys may verify at once (a rotation): which, and in what order, is `jwt_keys.py`'s.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from starlette.requests import HTTPConnection
 
+from .jwt_keys import key_ring
 from .settings import HttpSettings
 
 COOKIE_NAME = "access_token"
@@ -38,31 +41,43 @@ class AuthError(Exception):
     """Why a request is not authenticated (the text is safe to show the client)."""
 
 
-def _verification_key(settings: HttpSettings) -> str:
-    if settings.jwt_algorithm == "RS256":
-        if not settings.jwt_public_key:
-            raise AuthError("server misconfigured: RS256 without JWT_PUBLIC_KEY")
-        return settings.jwt_public_key
-    if settings.jwt_secret is None:
-        raise AuthError("server misconfigured: HS256 without JWT_SECRET")
-    return settings.jwt_secret.get_secret_value()
+def _claims(token: str, settings: HttpSettings) -> dict[str, Any]:
+    # Each key in turn until one matches the signature; any other failure is the token's.
+    try:
+        keys = key_ring(settings).candidates(jwt.get_unverified_header(token).get("kid"))
+    except (OSError, ValueError) as error:  # the JWKS file, unreadable since start-up
+        raise AuthError("server misconfigured: no key verifies tokens") from error
+    if not keys:
+        needed = (
+            "JWT_PUBLIC_KEY or JWT_JWKS_FILE" if settings.jwt_algorithm == "RS256" else "JWT_SECRET"
+        )
+        raise AuthError(f"server misconfigured: {settings.jwt_algorithm} without {needed}")
+    for number, key in enumerate(keys, start=1):
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[settings.jwt_algorithm],
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_aud": settings.jwt_audience is not None,
+                    "verify_iss": settings.jwt_issuer is not None,
+                },
+            )
+        except jwt.InvalidSignatureError:
+            if number == len(keys):
+                raise
+        else:
+            return claims
+    raise AssertionError("unreachable: the last key's failure is raised")
 
 
 def decode_token(token: str, settings: HttpSettings) -> User:
     """The user a token names; AuthError when it is not valid."""
     try:
-        claims = jwt.decode(
-            token,
-            _verification_key(settings),
-            algorithms=[settings.jwt_algorithm],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={
-                "require": ["exp", "sub"],
-                "verify_aud": settings.jwt_audience is not None,
-                "verify_iss": settings.jwt_issuer is not None,
-            },
-        )
+        claims = _claims(token, settings)
     except jwt.ExpiredSignatureError as error:
         raise AuthError("token expired") from error
     except jwt.InvalidTokenError as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -14,6 +15,7 @@ from pydantic_settings import NoDecode
 
 from ..live.settings import LiveSettings
 from ..notifications.settings import NotificationSettings
+from .jwt_keys import read_jwks
 
 # Secrets that were published (in this repository's history or docs): never accepted.
 PUBLISHED_SECRETS = frozenset({"dev-only-insecure-secret-change-me"})
@@ -147,6 +149,18 @@ class HttpSettings(LiveSettings, NotificationSettings):
         description="On SIGTERM, after the drain, how long other requests in flight may take.",
     )
 
+    jwt_extra_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="HS256 secrets that also verify tokens (a JSON list), never sign: the old "
+        "or the next one during a rotation (docs/deployment.md). Empty: JWT_SECRET only.",
+    )
+
+    jwt_jwks_file: Path | None = Field(
+        default=None,
+        description="A JSON Web Key Set file whose RSA keys also verify RS256 tokens; a token's "
+        "`kid` picks its key. Read again when the file changes.",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _cors_origins_from_json(cls, value: Any) -> Any:
@@ -201,6 +215,38 @@ class HttpSettings(LiveSettings, NotificationSettings):
                 "COOKIE_SAMESITE=none needs a Secure cookie (browsers reject it otherwise): "
                 "leave COOKIE_SECURE unset (auto) or set it to true"
             )
+        return self
+
+    @field_validator("jwt_extra_secrets", mode="before")
+    @classmethod
+    def _extra_secrets_from_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else []
+            except ValueError as error:
+                raise ValueError("JWT_EXTRA_SECRETS must be a JSON list of secrets") from error
+        if not isinstance(value, list):
+            raise ValueError("JWT_EXTRA_SECRETS must be a JSON list of secrets")
+        return value
+
+    @field_validator("jwt_extra_secrets")
+    @classmethod
+    def _extra_secrets_are_strong(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for secret in value:
+            try:
+                check_secret(secret.get_secret_value())
+            except ValueError as error:
+                raise ValueError(str(error).replace("JWT_SECRET", "JWT_EXTRA_SECRETS")) from error
+        return value
+
+    @model_validator(mode="after")
+    def _keys_match_the_algorithm(self) -> Self:
+        if self.jwt_extra_secrets and self.jwt_algorithm != "HS256":
+            raise ValueError("JWT_EXTRA_SECRETS verify HS256 tokens: with RS256 use JWT_JWKS_FILE")
+        if self.jwt_jwks_file is not None:
+            if self.jwt_algorithm != "RS256":
+                raise ValueError("JWT_JWKS_FILE holds RS256 keys: set JWT_ALGORITHM=RS256")
+            read_jwks(self.jwt_jwks_file)
         return self
 
     @property

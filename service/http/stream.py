@@ -47,7 +47,8 @@ SLOW_CLIENT = frozenset({"overflow", "send_timeout"})  # reasons a client is dro
 
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-store"),
+    # no-transform: a proxy or CDN must not compress or rewrite the stream (that buffers it).
+    (b"cache-control", b"no-store, no-transform"),
     (b"x-accel-buffering", b"no"),
     (b"connection", b"keep-alive"),
 ]

@@ -43,3 +43,10 @@ class WorkerSettings(CoreSettings):
     pipeline_clarification_rate: float = Field(
         default=0.1, ge=0, le=1, description="Share of simulated jobs that ask for a clarification."
     )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="`vividly-notify worker` serves GET /metrics on this port (on HOST; with "
+        "METRICS_TOKEN, for that Bearer token only). Unset: no metrics port.",
+    )

@@ -8,6 +8,8 @@ Guarantees (once `configure` ran, as every `vividly-notify` command does):
 - No credential is written: nothing logs headers or cookies, access lines redact token-like
   query parameters, and as a last line of defence anything shaped like a JWT, a `Bearer`
   credential or an `access_token=` value is replaced by `[redacted]` in every line.
+- No email address is written: anything shaped like one (`@` or a URL-encoded `%40`), such as
+  an SMTP server's refusal quoting a student's address, becomes `[email]` in every line.
 - A stream dropped because its client cannot keep up is logged once, at INFO, with the reason
   (`stream_dropped`). uvicorn's "ASGI callable returned without completing response" ERROR is
   not written for a response left unfinished on purpose (`response_abandoned`: the client is
@@ -41,6 +43,8 @@ _SECRETS = [
     (re.compile(r"(?i)(access_token=)[^\s\"',;&]+"), r"\1[redacted]"),
     # A clicked push's action token sits in the path: a capability for as long as the push TTL.
     (re.compile(r"(/api/v1/push/actions/)[^/\s\"'?]+"), r"\1[redacted]"),
+    # Email addresses (personal data): SMTP replies quote them, query strings may carry them.
+    (re.compile(r"[\w.%+'-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+"), "[email]"),
 ]
 _SECRET_PARAMETERS = re.compile(r"(?i)token|auth|secret|password|key|code|session|cookie")
 _DROPPED_RESPONSE = "ASGI callable returned without completing response"
@@ -125,7 +129,8 @@ def _structure_access(record: logging.LogRecord, args: tuple[Any, ...]) -> None:
 
 
 def redact(line: str) -> str:
-    """`line` without anything shaped like a credential (JWTs, Bearer values, tokens)."""
+    """`line` without anything shaped like a credential (JWTs, Bearer values, tokens) or an
+    email address."""
     for pattern, replacement in _SECRETS:
         line = pattern.sub(replacement, line)
     return line
@@ -136,19 +141,22 @@ class _Formatter(JsonFormatter):
         return redact(super().format(record))
 
 
+def formatter() -> logging.Formatter:
+    """The JSON formatter of every line, redaction included."""
+    return _Formatter(
+        "{levelname}{name}{message}",
+        style="{",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+        # uvicorn adds a copy of some messages with terminal colours.
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],
+    )
+
+
 def configure(level: str = "info") -> None:
     """Send every log record, uvicorn's included, to stderr as JSON lines at `level`."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        _Formatter(
-            "{levelname}{name}{message}",
-            style="{",
-            rename_fields={"levelname": "level", "name": "logger"},
-            timestamp="time",
-            # uvicorn adds a copy of some messages with terminal colours.
-            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
-        )
-    )
+    handler.setFormatter(formatter())
     handler.addFilter(_RequestFields())
     root = logging.getLogger()
     root.handlers[:] = [handler]

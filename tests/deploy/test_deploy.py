@@ -9,11 +9,10 @@ define. Building the image and starting the stack are not tested here (README "O
 
 from __future__ import annotations
 
+import ipaddress
 import json
-import os
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,8 @@ from service.http.routes.ops import router as ops_router
 from service.http.routes.stream import STREAM_PATH
 from service.settings import Settings
 from tests.support.deploy import ROOT, load_compose
+
+from . import nginx as proxy
 
 IMAGE = "vividly-notify:local"
 # Read by a library we run rather than by Settings, each with the proof that it is read.
@@ -110,8 +111,9 @@ def test_every_variable_is_a_setting(
     image_variables = {part.split("=")[0] for part in shlex.split(block.replace("\\\n", " "))}
     assert image_variables - {"PATH", "PYTHONUNBUFFERED"} <= settings
     # The one library variable really is read: uvicorn trusts the proxy's forwarded headers.
-    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
-    assert uvicorn.Config("service.app:create_app").forwarded_allow_ips == "*"
+    trusted = app_services["api"]["environment"]["FORWARDED_ALLOW_IPS"]
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", trusted)
+    assert uvicorn.Config("service.app:create_app").forwarded_allow_ips == trusted
 
 
 def test_no_secret_is_in_the_image_or_the_compose_file(app_services: dict[str, Any]) -> None:
@@ -199,15 +201,103 @@ def location(pattern: str) -> str:
     return str(body)
 
 
-def test_readiness_and_metrics_are_only_for_private_networks() -> None:
-    private = location(r"~ \^/\(readyz\|metrics\)/\?\$")
-    allowed = re.findall(r"^\s*allow (\S+);", private, re.MULTILINE)
-    assert allowed == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.1"]
-    assert re.search(r"^\s*deny all;", private, re.MULTILINE)
-    pattern = re.compile(r"^/(readyz|metrics)/?$")
-    for path in ("/readyz", "/metrics", "/readyz/"):
+def test_metrics_are_not_served_through_the_proxy() -> None:
+    # Behind a TLS terminator every client looks private: no address-based allow list.
+    assert not re.search(r"^\s*allow ", NGINX, re.MULTILINE)
+    metrics = location(r"~ \^/metrics\(/\|\$\)")
+    assert metrics.strip() == "return 404;"
+    pattern = re.compile(r"^/metrics(/|$)")
+    for path in ("/metrics", "/metrics/", "/metrics/x"):
         assert pattern.match(path), path
-    assert not pattern.match("/healthz")
+    assert not pattern.match("/metricsx")
+
+
+def test_ops_endpoints_need_the_metrics_token(app_services: dict[str, Any]) -> None:
+    for name in ("api", "worker"):
+        variable = app_services[name]["environment"]["METRICS_TOKEN"]
+        assert variable.startswith("${METRICS_TOKEN:?"), f"{name}: METRICS_TOKEN is required"
+
+
+def test_the_worker_serves_metrics_on_an_unpublished_port(app_services: dict[str, Any]) -> None:
+    worker = app_services["worker"]
+    port = int(worker["environment"]["WORKER_METRICS_PORT"])
+    assert Settings(worker_metrics_port=port).worker_metrics_port == port
+    assert "ports" not in worker
+    assert worker["environment"]["METRICS_TOKEN"].startswith("${METRICS_TOKEN:?")
+
+
+def test_forwarded_addresses_are_believed_from_the_proxy_only(
+    compose: dict[str, Any], app_services: dict[str, Any]
+) -> None:
+    trusted = app_services["api"]["environment"]["FORWARDED_ALLOW_IPS"]
+    assert trusted != "*"
+    proxy = compose["services"]["proxy"]
+    [(network, attached)] = proxy["networks"].items()
+    assert attached["ipv4_address"] == trusted
+    [pool] = compose["networks"][network]["ipam"]["config"]
+    address = ipaddress.ip_address(trusted)
+    assert address in ipaddress.ip_network(pool["subnet"])
+    # Docker never hands the proxy's address to another container of the network.
+    assert address not in ipaddress.ip_network(pool["ip_range"])
+    for name, service in compose["services"].items():
+        assert set(service["networks"]) == {network}, name
+    # nginx passes on the address it saw, never a client's own X-Forwarded-For.
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in NGINX
+    assert "$proxy_add_x_forwarded_for" not in NGINX
+
+
+def test_a_reload_does_not_keep_old_streams_for_an_hour(compose: dict[str, Any]) -> None:
+    [timeout] = re.findall(r"^worker_shutdown_timeout (\d+)s;", NGINX, re.MULTILINE)
+    stop = compose["services"]["proxy"]["stop_grace_period"]
+    assert int(timeout) < seconds(stop)
+    assert int(timeout) < Settings.model_fields["stream_max_age_seconds"].default
+
+
+def seconds(duration: str | int | float) -> float:
+    """A compose duration (`35s`, `1m30s`, or seconds) in seconds."""
+    if isinstance(duration, int | float):
+        return float(duration)
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([hms])", duration))
+
+
+def test_the_proxy_keeps_connections_to_the_replicas() -> None:
+    [upstream] = re.findall(r"upstream api \{(.*?)\}", NGINX, re.DOTALL)
+    assert re.search(r"^\s*keepalive \d+;", upstream, re.MULTILINE)
+    assert re.search(r"^\s*zone api \S+;", upstream, re.MULTILINE)
+    # nginx closes an idle connection before uvicorn does (else a POST may meet a closed one).
+    [idle] = re.findall(r"^\s*keepalive_timeout (\d+)s;", upstream, re.MULTILINE)
+    assert int(idle) < uvicorn.Config("service.app:create_app").timeout_keep_alive
+    # Replicas that come and go with --scale are found again (Docker's DNS, every 5 s).
+    assert re.search(r"^\s*server api:8000 resolve;", upstream, re.MULTILINE)
+    assert "resolver 127.0.0.11 valid=5s" in NGINX
+    passes = re.findall(r"proxy_pass (\S+);", NGINX)
+    assert passes
+    assert set(passes) == {"http://api"}
+    assert "proxy_http_version 1.1;" in NGINX
+    assert 'proxy_set_header Connection "";' in NGINX
+    [connect] = re.findall(r"^\s*proxy_connect_timeout (\d+)s;", NGINX, re.MULTILINE)
+    assert int(connect) <= 5
+
+
+def test_the_proxy_image_knows_upstream_resolve(compose: dict[str, Any]) -> None:
+    image = compose["services"]["proxy"]["image"]
+    version = tuple(int(part) for part in image.partition(":")[2].split("."))
+    assert version >= (1, 27, 3) or version[:2] >= (1, 28), image
+
+
+def test_the_proxy_has_the_descriptors_its_workers_ask_for(compose: dict[str, Any]) -> None:
+    [wanted] = re.findall(r"^worker_rlimit_nofile (\d+);", NGINX, re.MULTILINE)
+    nofile = compose["services"]["proxy"]["ulimits"]["nofile"]
+    assert nofile["soft"] >= int(wanted)
+    assert nofile["hard"] >= int(wanted)
+    [connections] = re.findall(r"worker_connections (\d+);", NGINX)
+    assert int(wanted) >= int(connections)
+
+
+def test_the_stream_is_never_compressed() -> None:
+    stream = location("= " + re.escape(STREAM_PATH))
+    assert re.search(r"^\s*gzip off;", stream, re.MULTILINE)
 
 
 def test_an_incoming_forwarded_proto_is_kept() -> None:
@@ -227,24 +317,21 @@ def test_the_proxy_routes_to_the_api_replicas_and_leaves_streams_unbuffered(
     assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
     assert re.search(r"^\s*listen 8000;", NGINX, re.MULTILINE)
     port = compose["services"]["api"]["command"][-1]
-    assert f"set $api http://api:{port};" in NGINX
+    assert re.search(rf"^\s*server api:{port} ", NGINX, re.MULTILINE)
     stream = re.search(rf"location = {re.escape(STREAM_PATH)} \{{(.*?)\}}", NGINX, re.DOTALL)
     assert stream, "the stream has its own location"
     assert "proxy_buffering off;" in stream.group(1)
+    assert "proxy_pass http://api;" in stream.group(1)
     [read_timeout] = re.findall(r"proxy_read_timeout (\d+)s;", stream.group(1))
     assert int(read_timeout) > Settings.model_fields["keepalive_seconds"].default * 2
 
 
 def test_nginx_accepts_the_proxy_config(tmp_path: Path) -> None:
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
-    )
-    if nginx is None:
-        pytest.skip("Debian's nginx is not installed (`make test` installs it)")
+    nginx = proxy.binary()
+    config = tmp_path / "nginx.conf"
+    config.write_text(proxy.checkable_config(NGINX, nginx))
     result = subprocess.run(
-        [nginx, "-t", "-p", f"{tmp_path}/", "-c", str(ROOT / "deploy/nginx.conf")],
-        capture_output=True,
-        text=True,
+        [nginx, "-t", "-p", f"{tmp_path}/", "-c", str(config)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr

@@ -21,7 +21,7 @@ async def test_headers_retry_and_connected_come_first(server: RunningServer) -> 
     async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
         assert stream.response.status_code == 200
         assert stream.response.headers["content-type"].startswith("text/event-stream")
-        assert stream.response.headers["cache-control"] == "no-store"
+        assert stream.response.headers["cache-control"] == "no-store, no-transform"
         assert stream.response.headers["x-accel-buffering"] == "no"
         first = await stream.next()
         assert first.retry == server.settings.sse_retry_ms

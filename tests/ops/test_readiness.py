@@ -148,6 +148,7 @@ async def test_a_listener_on_another_database_hears_nothing_and_says_so(
         await until(lambda: server.hub.suspended is not None, "the hub is suspended", timeout=5)
         async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
             assert stream.response.status_code == 200
+            assert stream.response.headers["cache-control"] == "no-store, no-transform"
             refused = await stream.next()
         metrics = (await client.get("/metrics")).text
     assert response.status_code == 503

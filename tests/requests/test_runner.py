@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -24,6 +21,7 @@ from service.requests.runner import FAILURE_TEXT, Worker, WorkerConfig
 from service.settings import Settings
 from tests.support.server import Stream, open_stream, running_server, settings_for
 from tests.support.waiting import until
+from tests.support.worker import new_request, wait_for_status, worker_process
 
 PROCESSING = re.compile(r"processing ([0-9a-f-]{36})")
 FAST = {
@@ -31,29 +29,6 @@ FAST = {
     "pipeline_failure_rate": 0,
     "pipeline_clarification_rate": 0,
 }
-
-
-async def wait_for_status(
-    conn: asyncpg.Connection, request_id: uuid.UUID, status: str, timeout: float = 15
-) -> asyncpg.Record:
-    async def reached() -> asyncpg.Record | None:
-        row: asyncpg.Record = await conn.fetchrow(
-            "SELECT * FROM content_requests WHERE id = $1", request_id
-        )
-        return row if row["status"] == status else None
-
-    return await until(reached, f"request {request_id} is {status}", timeout=timeout)
-
-
-async def new_request(
-    conn: asyncpg.Connection, question: str = "How do magnets work?"
-) -> uuid.UUID:
-    request_id: uuid.UUID = await conn.fetchval(
-        "INSERT INTO content_requests (student_id, question) VALUES ($1, $2) RETURNING id",
-        uuid.uuid4(),
-        question,
-    )
-    return request_id
 
 
 async def notifications_of(conn: asyncpg.Connection, request_id: uuid.UUID) -> list[str]:
@@ -138,29 +113,6 @@ async def test_clarification_answered_then_completed(database_url: str, tmp_path
 
 
 # -- worker processes -------------------------------------------------------------------------
-
-
-@contextmanager
-def worker_process(
-    database_url: str, log: Path, **settings: object
-) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "MEDIA_DIR": str(log.parent / "media"),
-        "WORKER_POLL_SECONDS": "0.5",
-        **{key.upper(): str(value) for key, value in settings.items()},
-    }
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service", "worker"], env=env, stdout=output, stderr=output
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
 
 
 def processed_ids(log: Path) -> list[str]:

@@ -4,6 +4,7 @@ ids and user ids, never a credential; a slow client's drop is one INFO line, not
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -149,3 +150,20 @@ async def test_every_line_is_json_with_request_ids_and_no_credential(
 def test_a_push_action_token_in_a_path_is_redacted() -> None:
     line = '"POST /api/v1/push/actions/eJw.abc-DEF_123/read HTTP/1.1" 204'
     assert logs.redact(line) == '"POST /api/v1/push/actions/[redacted]/read HTTP/1.1" 204'
+
+
+def test_email_addresses_never_reach_a_line() -> None:
+    # Postfix's refusal quotes the recipient; the digest sender logs the refusal (test_digest).
+    refusal = "550 5.1.1 <Ana.Lima+digest@mail.school.example>: Recipient address rejected"
+    record = logging.LogRecord(
+        "service.digest.sender", logging.WARNING, __file__, 1,
+        "digest %d refused for good: %s", (7, f"recipient refused: {refusal}"), None,
+    )  # fmt: skip
+    line = json.loads(logs.formatter().format(record))
+    assert line["message"] == (
+        "digest 7 refused for good: recipient refused: 550 5.1.1 <[email]>: "
+        "Recipient address rejected"
+    )
+    encoded = '"GET /api/v1/digest?to=ana%40school.example&x=1 HTTP/1.1" 200'
+    assert logs.redact(encoded) == '"GET /api/v1/digest?to=[email]&x=1 HTTP/1.1" 200'
+    assert logs.redact("pool of 10 at 2026-12-07 06:00") == "pool of 10 at 2026-12-07 06:00"

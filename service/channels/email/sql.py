@@ -265,3 +265,9 @@ SELECT LEAST(
     (SELECT min(next_attempt_at) FROM email_digests WHERE state IN ('pending', 'sending'))
 )
 """
+
+# The digest backlog's age for /metrics (channels/backlog.py): seconds since the earliest due
+# digest became due; 0 when nothing waits.
+DIGEST_BACKLOG_AGE = f"""
+SELECT GREATEST(COALESCE(EXTRACT(EPOCH FROM now() - ({DIGEST_NEXT_DUE})), 0), 0)::float8
+"""

@@ -146,3 +146,11 @@ PUSH_FINISH = """
 UPDATE push_deliveries SET state = $4, finished_at = now(), last_error = $5
 WHERE notification_id = $1 AND subscription_id = $2 AND state = 'sending' AND attempts = $3
 """
+
+# Backlog ages for /metrics (channels/backlog.py): seconds since the oldest push or digest that
+# is due and not yet taken became due; 0 when nothing waits. Each reads a partial index's head.
+PUSH_BACKLOG_AGE = """
+SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0)::float8
+FROM push_deliveries
+WHERE state IN ('pending', 'sending') AND next_attempt_at <= now()
+"""

@@ -1,14 +1,19 @@
-"""Operational endpoints: liveness, readiness and metrics."""
+"""Operational endpoints: liveness, readiness and metrics.
+
+With METRICS_TOKEN set, `/metrics` and the details of `/readyz` (its problems and warnings) are
+only for `Authorization: Bearer <METRICS_TOKEN>`: behind a TLS terminator every client looks
+like a private address, so no network can stand for the operator. Without the token `/readyz`
+still answers its status code and `status`, which is all a probe needs.
+"""
 
 from __future__ import annotations
-
-import hmac
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ...ops import metrics, readiness
+from .. import ops_access
 from ..deps import AppSettings, Pool
 from ..schemas import ErrorOut
 
@@ -34,11 +39,12 @@ async def healthz() -> JSONResponse:
         }
     },
 )
-async def readyz(request: Request, pool: Pool) -> JSONResponse:
+async def readyz(request: Request, settings: AppSettings, pool: Pool) -> JSONResponse:
     """200 when this process can serve: the listener is connected and hears its own NOTIFY, the
     tasks delivery needs run, the schema is not behind, and it is not shutting down; else 503
     with the list of problems. What cannot stop it from serving (the database slow to answer,
-    an optional task restarting, a newer schema) comes as `warnings`, with a 200."""
+    an optional task restarting, a newer schema) comes as `warnings`, with a 200.
+    With METRICS_TOKEN set, the lists are shown only for that Bearer token."""
     state = request.state
     found = await readiness.check(pool, state.listener, state.supervisor, state.shutdown)
     body: dict[str, object] = {"status": "ready"}
@@ -46,7 +52,13 @@ async def readyz(request: Request, pool: Pool) -> JSONResponse:
         body = {"status": "unavailable", "problems": found.problems}
     if found.warnings:
         body["warnings"] = found.warnings
+    if not _operator(request, settings):
+        body = {"status": body["status"]}
     return JSONResponse(body, status_code=503 if found.problems else 200)
+
+
+def _operator(request: Request, settings: AppSettings) -> bool:
+    return ops_access.allowed(request.headers.get("authorization"), settings.metrics_token)
 
 
 @router.get(
@@ -62,14 +74,12 @@ async def prometheus(request: Request, settings: AppSettings, pool: Pool) -> Res
 
     With METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`.
     """
-    if settings.metrics_token is not None:
-        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
-        sent = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(sent, expected):
-            return JSONResponse(
-                {"detail": "metrics need 'Authorization: Bearer <METRICS_TOKEN>'"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    if not _operator(request, settings):
+        return JSONResponse(
+            {"detail": "metrics need 'Authorization: Bearer <METRICS_TOKEN>'"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     await request.state.event_metrics.refresh(pool)
+    await request.state.backlog.refresh(pool)
     return Response(metrics.render(request.state.metrics), media_type=CONTENT_TYPE_LATEST)

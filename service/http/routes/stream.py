@@ -134,7 +134,7 @@ class StreamEndpoint:
             else:
                 body = events.unavailable_frame(settings.sse_retry_ms)
             response = Response(body, media_type="text/event-stream")
-            response.headers["cache-control"] = "no-store"
+            response.headers["cache-control"] = "no-store, no-transform"
             await headers.SecurityHeaders(response)(scope, receive, send)
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from service.channels.email.signed_links import OpenLinks, UnsubscribeLinks
+from service.runtime import logs
 from service.settings import Settings
 from tests.support.digest import (
     TEST_PERIODS,
@@ -272,7 +273,10 @@ async def test_the_notifications_a_digest_delivered_first_are_counted(
 
 
 async def test_an_address_refused_for_good_is_shown_to_the_student(
-    server: RunningServer, module_mailbox: Mailbox, conn: asyncpg.Connection
+    server: RunningServer,
+    module_mailbox: Mailbox,
+    conn: asyncpg.Connection,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     student = uuid.uuid4()
     address = f"gone-{student.hex[:8]}@example.com"
@@ -281,7 +285,8 @@ async def test_an_address_refused_for_good_is_shown_to_the_student(
     await make_due(conn, student)
     await mail_to(module_mailbox, address)
     await recorded(conn, student)
-    module_mailbox.refuse_rcpt[address] = "550 5.1.1 No such user"  # (the mailbox went away since)
+    # (The mailbox went away since.) Like Postfix, the refusal quotes the address.
+    module_mailbox.refuse_rcpt[address] = f"550 5.1.1 <{address}>: No such user"
     await notify(conn, student)
     await make_due(conn, student)
 
@@ -297,7 +302,13 @@ async def test_an_address_refused_for_good_is_shown_to_the_student(
     assert "550" in row["last_error"]
     async with httpx.AsyncClient(base_url=server.base_url) as client:
         preference = (await client.get(PREFS, headers=auth(server, student))).json()
-    assert "550 5.1.1 No such user" in preference["last_error"]
+    assert "No such user" in preference["last_error"]  # the student sees why
+    # The sender logs the refusal, and the log lines never carry the address.
+    [logged] = [r for r in caplog.records if "refused for good" in r.getMessage()]
+    assert address in logged.getMessage()
+    line = logs.formatter().format(logged)
+    assert "550 5.1.1 <[email]>: No such user" in line
+    assert address not in line
     assert preference["last_sent_at"] is not None
     # Deleting the preference forgets what may quote the address: errors and server replies.
     async with httpx.AsyncClient(base_url=server.base_url) as client:
