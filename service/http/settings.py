@@ -129,20 +129,6 @@ class HttpSettings(LiveSettings, NotificationSettings):
         description="Secure attribute of the cookie; `auto`: when the request came over HTTPS.",
     )
 
-    shutdown_unready_seconds: float = Field(
-        default=2,
-        ge=0,
-        description="On SIGTERM, /readyz answers 503 this long (streams still served) before "
-        "streams drain, so load balancers that route on it stop sending new ones.",
-    )
-
-    shutdown_drain_seconds: float = Field(
-        default=10,
-        ge=0,
-        description="On SIGTERM, after the not-ready phase, open streams are ended spread over "
-        "this long, each with a spread `retry:`; new ones get `event: unavailable`.",
-    )
-
     shutdown_requests_seconds: float = Field(
         default=5,
         ge=0,

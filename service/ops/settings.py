@@ -1,14 +1,14 @@
-"""Settings of operations: retention."""
+"""Settings of operations: retention, and the phases of a shutdown before streams end."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from ..runtime.settings import CoreSettings
+from ..live.settings import LiveSettings
 
 
-class OpsSettings(CoreSettings):
-    """What the process does on its own to keep the database small."""
+class OpsSettings(LiveSettings):
+    """What the process does on its own: keep the database small, and stop gracefully."""
 
     retention_days: float | None = Field(
         default=None,
@@ -22,4 +22,18 @@ class OpsSettings(CoreSettings):
         default=5000,
         ge=1,
         description="Rows retention deletes per transaction (one replica runs it at a time).",
+    )
+
+    shutdown_unready_seconds: float = Field(
+        default=2,
+        ge=0,
+        description="On SIGTERM, /readyz answers 503 this long (streams still served) before "
+        "streams drain, so load balancers that route on it stop sending new ones.",
+    )
+
+    shutdown_drain_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="On SIGTERM, after the not-ready phase, open streams are ended spread over "
+        "this long, each with a spread `retry:`; new ones get `event: unavailable`.",
     )

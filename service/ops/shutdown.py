@@ -29,10 +29,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..http.settings import HttpSettings
 from ..live.drain import drain
 from ..live.hub import Hub
 from ..notifications.deliveries import CLOSE_SECONDS
+from .settings import OpsSettings
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def budget(settings: BudgetSettings) -> Budget:
 class Shutdown:
     """The phases before uvicorn stops listening; `started` turns `/readyz` to 503."""
 
-    def __init__(self, hub: Hub, settings: HttpSettings) -> None:
+    def __init__(self, hub: Hub, settings: OpsSettings) -> None:
         self._hub = hub
         self._settings = settings
         self._started_at: float | None = None
