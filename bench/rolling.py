@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from . import scenarios
+from . import observe, scenarios, writers
 from .harness import Server
 
 OPEN = "vividly_streams_open"
@@ -107,7 +107,7 @@ async def rolling(
     stop, done = asyncio.Event(), asyncio.Event()
     peaks: dict[int, float] = {}
     refused: dict[int, float] = {}
-    writing = asyncio.create_task(scenarios.drive_background(url, fleet.users, rate, stop))
+    writing = asyncio.create_task(writers.drive_background(url, fleet.users, rate, stop))
     watching = asyncio.create_task(watch(servers, peaks, refused, done))
     restarts: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -146,7 +146,7 @@ async def rolling(
         stop.set()
         committed = await writing
         await asyncio.sleep(5)
-        delivery = scenarios.delivery_of(fleet, committed)
+        delivery = observe.delivery_of(fleet, committed)
         await scenarios.close_fleet(fleet)
     finally:
         stop.set()

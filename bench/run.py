@@ -10,10 +10,9 @@ import asyncio
 import json
 import time
 import uuid
-from collections import Counter
 from typing import Any
 
-from . import rolling, scenarios
+from . import long_runs, observe, rolling, scenarios, writers
 from .harness import (
     OUT,
     Server,
@@ -76,12 +75,12 @@ async def throughput(url: str, args: argparse.Namespace) -> dict[str, Any]:
     server = Server.start(url)
     try:
         fleet, _ = await scenarios.connect_fleet(server, args.streams)
-        await scenarios.fill_queue(url, fleet.users, 120_000)
-        tps = await scenarios.pgbench(url, scenarios.COMPLETE_NEXT, args.writers, int(args.seconds))
+        await writers.fill_queue(url, fleet.users, 120_000)
+        tps = await writers.pgbench(url, scenarios.COMPLETE_NEXT, args.writers, int(args.seconds))
         await asyncio.sleep(3)  # let pgbench's notifications drain
         scenarios.reset_received(fleet)
-        issued, _committed, wall = await scenarios.drive_queue(url, args.seconds, args.writers)
-        requests = [(r, u) for r, u in await scenarios.completed_requests(url) if r in issued]
+        issued, _committed, wall = await writers.drive_queue(url, args.seconds, args.writers)
+        requests = [(r, u) for r, u in await writers.completed_requests(url) if r in issued]
         delivery = await scenarios.collect(fleet, requests, issued, settle=10)
         rate = len(issued) / wall
         await scenarios.close_fleet(fleet)
@@ -104,9 +103,7 @@ async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
         server, args.streams, reconnect=True, browser_like=args.browser_retry
     )
     stop = asyncio.Event()
-    writing = asyncio.create_task(
-        scenarios.drive_background(url, fleet.users, args.storm_rate, stop)
-    )
+    writing = asyncio.create_task(writers.drive_background(url, fleet.users, args.storm_rate, stop))
     await asyncio.sleep(2)
     restart_at = time.monotonic()
     exit_seconds = server.stop()
@@ -122,7 +119,7 @@ async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
         stop.set()
         committed = await writing
         await asyncio.sleep(3)
-        delivery = scenarios.delivery_of(fleet, committed)
+        delivery = observe.delivery_of(fleet, committed)
         lost, duplicated = delivery["lost"], delivery["duplicated"]
         caught_up = reconnected_at
         for request_id, (user, commit_at) in committed.items():
@@ -164,22 +161,22 @@ async def polling(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 polling_task = None
             else:
                 polling_task = asyncio.create_task(
-                    scenarios.poll_history(server.url, users, 2.0, stop)
+                    observe.poll_history(server.url, users, 2.0, stop)
                 )
                 await asyncio.sleep(2.5)  # every poller has started
             cpu_before = (await server.metrics())["process_cpu_seconds_total"]
-            xacts_before = await scenarios.database_transactions(url)
+            xacts_before = await writers.database_transactions(url)
             started = time.monotonic()
             writer_stop = asyncio.Event()
             writing = asyncio.create_task(
-                scenarios.drive_background(url, users, args.poll_rate, writer_stop)
+                writers.drive_background(url, users, args.poll_rate, writer_stop)
             )
             await asyncio.sleep(args.poll_seconds)
             writer_stop.set()
             committed = await writing
             await asyncio.sleep(2.5)  # the last polls
             elapsed = time.monotonic() - started
-            xacts = await scenarios.database_transactions(url) - xacts_before - len(committed)
+            xacts = await writers.database_transactions(url) - xacts_before - len(committed)
             cpu = (await server.metrics())["process_cpu_seconds_total"] - cpu_before
             stop.set()
             if polling_task is not None:
@@ -209,100 +206,6 @@ async def polling(url: str, args: argparse.Namespace) -> dict[str, Any]:
             stop.set()
             server.stop()
     return results
-
-
-async def soak(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Streams opening and closing for `--soak-minutes`: RSS, channels and tasks over time."""
-    server = Server.start(url)
-    try:
-        baseline = await server.metrics()
-        users = [uuid.uuid4() for _ in range(args.soak_streams * 2)]
-        stop = asyncio.Event()
-        churning = asyncio.create_task(
-            scenarios.churn(server, users, args.soak_streams, (1.0, 20.0), stop)
-        )
-        writer_stop = asyncio.Event()
-        writing = asyncio.create_task(scenarios.drive_background(url, users, 20, writer_stop))
-        samples = await scenarios.sample_server(server, args.soak_minutes)
-        stop.set()
-        writer_stop.set()
-        counts = await churning
-        await writing
-        await asyncio.sleep(8)  # past UNLISTEN_DELAY_SECONDS
-        final = await server.metrics()
-        return {
-            "minutes": args.soak_minutes,
-            "concurrent_streams": args.soak_streams,
-            "streams_opened": counts["opened"],
-            "streams_refused_429_per_user_limit": counts["refused_429"],
-            "streams_refused_other": counts["refused_other"],
-            **scenarios.growth(samples),
-            "channels_after_close": final["vividly_listen_channels"],
-            "streams_after_close": final["vividly_streams_open"],
-            "tasks_before": baseline["vividly_asyncio_tasks"],
-            "tasks_after_close": final["vividly_asyncio_tasks"],
-            "samples": samples,
-        }
-    finally:
-        server.stop()
-
-
-async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """A day of long-lived streams compressed: keepalives every 0.15 s, streams that reach
-    their maximum age and tokens that expire (each client renews and resumes from its cursor),
-    completions throughout. RSS, frozen GC objects, channels and tasks over time."""
-    server = Server.start(
-        url,
-        KEEPALIVE_SECONDS=str(args.day_keepalive),
-        STREAM_MAX_AGE_SECONDS=str(args.day_max_age),
-    )
-    try:
-        await asyncio.sleep(2)  # past the first GC freeze: the idle process's frozen objects
-        baseline = await server.metrics()
-        fleet, _ = await scenarios.connect_fleet(
-            server, args.day_streams, reconnect=True, token_ttl=args.day_token_ttl
-        )
-        stop = asyncio.Event()
-        writing = asyncio.create_task(
-            scenarios.drive_background(url, fleet.users, args.day_rate, stop)
-        )
-        samples = await scenarios.sample_server(server, args.day_minutes)
-        stop.set()
-        committed = await writing
-        await asyncio.sleep(10)  # the last deliveries, and streams mid-reconnect
-        delivery = scenarios.delivery_of(fleet, committed)
-        for lost in delivery["missing"]:
-            lost["notification"] = await scenarios.notification_of(url, lost["request"])
-        ends = Counter(name for client in fleet.clients for name, _at in client.received.named)
-        connects = sum(client.connects for client in fleet.clients)
-        await scenarios.close_fleet(fleet)
-        await asyncio.sleep(args.day_settle)  # past UNLISTEN_DELAY_SECONDS
-        final = await server.metrics()
-        return {
-            "minutes": args.day_minutes,
-            "streams": args.day_streams,
-            "keepalive_s": args.day_keepalive,
-            "keepalives_per_stream": round(args.day_minutes * 60 / args.day_keepalive),
-            "max_age_s": args.day_max_age,
-            "token_ttl_s": args.day_token_ttl,
-            "connects": connects,
-            "named_events": dict(ends),
-            "committed": delivery["committed"],
-            "lost": delivery["lost"],
-            "duplicated": delivery["duplicated"],
-            "lost_detail": delivery["missing"],
-            "ended_at": round(time.monotonic(), 3),
-            **scenarios.growth(samples),
-            "channels_after_close": final["vividly_listen_channels"],
-            "streams_after_close": final["vividly_streams_open"],
-            "tasks_before": baseline["vividly_asyncio_tasks"],
-            "tasks_after_close": final["vividly_asyncio_tasks"],
-            "gc_frozen_after_close": final["vividly_gc_frozen_objects"],
-            "gc_frozen_before": baseline["vividly_gc_frozen_objects"],
-            "samples": samples,
-        }
-    finally:
-        server.stop()
 
 
 async def fleet(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -371,8 +274,8 @@ SCENARIOS = {
     "throughput": throughput,
     "storm": storm,
     "polling": polling,
-    "soak": soak,
-    "day": day,
+    "soak": long_runs.soak,
+    "day": long_runs.day,
     "fleet": fleet,
     "rolling": rolling_deploy,
 }

@@ -29,11 +29,6 @@ PREFS = "/api/v1/digest/preferences"
 RESEND = f"{PREFS}/confirmation"
 
 
-@pytest.fixture(scope="module")
-def server_settings(database_url: str, module_mailbox: Mailbox) -> Settings:
-    return digest_settings(database_url, module_mailbox)
-
-
 def client_for(base_url: str, settings: Settings, user: uuid.UUID) -> httpx.AsyncClient:
     from service.http.auth import mint_token
 

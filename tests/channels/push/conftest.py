@@ -1,17 +1,20 @@
-"""Fixtures of the push channel tests: the settings of a dispatcher, the stand-in service."""
+"""Fixtures of the push channel tests: a dispatcher's settings and pool, the stand-in push
+service, a server with Web Push on and a client of it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
+import httpx
 import pytest
 
-from service.channels.push import keys
+from db.pool import create_pool
 from service.settings import Settings
+from tests.support.push_api import PRIVATE, PUBLIC
 from tests.support.push_standin import StandIn, push_service
-from tests.support.server import settings_for
-
-PUBLIC, PRIVATE = keys.new_pair()
+from tests.support.server import RunningServer, settings_for
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +39,32 @@ def push_settings(database_url: str) -> Settings:
 async def standin() -> AsyncIterator[StandIn]:
     async with push_service() as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def server_settings(database_url: str) -> Settings:
+    return settings_for(
+        database_url,
+        vapid_public_key=PUBLIC,
+        vapid_private_key=PRIVATE,
+        vapid_subject="https://vividly.example/contact",
+        public_url="https://notify.example",
+        push_allow_loopback=True,
+        push_max_subscriptions_per_user=3,
+    )
+
+
+@pytest.fixture
+async def client(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
+    user = uuid.uuid4()
+    headers = {"Authorization": f"Bearer {server.token(user)}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as created:
+        created.user = user  # type: ignore[attr-defined]
+        yield created
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await create_pool(database_url, min_size=1, max_size=4)
+    yield created
+    await created.close()

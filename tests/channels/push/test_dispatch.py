@@ -1,54 +1,23 @@
-"""The push dispatcher against real Postgres and a push service stand-in on the loopback.
-
-Every push the stand-in receives is decrypted with the subscription's own private key and its
-VAPID token verified with the server's public key, as a push service and a browser would.
-"""
+"""The push dispatcher against a real Postgres and a stand-in push service: who is pushed,
+what, once, and what is never pushed."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from db.pool import create_pool
 from service.channels.push import sql as push_sql
 from service.channels.push.dispatcher import Dispatcher
 from service.channels.push.sender import Sender
 from service.settings import Settings
-from tests.support.ports import free_port
 from tests.support.push import notify, subscribe
-from tests.support.push_standin import Browser, StandIn, verify_vapid
+from tests.support.push_dispatch import _async, delivery, dispatching
+from tests.support.push_standin import StandIn, verify_vapid
 from tests.support.waiting import until
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(database_url, min_size=1, max_size=4)
-    yield created
-    await created.close()
-
-
-@contextlib.asynccontextmanager
-async def dispatching(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[Dispatcher]:
-    dispatcher = Dispatcher(pool, settings, Sender(settings))
-    task = asyncio.create_task(dispatcher.run())
-    try:
-        yield dispatcher
-    finally:
-        dispatcher.stop()
-        await asyncio.wait_for(task, 20)
-
-
-async def delivery(conn: asyncpg.Connection, notification_id: int) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
-        "SELECT delivered_at, delivered_via FROM notifications WHERE id = $1", notification_id
-    )
-    return row
 
 
 async def test_no_stream_is_pushed_once_encrypted_and_signed(
@@ -156,76 +125,6 @@ async def test_older_than_the_subscription_or_the_ttl_is_not_pushed(
     assert count == 0
 
 
-async def test_gone_removes_the_subscription(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    user = uuid.uuid4()
-    browser = await subscribe(conn, user, standin)
-    standin.script[browser.path] = [410]
-    notification_id = await notify(conn, user)
-    async with dispatching(pool, push_settings):
-        await standin.wait_for(browser.path, 1)
-
-        async def removed() -> bool:
-            return not await conn.fetchval(
-                "SELECT count(*) FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
-            )
-
-        await until(removed, "the subscription is removed")
-    assert (await delivery(conn, notification_id))["delivered_at"] is None
-    assert len(standin.for_path(browser.path)) == 1
-
-
-async def test_server_error_is_retried_then_pushed_once(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    user = uuid.uuid4()
-    browser = await subscribe(conn, user, standin)
-    standin.script[browser.path] = [500, 503]
-    notification_id = await notify(conn, user)
-    async with dispatching(pool, push_settings) as dispatcher:
-        received = await standin.wait_for(browser.path, 3)
-        await until(
-            lambda: conn.fetchval(
-                "SELECT state = 'sent' FROM push_deliveries WHERE notification_id = $1",
-                notification_id,
-            ),
-            "the third attempt is recorded",
-        )
-        for _ in range(3):
-            await dispatcher.poll_once()
-    assert len(standin.for_path(browser.path)) == 3
-    assert {r.headers["Topic"] for r in received} == {str(notification_id)}
-    row = await conn.fetchrow(
-        "SELECT state, attempts, last_error FROM push_deliveries WHERE notification_id = $1",
-        notification_id,
-    )
-    assert (row["state"], row["attempts"], row["last_error"]) == ("sent", 3, None)
-    assert (await delivery(conn, notification_id))["delivered_via"] == "push"
-
-
-async def test_a_refusal_is_given_up_without_retry(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    user = uuid.uuid4()
-    browser = await subscribe(conn, user, standin)
-    standin.script[browser.path] = [400]
-    notification_id = await notify(conn, user)
-    async with dispatching(pool, push_settings):
-        await standin.wait_for(browser.path, 1)
-        await until(
-            lambda: conn.fetchval(
-                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
-                notification_id,
-            ),
-            "the push is given up",
-        )
-    assert len(standin.for_path(browser.path)) == 1
-    assert await conn.fetchval(
-        "SELECT count(*) FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
-    )
-
-
 async def test_two_dispatchers_on_two_pools_push_each_once(
     conn: asyncpg.Connection, database_url: str, push_settings: Settings, standin: StandIn
 ) -> None:
@@ -317,103 +216,6 @@ async def test_a_subscription_moved_to_another_user_gets_none_of_the_first_users
     assert len(standin.for_path(browser.path)) == 1
 
 
-async def insert_subscription(conn: asyncpg.Connection, user: uuid.UUID, endpoint: str) -> Browser:
-    """A subscription stored as an older version would have stored it (no checks)."""
-    browser = Browser(endpoint)
-    data = browser.json()
-    await conn.execute(
-        "INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth) VALUES ($1, $2, $3, $4)",
-        user,
-        endpoint,
-        data["keys"]["p256dh"],
-        data["keys"]["auth"],
-    )
-    return browser
-
-
-async def push_row(conn: asyncpg.Connection, notification_id: int) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
-        "SELECT state, attempts, last_error FROM push_deliveries WHERE notification_id = $1",
-        notification_id,
-    )
-    return row
-
-
-async def test_an_unsendable_endpoint_fails_its_row_and_the_dispatcher_goes_on(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    # py_vapid refuses to sign for an IPv6-literal origin (VapidException): it once ended `run`.
-    user, other = uuid.uuid4(), uuid.uuid4()
-    await insert_subscription(conn, user, "https://[2606:4700:4700::1111]/x")
-    broken = await notify(conn, user)
-    async with dispatching(pool, push_settings):
-        await until(
-            lambda: conn.fetchval(
-                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1", broken
-            ),
-            "the unsendable push is given up",
-        )
-        browser = await subscribe(conn, other, standin)  # the dispatcher still works
-        await notify(conn, other)
-        await standin.wait_for(browser.path, 1)
-    row = await push_row(conn, broken)
-    assert row["attempts"] == 1
-    assert "VapidException" in row["last_error"]
-
-
-async def test_a_row_whose_attempts_are_used_up_is_never_claimed_again(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    user = uuid.uuid4()
-    browser = await subscribe(conn, user, standin)
-    notification_id = await notify(conn, user, age=1)
-    subscription_id = await conn.fetchval(
-        "SELECT id FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
-    )
-    # The last attempt's process died mid-send: the lease has ended, no outcome recorded.
-    await conn.execute(
-        "INSERT INTO push_deliveries (notification_id, subscription_id, attempts, next_attempt_at)"
-        " VALUES ($1, $2, $3, now() - interval '1 second')",
-        notification_id,
-        subscription_id,
-        push_settings.push_max_attempts,
-    )
-    dispatcher = Dispatcher(pool, push_settings, Sender(push_settings))
-    assert await dispatcher.claim(10) == []
-    row = await push_row(conn, notification_id)
-    assert row["state"] == "failed"
-    assert row["attempts"] == push_settings.push_max_attempts
-    assert "attempts used up" in row["last_error"]
-    assert standin.for_path(browser.path) == []
-
-
-async def test_a_send_whose_outcome_is_unknown_is_never_sent_again(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    user = uuid.uuid4()
-    browser = await subscribe(conn, user, standin)
-    notification_id = await notify(conn, user, age=1)
-    subscription_id = await conn.fetchval(
-        "SELECT id FROM push_subscriptions WHERE endpoint = $1", browser.endpoint
-    )
-    # A process claimed it and was killed mid-send (the push service may have accepted it):
-    # its lease has ended with the row still `sending`, attempts left.
-    await conn.execute(
-        "INSERT INTO push_deliveries (notification_id, subscription_id, state, attempts,"
-        " next_attempt_at) VALUES ($1, $2, 'sending', 1, now() - interval '1 second')",
-        notification_id,
-        subscription_id,
-    )
-    dispatcher = Dispatcher(pool, push_settings, Sender(push_settings))
-    assert await dispatcher.claim(10) == []
-    row = await push_row(conn, notification_id)
-    assert row["state"] == "failed"
-    assert "outcome unknown" in row["last_error"]
-    await dispatcher.enqueue(whole_ttl=True)  # its (notification, subscription) row stays closed
-    assert await dispatcher.claim(10) == []
-    assert standin.for_path(browser.path) == []
-
-
 async def test_a_browser_moved_between_claim_and_send_gets_nothing_of_the_first_user(
     conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
 ) -> None:
@@ -438,30 +240,6 @@ async def test_a_browser_moved_between_claim_and_send_gets_nothing_of_the_first_
     assert standin.for_path(browser.path) == []
     assert (await delivery(conn, notification_id))["delivered_at"] is None
     assert dispatcher.counts.pushes["cancelled"] == 1
-
-
-async def test_a_name_resolving_to_loopback_fails_at_once(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    # `localhost` is resolved for real by PublicResolver, which refuses it without the test
-    # setting; aiohttp wraps that refusal in ClientConnectorDNSError: not a reason to retry.
-    strict = push_settings.model_copy(update={"push_allow_loopback": False})
-    user = uuid.uuid4()
-    port = standin.base_url.rsplit(":", 1)[1]
-    browser = await insert_subscription(conn, user, f"http://localhost:{port}/push/x")
-    notification_id = await notify(conn, user)
-    async with dispatching(pool, strict):
-        await until(
-            lambda: conn.fetchval(
-                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
-                notification_id,
-            ),
-            "the push is given up",
-        )
-    row = await push_row(conn, notification_id)
-    assert row["attempts"] == 1
-    assert "no public address" in row["last_error"]
-    assert standin.for_path(browser.path) == []
 
 
 async def test_a_retry_carries_what_is_left_of_the_ttl(
@@ -492,76 +270,3 @@ async def test_counts_for_metrics(
         await until(lambda: _async(dispatcher.counts.pushes["sent"] == 1), "the push is sent")
     assert dispatcher.counts.pushes["retried"] == 1
     assert dispatcher.counts.first_delivered["push"] == 1
-
-
-async def _async(value: bool) -> bool:
-    return value
-
-
-async def test_a_push_service_that_never_answers_holds_up_no_other_push(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    slow_user, user = uuid.uuid4(), uuid.uuid4()
-    slow = await subscribe(conn, slow_user, standin)
-    standin.held[slow.path] = asyncio.Event()
-    browser = await subscribe(conn, user, standin)
-    await notify(conn, slow_user)
-    async with dispatching(pool, push_settings):
-        await standin.wait_for(slow.path, 1)
-        await notify(conn, user)  # created while the slow send is in flight
-        await standin.wait_for(browser.path, 1, timeout=push_settings.push_timeout_seconds / 2)
-        assert not standin.held[slow.path].is_set()  # still unanswered
-        standin.held[slow.path].set()
-
-
-async def test_a_push_answered_too_late_is_never_sent_again(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
-) -> None:
-    # The push service accepted the request and answers after the timeout: it may have taken the
-    # push, so another attempt could show it twice. Outcome unknown: failed, never resent.
-    hasty = push_settings.model_copy(update={"push_timeout_seconds": 0.5})
-    user = uuid.uuid4()
-    browser = await subscribe(conn, user, standin)
-    standin.held[browser.path] = asyncio.Event()
-    notification_id = await notify(conn, user)
-    async with dispatching(pool, hasty) as dispatcher:
-        await standin.wait_for(browser.path, 1)
-        await until(
-            lambda: conn.fetchval(
-                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
-                notification_id,
-            ),
-            "the unanswered push is closed",
-        )
-        standin.held[browser.path].set()  # the answer comes too late
-        for _ in range(3):
-            await dispatcher.poll_once()
-    assert len(standin.for_path(browser.path)) == 1
-    row = await push_row(conn, notification_id)
-    assert (row["state"], row["attempts"]) == ("failed", 1)
-    assert "outcome unknown" in row["last_error"]
-    assert dispatcher.counts.pushes["retried"] == 0
-
-
-async def test_a_refused_connection_is_retried(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings
-) -> None:
-    # Nothing listens on the port: no connection, nothing sent, so another attempt is safe.
-    port = free_port()
-    twice = push_settings.model_copy(update={"push_max_attempts": 2})
-    user = uuid.uuid4()
-    await insert_subscription(conn, user, f"http://127.0.0.1:{port}/push/x")
-    notification_id = await notify(conn, user)
-    async with dispatching(pool, twice) as dispatcher:
-        await until(
-            lambda: conn.fetchval(
-                "SELECT state = 'failed' FROM push_deliveries WHERE notification_id = $1",
-                notification_id,
-            ),
-            "the push is given up after its attempts",
-        )
-    row = await push_row(conn, notification_id)
-    assert row["attempts"] == 2
-    assert "ClientConnectorError" in row["last_error"]
-    assert "outcome unknown" not in row["last_error"]
-    assert dispatcher.counts.pushes["retried"] == 1
