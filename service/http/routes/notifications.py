@@ -55,7 +55,10 @@ NotificationId = Annotated[int, Path(ge=1, le=CLIENT_ID_MAX, description="A noti
 # Any well-formed type name: new types need no change here; an unknown one matches nothing.
 NotificationType = Annotated[
     str,
-    Query(pattern=TYPE_NAME_PATTERN, description="Only this type (a name from GET /notifications/types)."),
+    Query(
+        pattern=TYPE_NAME_PATTERN,
+        description="Only this type (a name from GET /notifications/types).",
+    ),
 ]
 
 
