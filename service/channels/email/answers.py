@@ -8,15 +8,16 @@ token is not validated by FastAPI (missing, empty or over-long included), only b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...http.deps import app_settings
 from .settings import EmailSettings
-from .signed_links import SignedLinks
+from .signed_links import InvalidLink, SignedLinks, UnsubscribeLinks, Unsubscriber
 
 EmailAppSettings = Annotated[EmailSettings, Depends(app_settings)]
 
@@ -44,3 +45,31 @@ def links_of(kind: type[L], settings: EmailAppSettings) -> L:
     if links is None:
         raise HTTPException(503, detail=f"{kind.NAME}s cannot be checked: set DIGEST_SECRET")
     return links
+
+
+class LinkRefused(Exception):
+    """A link that names nobody (400: forged, altered, expired) or an address that is no longer
+    the student's (410)."""
+
+    def __init__(self, detail: str, status: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+async def linked(
+    links: UnsubscribeLinks,
+    token: str,
+    row_of: Callable[[uuid.UUID], Awaitable[Any]],
+    gone: str,
+) -> tuple[Unsubscriber, Any]:
+    """Whom an unsubscribe or confirmation link names, with their preference row (`row_of`),
+    while that row still holds the address the link was mailed to; else LinkRefused."""
+    try:
+        named = links.verify(token)
+    except InvalidLink as error:
+        raise LinkRefused(str(error), 400) from None
+    row = await row_of(named.user_id)
+    if row is None or not links.is_for(named, row["address"]):
+        raise LinkRefused(gone, 410)
+    return named, row

@@ -7,6 +7,7 @@ and neither changes anything.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,8 +18,16 @@ from pydantic import BaseModel
 from ...http.deps import Pool
 from ...http.schemas import ErrorOut
 from . import pages, sql
-from .answers import EmailAppSettings, Token, links_of, refusal, wants_html
-from .signed_links import CONFIRM_PATH, ConfirmLinks, InvalidLink
+from .answers import (
+    EmailAppSettings,
+    LinkRefused,
+    Token,
+    linked,
+    links_of,
+    refusal,
+    wants_html,
+)
+from .signed_links import CONFIRM_PATH, ConfirmLinks
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
 
@@ -52,12 +61,9 @@ async def confirm_page(
     """What the link would do, changing nothing (browsers get a page with the button)."""
     links = links_of(ConfirmLinks, settings)
     try:
-        owner = links.verify(token)
-    except InvalidLink as error:
-        return _refusal(request, str(error), 400)
-    row = await pool.fetchrow(sql.DIGEST_RECIPIENT, owner.user_id)
-    if row is None or not links.is_for(owner, row["address"]):
-        return _refusal(request, GONE, 410)
+        _owner, row = await linked(links, token, partial(pool.fetchrow, sql.DIGEST_RECIPIENT), GONE)
+    except LinkRefused as refused:
+        return _refusal(request, refused.detail, refused.status)
     if row["confirmed"]:
         return _answer(request, True, "this address is already confirmed")
     if wants_html(request):
@@ -73,13 +79,12 @@ async def confirm(
 ) -> Response:
     """Confirm the address the link was mailed to (no login)."""
     links = links_of(ConfirmLinks, settings)
-    try:
-        owner = links.verify(token)
-    except InvalidLink as error:
-        return _refusal(request, str(error), 400)
     async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(sql.DIGEST_ADDRESS_FOR_UPDATE, owner.user_id)
-        if row is None or not links.is_for(owner, row["address"]):
-            return _refusal(request, GONE, 410)
+        try:
+            owner, row = await linked(
+                links, token, partial(connection.fetchrow, sql.DIGEST_ADDRESS_FOR_UPDATE), GONE
+            )
+        except LinkRefused as refused:
+            return _refusal(request, refused.detail, refused.status)
         await connection.execute(sql.CONFIRM_DIGEST_ADDRESS, owner.user_id)
     return _answer(request, True, f"{pages.masked(row['address'])} will get the email digest")

@@ -12,6 +12,7 @@ scanner prefetching the link changes nothing. A new address gets digests only on
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from math import ceil
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -24,9 +25,17 @@ from ...http.deps import CurrentUser, Pool
 from ...http.schemas import ErrorOut
 from . import pages, sql
 from .addresses import MAX_ADDRESS, student_address
-from .answers import EmailAppSettings, Token, links_of, refusal, wants_html
+from .answers import (
+    EmailAppSettings,
+    LinkRefused,
+    Token,
+    linked,
+    links_of,
+    refusal,
+    wants_html,
+)
 from .confirmation import send_confirmation
-from .signed_links import UNSUBSCRIBE_PATH, InvalidLink, UnsubscribeLinks
+from .signed_links import UNSUBSCRIBE_PATH, UnsubscribeLinks
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
 
@@ -219,12 +228,9 @@ async def unsubscribe_page(
     """What the link would do, changing nothing (browsers get a page with the button)."""
     links = links_of(UnsubscribeLinks, settings)
     try:
-        unsubscriber = links.verify(token)
-    except InvalidLink as error:
-        return _refusal(request, str(error), 400)
-    row = await pool.fetchrow(sql.DIGEST_RECIPIENT, unsubscriber.user_id)
-    if row is None or not links.is_for(unsubscriber, row["address"]):
-        return _refusal(request, GONE, 410)
+        _named, row = await linked(links, token, partial(pool.fetchrow, sql.DIGEST_RECIPIENT), GONE)
+    except LinkRefused as refused:
+        return _refusal(request, refused.detail, refused.status)
     if not row["opted_in"]:
         detail = "this address is already unsubscribed"
         if wants_html(request):
@@ -245,14 +251,13 @@ async def unsubscribe(
 ) -> Response:
     """Unsubscribe the address the link was mailed to (RFC 8058 one-click; no login)."""
     links = links_of(UnsubscribeLinks, settings)
-    try:
-        unsubscriber = links.verify(token)
-    except InvalidLink as error:
-        return _refusal(request, str(error), 400)
     async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(sql.DIGEST_ADDRESS_FOR_UPDATE, unsubscriber.user_id)
-        if row is None or not links.is_for(unsubscriber, row["address"]):
-            return _refusal(request, GONE, 410)
+        try:
+            unsubscriber, row = await linked(
+                links, token, partial(connection.fetchrow, sql.DIGEST_ADDRESS_FOR_UPDATE), GONE
+            )
+        except LinkRefused as refused:
+            return _refusal(request, refused.detail, refused.status)
         await connection.execute(sql.UNSUBSCRIBE_DIGEST, unsubscriber.user_id)
         await connection.execute(
             sql.CANCEL_OPEN_DIGESTS, unsubscriber.user_id, "unsubscribed by link"
