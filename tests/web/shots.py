@@ -194,15 +194,21 @@ SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
 
 
 async def shoot(
-    browser: Browser, server: RunningServer, conn: asyncpg.Connection, phase: str, only: set[str]
+    browser: Browser,
+    server: RunningServer,
+    conn: asyncpg.Connection,
+    phase: str,
+    only: set[str],
+    scenarios: list[tuple[str, ViewportSize, Scenario]],
 ) -> None:
-    for name, viewport, scenario in SCENARIOS:
+    for name, viewport, scenario in scenarios:
         if only and name not in only:
             continue
         context: BrowserContext = await browser.new_context(
             base_url=server.base_url,
             viewport=viewport,
             is_mobile=viewport is PHONE,
+            has_touch=viewport is PHONE,
         )
         context.set_default_timeout(5000)
         try:
@@ -221,7 +227,9 @@ async def shoot(
             await context.close()
 
 
-async def main(phase: str, only: set[str]) -> None:
+async def main(
+    phase: str, only: set[str], scenarios: list[tuple[str, ViewportSize, Scenario]]
+) -> None:
     admin_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"vividly_shots_{uuid.uuid4().hex[:8]}"
     admin: Any = await asyncpg.connect(asyncpg_dsn(admin_url))
@@ -240,7 +248,7 @@ async def main(phase: str, only: set[str]) -> None:
             browser = await playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
-            await shoot(browser, server, conn, phase, only)
+            await shoot(browser, server, conn, phase, only, scenarios)
             await browser.close()
         await conn.close()
     finally:
@@ -248,5 +256,10 @@ async def main(phase: str, only: set[str]) -> None:
         await admin.close()
 
 
+def run(scenarios: list[tuple[str, ViewportSize, Scenario]]) -> None:
+    """The command line of a shots module: `python -m tests.web.<module> [before|after] [names]`."""
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "after", set(sys.argv[2:]), scenarios))
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "after", set(sys.argv[2:])))
+    run(SCENARIOS)
