@@ -52,7 +52,7 @@ export interface HistoryQuery {
   type?: string;
   /** Archived ones too. */
   includeDismissed?: boolean;
-  /** Only archived ones (snoozed ones among them, with `snoozed_until`); not with `unreadOnly`. */
+  /** Only archived ones (snoozed ones among them, with `snoozed_until`); with `unreadOnly`, none. */
   archived?: boolean;
 }
 

@@ -358,16 +358,19 @@ async def test_restore_and_snooze_through_the_hook(
     await complete(conn, user, title="Volcanoes")
     volcanoes = (await ids_of(conn, user))[-1]
     seed = await open_seed(user)
+    other = (await open_seed(user)).page.locator("#hook-state")  # another device
     state = seed.page.locator("#hook-state")
     await seed.open()
     await expect(seed.items).to_have_count(2)
     async with seed.page.expect_response(f"**{NOTIFICATIONS}/{volcanoes}"):
         await seed.page.evaluate("window.hook.archive(window.kept = window.hook.notifications[0])")
     await expect(seed.items).to_have_count(1)
+    await expect(other).to_have_attribute("data-ids", str(volcanoes - 1))
     await seed.page.evaluate("window.hook.restore(window.kept)")  # the Undo
     await expect(seed.items.first).to_contain_text("Volcanoes")
     await expect(state).to_have_attribute("data-unread", "2")
     assert (await history(rest(user)))["unread_count"] == 2
+    await expect(other).to_have_attribute("data-ids", f"{volcanoes},{volcanoes - 1}")
 
     # Snoozed for 2 s: it leaves, then comes back as a new notification, live.
     until = "new Date(Date.now() + 2000)"
@@ -378,4 +381,6 @@ async def test_restore_and_snooze_through_the_hook(
     await expect(state).to_have_attribute("data-unread", "2")
     back = (await ids_of(conn, user))[-1]
     assert back > volcanoes
-    await expect(state).to_have_attribute("data-ids", f"{back},{volcanoes - 1}")
+    for device in (state, other):
+        await expect(device).to_have_attribute("data-ids", f"{back},{volcanoes - 1}")
+        await expect(device).to_have_attribute("data-unread", "2")
