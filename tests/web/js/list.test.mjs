@@ -143,37 +143,58 @@ test('snooze leaves at once; a refusal lands in error and the list reloads it', 
 
 test('the Archived view lists archived ones only; live ones stay out but count', async () => {
   const snoozedUntil = '2026-12-08T08:00:00Z';
+  const archivedAt = '2026-12-07T10:00:00Z';
   const { client, list, ids } = await listOf([
-    row(1, { dismissed_at: '2026-12-07T10:00:00Z' }),
+    row(1, { dismissed_at: archivedAt }),
     row(2),
-    row(3, { dismissed_at: '2026-12-07T10:00:00Z', snoozed_until: snoozedUntil }),
+    row(3, { dismissed_at: archivedAt, snoozed_until: snoozedUntil }),
+    row(4, { dismissed_at: archivedAt }),
   ]);
+  const change = (id, more) => {
+    const index = client.rows.findIndex((n) => n.id === id);
+    client.rows[index] = { ...client.rows[index], ...more };
+  };
+  const settled = async () => {
+    await tick();
+    await list.loading;
+  };
   list.setUnreadOnly(true);
   await list.setArchived(true);
   assert.equal(list.archived, true);
   assert.deepEqual(client.queries.at(-1), { limit: 20, archived: true, type: undefined });
-  assert.deepEqual(ids(), [3, 1]);
-  assert.equal(list.items[0].snoozed_until, snoozedUntil);
+  assert.deepEqual(ids(), [4, 3, 1]);
+  assert.equal(list.items[1].snoozed_until, snoozedUntil);
   assert.equal(list.unreadCount, 1);
 
-  client.send('notification', row(4));
-  assert.deepEqual(ids(), [3, 1]);
+  // A live one does not enter (it counts). The view holds a snoozed one: it reloads, since
+  // a snooze that ended is a new row and its old row is gone.
+  client.rows.push(row(5));
+  let asked = client.queries.length;
+  client.send('notification', row(5));
+  assert.deepEqual(ids(), [4, 3, 1]);
   assert.equal(list.unreadCount, 2);
+  await settled();
+  assert.equal(client.queries.length, asked + 1);
+  client.rows = client.rows.filter((n) => n.id !== 3);
+  client.rows.push(row(6, { payload: { title: 'n3' } }));
+  client.send('notification', row(6, { payload: { title: 'n3' } }));
+  await settled();
+  assert.deepEqual(ids(), [4, 1]);
+  assert.equal(list.unreadCount, 3);
 
   // Restored elsewhere: it leaves this view. Archived elsewhere: the view reloads and shows it.
-  client.rows[0] = { ...client.rows[0], dismissed_at: null };
-  client.send('read_state', { state: 'restored', ids: [1], changed: 1, up_to_id: 1, unread_count: 3 });
-  assert.deepEqual(ids(), [3]);
-  client.rows[1] = { ...client.rows[1], dismissed_at: '2026-12-07T12:00:00Z' };
-  const before = client.queries.length;
-  client.send('read_state', { state: 'dismissed', ids: [2], changed: 1, up_to_id: 2, unread_count: 2 });
-  await tick();
-  await list.loading;
-  assert.equal(client.queries.length, before + 1);
-  assert.deepEqual(ids(), [3, 2]);
+  change(1, { dismissed_at: null });
+  client.send('read_state', { state: 'restored', ids: [1], changed: 1, up_to_id: 1, unread_count: 4 });
+  assert.deepEqual(ids(), [4]);
+  change(2, { dismissed_at: '2026-12-07T12:00:00Z' });
+  asked = client.queries.length;
+  client.send('read_state', { state: 'dismissed', ids: [2], changed: 1, up_to_id: 2, unread_count: 3 });
+  await settled();
+  assert.equal(client.queries.length, asked + 1);
+  assert.deepEqual(ids(), [4, 2]);
 
   // Restore from the Archived view: it leaves at once.
-  const restored = list.restore(3);
+  const restored = list.restore(4);
   assert.deepEqual(ids(), [2]);
   client.pending.shift().ok();
   await restored;
