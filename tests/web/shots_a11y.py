@@ -1,7 +1,8 @@
 """Before/after screenshots of issue 22's sign-in and push defects (11, 12), for docs/ui-fixes.md.
 
-Not a test: `.venv/bin/python -m tests.web.shots_a11y after-i22` (or `before-i22` on the old page; files `docs/screenshots/<phase>-<scenario>.png`);
-see `tests/web/shots.py`. The server has no VAPID keys: push is off, as on a development machine.
+Not a test: `.venv/bin/python -m tests.web.shots_a11y after-i22` (or `before-i22`, on the old
+page) writes `docs/screenshots/<phase>-<scenario>.png`; see `tests/web/shots.py`. The server has
+no VAPID keys: push is off, as on a development machine.
 """
 
 from __future__ import annotations

@@ -50,9 +50,7 @@ async def blocking_violations(page: Page, where: str) -> list[str]:
     """axe-core's serious and critical violations on `page`, described (empty when none)."""
     if not await page.evaluate("typeof window.axe === 'object'"):
         await page.add_script_tag(path=str(AXE / "axe.min.js"))
-    result: dict[str, Any] = await page.evaluate(
-        "axe.run(document, {resultTypes: ['violations']})"
-    )
+    result: dict[str, Any] = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     found = [v for v in result["violations"] if v["impact"] in BLOCKING]
     return [f"{where}:\n{_describe(found)}"] if found else []
 
