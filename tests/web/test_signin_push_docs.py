@@ -10,6 +10,7 @@ the preferences at desktop and phone (390x844, touch) sizes.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -102,7 +103,8 @@ async def test_push_off_loads_without_an_error_and_says_not_available(
     )
     context.set_default_timeout(TIMEOUT_MS)
     try:
-        login = await context.request.post("/api/v1/dev/login", data={"user_id": "bob"})
+        user = str(uuid.uuid4())
+        login = await context.request.post("/api/v1/dev/login", data={"user_id": user})
         assert login.ok, await login.text()
         tab = await new_tab(context)
         trouble = Trouble()
@@ -110,6 +112,7 @@ async def test_push_off_loads_without_an_error_and_says_not_available(
         await tab.page.goto("/")
         await expect(tab.page.locator("#connection")).to_have_attribute("data-state", "connected")
         await tab.page.wait_for_timeout(SETTLE_MS)
+        assert trouble == [], trouble
         await tab.page.click("#prefs-button")
         row = tab.page.locator("#prefs-push-row")
         await expect(row).to_be_visible()
