@@ -17,14 +17,24 @@ from tests.web.shots import PHONE, Scenario, run
 DESKTOP: ViewportSize = {"width": 1366, "height": 800}
 
 
-async def login_alice(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
-    """The README's "sign in with any user id", with the id a developer types first."""
+async def sign_in_as(page: Page, text: str) -> None:
+    """Log out (the cookie goes), then type `text` in the login form and submit it."""
     await page.context.clear_cookies()
     await page.reload()
     await page.wait_for_selector("#login-user", state="visible")
-    await page.fill("#login-user", "alice")
+    await page.fill("#login-user", text)
     await page.click("#login-form button[type=submit]")
     await page.wait_for_timeout(800)
+
+
+async def login_alice(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    """The README's "sign in with any user id", with the id a developer types first."""
+    await sign_in_as(page, "alice")
+
+
+async def login_refused(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    """An id the development login does not take (a space): the form says what it takes."""
+    await sign_in_as(page, "alice smith")
 
 
 async def prefs_push_off(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
@@ -38,6 +48,7 @@ async def prefs_push_off(page: Page, conn: asyncpg.Connection, user: uuid.UUID) 
 SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("login-alice", DESKTOP, login_alice),
     ("login-alice-phone", PHONE, login_alice),
+    ("login-refused-phone", PHONE, login_refused),
     ("prefs-push-off", DESKTOP, prefs_push_off),
     ("prefs-push-off-phone", PHONE, prefs_push_off),
 ]
