@@ -48,6 +48,8 @@ def _describe(violations: list[dict[str, Any]]) -> str:
 
 async def blocking_violations(page: Page, where: str) -> list[str]:
     """axe-core's serious and critical violations on `page`, described (empty when none)."""
+    if not (AXE / "axe.min.js").exists():
+        pytest.fail("axe-core is missing: `make clients/js/node_modules/.installed` installs it")
     if not await page.evaluate("typeof window.axe === 'object'"):
         await page.add_script_tag(path=str(AXE / "axe.min.js"))
     result: dict[str, Any] = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
