@@ -30,7 +30,7 @@ from .http.cors import CrossOrigin
 from .http.failures import ServerErrors
 from .http.headers import SecurityHeaders
 from .http.metrics import HttpMetrics, RouteMetrics
-from .http.routes import admin, dev, notifications, ops, session, stream
+from .http.routes import admin, dev, docs, notifications, ops, session, stream
 from .live.feed import Feed
 from .live.hub import Hub
 from .live.listener import Listener
@@ -270,8 +270,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "analytics_gate": AnalyticsGate(timeout=settings.analytics_timeout_seconds),
             }
 
-    # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN.
+    # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN
+    # (/redoc is routes/docs.py's: the wheel's page would still fetch a logo from one).
     app = FastAPIOffline(
+        redoc_url=None,
         title="Vividly notifications",
         version="0.1.0",
         lifespan=lifespan,
@@ -303,6 +305,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         stream.StreamEndpoint(super(ServiceApp, app).__call__, origins=settings.cors_origins)
     )
     app.include_router(ops.router)
+    app.include_router(docs.router)
     app.include_router(notifications.router)
     app.include_router(session.router)
     app.include_router(content_requests.router)

@@ -2,8 +2,8 @@
 
 The page and its static files run under a Content-Security-Policy that allows no inline script
 and nothing from another origin; no page may frame them; nothing is MIME-sniffed; other sites
-learn only this origin from the Referer. The interactive API docs (`/docs`, `/redoc`) load their
-script from a CDN inline, so they get every header but the page's script policy.
+learn only this origin from the Referer. The interactive API docs (`/docs`, `/redoc`) run an
+inline script (Swagger UI's), so they get every header but the page's script policy.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from service.http.auth import AuthError, decode_token, mint_token
+from service.http.routes.dev import ACCEPTED, DEV_NAMES
 from service.settings import Settings
 from tests.support.server import SECRET, RunningServer, open_stream, running_server, settings_for
 
@@ -110,11 +111,33 @@ async def test_dev_login_mints_an_admin_only_when_asked(server: RunningServer) -
         assert (await client.get(analytics)).status_code == 200
 
 
-async def test_dev_login_rejects_a_bad_user_id(server: RunningServer) -> None:
+async def test_dev_login_takes_a_name_as_the_same_user_each_time(server: RunningServer) -> None:
+    users = []
+    for name in ("alice", "Alice", "alice"):
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            response = await client.post("/api/v1/dev/login", json={"user_id": name})
+            assert response.status_code == 200, response.text
+            me = (await client.get("/api/v1/me")).json()
+            assert me["user_id"] == response.json()["user_id"]
+            users.append(uuid.UUID(me["user_id"]))
+    assert users[0] == users[1] == users[2]
+    assert users[0] == uuid.uuid5(DEV_NAMES, "alice")
     async with httpx.AsyncClient(base_url=server.base_url) as client:
-        response = await client.post("/api/v1/dev/login", json={"user_id": "alice"})
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "user_id"]
+        bob = await client.post("/api/v1/dev/login", json={"user_id": "bob"})
+    assert uuid.UUID(bob.json()["user_id"]) != users[0]
+
+
+@pytest.mark.parametrize("user_id", ["two words", "", "x" * 65, "-alice", "zoë", 42, None])
+async def test_dev_login_rejects_a_bad_user_id_saying_what_is_accepted(
+    server: RunningServer, user_id: object
+) -> None:
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.post("/api/v1/dev/login", json={"user_id": user_id})
+        assert response.status_code == 422
+        [problem] = response.json()["detail"]
+        assert problem["loc"] == ["body", "user_id"]
+        assert problem["msg"] == ACCEPTED
+        assert "set-cookie" not in response.headers
 
 
 async def test_dev_login_is_absent_when_disabled(database_url: str) -> None:

@@ -36,7 +36,7 @@ async def test_login_with_the_dev_form_and_logout(
     await expect(page.locator("#login")).to_be_visible()
     await expect(page.locator("#app")).to_be_hidden()
 
-    await page.fill("#login-user", "not-a-uuid")
+    await page.fill("#login-user", "not a user id")  # a space: neither a UUID nor a name
     await page.click("#login-form button[type=submit]")
     await expect(page.locator("#login-error")).to_contain_text("UUID")
 

@@ -52,9 +52,12 @@ async function registration(options) {
   return navigator.serviceWorker.ready;
 }
 
+// The server's key, or null when it does not push (`available: false`, a 200: a page asks on
+// every load and must not log an error for it; a server before `available` answered 404).
 async function serverKey(options) {
   try {
-    return (await call(options, 'GET', '/push/public-key')).public_key;
+    const answer = await call(options, 'GET', '/push/public-key');
+    return answer.available === false ? null : answer.public_key;
   } catch (error) {
     if (error.status === 404) return null;
     throw error;
@@ -63,8 +66,9 @@ async function serverKey(options) {
 
 export async function pushState(options = {}) {
   if (!pushSupported()) return 'unsupported';
-  if (Notification.permission === 'denied') return 'denied';
+  // A server that does not push is the answer whatever the browser allows.
   if (!(await serverKey(options))) return 'off';
+  if (Notification.permission === 'denied') return 'denied';
   const subscription = await browserSubscription(options);
   if (!subscription || Notification.permission !== 'granted') return 'disabled';
   const query = `?endpoint=${encodeURIComponent(subscription.endpoint)}`;

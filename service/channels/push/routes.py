@@ -6,7 +6,9 @@ says only whether an endpoint is the caller's, and unsubscribing removes only th
 `POST /push/actions/{token}/{read|opened}` needs no session: the token
 (`actions.py`) grants those two changes to its one notification of its one user,
 until it expires; a forged, altered or expired one is a 403 and changes nothing. With Web Push
-off (no VAPID keys) every endpoint answers 404 `{"detail": "Web Push is off on this server"}`.
+off (no VAPID keys) `GET /push/public-key` says so in a 200 (`available: false`, so a page asks
+without an error), and every other endpoint answers 404 `{"detail": "Web Push is off on this
+server"}`.
 A subscription that is malformed, not https, on a private or loopback address or an IP literal
 (SSRF), or with keys of the wrong size is a 422 naming the field, and nothing is stored
 (`service/channels/push/subscriptions.py`).
@@ -70,7 +72,10 @@ class EndpointIn(BaseModel):
 
 
 class PublicKeyOut(BaseModel):
-    public_key: str = Field(description="The applicationServerKey for pushManager.subscribe.")
+    available: bool = Field(description="Whether this server sends Web Push (VAPID keys set).")
+    public_key: str | None = Field(
+        description="The applicationServerKey for pushManager.subscribe; null when not available."
+    )
 
 
 class SubscriptionOut(BaseModel):
@@ -100,9 +105,11 @@ def _refusal(error: subscriptions.Refused) -> HTTPException:
 
 @router.get("/public-key", response_model=PublicKeyOut)
 async def public_key(user: CurrentUser, settings: PushAppSettings) -> dict[str, Any]:
-    """The VAPID application-server key a browser subscribes with."""
-    _require_push(settings)
-    return {"public_key": settings.vapid_public_key}
+    """Whether this server pushes, and the VAPID application-server key a browser subscribes
+    with (a 200 either way: what the page reads to offer push or say it is not available)."""
+    if not settings.push_enabled:
+        return {"available": False, "public_key": None}
+    return {"available": True, "public_key": settings.vapid_public_key}
 
 
 @router.post(

@@ -1,5 +1,10 @@
 """Development login: a cookie for any user id, so a person trying the product needs no IdP.
 
+A user id is a UUID (a token's `sub` always is), or a name such as `alice`: letters, digits and
+`. _ - @`, up to 64, case-insensitive, standing for the same UUID (version 5, `DEV_NAMES`) on
+every server and every time, so "alice" in two browsers is one student. Anything else is a 422
+whose message says what is accepted.
+
 Mounted only when DEV_LOGIN is on (by default: with the embedded database). Unless
 DEV_LOGIN=force, it answers only requests made to a loopback Host (`localhost`, 127.0.0.0/8,
 `[::1]`, any port) that no proxy forwarded: a page on another site whose name resolves to
@@ -10,12 +15,15 @@ such a direct loopback one: a forced dev login never hands analytics to the netw
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from ..auth import mint_token
 from ..cookies import clear_token_cookie, set_token_cookie
@@ -65,10 +73,35 @@ router = APIRouter(
 )
 
 SESSION = timedelta(hours=12)
+DEV_NAMES = uuid.UUID("6f1c2a4e-9d3b-5c8e-a1f0-4b7d2e9c0a15")  # never change: names would move
+NAME = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"  # a UUID's canonical form is one too
+UUID_FORM = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+ACCEPTED = (
+    "A user id is a UUID, or a name such as alice: up to 64 letters, digits, '.', '_', '-' or '@'."
+)
+
+
+def dev_user_id(value: object) -> uuid.UUID:
+    """The user a dev login acts as: a UUID as given, a name's own UUID; else a 422."""
+    if not isinstance(value, str) or not re.fullmatch(NAME, value):
+        raise PydanticCustomError("dev_user_id", ACCEPTED)
+    if UUID_FORM.fullmatch(value):
+        return uuid.UUID(value)
+    return uuid.uuid5(DEV_NAMES, value.lower())
+
+
+DevUserId = Annotated[
+    uuid.UUID,
+    PlainValidator(dev_user_id),
+    WithJsonSchema({"type": "string", "pattern": f"^{NAME}$", "examples": ["alice"]}),
+]
 
 
 class DevLogin(BaseModel):
-    user_id: uuid.UUID = Field(description="The user to act as.")
+    user_id: DevUserId = Field(
+        description="The user to act as: a UUID, or a name (`alice`) that always stands for the "
+        "same UUID (the answer's `user_id`)."
+    )
     admin: bool = Field(default=False, description="Hold ADMIN_ROLE too (reads /admin).")
 
 

@@ -1,5 +1,6 @@
 // "Notify me when the tab is closed": this browser's Web Push subscription (the client
-// package's push.js), shown only when the browser and the server both support it.
+// package's push.js). Shown disabled, saying why, when the server or the browser cannot push
+// (as the email digest does), so the option never silently disappears.
 import { byId } from '../dom.js';
 import { disablePush, enablePush, pushState } from '/client/push.js';
 
@@ -7,7 +8,10 @@ const NOTES = {
   enabled: 'Pushed to this browser when no tab of the app is open.',
   disabled: 'Your browser will ask for permission.',
   denied: 'Your browser blocks notifications from this site: allow them in its site settings.',
+  off: 'Not available on this server.',
+  unsupported: 'This browser cannot receive notifications while the app is closed.',
 };
+const UNUSABLE = new Set(['denied', 'off', 'unsupported']);
 
 /** The toggle; `refresh()` reads the state again (on opening the preferences). */
 export function createPushToggle({ onError }) {
@@ -16,9 +20,9 @@ export function createPushToggle({ onError }) {
   const note = byId('prefs-push-note');
 
   function show(state) {
-    row.hidden = state === 'unsupported' || state === 'off';
+    row.hidden = false;
     box.checked = state === 'enabled';
-    box.disabled = state === 'denied';
+    box.disabled = UNUSABLE.has(state);
     row.dataset.state = state;
     note.textContent = NOTES[state] || '';
   }
