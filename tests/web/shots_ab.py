@@ -1,0 +1,74 @@
+"""Before/after screenshots of the admin page (issue 22, defect 10, and the copy experiments).
+
+Not a test: `.venv/bin/python -m tests.web.shots_ab before-i22` (or `after-i22`) serves the app on
+a fresh database (see tests/web/shots.py), fills a week of notifications of each type with
+deliveries, seen and opened marks spread over the days, signs in as an admin and shoots
+`/admin` at 390 px and on the desktop, in light and dark.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+from playwright.async_api import Page, ViewportSize
+
+from tests.web.shots import PHONE, Scenario, run
+
+WIDE: ViewportSize = {"width": 1366, "height": 800}
+TYPES = ("video_complete", "video_failed", "clarification_needed")
+
+# A week of notifications: per day and type a few dozen, some delivered, seen and opened.
+SEED = """
+INSERT INTO notifications (user_id, type, payload, created_at, delivered_at, delivered_via,
+                           seen_at, opened_at)
+SELECT gen_random_uuid(), t.type, jsonb_build_object('title', 'Lesson ' || i),
+       now() - make_interval(days => d, hours => i % 20),
+       CASE WHEN i % 10 <> 0 THEN now() - make_interval(days => d, hours => i % 20) END,
+       CASE WHEN i % 10 <> 0 THEN (ARRAY['stream', 'push', 'email'])[1 + i % 3] END,
+       CASE WHEN i % 10 <> 0 AND i % (2 + d % 3) = 0
+            THEN now() - make_interval(days => d, hours => i % 20) END,
+       CASE WHEN i % 10 <> 0 AND i % (4 + d % 3) = 0
+            THEN now() - make_interval(days => d, hours => i % 20) END
+FROM unnest($1::text[]) AS t (type), generate_series(0, 6) AS d, generate_series(1, 30) AS i
+WHERE i <= 10 + 3 * d + (array_position($1::text[], t.type) * 5)
+"""
+
+
+async def admin_page(page: Page, conn: asyncpg.Connection, dark: bool) -> None:
+    await conn.execute(SEED, list(TYPES))
+    login = await page.context.request.post(
+        "/api/v1/dev/login", data={"user_id": str(uuid.uuid4()), "admin": True}
+    )
+    assert login.ok, login.status
+    if dark:
+        await page.emulate_media(color_scheme="dark")
+    await page.goto("/admin")
+    await page.wait_for_selector("#results:not([hidden])")
+    await page.wait_for_timeout(300)
+
+
+async def light(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    await admin_page(page, conn, dark=False)
+
+
+async def dark(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    await admin_page(page, conn, dark=True)
+
+
+async def light_full(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    await admin_page(page, conn, dark=False)
+    await page.set_viewport_size({"width": 390, "height": 2200})
+
+
+SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
+    ("admin-phone", PHONE, light),
+    ("admin-phone-full", PHONE, light_full),
+    ("admin-desktop", WIDE, light),
+    ("admin-phone-dark", PHONE, dark),
+    ("admin-desktop-dark", WIDE, dark),
+]
+
+
+if __name__ == "__main__":
+    run(SCENARIOS)
