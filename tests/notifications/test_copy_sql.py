@@ -128,7 +128,8 @@ async def test_stopping_returns_to_the_default_and_a_winner_becomes_it(
     )
     assert (row["copy_heading"], row["copy_body"]) == (COPY_A.heading, COPY_A.body)
     stopped = await conn.fetchrow("SELECT * FROM copy_experiments WHERE id = $1", experiment["id"])
-    assert stopped["winner"] == "a" and stopped["stopped_at"] is not None
+    assert stopped["winner"] == "a"
+    assert stopped["stopped_at"] is not None
     await complete(conn, student, title="Waves")
     made = await conn.fetchrow(
         "SELECT * FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT 1", student
