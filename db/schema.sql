@@ -101,27 +101,29 @@ CREATE FUNCTION public.vividly_notification_copy_v1() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    experiment copy_experiments;
+    found_copy record;
     heading text;
     body text;
 BEGIN
-    NEW.copy_experiment_id := NULL;
+    SELECT e.id, e.a_heading, e.a_body, e.b_heading, e.b_body, t.copy_heading, t.copy_body
+    INTO found_copy
+    FROM notification_types t
+    LEFT JOIN copy_experiments e ON e.type = t.name AND e.stopped_at IS NULL
+    WHERE t.name = NEW.type;
+    NEW.copy_experiment_id := found_copy.id;
     NEW.copy_variant := NULL;
-    SELECT * INTO experiment FROM copy_experiments
-    WHERE type = NEW.type AND stopped_at IS NULL;
-    IF FOUND THEN
-        NEW.copy_experiment_id := experiment.id;
-        NEW.copy_variant := vividly_copy_variant_v1(NEW.user_id, experiment.id);
+    IF found_copy.id IS NOT NULL THEN
+        NEW.copy_variant := vividly_copy_variant_v1(NEW.user_id, found_copy.id);
         IF NEW.copy_variant = 'a' THEN
-            heading := experiment.a_heading;
-            body := experiment.a_body;
+            heading := found_copy.a_heading;
+            body := found_copy.a_body;
         ELSE
-            heading := experiment.b_heading;
-            body := experiment.b_body;
+            heading := found_copy.b_heading;
+            body := found_copy.b_body;
         END IF;
     ELSE
-        SELECT copy_heading, copy_body INTO heading, body
-        FROM notification_types WHERE name = NEW.type;
+        heading := found_copy.copy_heading;
+        body := found_copy.copy_body;
     END IF;
     IF heading IS NOT NULL THEN
         NEW.payload := NEW.payload || jsonb_build_object(

@@ -100,6 +100,9 @@ CHECKED_BEYOND_SCHEMA = {
     # an analytics window must run forwards, within 90 days and 1970-9999.
     "POST /api/v1/push/subscriptions",
     "GET /api/v1/admin/analytics",
+    # Copy must be one non-blank line naming only the payload's placeholders, for a registered
+    # type with no experiment running.
+    "POST /api/v1/admin/experiments",
 }
 
 
