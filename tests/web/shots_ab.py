@@ -48,6 +48,40 @@ async def admin_page(page: Page, conn: asyncpg.Connection, dark: bool) -> None:
     await page.wait_for_timeout(300)
 
 
+EXPERIMENT = {
+    "type": "video_complete",
+    "a": {"heading": "{title} is ready", "body": "Your video is waiting: watch it now."},
+    "b": {"heading": "New video: {title}", "body": "Tap to play it."},
+}
+
+
+async def experiment(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    """An experiment of video_complete with a few hundred notifications, b ahead."""
+    await admin_page(page, conn, dark=False)
+    await conn.execute("DELETE FROM notifications WHERE copy_experiment_id IS NOT NULL")
+    await conn.execute("DELETE FROM copy_experiments")
+    created = await page.request.post(
+        "/api/v1/admin/experiments",
+        data=EXPERIMENT,
+        headers={"Origin": page.url.split("/admin")[0]},
+    )
+    assert created.ok, await created.text()
+    made = (await created.json())["id"]
+    await conn.execute(
+        "INSERT INTO notifications (user_id, type, payload, delivered_at, delivered_via, seen_at)"
+        " SELECT gen_random_uuid(), 'video_complete', '{\"title\": \"Tides\"}', now(),"
+        " 'stream', now() FROM generate_series(1, 400)"
+    )
+    await conn.execute(
+        "UPDATE notifications SET opened_at = now() WHERE copy_experiment_id = $1"
+        " AND ((copy_variant = 'a' AND id % 5 = 0) OR (copy_variant = 'b' AND id % 3 = 0))",
+        made,
+    )
+    await page.reload()
+    await page.locator("#experiments .experiment").scroll_into_view_if_needed()
+    await page.wait_for_timeout(300)
+
+
 async def light(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
     await admin_page(page, conn, dark=False)
 
@@ -61,12 +95,27 @@ async def light_full(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> N
     await page.set_viewport_size({"width": 390, "height": 2200})
 
 
+async def desktop_full(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    await admin_page(page, conn, dark=False)
+    await page.set_viewport_size({"width": 1366, "height": 1900})
+
+
+async def experiment_dark(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    await experiment(page, conn, user)
+    await page.emulate_media(color_scheme="dark")
+    await page.wait_for_timeout(300)
+
+
 SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("admin-phone", PHONE, light),
     ("admin-phone-full", PHONE, light_full),
     ("admin-desktop", WIDE, light),
+    ("admin-desktop-full", WIDE, desktop_full),
     ("admin-phone-dark", PHONE, dark),
     ("admin-desktop-dark", WIDE, dark),
+    ("admin-experiment-phone", PHONE, experiment),
+    ("admin-experiment-desktop", WIDE, experiment),
+    ("admin-experiment-desktop-dark", WIDE, experiment_dark),
 ]
 
 

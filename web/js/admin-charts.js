@@ -76,15 +76,18 @@ export function drawSeries(chart, series) {
 
   for (const kind of SERIES) {
     const group = svg('g', { class: `series ${kind}`, 'data-series': kind });
+    // One line per run of shown points: a suppressed point leaves a gap.
     let path = '';
+    let pen = 'M';
     points.forEach((point, i) => {
       if (point.suppressed) {
-        path += ' '; // a gap: the next shown point starts a new line
+        pen = 'M';
         return;
       }
-      path += `${path === '' || path.endsWith(' ') ? 'M' : 'L'}${x(i).toFixed(1)},${y(point[kind]).toFixed(1)} `;
+      path += `${pen}${x(i).toFixed(1)},${y(point[kind]).toFixed(1)} `;
+      pen = 'L';
     });
-    group.append(svg('path', { d: path.trim().replace(/ +/g, ' ') || 'M0,0' }));
+    if (path) group.append(svg('path', { d: path.trim() }));
     points.forEach((point, i) => {
       if (point.suppressed) return;
       const dot = svg('circle', { cx: x(i).toFixed(1), cy: y(point[kind]).toFixed(1), r: 3, 'data-at': point.at });

@@ -178,9 +178,11 @@ async function devLogin() {
   await load();
 }
 
-const now = new Date();
-byId('to').value = localValue(new Date(now.getTime() + 60000));
-byId('from').value = localValue(new Date(now.getTime() - 7 * DAY_MS));
+// The last 7 days up to the next whole hour: whole days, so each day of the chart is a full one.
+const HOUR_MS = 3600 * 1000;
+const end = new Date(Math.ceil((Date.now() + 60000) / HOUR_MS) * HOUR_MS);
+byId('to').value = localValue(end);
+byId('from').value = localValue(new Date(end.getTime() - 7 * DAY_MS));
 byId('window').addEventListener('submit', (event) => {
   event.preventDefault();
   load();
