@@ -106,6 +106,19 @@ async def experiment_dark(page: Page, conn: asyncpg.Connection, user: uuid.UUID)
     await page.wait_for_timeout(300)
 
 
+async def experiment_form(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    """The "New experiment" form with a placeholder it refuses."""
+    await admin_page(page, conn, dark=False)
+    await page.get_by_text("New experiment").click()
+    await page.fill("#exp-a-heading", "{title} is ready")
+    await page.fill("#exp-a-body", "Watch it now.")
+    await page.fill("#exp-b-heading", "")
+    await page.fill("#exp-b-body", "Hi {user}")
+    await page.get_by_role("button", name="Start the experiment").click()
+    await page.wait_for_selector("#experiment-error:not(:empty)")
+    await page.locator("#experiment-form").scroll_into_view_if_needed()
+
+
 SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("admin-phone", PHONE, light),
     ("admin-phone-full", PHONE, light_full),
@@ -116,6 +129,7 @@ SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("admin-experiment-phone", PHONE, experiment),
     ("admin-experiment-desktop", WIDE, experiment),
     ("admin-experiment-desktop-dark", WIDE, experiment_dark),
+    ("admin-experiment-form-phone", PHONE, experiment_form),
 ]
 
 

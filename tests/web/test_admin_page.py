@@ -124,17 +124,22 @@ async def test_experiments_show_variants_with_intervals_stop_and_make_a_winner(
 ) -> None:
     page = await admin_page(browser, server, PHONE)
     try:
-        created = await page.request.post(
-            "/api/v1/admin/experiments",
-            headers={"Origin": server.base_url},
-            data={
-                "type": "video_complete",
-                "a": {"heading": "{title} is ready", "body": "Watch it now."},
-                "b": {"heading": "New video: {title}", "body": "Tap to play."},
-            },
-        )
-        assert created.status == 201, await created.text()
-        experiment = (await created.json())["id"]
+        # Started from the page's form; a placeholder it does not know is refused, by field.
+        await page.get_by_text("New experiment").click()
+        await page.select_option("#exp-type", "video_complete")
+        await page.get_by_label("Heading").first.fill("{title} is ready")
+        await page.get_by_label("Text").first.fill("Watch it now.")
+        await page.fill("#exp-b-heading", "New video: {title}")
+        await page.fill("#exp-b-body", "Hi {user}")
+        start = page.get_by_role("button", name="Start the experiment")
+        await start.click()
+        await expect(page.locator("#experiment-error")).to_contain_text("Variant B body")
+        assert await conn.fetchval("SELECT count(*) FROM copy_experiments") == 0
+        await page.fill("#exp-b-body", "Tap to play.")
+        await start.click()
+        card = page.locator("#experiments .experiment").first
+        await expect(card).to_be_visible()
+        experiment = int(await card.get_attribute("data-experiment") or 0)
         await conn.execute(
             "INSERT INTO notifications (user_id, type, payload, delivered_at, delivered_via)"
             " SELECT gen_random_uuid(), 'video_complete', '{\"title\": \"Tides\"}', now(),"

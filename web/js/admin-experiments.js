@@ -89,6 +89,57 @@ function card(experiment, act) {
   );
 }
 
+// A 422's detail as "Variant A heading: must not be empty" lines (loc: body, a, heading).
+function problems(detail) {
+  if (!Array.isArray(detail)) return String(detail || 'The experiment was not started.');
+  return detail
+    .map((item) => {
+      const [, part, field] = item.loc || [];
+      const where = part === 'a' || part === 'b' ? `Variant ${upper(part)} ${field || ''}`.trim() : part || 'request';
+      return `${where}: ${String(item.msg).replace(/^Value error, /, '')}`;
+    })
+    .join('\n');
+}
+
+/** The "New experiment" form: the registry's types to choose from, and POST on submit. */
+export async function setUpForm(form, onStarted) {
+  const select = form.querySelector('#exp-type');
+  const response = await fetch('/api/v1/notifications/types', { credentials: 'same-origin' }).catch(() => null);
+  if (response && response.ok) {
+    const { types } = await response.json();
+    select.replaceChildren(...types.map((type) => el('option', { value: type.name, text: `${type.label} (${type.name})` })));
+  }
+  const error = form.querySelector('#experiment-error');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = (name) => form.elements.namedItem(name).value;
+    const body = {
+      type: select.value,
+      a: { heading: value('a.heading'), body: value('a.body') },
+      b: { heading: value('b.heading'), body: value('b.body') },
+    };
+    error.textContent = '';
+    const started = await fetch(API, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }).catch(() => null);
+    if (!started) {
+      error.textContent = 'The service did not answer.';
+      return;
+    }
+    if (!started.ok) {
+      const data = await started.json().catch(() => null);
+      error.textContent = problems(data && data.detail);
+      return;
+    }
+    form.reset();
+    form.closest('details').open = false;
+    await onStarted();
+  });
+}
+
 /** Show the experiments in `section` (its list: `.experiment-list`); `say` reports problems. */
 export async function loadExperiments(section, say) {
   let response;

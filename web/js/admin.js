@@ -9,7 +9,7 @@
 // screen each table row is a small card of "name: value" lines (admin.css), so nothing scrolls
 // sideways; numbers never break inside.
 import { HIDDEN, drawSeries, drawTypes, fillSeriesTable, percent } from './admin-charts.js';
-import { loadExperiments } from './admin-experiments.js';
+import { loadExperiments, setUpForm } from './admin-experiments.js';
 
 const API = '/api/v1/admin/analytics';
 const DAY_MS = 24 * 3600 * 1000;
@@ -18,6 +18,7 @@ const COLUMNS = ['Type', 'Channel', 'Created', 'Delivered', 'Delivery rate', 'p5
 const byId = (id) => document.getElementById(id);
 const seconds = (value) => (value === null || value === undefined ? '–' : value.toFixed(2));
 const count = (value) => (value === null || value === undefined ? '–' : value);
+let formReady = false; // the experiment form is set up once, after the first admin answer
 let shown = null; // the last answer, drawn again when the page's width changes
 
 // <input type="datetime-local"> speaks local time without a zone.
@@ -112,6 +113,10 @@ async function load() {
   if (response.ok) {
     show(data);
     await loadExperiments(byId('experiments'), say);
+    if (!formReady) {
+      formReady = true;
+      await setUpForm(byId('experiment-form'), () => loadExperiments(byId('experiments'), say));
+    }
   } else if (response.status === 401) {
     say('Sign in with a token that holds the admin role.');
   } else if (response.status === 403) {
