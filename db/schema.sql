@@ -61,6 +61,13 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION public.vividly_copy_variant_v1(p_user_id uuid, p_experiment_id bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN hashtextextended(p_user_id::text || ':' || p_experiment_id, 0) & 1 = 0
+                THEN 'a' ELSE 'b' END
+$$;
+
 CREATE FUNCTION public.vividly_create_notification_v2(p_user_id uuid, p_type text, p_content_request_id uuid, p_round integer, p_payload jsonb) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
@@ -87,6 +94,43 @@ BEGIN
         );
     END IF;
     RETURN new_id;
+END
+$$;
+
+CREATE FUNCTION public.vividly_notification_copy_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    found_copy record;
+    heading text;
+    body text;
+BEGIN
+    SELECT e.id, e.a_heading, e.a_body, e.b_heading, e.b_body, t.copy_heading, t.copy_body
+    INTO found_copy
+    FROM notification_types t
+    LEFT JOIN copy_experiments e ON e.type = t.name AND e.stopped_at IS NULL
+    WHERE t.name = NEW.type;
+    NEW.copy_experiment_id := found_copy.id;
+    NEW.copy_variant := NULL;
+    IF found_copy.id IS NOT NULL THEN
+        NEW.copy_variant := vividly_copy_variant_v1(NEW.user_id, found_copy.id);
+        IF NEW.copy_variant = 'a' THEN
+            heading := found_copy.a_heading;
+            body := found_copy.a_body;
+        ELSE
+            heading := found_copy.b_heading;
+            body := found_copy.b_body;
+        END IF;
+    ELSE
+        heading := found_copy.copy_heading;
+        body := found_copy.copy_body;
+    END IF;
+    IF heading IS NOT NULL THEN
+        NEW.payload := NEW.payload || jsonb_build_object(
+            'copy_heading', vividly_render_copy_v1(heading, NEW.payload),
+            'copy_body', vividly_render_copy_v1(body, NEW.payload));
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -128,6 +172,30 @@ BEGIN
         );
     END LOOP;
     RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION public.vividly_render_copy_v1(p_template text, p_payload jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    parts text[] := regexp_split_to_array(
+        p_template, '\{(?:title|error_message|question)\}');
+    names text[] := ARRAY(
+        SELECT m[1] FROM regexp_matches(
+            p_template, '\{(title|error_message|question)\}', 'g') AS m);
+    result text := parts[1];
+    value text;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(names, 1), 0) LOOP
+        value := CASE WHEN jsonb_typeof(p_payload -> names[i]) = 'string'
+                      THEN btrim(p_payload ->> names[i]) ELSE '' END;
+        IF length(value) > 200 THEN
+            value := left(value, 199) || '…';
+        END IF;
+        result := result || value || parts[i + 1];
+    END LOOP;
+    RETURN btrim(result);
 END
 $$;
 
@@ -234,6 +302,33 @@ CREATE TABLE public.alembic_version (
     version_num character varying(32) NOT NULL
 );
 
+CREATE TABLE public.copy_experiments (
+    id bigint NOT NULL,
+    type text NOT NULL,
+    a_heading text NOT NULL,
+    a_body text NOT NULL,
+    b_heading text NOT NULL,
+    b_body text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    stopped_at timestamp with time zone,
+    winner text,
+    CONSTRAINT copy_experiments_a_body_check CHECK (((length(a_body) >= 1) AND (length(a_body) <= 300))),
+    CONSTRAINT copy_experiments_a_heading_check CHECK (((length(a_heading) >= 1) AND (length(a_heading) <= 100))),
+    CONSTRAINT copy_experiments_b_body_check CHECK (((length(b_body) >= 1) AND (length(b_body) <= 300))),
+    CONSTRAINT copy_experiments_b_heading_check CHECK (((length(b_heading) >= 1) AND (length(b_heading) <= 100))),
+    CONSTRAINT copy_experiments_check CHECK (((winner IS NULL) OR (stopped_at IS NOT NULL))),
+    CONSTRAINT copy_experiments_winner_check CHECK ((winner = ANY (ARRAY['a'::text, 'b'::text])))
+);
+
+ALTER TABLE public.copy_experiments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.copy_experiments_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.email_confirmation_sends (
     id bigint NOT NULL,
     user_id uuid NOT NULL,
@@ -315,6 +410,11 @@ CREATE TABLE public.notification_types (
     name text NOT NULL,
     description text NOT NULL,
     label text,
+    copy_heading text,
+    copy_body text,
+    CONSTRAINT notification_types_copy_body_check CHECK (((length(copy_body) >= 1) AND (length(copy_body) <= 300))),
+    CONSTRAINT notification_types_copy_check CHECK (((copy_heading IS NULL) = (copy_body IS NULL))),
+    CONSTRAINT notification_types_copy_heading_check CHECK (((length(copy_heading) >= 1) AND (length(copy_heading) <= 100))),
     CONSTRAINT notification_types_label_check CHECK ((label <> ''::text)),
     CONSTRAINT notification_types_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
 );
@@ -334,7 +434,10 @@ CREATE TABLE public.notifications (
     seen_at timestamp with time zone,
     opened_at timestamp with time zone,
     snoozed_until timestamp with time zone,
+    copy_experiment_id bigint,
+    copy_variant text,
     CONSTRAINT notifications_check CHECK (((content_request_id IS NULL) OR (content_request_round IS NOT NULL))),
+    CONSTRAINT notifications_copy_variant_check CHECK (((copy_variant = ANY (ARRAY['a'::text, 'b'::text])) AND ((copy_experiment_id IS NULL) = (copy_variant IS NULL)))),
     CONSTRAINT notifications_delivered_via_check CHECK (((delivered_via = ANY (ARRAY['stream'::text, 'push'::text, 'email'::text])) AND ((delivered_at IS NULL) = (delivered_via IS NULL)))),
     CONSTRAINT notifications_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
 )
@@ -390,6 +493,9 @@ ALTER TABLE ONLY public.alembic_version
 ALTER TABLE ONLY public.content_requests
     ADD CONSTRAINT content_requests_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.copy_experiments
+    ADD CONSTRAINT copy_experiments_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.email_confirmation_sends
     ADD CONSTRAINT email_confirmation_sends_pkey PRIMARY KEY (id);
 
@@ -439,6 +545,8 @@ CREATE INDEX content_requests_student_newest ON public.content_requests USING bt
 
 CREATE INDEX content_requests_student_open ON public.content_requests USING btree (student_id, fair_round) WHERE (status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status]));
 
+CREATE UNIQUE INDEX copy_experiments_running ON public.copy_experiments USING btree (type) WHERE (stopped_at IS NULL);
+
 CREATE INDEX email_confirmation_sends_address ON public.email_confirmation_sends USING btree (address_key, sent_at);
 
 CREATE INDEX email_confirmation_sends_sent ON public.email_confirmation_sends USING btree (sent_at);
@@ -454,6 +562,8 @@ CREATE INDEX email_digests_due ON public.email_digests USING btree (next_attempt
 CREATE UNIQUE INDEX email_digests_one_open_per_user ON public.email_digests USING btree (user_id) WHERE (state = ANY (ARRAY['pending'::text, 'sending'::text]));
 
 CREATE INDEX email_digests_user_newest ON public.email_digests USING btree (user_id, id DESC);
+
+CREATE INDEX notifications_copy_experiment ON public.notifications USING btree (copy_experiment_id, copy_variant) WHERE (copy_experiment_id IS NOT NULL);
 
 CREATE INDEX notifications_created_brin ON public.notifications USING brin (created_at) WITH (autosummarize='on');
 
@@ -485,7 +595,12 @@ CREATE TRIGGER content_requests_pending_update AFTER UPDATE OF status ON public.
 
 CREATE TRIGGER content_requests_touch BEFORE UPDATE ON public.content_requests FOR EACH ROW EXECUTE FUNCTION public.vividly_content_request_touch_v1();
 
+CREATE TRIGGER notifications_copy BEFORE INSERT ON public.notifications FOR EACH ROW EXECUTE FUNCTION public.vividly_notification_copy_v1();
+
 CREATE TRIGGER notifications_read_state AFTER UPDATE ON public.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.vividly_read_state_notify_v3();
+
+ALTER TABLE ONLY public.copy_experiments
+    ADD CONSTRAINT copy_experiments_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name);
 
 ALTER TABLE ONLY public.email_digest_items
     ADD CONSTRAINT email_digest_items_digest_id_fkey FOREIGN KEY (digest_id) REFERENCES public.email_digests(id) ON DELETE CASCADE;
@@ -498,6 +613,9 @@ ALTER TABLE ONLY public.notification_preferences
 
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_content_request_id_fkey FOREIGN KEY (content_request_id) REFERENCES public.content_requests(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_copy_experiment_fkey FOREIGN KEY (copy_experiment_id) REFERENCES public.copy_experiments(id);
 
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name);

@@ -33,6 +33,9 @@ type Describable = Pick<Notification, 'type' | 'payload'>;
 /** The payload keys that hold a notification's text ('title', 'error_message', 'question'), in
  * the order a type without its own is read (the server's order too). */
 export const TEXT_KEYS: readonly string[];
+/** The payload keys of the copy a notification was made with (an A/B test's variant or its
+ * type's default copy): its heading and body when filled, before anything else. */
+export const COPY_KEYS: Readonly<{ heading: 'copy_heading'; body: 'copy_body' }>;
 export function kindOf(name: string): TypeKind;
 /** The type's label, else its name in words ("video_complete" → "video complete"). */
 export function labelOf(name: string, registry?: TypeLookup | null): string;

@@ -71,26 +71,31 @@ class AnalyticsGate:
         finally:
             self._one.release()
 
-    async def fetch(self, pool: asyncpg.Pool, start: datetime, end: datetime) -> list[Any]:
+    async def fetch(self, pool: asyncpg.Pool, query: str, *args: Any) -> list[Any]:
+        """The rows of `query` (an analytics query: DELIVERY_ANALYTICS, a variant count)."""
         async with self._turn(), pool.acquire() as connection, connection.transaction():
             await connection.execute(
                 sql.SET_LOCAL_STATEMENT_TIMEOUT, f"{round(self._timeout * 1000)}ms"
             )
             try:
-                rows: list[Any] = await connection.fetch(sql.DELIVERY_ANALYTICS, start, end)
+                rows: list[Any] = await connection.fetch(query, *args)
             except asyncpg.QueryCanceledError:
                 raise TooSlow from None
             return rows
 
 
 def suppress(
-    groups: Sequence[MutableMapping[str, Any]], minimum: int, *, parent_hidden: bool = False
+    groups: Sequence[MutableMapping[str, Any]],
+    minimum: int,
+    *,
+    parent_hidden: bool = False,
+    numbers: Sequence[str] = NUMBERS,
 ) -> None:
     """Hide the numbers of siblings (the types of the window, or the channels of a type) with
     fewer than `minimum` notifications, and of the smallest others until the hidden ones hold
     at least `minimum` and are at least two (so none is their parent's minus the shown ones).
     All when their parent is hidden (they would add up to it). Each group gets `suppressed`; a
-    hidden one has its numbers set to None."""
+    hidden one has its `numbers` set to None."""
     hidden = [group for group in groups if parent_hidden or 0 < group["created"] < minimum]
     shown = sorted(
         (group for group in groups if not parent_hidden and group["created"] >= minimum),
@@ -102,4 +107,4 @@ def suppress(
     for group in groups:
         group["suppressed"] = id(group) in hidden_ids
         if group["suppressed"]:
-            group.update(dict.fromkeys(NUMBERS))
+            group.update(dict.fromkeys(numbers))

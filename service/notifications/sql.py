@@ -198,14 +198,18 @@ WHERE n.id = d.id AND n.delivered_at IS NULL
 SET_LOCAL_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', $1, true)"
 
 # Aggregates of the notifications created in [$1, $2): per type and first channel (`none`: not
-# delivered), per type (`all_channels`), and overall (`all_types`), in one scan. The window on
-# `created_at` reads the BRIN index `notifications_created_brin` (rows are inserted in time
-# order), so a week of a large table costs that week's pages. Time to deliver is from creation
-# to the first delivery, in seconds (a negative value, from clock skew between the API host and
-# the database, counts as 0).
+# delivered), per type (`all_channels`), overall (`all_types`), and per time bucket of $3 (an
+# interval: an hour or a day, counted from $1; `per_bucket`), in one scan. The type's label comes
+# from the registry. The window on `created_at` reads the BRIN index
+# `notifications_created_brin` (rows are inserted in time order), so a week of a large table
+# costs that week's pages. Time to deliver is from creation to the first delivery, in seconds (a
+# negative value, from clock skew between the API host and the database, counts as 0).
 DELIVERY_ANALYTICS = """
-SELECT n.type, n.channel,
+SELECT n.type, n.channel, n.bucket,
+       (SELECT COALESCE(t.label, t.name) FROM notification_types t WHERE t.name = n.type)
+           AS label,
        GROUPING(n.type) = 1 AS all_types, GROUPING(n.channel) = 1 AS all_channels,
+       GROUPING(n.bucket) = 0 AS per_bucket,
        count(*) AS created,
        count(n.delivered_at) AS delivered,
        count(n.seen_at) AS seen,
@@ -216,12 +220,13 @@ SELECT n.type, n.channel,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY n.deliver_seconds) AS deliver_p95
 FROM (
     SELECT type, COALESCE(delivered_via, 'none') AS channel, delivered_at, seen_at, opened_at,
+           date_bin($3::interval, created_at, $1) AS bucket,
            CASE WHEN delivered_at IS NOT NULL
                 THEN GREATEST(extract(epoch FROM delivered_at - created_at)::float8, 0)
            END AS deliver_seconds
     FROM notifications
     WHERE created_at >= $1 AND created_at < $2
 ) AS n
-GROUP BY GROUPING SETS ((n.type, n.channel), (n.type), ())
-ORDER BY all_types, n.type, all_channels DESC, n.channel
+GROUP BY GROUPING SETS ((n.type, n.channel), (n.type), (), (n.bucket))
+ORDER BY per_bucket, n.bucket, all_types, n.type, all_channels DESC, n.channel
 """

@@ -102,6 +102,9 @@ CHECKED_BEYOND_SCHEMA = {
     "POST /api/v1/push/subscriptions",
     "GET /api/v1/admin/analytics",
     "POST /api/v1/notifications/{notification_id}/snooze",
+    # Copy must be one non-blank line naming only the payload's placeholders, for a registered
+    # type with no experiment running.
+    "POST /api/v1/admin/experiments",
 }
 
 

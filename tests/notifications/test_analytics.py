@@ -121,7 +121,7 @@ async def test_the_numbers_of_a_known_dataset(server: RunningServer, dataset: No
     assert body["total"] == reach(8, 5, 0.625, 3, 82, 4, 0.5, 2, 0.4)
     complete, failed = body["types"]
     assert complete["type"] == "video_complete"
-    assert {k: v for k, v in complete.items() if k not in ("type", "channels")} == reach(
+    assert {k: v for k, v in complete.items() if k not in ("type", "label", "channels")} == reach(
         6, 4, 0.6667, 2.5, 8.95, 4, 0.6667, 2, 0.5
     )
     assert complete["channels"] == [
@@ -130,13 +130,45 @@ async def test_the_numbers_of_a_known_dataset(server: RunningServer, dataset: No
         {"channel": "stream", **reach(3, 3, 0.5, 2, 2.9, 2, 0.6667, 1, 0.3333)},
     ]
     assert failed["type"] == "video_failed"
-    assert {k: v for k, v in failed.items() if k not in ("type", "channels")} == reach(
+    assert {k: v for k, v in failed.items() if k not in ("type", "label", "channels")} == reach(
         2, 1, 0.5, 100, 100, 0, 0, 0, 0
     )
     assert failed["channels"] == [
         {"channel": "email", **reach(1, 1, 0.5, 100, 100, 0, 0, 0, 0)},
         {"channel": "none", **reach(1, 0, 0, None, None, 0, 0, 0, None)},
     ]
+    # The registry's labels name the types.
+    assert (complete["label"], failed["label"]) == (
+        "Your video is ready",
+        "We couldn't make your video",
+    )
+
+
+async def test_the_window_over_time_every_hour_of_a_day_every_day_of_a_week(
+    server: RunningServer, dataset: None
+) -> None:
+    response = await get(server, admin_token(server), **WINDOW)
+    series = response.json()["series"]
+    assert series["bucket"] == "hour"
+    points = series["points"]
+    assert [point["at"] for point in points] == [
+        f"2020-01-01T{hour:02}:00:00Z" for hour in range(24)
+    ]
+    numbers = [(p["created"], p["delivered"], p["seen"], p["opened"]) for p in points]
+    # One notification an hour (DATASET's order), then none.
+    assert numbers[:8] == [(1, 1, 1, 1), (1, 1, 1, 0), (1, 1, 0, 0), (1, 1, 1, 1),
+                           (1, 0, 1, 0), (1, 0, 0, 0), (1, 1, 0, 0), (1, 0, 0, 0)]  # fmt: skip
+    assert numbers[8:] == [(0, 0, 0, 0)] * 16
+    assert not any(point["suppressed"] for point in points)
+
+    week = await get(server, admin_token(server), **{"from": "2019-12-29T00:00:00Z",
+                                                      "to": "2020-01-05T00:00:00Z"})  # fmt: skip
+    series = week.json()["series"]
+    assert series["bucket"] == "day"
+    assert [(p["at"][:10], p["created"]) for p in series["points"]] == [
+        ("2019-12-29", 0), ("2019-12-30", 0), ("2019-12-31", 1), ("2020-01-01", 8),
+        ("2020-01-02", 1), ("2020-01-03", 0), ("2020-01-04", 0),
+    ]  # fmt: skip
 
 
 async def test_the_window_is_whole_hours(server: RunningServer, dataset: None) -> None:
@@ -181,6 +213,10 @@ async def test_small_groups_are_suppressed(database_url: str, dataset: None) -> 
     assert stream["suppressed"] is False
     assert stream["created"] == 3
     assert [c["suppressed"] for c in failed["channels"]] == [True, True]
+    # Hours of one notification show no numbers; empty hours isolate no one.
+    points = body["series"]["points"]
+    assert [p["suppressed"] for p in points] == [True] * 8 + [False] * 16
+    assert all(p["created"] is None for p in points[:8])
     async with running_server(settings_for(database_url, analytics_min_group=3)) as server:
         body = (await get(server, admin_token(server), **WINDOW)).json()
     # video_failed (2) is below 3; video_complete goes too (it would be 8 - 2), with its
@@ -291,6 +327,7 @@ async def test_a_window_of_a_large_table_reads_the_brin_index(database_url: str)
             "EXPLAIN (ANALYZE, BUFFERS) " + notifications_sql.DELIVERY_ANALYTICS,
             start,
             start + timedelta(days=7),
+            timedelta(days=1),
         )
         total_pages = await connection.fetchval(
             "SELECT relpages FROM pg_class WHERE relname = 'notifications'"

@@ -1,19 +1,25 @@
-// The admin page: GET /api/v1/admin/analytics for a window, as a table and a small SVG chart.
-// Data is written with textContent and SVG attributes only (the page's CSP allows no inline
-// style or script). The session cookie authenticates; without an admin role the API says 403.
+// The admin page: GET /api/v1/admin/analytics for a window, as charts (admin-charts.js) and a
+// table, and the copy experiments (admin-experiments.js). Data is written with textContent and
+// SVG attributes only (the page's CSP allows no inline style or script). The session cookie
+// authenticates; without an admin role the API says 403.
 // Signing in: a pasted token is exchanged for the cookie (POST /api/v1/session with it as the
 // Bearer); the development login's button shows only where that login answers (probed with an
 // empty POST: 422 when it would answer, 404 when not served, 403 off the loopback).
+// Types are shown by their registry label, their key beside it in smaller text. On a narrow
+// screen each table row is a small card of "name: value" lines (admin.css), so nothing scrolls
+// sideways; numbers never break inside.
+import { HIDDEN, drawSeries, drawTypes, fillSeriesTable, percent } from './admin-charts.js';
+import { loadExperiments, setUpForm } from './admin-experiments.js';
+
 const API = '/api/v1/admin/analytics';
-const SVG = 'http://www.w3.org/2000/svg';
 const DAY_MS = 24 * 3600 * 1000;
+const COLUMNS = ['Type', 'Channel', 'Created', 'Delivered', 'Delivery rate', 'p50 s', 'p95 s', 'Seen rate', 'Click-through'];
 
 const byId = (id) => document.getElementById(id);
-const percent = (value) => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(1)} %`);
 const seconds = (value) => (value === null || value === undefined ? '–' : value.toFixed(2));
 const count = (value) => (value === null || value === undefined ? '–' : value);
-// A group too small to show (the API's `suppressed`: its numbers are null).
-const HIDDEN = 'too few notifications to show';
+let formReady = false; // the experiment form is set up once, after the first admin answer
+let shown = null; // the last answer, drawn again when the page's width changes
 
 // <input type="datetime-local"> speaks local time without a zone.
 function localValue(date) {
@@ -27,73 +33,63 @@ function say(text) {
   message.hidden = !text;
 }
 
-function cell(row, text) {
+function cell(row, text, column) {
   const td = document.createElement('td');
-  td.textContent = String(text);
+  td.dataset.label = COLUMNS[column];
+  if (typeof text === 'string' || typeof text === 'number') td.textContent = String(text);
+  else td.append(...text);
+  if (column >= 2) td.classList.add('num');
   row.append(td);
 }
 
-function tableRow(type, channel, r, isTotal) {
+// A type's label, with its key as smaller secondary text (and as the tooltip).
+function typeName(entry) {
+  if (entry === null) return 'All types';
+  const label = document.createElement('span');
+  label.className = 'type-label';
+  label.textContent = entry.label || entry.type;
+  const key = document.createElement('span');
+  key.className = 'key';
+  key.textContent = entry.type;
+  return [label, ' ', key];
+}
+
+function tableRow(entry, channel, r, isTotal) {
   const row = document.createElement('tr');
   if (isTotal) row.classList.add('type-total');
+  else row.classList.add('channel-row');
   if (r.suppressed) {
     row.classList.add('suppressed');
     row.title = HIDDEN;
   }
-  row.dataset.type = type;
+  row.dataset.type = entry ? entry.type : 'all';
   row.dataset.channel = channel;
-  for (const value of [
-    type, channel, count(r.created), count(r.delivered), percent(r.delivery_rate),
-    seconds(r.time_to_deliver_p50_seconds), seconds(r.time_to_deliver_p95_seconds),
+  [
+    isTotal ? typeName(entry) : entry.label || entry.type, channel, count(r.created), count(r.delivered),
+    percent(r.delivery_rate), seconds(r.time_to_deliver_p50_seconds), seconds(r.time_to_deliver_p95_seconds),
     percent(r.seen_rate), percent(r.click_through),
-  ]) cell(row, value);
+  ].forEach((value, column) => cell(row, value, column));
   return row;
 }
 
-function svg(name, attributes, text) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-// Three bars per type: delivery rate, seen rate, click-through, each 0..100 %.
-function drawChart(types) {
-  const chart = byId('chart');
-  for (const node of [...chart.children]) if (node.tagName !== 'title') node.remove();
-  const label = 160;
-  const width = 600;
-  const bar = 12;
-  const group = bar * 3 + 14;
-  chart.setAttribute('viewBox', `0 0 ${label + width + 60} ${Math.max(group * types.length, group)}`);
-  types.forEach((entry, index) => {
-    const top = index * group;
-    chart.append(svg('text', { x: 0, y: top + bar * 2, 'data-type': entry.type }, entry.type));
-    if (entry.suppressed) {
-      chart.append(svg('text', { x: label, y: top + bar * 2 }, HIDDEN));
-      return;
-    }
-    [['delivery', entry.delivery_rate], ['seen', entry.seen_rate], ['opened', entry.click_through]].forEach(
-      ([kind, value], row) => {
-        const y = top + row * bar;
-        const length = Math.round((value || 0) * width);
-        chart.append(svg('rect', { x: label, y, width: length, height: bar - 2, class: kind, 'data-kind': kind }));
-        chart.append(svg('text', { x: label + length + 4, y: y + bar - 3 }, percent(value)));
-      },
-    );
-  });
+function draw() {
+  if (!shown) return;
+  drawSeries(byId('series-chart'), shown.series);
+  drawTypes(byId('chart'), shown.types);
 }
 
 function show(data) {
   const body = byId('table').tBodies[0];
   body.replaceChildren();
   for (const entry of data.types) {
-    body.append(tableRow(entry.type, 'all', entry, true));
-    for (const channel of entry.channels) body.append(tableRow(entry.type, channel.channel, channel, false));
+    body.append(tableRow(entry, 'all', entry, true));
+    for (const channel of entry.channels) body.append(tableRow(entry, channel.channel, channel, false));
   }
-  body.append(tableRow('all', 'all', data.total, true));
-  drawChart(data.types);
-  byId('results').hidden = false;
+  body.append(tableRow(null, 'all', data.total, true));
+  fillSeriesTable(byId('series-table'), data.series);
+  shown = data;
+  byId('results').hidden = false; // before drawing: the charts take the width they are shown at
+  draw();
   say(data.types.length ? '' : 'No notifications were created in this window.');
 }
 
@@ -116,6 +112,11 @@ async function load() {
   byId('signin').hidden = !(response.status === 401 || response.status === 403);
   if (response.ok) {
     show(data);
+    await loadExperiments(byId('experiments'), say);
+    if (!formReady) {
+      formReady = true;
+      await setUpForm(byId('experiment-form'), () => loadExperiments(byId('experiments'), say));
+    }
   } else if (response.status === 401) {
     say('Sign in with a token that holds the admin role.');
   } else if (response.status === 403) {
@@ -182,15 +183,26 @@ async function devLogin() {
   await load();
 }
 
-const now = new Date();
-byId('to').value = localValue(new Date(now.getTime() + 60000));
-byId('from').value = localValue(new Date(now.getTime() - 7 * DAY_MS));
+// The last 7 days up to the next whole hour: whole days, so each day of the chart is a full one.
+const HOUR_MS = 3600 * 1000;
+const end = new Date(Math.ceil((Date.now() + 60000) / HOUR_MS) * HOUR_MS);
+byId('to').value = localValue(end);
+byId('from').value = localValue(new Date(end.getTime() - 7 * DAY_MS));
 byId('window').addEventListener('submit', (event) => {
   event.preventDefault();
   load();
 });
 byId('dev-login').addEventListener('click', devLogin);
 byId('token-form').addEventListener('submit', useToken);
+// Drawn again at the new width (text in the charts stays the same size).
+let drawn = 0;
+new ResizeObserver(() => {
+  const width = byId('results').clientWidth;
+  if (width !== drawn) {
+    drawn = width;
+    draw();
+  }
+}).observe(byId('results'));
 devLoginServed().then((served) => {
   byId('dev-login-row').hidden = !served;
 });

@@ -18,6 +18,14 @@
  */
 export const TEXT_KEYS = Object.freeze(['title', 'error_message', 'question']);
 
+/**
+ * The payload keys of the copy a notification was made with (an A/B test's variant, or its
+ * type's default copy: the server renders it into the payload when it creates the
+ * notification). When filled they are its heading and body, before anything else; the server's
+ * rule reads them first too (service/notifications/text.py).
+ */
+export const COPY_KEYS = Object.freeze({ heading: 'copy_heading', body: 'copy_body' });
+
 // `text`: the payload key of the body; `empty`: the body when that key is empty; `heading`:
 // a heading from the payload (else the label); `click`: 'watch' (its video, offered as "Watch
 // now"), 'answer' (its request, where the question is answered), 'request' (its request), or
@@ -63,8 +71,9 @@ export function bodyKey(notification) {
 }
 
 /**
- * `{heading, body}` of a notification: the heading is its type's label (some types make it from
- * the payload), the body the payload's text, else the type's placeholder or description.
+ * `{heading, body}` of a notification: its copy's (COPY_KEYS) when filled; else the heading is
+ * its type's label (some types make it from the payload), the body the payload's text, else the
+ * type's placeholder or description.
  */
 export function describe(notification, registry) {
   const payload = notification.payload || {};
@@ -72,9 +81,10 @@ export function describe(notification, registry) {
   const key = bodyKey(notification);
   const text = key && filled(payload[key]) ? String(payload[key]) : '';
   const type = registry && registry.get(notification.type);
+  const copy = (name) => (filled(payload[COPY_KEYS[name]]) ? payload[COPY_KEYS[name]].trim() : '');
   return {
-    heading: (kind.heading && kind.heading(payload)) || labelOf(notification.type, registry),
-    body: text || kind.empty || (type && type.description) || '',
+    heading: copy('heading') || (kind.heading && kind.heading(payload)) || labelOf(notification.type, registry),
+    body: copy('body') || text || kind.empty || (type && type.description) || '',
   };
 }
 

@@ -26,7 +26,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from ...notifications.links import absolute
-from ...notifications.text import text_lines
+from ...notifications.text import heading, text_lines
 from .addresses import domain_of
 from .settings import EmailSettings
 
@@ -38,7 +38,7 @@ _FOLD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 class Item:
     """One notification as the digest lists it."""
 
-    label: str  # what happened, e.g. "Your video is ready" (the type's label)
+    label: str  # what happened, e.g. "Your video is ready" (`notifications.text.heading`)
     text: str | None  # its text (`notification_text`), as written, on one line
     link: str
     created_at: datetime
@@ -47,7 +47,7 @@ class Item:
 def item_from_row(row: Mapping[str, Any], link: str) -> Item:
     """An `Item` from a DIGEST_CONTENT row, linking to `link` (its open link)."""
     return Item(
-        label=row["label"],
+        label=heading(row["label"], row["payload"]),
         text=" — ".join(text_lines(row["payload"])) or None,
         link=link,
         created_at=row["created_at"],

@@ -1,8 +1,8 @@
 """What a push carries: small JSON the service worker shows as it is (no lookup on arrival).
 
-`{"id", "type", "title", "body", "link", "timestamp", "action"}`: the title is the type's label
-(its name when it has none), the body the notification's text (`notifications/text.py`: its title
-and, on the next lines, its reason or question); `link` is where a click goes
+`{"id", "type", "title", "body", "link", "timestamp", "action"}`: the title and body are
+`notifications/text.py`'s (the copy the notification was made with; else the type's label, and
+its title with, on the next lines, its reason or question); `link` is where a click goes
 (`notifications/links.py`); `action` the token that marks it read and opened without a session
 (`actions.py`).
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from ...live.events import rfc3339
 from ...notifications.links import notification_link
-from ...notifications.text import text_lines
+from ...notifications.text import heading, text_lines
 from .settings import PushSettings
 
 MAX_BODY_CHARS = 500
@@ -34,7 +34,7 @@ def text(type_name: str, label: str | None, payload: Mapping[str, Any]) -> tuple
     body = "\n".join(text_lines(payload))
     if len(body) > MAX_BODY_CHARS:
         body = body[: MAX_BODY_CHARS - 1] + "…"
-    title = label or type_name
+    title = heading(label or type_name, payload)
     if len(title) > MAX_TITLE_CHARS:
         title = title[: MAX_TITLE_CHARS - 1] + "…"
     return title, body

@@ -10,7 +10,9 @@ service/notifications/analytics.py). A token without the role gets 403, no token
 UTC hours) and answered in UTC (`Z`).
 One query per request (`DELIVERY_ANALYTICS`, on the BRIN index of `created_at`), one at a time
 per process (another request waits a second, then 429) and cancelled after
-`ANALYTICS_TIMEOUT_SECONDS` (503).
+`ANALYTICS_TIMEOUT_SECONDS` (503). The same notifications over time come in hours for a window
+up to `HOURLY_UP_TO`, else days, every bucket of the window listed (small ones suppressed as a
+type is). The copy experiments are `routes/experiments.py`, under the same prefix and roles.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
+from ...notifications import sql
 from ...notifications.analytics import Busy, TooSlow, hour_window, suppress
+from ..admin_schemas import AnalyticsOut
 from ..deps import AdminUser, Analytics, AppSettings, Pool
-from ..schemas import AnalyticsOut, ErrorOut
+from ..schemas import ErrorOut
+from . import experiments
 
 MAX_WINDOW = timedelta(days=90)
 DEFAULT_WINDOW = timedelta(days=7)
+HOURLY_UP_TO = timedelta(hours=48)
+POINT_NUMBERS = ("created", "delivered", "seen", "opened")
 # The bounds a window may have: whole hours and the default window never leave the calendar.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
@@ -42,6 +49,7 @@ router = APIRouter(
         503: {"model": ErrorOut, "description": "The query took too long; try a shorter window."},
     },
 )
+router.include_router(experiments.router)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -101,7 +109,7 @@ async def analytics(
     """Delivery, time to deliver, seen and click-through of the notifications created in
     [from, to) (default: the last 7 days; at most 90 days), per type and first channel. The
     window is widened to whole hours; groups of fewer than `ANALYTICS_MIN_GROUP` notifications
-    are `suppressed` (their numbers null)."""
+    are `suppressed` (their numbers null). `series`: the same over time, hour or day buckets."""
     end = _utc(to, "to") if to is not None else datetime.now(UTC)
     start = _utc(from_, "from") if from_ is not None else end - DEFAULT_WINDOW
     if start >= end:
@@ -109,8 +117,9 @@ async def analytics(
     if end - start > MAX_WINDOW:
         raise _window_error("to", f"the window is at most {MAX_WINDOW.days} days", end)
     start, end = hour_window(start, end)
+    step = timedelta(hours=1) if end - start <= HOURLY_UP_TO else timedelta(days=1)
     try:
-        rows = await gate.fetch(pool, start, end)
+        rows = await gate.fetch(pool, sql.DELIVERY_ANALYTICS, start, end, step)
     except Busy:
         raise HTTPException(
             429, detail="another analytics query is running; retry shortly",
@@ -124,14 +133,20 @@ async def analytics(
         ) from None
     total: dict[str, Any] = {}  # the grouping set () gives a row even for an empty window
     types: list[dict[str, Any]] = []
+    buckets = {}
     for row in rows:  # per type: its channels, then the type's total; the overall total last
-        if row["all_types"]:
+        if row["per_bucket"]:
+            buckets[row["bucket"]] = {key: row[key] for key in POINT_NUMBERS}
+        elif row["all_types"]:
             total = _reach(row, row["created"])
         elif row["all_channels"]:
-            types.append({"type": row["type"], **_reach(row, row["created"]), "channels": []})
+            types.append(
+                {"type": row["type"], "label": row["label"], **_reach(row, row["created"]),
+                 "channels": []}
+            )  # fmt: skip
     by_type = {entry["type"]: entry for entry in types}
     for row in rows:
-        if not row["all_types"] and not row["all_channels"]:
+        if not row["per_bucket"] and not row["all_types"] and not row["all_channels"]:
             entry = by_type[row["type"]]
             entry["channels"].append({"channel": row["channel"], **_reach(row, entry["created"])})
     minimum = settings.analytics_min_group
@@ -139,4 +154,11 @@ async def analytics(
     suppress(types, minimum)
     for entry in types:
         suppress(entry["channels"], minimum, parent_hidden=entry["suppressed"])
-    return {"from": start, "to": end, "total": total, "types": types}
+    points = []
+    at = start
+    while at < end:
+        points.append({"at": at, **buckets.get(at, dict.fromkeys(POINT_NUMBERS, 0))})
+        at += step
+    suppress(points, minimum, numbers=POINT_NUMBERS)
+    series = {"bucket": "hour" if step == timedelta(hours=1) else "day", "points": points}
+    return {"from": start, "to": end, "total": total, "types": types, "series": series}
