@@ -197,6 +197,39 @@ CREATE FUNCTION public.vividly_user_lock_v1(p_user_id uuid) RETURNS void
     SELECT pg_advisory_xact_lock(vividly_user_lock_key_v1(p_user_id))
 $$;
 
+CREATE FUNCTION public.vividly_wake_snoozed_v1(p_limit integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    due record;
+    woken integer := 0;
+BEGIN
+    FOR due IN
+        SELECT id, user_id, type, content_request_id, content_request_round, payload
+        FROM notifications
+        WHERE snoozed_until <= now()
+        ORDER BY user_id, id
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        IF EXISTS (
+            SELECT 1 FROM notification_preferences
+            WHERE user_id = due.user_id AND type = due.type AND NOT in_app
+        ) THEN
+            -- Muted meanwhile: nothing comes back; it stays archived, no longer snoozed.
+            UPDATE notifications SET snoozed_until = NULL WHERE id = due.id;
+        ELSE
+            DELETE FROM notifications WHERE id = due.id;
+            PERFORM vividly_create_notification_v2(
+                due.user_id, due.type, due.content_request_id, due.content_request_round,
+                due.payload);
+            woken := woken + 1;
+        END IF;
+    END LOOP;
+    RETURN woken;
+END
+$$;
+
 CREATE TABLE public.alembic_version (
     version_num character varying(32) NOT NULL
 );
@@ -300,9 +333,11 @@ CREATE TABLE public.notifications (
     delivered_via text,
     seen_at timestamp with time zone,
     opened_at timestamp with time zone,
+    snoozed_until timestamp with time zone,
     CONSTRAINT notifications_check CHECK (((content_request_id IS NULL) OR (content_request_round IS NOT NULL))),
     CONSTRAINT notifications_delivered_via_check CHECK (((delivered_via = ANY (ARRAY['stream'::text, 'push'::text, 'email'::text])) AND ((delivered_at IS NULL) = (delivered_via IS NULL)))),
-    CONSTRAINT notifications_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
+    CONSTRAINT notifications_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
+    CONSTRAINT notifications_snoozed_is_archived CHECK (((snoozed_until IS NULL) OR (dismissed_at IS NOT NULL)))
 )
 WITH (fillfactor='85');
 
@@ -421,6 +456,8 @@ CREATE INDEX email_digests_user_newest ON public.email_digests USING btree (user
 CREATE INDEX notifications_created_brin ON public.notifications USING brin (created_at) WITH (autosummarize='on');
 
 CREATE UNIQUE INDEX notifications_one_per_round ON public.notifications USING btree (content_request_id, content_request_round);
+
+CREATE INDEX notifications_snoozed_due ON public.notifications USING btree (snoozed_until) WHERE (snoozed_until IS NOT NULL);
 
 CREATE INDEX notifications_user_newest ON public.notifications USING btree (user_id, id DESC);
 

@@ -37,6 +37,7 @@ from .live.listener import Listener
 from .live.store import PostgresFeedStore
 from .notifications.analytics import AnalyticsGate
 from .notifications.deliveries import DeliveryRecorder, ReachCounts
+from .notifications.snooze import wake_periodically
 from .ops import readiness
 from .ops.metrics import EventMetrics, registry_for
 from .ops.pool_metrics import PoolCollector
@@ -202,6 +203,15 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                     full_interval=settings.gc_full_collect_seconds,
                 )
                 supervisor.start("gc", pauses.run, optional=True)
+            supervisor.start(
+                "snooze",
+                lambda: wake_periodically(
+                    pool,
+                    poll=settings.snooze_poll_seconds,
+                    batch_size=settings.snooze_batch_size,
+                ),
+                optional=True,
+            )
             if settings.retention_days is not None:
                 days, interval = settings.retention_days, settings.retention_interval_seconds
                 supervisor.start(

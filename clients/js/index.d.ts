@@ -22,7 +22,14 @@ export interface Notification {
   /** RFC 3339, UTC, `Z`. */
   timestamp: string;
   read_at: string | null;
+  /** Set while archived (by hand, or snoozed). */
   dismissed_at: string | null;
+  /**
+   * Set while snoozed (it is archived until then): at that time the same notification comes
+   * back as a new one, with a new `id`, unread, on every device (live, or replayed when a
+   * device reconnects). Absent from servers older than snooze.
+   */
+  snoozed_until?: string | null;
 }
 
 export interface NotificationType {
@@ -41,8 +48,12 @@ export interface HistoryQuery {
   before?: number;
   limit?: number;
   unreadOnly?: boolean;
+  /** Only this type (a registry name). */
   type?: string;
+  /** Archived ones too. */
   includeDismissed?: boolean;
+  /** Only archived ones (snoozed ones among them, with `snoozed_until`); not with `unreadOnly`. */
+  archived?: boolean;
 }
 
 export interface BulkResult {
@@ -204,6 +215,18 @@ export class NotificationClient extends EventTarget {
   /** Report that the user acted on one (Watch now, an answer): once per id; never rejects. */
   reportOpened(id: number): Promise<void>;
   archive(id: number): Promise<Notification>;
+  /**
+   * Undo `archive` (and cancel a snooze): back in the inbox, read or unread as it was; every
+   * device hears `read_state` `restored`. Idempotent. Resolves to the row.
+   */
+  restore(id: number): Promise<Notification>;
+  /**
+   * Archive it now and bring it back as a new notification at `until` (a Date, or an RFC 3339
+   * string with an offset; in the future, at most 30 days ahead: otherwise an `ApiError` 422
+   * naming `body.until`). Snoozing again moves the time; `restore` cancels it. Resolves to the
+   * row (with `snoozed_until`).
+   */
+  snooze(id: number, until: Date | string): Promise<Notification>;
   /** Mark read everything up to `upToId` (default: everything). */
   markAllRead(upToId?: number): Promise<BulkResult>;
   /** Archive everything up to `upToId` (default: everything): `POST /dismiss-all`. */
@@ -235,7 +258,10 @@ export class NotificationList {
   attach(): void;
   /** Stop listening and forget the list (the client keeps running). */
   detach(): void;
-  /** Newest first; archived ones left out, and read ones with `unreadOnly`. */
+  /**
+   * Newest first, as filtered: the inbox (archived ones left out; read ones too with
+   * `unreadOnly`), or with `archived` only archived ones; with `type` only that type.
+   */
   readonly items: Notification[];
   /** The server's unread count (not only the loaded pages'). */
   readonly unreadCount: number;
@@ -246,8 +272,24 @@ export class NotificationList {
   /** The last failed call, null once one works again. */
   readonly error: Error | null;
   readonly unreadOnly: boolean;
+  /** Whether the list shows the Archived view (`setArchived`). */
+  readonly archived: boolean;
+  /** The type the list is filtered by (`setType`), or null. */
+  readonly type: string | null;
   /** List only unread notifications (history is asked with `unread_only`), or all again. */
   setUnreadOnly(value: boolean): Promise<void>;
+  /**
+   * The Archived view (true): only archived notifications (history with `archived=true`),
+   * snoozed ones among them with `snoozed_until`; live notifications do not enter it (they
+   * still count in `unreadCount`); a notification restored anywhere leaves it, one archived
+   * anywhere enters it. `unreadOnly` does not apply there. False: the inbox again.
+   */
+  setArchived(value: boolean): Promise<void>;
+  /**
+   * Only notifications of this type (history with `type=`; live ones of other types do not
+   * enter the list, but count in `unreadCount`), or every type again with null.
+   */
+  setType(type: string | null): Promise<void>;
   /** Load the newest page again. */
   refresh(): Promise<void>;
   /** Load the next older page. */
@@ -255,7 +297,22 @@ export class NotificationList {
   /** Marks it read (and reports it seen: it was on screen to be clicked). */
   markRead(id: number): Promise<void>;
   markUnread(id: number): Promise<void>;
+  /** Archive it: it leaves the inbox at once (kept for an instant `restore`). */
   archive(id: number): Promise<void>;
+  /**
+   * Snooze it until `until` (a Date, or an RFC 3339 string with an offset): it leaves the inbox
+   * at once (in the Archived view it stays, with `snoozed_until`), and comes back as a new
+   * notification (a new id) at that time, live, on every device. A refusal (a bad `until`: 422)
+   * lands in `error` and the list reloads.
+   */
+  snooze(id: number, until: Date | string): Promise<void>;
+  /**
+   * Undo archive or snooze: shown back in the inbox at once when this list archived or snoozed
+   * it (else when the server answers), read or unread as it was; in the Archived view it leaves.
+   * A notification that already came back from a snooze has a new id: restoring the old one is
+   * a 404 (in `error`) and the list reloads.
+   */
+  restore(id: number): Promise<void>;
   /** Report the listed notifications as seen (call while the list is on screen). */
   reportSeen(): void;
   /**

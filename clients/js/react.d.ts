@@ -56,6 +56,19 @@ export interface UseNotificationsReturn {
   /** Archives it on the server: it leaves the list (and every tab's and device's). */
   archive: (notification: { id: number }) => void;
   /**
+   * The Undo of `archive` (and of `snooze`): back in the list at once, read or unread as it
+   * was, on every tab and device. Pass the object the list held (e.g. kept by an Undo toast).
+   * Resolves when the server answered; never rejects (a refusal lands in `error`).
+   */
+  restore: (notification: { id: number }) => Promise<void>;
+  /**
+   * Leaves the list now (every tab and device) and comes back as a new notification (a new
+   * `id`, unread, live) at `until`: a Date, or an RFC 3339 string with an offset, in the
+   * future and at most 30 days ahead (else a 422 in `error`, and it stays). Resolves when the
+   * server answered; never rejects.
+   */
+  snooze: (notification: { id: number }, until: Date | string) => Promise<void>;
+  /**
    * Report these (default: every listed one) as on screen now, for the delivery analytics; call
    * it while your list is visible. Batched; only while the page is visible; each once.
    */

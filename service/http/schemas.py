@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # Ids accepted from clients: JSON numbers beyond 2^53 lose precision in browsers (and in some
 # JSON encoders), so the API's ids stay within the integers every client can represent.
@@ -57,6 +57,7 @@ class NotificationOut(BaseModel):
                     "timestamp": "2026-11-26T10:00:00+00:00",
                     "read_at": None,
                     "dismissed_at": None,
+                    "snoozed_until": None,
                 }
             ]
         }
@@ -69,6 +70,45 @@ class NotificationOut(BaseModel):
     timestamp: datetime
     read_at: datetime | None
     dismissed_at: datetime | None
+    snoozed_until: datetime | None = Field(
+        default=None,
+        description="Set while it is snoozed (archived until then): at that time it comes back"
+        " as a new notification, with a new id.",
+    )
+
+
+MAX_SNOOZE = timedelta(days=30)
+
+
+class SnoozeIn(BaseModel):
+    """When the notification should come back."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"until": "2026-12-08T08:00:00+01:00"}]}
+    )
+
+    until: AwareDatetime = Field(
+        description="RFC 3339 with a UTC offset (or Z), in the future and at most 30 days ahead.",
+        json_schema_extra={"format": "date-time"},
+    )
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _a_string(cls, value: object) -> object:
+        # JSON numbers would be taken as Unix times; the API says RFC 3339.
+        if not isinstance(value, str):
+            raise ValueError("must be an RFC 3339 date-time string with an offset")
+        return value
+
+    @field_validator("until")
+    @classmethod
+    def _ahead(cls, value: datetime) -> datetime:
+        now = datetime.now(UTC)
+        if value <= now:
+            raise ValueError("must lie in the future")
+        if value > now + MAX_SNOOZE:
+            raise ValueError(f"must lie at most {MAX_SNOOZE.days} days ahead")
+        return value
 
 
 class HistoryOut(BaseModel):

@@ -2,8 +2,8 @@
 
 Guarantees:
 - A notification is an unnamed SSE message (`onmessage`) with `id:` and `data:` holding
-  `id`, `type`, `user_id`, `payload`, `timestamp`, `read_at`, `dismissed_at`: the same JSON as
-  an item of `/history`.
+  `id`, `type`, `user_id`, `payload`, `timestamp`, `read_at`, `dismissed_at`, `snoozed_until`:
+  the same JSON as an item of `/history`.
 - Every control message (`connected`, `read_state`, `reset`, `auth_expired`, `unavailable`)
   is a *named* event, so it never reaches `onmessage` and can never be taken for a notification,
   whatever notification types are registered later. Its data has no `type` key.
@@ -54,8 +54,9 @@ def now() -> str:
 
 
 def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The client's view of a notification row: the seed's shape, plus `id` and `dismissed_at`
-    (a replayed row may have been archived on another device meanwhile). The payload is passed
+    """The client's view of a notification row: the seed's shape, plus `id`, `dismissed_at` (a
+    replayed row may have been archived on another device meanwhile) and `snoozed_until` (set
+    while it is archived until it comes back as a new one). The payload is passed
     on whole: it is what the type's SQL built, so a new type's fields need no code here."""
     return {
         "id": row["id"],
@@ -65,6 +66,7 @@ def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "timestamp": rfc3339(row["created_at"]),
         "read_at": rfc3339(row["read_at"]),
         "dismissed_at": rfc3339(row["dismissed_at"]),
+        "snoozed_until": rfc3339(row.get("snoozed_until")),
     }
 
 

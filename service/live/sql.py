@@ -13,7 +13,8 @@ from db.fragments import NOTIFICATION_COLUMNS, UNREAD
 # $1 users, $2 their cursors, $3 rows per user at most.
 NOTIFICATIONS_AFTER = f"""
 SELECT cursor.user_id, bounds.pruned_through, bounds.latest_id,
-       page.id, page.type, page.payload, page.created_at, page.read_at, page.dismissed_at
+       page.id, page.type, page.payload, page.created_at, page.read_at, page.dismissed_at,
+       page.snoozed_until
 FROM unnest($1::uuid[], $2::bigint[]) AS cursor (user_id, after_id)
 CROSS JOIN LATERAL (
     SELECT COALESCE(

@@ -1,4 +1,5 @@
-"""Settings of what is recorded of notifications: delivery records, analytics, their links."""
+"""Settings of what is recorded of notifications: delivery records, analytics, their links, and
+the snooze waker."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ..runtime.settings import CoreSettings
 
 
 class NotificationSettings(CoreSettings):
-    """Delivery records, admin analytics and where a notification leads."""
+    """Delivery records, admin analytics, where a notification leads, and snoozes ending."""
 
     video_link_template: str | None = Field(
         default=None,
@@ -39,6 +40,20 @@ class NotificationSettings(CoreSettings):
         ge=1,
         description="Admin analytics show no numbers for a group (a type, a channel of a type) "
         "of fewer notifications than this (`suppressed: true`), so none isolates a student.",
+    )
+
+    snooze_poll_seconds: float = Field(
+        default=1,
+        gt=0,
+        le=60,
+        description="How often a `serve` process looks for snoozed notifications whose time has"
+        " come (it also wakes at the next one it knows of): they come back about this late at"
+        " most.",
+    )
+    snooze_batch_size: int = Field(
+        default=500,
+        ge=1,
+        description="Snoozed notifications brought back per transaction.",
     )
 
     @field_validator("video_link_template")

@@ -4,16 +4,21 @@ delivered, seen and opened, and the admin's delivery analytics."""
 from db.fragments import NOTIFICATION_COLUMNS, UNREAD
 
 
-def history_page(*, unread_only: bool, include_dismissed: bool, by_type: bool) -> str:
+def history_page(
+    *, unread_only: bool, include_dismissed: bool, by_type: bool, archived: bool = False
+) -> str:
     """One page of history, newest first, with the unread count in the same snapshot.
 
     $1 user, $2 before (exclusive), $3 limit, $4 type (when `by_type`). Composed only of the
     fixed fragments below, so that each variant gets a plan that can use its index: the unread
-    variant states the partial index's predicate (`UNREAD`).
+    variant states the partial index's predicate (`UNREAD`). `archived`: only archived ones
+    (snoozed ones among them, with their `snoozed_until`).
     """
     conditions = ["user_id = $1", "id < $2"]
     if unread_only:
         conditions.append(UNREAD)
+    elif archived:
+        conditions.append("dismissed_at IS NOT NULL")
     elif not include_dismissed:
         conditions.append("dismissed_at IS NULL")
     if by_type:
@@ -53,6 +58,30 @@ WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
 DISMISS = f"""
 UPDATE notifications SET dismissed_at = COALESCE(dismissed_at, now())
 WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
+"""
+
+# Archived until $3, then back as a new notification (migration 0018, `snooze.py`); snoozing
+# again moves the time. The archive time of one archived by hand is kept.
+SNOOZE = f"""
+UPDATE notifications SET dismissed_at = COALESCE(dismissed_at, now()), snoozed_until = $3
+WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
+"""
+
+# The Undo of archive and of snooze: back in the inbox as it was (read or not), snooze cancelled.
+RESTORE = f"""
+UPDATE notifications SET dismissed_at = NULL, snoozed_until = NULL
+WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}
+"""
+
+# Bring back up to $1 snoozed notifications whose time has come, as new rows; returns how many
+# (migration 0018 says how; several processes may run it at once).
+WAKE_SNOOZED = "SELECT vividly_wake_snoozed_v1($1)"
+
+# Seconds until the next snooze ends on the database's clock (NULL: none snoozed), so the waker
+# sleeps no longer than that.
+NEXT_SNOOZE_DUE = """
+SELECT extract(epoch FROM min(snoozed_until) - clock_timestamp())::float8
+FROM notifications WHERE snoozed_until IS NOT NULL
 """
 
 # Bulk changes up to a watermark ($2), so a notification arriving mid-click stays unread.

@@ -13,15 +13,16 @@ SELECT max(id) FROM (SELECT id FROM notifications WHERE created_at < $1 OFFSET 0
 """
 
 # Retention: delete up to $4 read or archived rows older than the cutoff $1 with ids in
-# ($2, $3], in id order, and raise each user's watermark in the same statement, so a stream
-# cursor below a deleted row gets `reset`. Rows locked by a writer (being marked read or
-# delivered) are skipped, not waited for: the next run takes them. Returns how many went and
-# the last id looked at (where the next batch starts).
+# ($2, $3], in id order (never a snoozed one: it waits to come back), and raise each user's
+# watermark in the same statement, so a stream cursor below a deleted row gets `reset`. Rows
+# locked by a writer (being marked read or delivered) are skipped, not waited for: the next run
+# takes them. Returns how many went and the last id looked at (where the next batch starts).
 PRUNE = """
 WITH batch AS (
     SELECT id FROM notifications
     WHERE id > $2 AND id <= $3 AND created_at < $1
       AND (read_at IS NOT NULL OR dismissed_at IS NOT NULL)
+      AND snoozed_until IS NULL
     ORDER BY id
     LIMIT $4
     FOR UPDATE SKIP LOCKED

@@ -61,6 +61,7 @@ async def test_notification_arrives_within_a_second_in_the_documented_shape(
         "timestamp": rfc3339(row["created_at"]),
         "read_at": None,
         "dismissed_at": None,
+        "snoozed_until": None,
     }
     assert data["timestamp"].endswith("Z")
 

@@ -69,7 +69,16 @@ async def test_history_pages_newest_first_each_item_once(
     assert sizes == [20, 20, 5]
     assert walked == await ids_of(conn, alice.user)
     item = page["items"][0]
-    assert set(item) == {"id", "type", "user_id", "payload", "timestamp", "read_at", "dismissed_at"}
+    assert set(item) == {
+        "id",
+        "type",
+        "user_id",
+        "payload",
+        "timestamp",
+        "read_at",
+        "dismissed_at",
+        "snoozed_until",
+    }
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,17 @@ function notificationPath(id, action = '') {
   return `/notifications/${id}${action}`;
 }
 
+// A Date as RFC 3339 in UTC; a string as given (the server checks it: an offset, in the future,
+// at most 30 days ahead, else a 422 naming `body.until`).
+function untilText(until) {
+  if (until instanceof Date) {
+    if (Number.isNaN(until.getTime())) throw new ApiError(0, 'not a valid date: until');
+    return until.toISOString();
+  }
+  if (typeof until === 'string') return until;
+  throw new ApiError(0, `until must be a Date or an RFC 3339 string: ${until}`);
+}
+
 export class Api {
   /** `base`: the service's origin (and path prefix, if any), without a trailing slash. */
   constructor(base, { getToken, crossOrigin }) {
@@ -85,8 +96,8 @@ export class Api {
     return this.request('POST', '/session');
   }
 
-  history({ before, limit, unreadOnly, type, includeDismissed } = {}) {
-    const params = { limit, before, unread_only: unreadOnly, type, include_dismissed: includeDismissed };
+  history({ before, limit, unreadOnly, type, includeDismissed, archived } = {}) {
+    const params = { limit, before, unread_only: unreadOnly, type, include_dismissed: includeDismissed, archived };
     return this.request('GET', `/notifications/history${query(params)}`);
   }
 
@@ -104,6 +115,14 @@ export class Api {
 
   async archive(id) {
     return this.request('DELETE', notificationPath(id));
+  }
+
+  async restore(id) {
+    return this.request('POST', notificationPath(id, '/restore'));
+  }
+
+  async snooze(id, until) {
+    return this.request('POST', notificationPath(id, '/snooze'), { until: untilText(until) });
   }
 
   markSeen(ids, { keepalive = false } = {}) {

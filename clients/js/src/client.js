@@ -165,6 +165,16 @@ export class NotificationClient extends EventTarget {
     return this.#api.archive(id);
   }
 
+  /** Undo archive (and cancel a snooze): `POST /notifications/{id}/restore`. */
+  restore(id) {
+    return this.#api.restore(id);
+  }
+
+  /** Archive until `until` (a Date or an RFC 3339 string with an offset); then it comes back as new. */
+  snooze(id, until) {
+    return this.#api.snooze(id, until);
+  }
+
   markAllRead(upToId) {
     return this.#api.markAllRead(upToId);
   }

@@ -4,6 +4,7 @@
 // (react.js), and used by the service's own page; knows nothing of the DOM or of React.
 
 const PAGE_SIZE = 20;
+const KEEP_LEFT = 50; // archived or snoozed items kept for an instant Undo
 
 const isUnread = (n) => !n.read_at && !n.dismissed_at;
 
@@ -36,15 +37,42 @@ export class NotificationList {
       status: () => this.onChange(),
     };
     this.unreadOnly = false;
+    this.archived = false;
+    this.type = null;
     this.#clear();
   }
 
   /** Show only unread notifications (history is asked for with `unread_only`), or all again. */
   setUnreadOnly(value) {
-    if (Boolean(value) === this.unreadOnly) return this.loading ?? Promise.resolve();
-    this.unreadOnly = Boolean(value);
+    return this.#filter('unreadOnly', Boolean(value));
+  }
+
+  /** Show only archived notifications (snoozed ones among them), or the inbox again. */
+  setArchived(value) {
+    return this.#filter('archived', Boolean(value));
+  }
+
+  /** Show only notifications of this type (a registry name), or of every type (null). */
+  setType(type) {
+    return this.#filter('type', typeof type === 'string' && type ? type : null);
+  }
+
+  #filter(key, value) {
+    if (value === this[key]) return this.loading ?? Promise.resolve();
+    this[key] = value;
     this.#drop();
     return this.refresh();
+  }
+
+  /** Whether the server's row belongs in this list as filtered now. */
+  #belongs(item) {
+    if (this.type !== null && item.type !== this.type) return false;
+    return this.archived ? Boolean(item.dismissed_at) : !item.dismissed_at;
+  }
+
+  #query(more) {
+    const filters = this.archived ? { archived: true } : { unreadOnly: this.unreadOnly };
+    return { limit: PAGE_SIZE, ...filters, type: this.type ?? undefined, ...more };
   }
 
   attach() {
@@ -58,10 +86,10 @@ export class NotificationList {
     this.#clear();
   }
 
-  /** Newest first, archived ones left out (and read ones, with `unreadOnly`). */
+  /** Newest first: archived ones left out (read ones too, with `unreadOnly`), or only they. */
   get items() {
     const items = [...this.byId.values()].sort((a, b) => b.id - a.id);
-    return this.unreadOnly ? items.filter(isUnread) : items;
+    return this.unreadOnly && !this.archived ? items.filter(isUnread) : items;
   }
 
   get status() {
@@ -76,6 +104,7 @@ export class NotificationList {
     this.generation = (this.generation || 0) + 1; // answers for an older list are dropped
     this.byId = new Map();
     this.seen = new Set(); // ids ever shown, so a replayed or archived one does not come back
+    this.left = new Map(); // id -> item archived or snoozed here, for an instant restore (Undo)
     this.unreadCount = 0;
     // Ids of a user commit in increasing order, so a count the server took after id N covers
     // exactly the notifications up to N: a live one at or below it is counted already.
@@ -124,7 +153,7 @@ export class NotificationList {
       try {
         do {
           this.again = false;
-          const page = await this.client.history({ limit: PAGE_SIZE, unreadOnly: this.unreadOnly });
+          const page = await this.client.history(this.#query());
           if (generation !== this.generation) return;
           this.#mergeFirstPage(page);
         } while (this.again && generation === this.generation);
@@ -142,8 +171,8 @@ export class NotificationList {
     for (const item of page.items) {
       this.#see(item.id);
       ids.add(item.id);
-      if (item.dismissed_at) this.byId.delete(item.id);
-      else this.byId.set(item.id, item);
+      if (this.#belongs(item)) this.byId.set(item.id, item);
+      else this.byId.delete(item.id);
     }
     const newest = page.items.length ? page.items[0].id : 0;
     // What the page covers but does not hold was archived meanwhile (another tab or device).
@@ -167,15 +196,11 @@ export class NotificationList {
     const generation = this.generation;
     this.loadingMore = (async () => {
       try {
-        const page = await this.client.history({
-          before: this.nextBefore,
-          limit: PAGE_SIZE,
-          unreadOnly: this.unreadOnly,
-        });
+        const page = await this.client.history(this.#query({ before: this.nextBefore }));
         if (generation !== this.generation) return;
         for (const item of page.items) {
           this.#see(item.id);
-          if (!item.dismissed_at) this.byId.set(item.id, item);
+          if (this.#belongs(item)) this.byId.set(item.id, item);
         }
         this.nextBefore = page.next_before;
         this.error = null;
@@ -193,7 +218,8 @@ export class NotificationList {
     if (!notification || !Number.isSafeInteger(notification.id) || this.seen.has(notification.id)) return;
     const { id } = notification;
     this.#see(id);
-    if (!notification.dismissed_at) this.byId.set(id, notification);
+    // The count is the inbox's whatever the filter; the list takes only what it shows.
+    if (this.#belongs(notification)) this.byId.set(id, notification);
     if (isUnread(notification) && id > this.countedThrough) this.#setCount(this.unreadCount + 1);
     this.countedThrough = Math.max(this.countedThrough, id);
     this.onChange();
@@ -212,10 +238,10 @@ export class NotificationList {
       }
       // Marked unread elsewhere and not loaded here: with the filter on, it must appear.
       reload = event.state === 'unread' && (bulk || (this.unreadOnly && ids.some((id) => !this.byId.has(id))));
-    } else if (event.state === 'dismissed') {
-      for (const id of targets) this.byId.delete(id);
+    } else if (event.state === (this.archived ? 'restored' : 'dismissed')) {
+      for (const id of targets) this.byId.delete(id); // it left this view
     } else {
-      reload = true; // `restored`, `sync` (changes may have been missed), states added later
+      reload = true; // into this view (`restored`, or `dismissed` in Archived), `sync`, new states
     }
     if (typeof event.unread_count === 'number') {
       this.#setCount(event.unread_count);
@@ -228,14 +254,14 @@ export class NotificationList {
 
   // --- actions ------------------------------------------------------------------------------
 
-  async #send(call) {
+  async #send(call, { add = false } = {}) {
     const generation = this.generation;
     try {
       const row = await call();
       if (generation !== this.generation) return;
-      if (row && Number.isSafeInteger(row.id) && this.byId.has(row.id)) {
-        if (row.dismissed_at) this.byId.delete(row.id);
-        else this.byId.set(row.id, row);
+      if (row && Number.isSafeInteger(row.id) && (add || this.byId.has(row.id))) {
+        if (this.#belongs(row)) this.byId.set(row.id, row);
+        else this.byId.delete(row.id);
       }
       this.error = null;
       this.onChange();
@@ -268,13 +294,46 @@ export class NotificationList {
   }
 
   archive(id) {
-    const item = this.byId.get(id);
-    if (item) {
-      this.byId.delete(id);
-      if (isUnread(item)) this.#setCount(this.unreadCount - 1);
+    this.#leave(id, {});
+    return this.#send(() => this.client.archive(id));
+  }
+
+  /**
+   * Archive it until `until` (a Date, or an RFC 3339 string with an offset): it leaves the
+   * inbox now (marked with `snoozed_until` in the Archived view) and comes back as a new
+   * notification, with a new id, at that time, on every device.
+   */
+  snooze(id, until) {
+    const valid = !(until instanceof Date) || !Number.isNaN(until.getTime());
+    this.#leave(id, { snoozed_until: valid && until instanceof Date ? until.toISOString() : String(until) });
+    return this.#send(() => this.client.snooze(id, until));
+  }
+
+  /** Undo archive or snooze: back in the inbox as it was (read or unread). */
+  restore(id) {
+    const item = this.byId.get(id) ?? this.left.get(id);
+    this.left.delete(id);
+    if (item && item.dismissed_at) {
+      const back = { ...item, dismissed_at: null, snoozed_until: null };
+      if (this.#belongs(back)) this.byId.set(id, back);
+      else this.byId.delete(id);
+      if (isUnread(back)) this.#setCount(this.unreadCount + 1);
       this.onChange();
     }
-    return this.#send(() => this.client.archive(id));
+    return this.#send(() => this.client.restore(id), { add: !this.archived });
+  }
+
+  // Shown at once: the item leaves the inbox (in Archived it stays, changed) and is kept for Undo.
+  #leave(id, change) {
+    const item = this.byId.get(id);
+    if (!item) return;
+    const changed = { ...item, dismissed_at: item.dismissed_at ?? new Date().toISOString(), ...change };
+    if (!item.dismissed_at) this.left.set(id, changed);
+    if (this.left.size > KEEP_LEFT) this.left.delete(this.left.keys().next().value);
+    if (this.#belongs(changed)) this.byId.set(id, changed);
+    else this.byId.delete(id);
+    if (isUnread(item)) this.#setCount(this.unreadCount - 1);
+    this.onChange();
   }
 
   /**

@@ -52,6 +52,15 @@ class ListStore {
       markAsRead: one('markAsRead', 'markRead'),
       markAsUnread: one('markAsUnread', 'markUnread'),
       archive: one('archive', 'archive'),
+      // Resolve once the server answered (a refusal lands in `error`); never reject.
+      restore: (notification) => {
+        const id = idOf(notification, 'restore');
+        return id === null ? Promise.resolve() : this.list.restore(id);
+      },
+      snooze: (notification, until) => {
+        const id = idOf(notification, 'snooze');
+        return id === null ? Promise.resolve() : this.list.snooze(id, until);
+      },
       markAllAsRead: () => {
         this.list.bulk('read');
       },

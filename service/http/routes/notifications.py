@@ -31,6 +31,7 @@ from ..schemas import (
     PreferencesOut,
     SeenIn,
     SeenOut,
+    SnoozeIn,
     UnreadCountOut,
     WatermarkIn,
 )
@@ -74,10 +75,29 @@ async def history(
     unread_only: Annotated[bool, Query(description="Only unread, non-archived.")] = False,
     type: NotificationType | None = None,
     include_dismissed: Annotated[bool, Query(description="Include archived ones.")] = False,
+    archived: Annotated[
+        bool,
+        Query(description="Only archived ones (snoozed ones among them, with `snoozed_until`)."),
+    ] = False,
 ) -> dict[str, Any]:
     """The user's notifications, newest first, paged by id."""
+    if archived and unread_only:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "archived"),
+                    "msg": "archived and unread_only exclude each other (unread ones are not"
+                    " archived)",
+                    "type": "conflicting_filters",
+                    "input": True,
+                }
+            ]
+        )
     sql = notifications_sql.history_page(
-        unread_only=unread_only, include_dismissed=include_dismissed, by_type=type is not None
+        unread_only=unread_only,
+        include_dismissed=include_dismissed,
+        by_type=type is not None,
+        archived=archived,
     )
     args: list[Any] = [user.id, MAX_ID if before is None else before, limit + 1]
     if type is not None:
@@ -103,8 +123,10 @@ async def unread_count(user: CurrentUser, pool: Pool) -> dict[str, Any]:
     return {"unread_count": sum(by_type.values()), "by_type": by_type}
 
 
-async def _change_one(pool: Pool, sql: str, notification_id: int, user: CurrentUser) -> Any:
-    row = await pool.fetchrow(sql, notification_id, user.id)
+async def _change_one(
+    pool: Pool, sql: str, notification_id: int, user: CurrentUser, *more: Any
+) -> Any:
+    row = await pool.fetchrow(sql, notification_id, user.id, *more)
     if row is None:
         raise HTTPException(404, detail="notification not found")
     return notification_json(row)
@@ -126,6 +148,23 @@ async def mark_unread(notification_id: NotificationId, user: CurrentUser, pool: 
 async def dismiss(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
     """Archive one notification: it leaves history and counts but is not deleted."""
     return await _change_one(pool, notifications_sql.DISMISS, notification_id, user)
+
+
+@router.post("/{notification_id}/restore", **ONE_NOTIFICATION)
+async def restore(notification_id: NotificationId, user: CurrentUser, pool: Pool) -> Any:
+    """Undo archive: back in the inbox, read or unread as it was; cancels a snooze. Idempotent.
+    Every device hears `restored`."""
+    return await _change_one(pool, notifications_sql.RESTORE, notification_id, user)
+
+
+@router.post("/{notification_id}/snooze", **ONE_NOTIFICATION)
+async def snooze(
+    notification_id: NotificationId, body: SnoozeIn, user: CurrentUser, pool: Pool
+) -> Any:
+    """Archive it until `until`; then it comes back as a new notification (a new id) on every
+    device: live on open streams, replayed to the others when they reconnect, unread. Snoozing
+    again moves the time; `restore` cancels it."""
+    return await _change_one(pool, notifications_sql.SNOOZE, notification_id, user, body.until)
 
 
 @router.post("/seen", response_model=SeenOut)
