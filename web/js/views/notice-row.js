@@ -8,7 +8,7 @@
 // press meanwhile is ignored instead.
 import { el, safeUrl } from '../dom.js';
 import { describe, kindOf } from '/client/types.js';
-import { snoozeControl } from './snooze.js';
+import { snoozeControl, untilText } from './snooze.js';
 import { swipeable } from './swipe.js';
 import { timeEl } from './time.js';
 
@@ -113,7 +113,9 @@ export function noticeRow(thread, types, actions) {
     node.dataset.ids = next.items.map((n) => n.id).join(',');
     archivedView = inArchive;
     node.classList.toggle('unread', next.unread && !inArchive);
-    state.textContent = next.unread && !inArchive ? 'Unread' : '';
+    const snoozed = inArchive && head.snoozed_until ? new Date(head.snoozed_until) : null;
+    state.textContent = snoozed ? `Snoozed until ${untilText(snoozed)}` : next.unread && !inArchive ? 'Unread' : '';
+    state.classList.toggle('snoozed', Boolean(snoozed));
     state.hidden = !state.textContent;
     toggle.textContent = next.unread ? 'Mark read' : 'Mark unread';
     toggle.hidden = inArchive;

@@ -157,15 +157,18 @@ export function createPanel(types, actions) {
     },
     snooze(thread, until) {
       act(thread, 'snooze', () => each(thread, (id) => notices.snooze(id, until.toISOString())));
-      snackbar.show(`Snoozed until ${untilText(until)}.`);
+      snackbar.show(`Snoozed until ${untilText(until)}.`, () => restore(thread));
     },
   };
 
-  /** Undo an archive: back in the inbox; the focus goes to the panel's heading meanwhile. */
+  /** Undo an archive or a snooze: the thread is back (at once) and the focus on its row. */
   function restore(thread) {
     if (!notices) return;
-    heading.focus();
-    Promise.all(thread.items.map((n) => notices.restore(n.id))).finally(render);
+    const running = Promise.all(thread.items.map((n) => notices.restore(n.id)));
+    const row = rows.get(thread.key);
+    if (row && row.node.isConnected) row.node.querySelector('.notice-main').focus();
+    else heading.focus();
+    running.finally(render);
   }
 
   // --- the tools: view, type, unread only, mark all read, load more -------------------------

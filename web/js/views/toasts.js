@@ -2,7 +2,8 @@
 //
 // - At most MAX_TOASTS: a new one evicts the oldest that holds nothing of the user's (typed
 //   text, focus); one with typed text is never evicted, even past the limit. A question waiting
-//   for an answer is never evicted and never times out: it stays until answered or closed.
+//   for an answer takes no place among them, is never evicted and never times out: it stays
+//   until answered or closed.
 // - Hidden while the notification panel is open (the panel lists the same notifications), so
 //   they never cover it.
 // - On wide screens they sit in a column beside the content. On a phone (PHONE) one compact
@@ -118,7 +119,7 @@ export function createToasts(types, actions) {
 
   function add(toast, { sticky = false } = {}) {
     region.append(toast);
-    let excess = toasts().length - MAX_TOASTS;
+    let excess = toasts().filter((old) => !waiting(old)).length - MAX_TOASTS;
     for (const old of toasts()) {
       if (excess <= 0) break;
       if (old !== toast && !holdsInput(old) && !waiting(old)) {
@@ -157,6 +158,7 @@ export function createToasts(types, actions) {
       el('p', { className: 'toast-body', text: body }),
     );
     toast.setAttribute('aria-label', heading);
+    region.append(toast); // the newest now: the one a phone shows
     linger(toast);
     arrange();
   }
