@@ -19,8 +19,8 @@ async def swipe(page: Page, box: FloatRect, dx: float) -> None:
             "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]}
         )
         for step in range(1, STEPS + 1):
-            point = {"x": x + dx * step / STEPS, "y": y}
-            await cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+            points = [{"x": x + dx * step / STEPS, "y": y}]
+            await cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": points})
         await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     finally:
         await cdp.detach()

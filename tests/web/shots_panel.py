@@ -112,8 +112,8 @@ async def panel(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
 
 async def panel_thread(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
     await panel(page, conn, user)
-    await page.get_by_role("button", name="Show history").first.click()
-    await page.get_by_label("Type").select_option(label="Video ready")
+    await page.get_by_role("button", name="History").first.click()
+    await page.get_by_label("Type").select_option(label="Your video is ready")
     await settle(page)
 
 

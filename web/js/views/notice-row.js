@@ -73,7 +73,6 @@ export function noticeRow(thread, types, actions) {
   historyButton.addEventListener('click', () => {
     history.hidden = !history.hidden;
     historyButton.setAttribute('aria-expanded', String(!history.hidden));
-    historyButton.textContent = history.hidden ? `History (${current.history.length})` : 'Hide history';
   });
   swipeable(node, {
     left: () => (archivedView ? actions.restore(current) : actions.archive(current)),
@@ -128,8 +127,9 @@ export function noticeRow(thread, types, actions) {
       history.replaceChildren(...next.history.map((n) => entry(n, types)));
     }
     historyButton.hidden = next.history.length === 0;
-    if (history.hidden) historyButton.textContent = `History (${next.history.length})`;
+    historyButton.textContent = `History (${next.history.length})`; // open or not: aria-expanded
     if (!next.history.length) history.hidden = true;
+    historyButton.setAttribute('aria-expanded', String(!history.hidden));
   }
 
   update(thread, false);
