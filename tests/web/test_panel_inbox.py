@@ -29,7 +29,7 @@ async def test_a_failure_toast_tries_the_request_again(
         " 'The video could not be rendered. Try again.') RETURNING id",
         user,
     )
-    toast = page.locator(f'.toast[data-content-id="{request_id}"]')
+    toast = page.locator(".toast", has_text="Why is the sky blue?")
     await expect(toast).to_contain_text("Try again.", timeout=LIVE_MS)
     async with page.expect_response(f"**/content-requests/{request_id}/retry") as retried:
         await toast.get_by_role("button", name="Try again").click()
@@ -111,7 +111,7 @@ async def test_keyboard_focus_stays_in_the_panel_after_mark_read_and_archive(
     page = tab.page
     await tab.open_panel()
 
-    await tab.notice(third).get_by_role("button", name="Mark read").focus()
+    await tab.notice(third).locator(".read-toggle").focus()
     async with page.expect_response(f"**/notifications/{third}/read"):
         await page.keyboard.press("Enter")
     await expect(tab.notice(third)).not_to_have_class(UNREAD)
@@ -123,7 +123,7 @@ async def test_keyboard_focus_stays_in_the_panel_after_mark_read_and_archive(
         await page.keyboard.press("Enter")
     await expect(tab.notice(third)).to_have_count(0)
     assert await focused(page) == f"{second}:Archive"  # the next row's
-    await tab.notice(first).get_by_role("button", name="Archive").focus()
+    await tab.notice(first).locator(".archive").focus()
     await page.keyboard.press("Enter")
     await expect(tab.notice(first)).to_have_count(0)
     assert await focused(page) == f"{second}:Archive"  # the last row: the one before

@@ -76,9 +76,9 @@ async def test_a_waiting_question_stays_in_front_of_newer_toasts_until_answered(
     for index in range(4):  # more than the four toasts kept at most
         await complete(conn, user, title=f"Video {index}")
     await expect(page.locator(".toast", has_text="Video 3")).to_have_count(1, timeout=LIVE_MS)
+    await expect(question).to_be_visible()  # the question, not the newest video
     shown = page.locator(".toast:visible")
     await expect(shown).to_have_count(1)
-    await expect(question).to_be_visible()  # the question, not the newest video
     await expect(question.locator(".toast-count")).to_have_text("+4")
     await assert_covers_nothing(page)
 
