@@ -171,7 +171,8 @@ export function createToasts(types, actions) {
       error.textContent = '';
       try {
         await actions.retry(n);
-        settle(toast, 'Trying again', "We're making your video again.");
+        const title = n.payload && n.payload.title;
+        settle(toast, 'Trying again', title ? `We're making “${title}” again.` : "We're making your video again.");
       } catch (failure) {
         error.textContent = failure.message || 'Could not try again.';
         button.disabled = false;
