@@ -113,7 +113,12 @@ async def panel(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
 async def panel_thread(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
     await panel(page, conn, user)
     await page.get_by_role("button", name="History").first.click()
-    await page.get_by_label("Type").select_option(label="Your video is ready")
+    await settle(page)
+
+
+async def panel_filter(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    await panel(page, conn, user)
+    await page.get_by_label("Type", exact=True).select_option(label="Your video is ready")
     await settle(page)
 
 
@@ -134,6 +139,12 @@ async def panel_archived(page: Page, conn: asyncpg.Connection, user: uuid.UUID) 
 async def panel_snooze(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
     await panel(page, conn, user)
     await page.locator("#panel-list .notice").first.get_by_role("button", name="Snooze").click()
+    await settle(page)
+
+
+async def header_menu(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    await header(page, conn, user)
+    await page.get_by_role("button", name="Menu").tap()
     await settle(page)
 
 
@@ -160,8 +171,10 @@ SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("panel", DESKTOP, panel),
     ("panel-dark", DESKTOP, dark(panel)),
     ("panel-phone", PHONE, phone(panel)),
-    ("panel-thread-filter", DESKTOP, panel_thread),
-    ("panel-thread-filter-dark", DESKTOP, dark(panel_thread)),
+    ("panel-thread", DESKTOP, panel_thread),
+    ("panel-thread-dark", DESKTOP, dark(panel_thread)),
+    ("panel-filter", DESKTOP, panel_filter),
+    ("panel-filter-dark", DESKTOP, dark(panel_filter)),
     ("panel-undo", DESKTOP, panel_undo),
     ("panel-archived", DESKTOP, panel_archived),
     ("panel-archived-dark", DESKTOP, dark(panel_archived)),
@@ -169,6 +182,8 @@ SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("focus-after-archive", DESKTOP, focus_after_archive),
     ("phone-header", PHONE, phone(header)),
     ("phone-header-dark", PHONE, phone(dark(header))),
+    ("phone-header-menu", PHONE, phone(header_menu)),
+    ("phone-header-menu-dark", PHONE, phone(dark(header_menu))),
 ]
 
 if __name__ == "__main__":
