@@ -38,7 +38,7 @@ async def test_a_phone_shows_one_compact_toast_counts_the_others_and_swipes_it_a
     shown = page.locator(".toast:visible")
     await expect(shown).to_contain_text("Lesson 2", timeout=LIVE_MS)
     await expect(shown).to_have_count(1)
-    await expect(shown.locator(".toast-count")).to_have_text("+2")
+    await expect(shown.locator(".toast-count")).to_have_text("+2 more notifications")
     box = await shown.bounding_box()
     assert box is not None
     assert box["height"] <= COMPACT_PX, box
@@ -48,7 +48,7 @@ async def test_a_phone_shows_one_compact_toast_counts_the_others_and_swipes_it_a
     await expect(page.locator(".toast", has_text="Lesson 2")).to_have_count(0)
     await expect(shown).to_have_count(1)
     await expect(shown).to_contain_text("Lesson 1")
-    await expect(shown.locator(".toast-count")).to_have_text("+1")
+    await expect(shown.locator(".toast-count")).to_have_text("+1 more notification")
     await assert_covers_nothing(page)
 
     box = await shown.bounding_box()
@@ -79,7 +79,7 @@ async def test_a_waiting_question_stays_in_front_of_newer_toasts_until_answered(
     await expect(question).to_be_visible()  # the question, not the newest video
     shown = page.locator(".toast:visible")
     await expect(shown).to_have_count(1)
-    await expect(question.locator(".toast-count")).to_have_text("+4")
+    await expect(question.locator(".toast-count")).to_have_text("+4 more notifications")
     await assert_covers_nothing(page)
 
     await question.get_by_label("Your answer").fill("Grade 7")

@@ -62,8 +62,8 @@ export function createToasts(types, actions) {
     const shown = phone.matches ? front() : null;
     for (const toast of all) toast.classList.toggle('toast-behind', Boolean(shown) && toast !== shown);
     const others = shown ? all.length - 1 : 0;
-    count.textContent = others > 0 ? `+${others}` : '';
-    count.setAttribute('aria-label', others === 1 ? '1 more notification' : `${others} more notifications`);
+    const more = others === 1 ? ' more notification' : ' more notifications';
+    count.replaceChildren(`+${others}`, el('span', { className: 'visually-hidden', text: more }));
     if (shown && others > 0) shown.querySelector('.toast-heading').append(count);
     else count.remove();
     place();
