@@ -89,3 +89,23 @@ async def test_a_waiting_question_stays_in_front_of_newer_toasts_until_answered(
     assert status == "pending"
     await question.get_by_role("button", name="Close").click()
     await expect(shown).to_contain_text("Video 3")  # now the newest
+
+
+async def test_a_phone_toast_moves_under_the_header_when_the_ask_button_is_at_the_bottom(
+    phone: BrowserContext, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    user = uuid.uuid4()
+    page = (await tabs.open(phone, user)).page
+    # The student dragged the question box taller: "Ask" now sits at the bottom of the screen.
+    await page.locator("#ask-question").evaluate("box => { box.style.height = '560px'; }")
+    ask = await page.locator("#ask-form button[type=submit]").bounding_box()
+    assert ask is not None
+    assert ask["y"] > 700, ask
+    await complete(conn, user, title="Photosynthesis")
+    shown = page.locator(".toast:visible")
+    await expect(shown).to_contain_text("Photosynthesis", timeout=LIVE_MS)
+    await expect(page.locator("#toasts")).to_have_class("toasts toasts-top")
+    await assert_covers_nothing(page)
+    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # Ask scrolled up
+    await expect(page.locator("#toasts")).to_have_class("toasts")
+    await assert_covers_nothing(page)
