@@ -64,7 +64,7 @@ PG_VERSION_TESTS := tests/migrations tests/live/test_listener.py tests/http/test
 	tests/requests/test_claim_plan.py tests/requests/test_fairness.py \
 	tests/requests/test_pipeline.py tests/requests/test_runner.py \
 	tests/channels/push/test_dispatch.py tests/channels/push/test_dispatch_failures.py \
-	tests/channels/email/test_outbox.py
+	tests/channels/email/test_outbox.py tests/notifications/test_snooze_waker.py
 
 test: lint browser nginx promtool seed-app
 	.venv/bin/pytest

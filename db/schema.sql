@@ -336,8 +336,7 @@ CREATE TABLE public.notifications (
     snoozed_until timestamp with time zone,
     CONSTRAINT notifications_check CHECK (((content_request_id IS NULL) OR (content_request_round IS NOT NULL))),
     CONSTRAINT notifications_delivered_via_check CHECK (((delivered_via = ANY (ARRAY['stream'::text, 'push'::text, 'email'::text])) AND ((delivered_at IS NULL) = (delivered_via IS NULL)))),
-    CONSTRAINT notifications_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
-    CONSTRAINT notifications_snoozed_is_archived CHECK (((snoozed_until IS NULL) OR (dismissed_at IS NOT NULL)))
+    CONSTRAINT notifications_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
 )
 WITH (fillfactor='85');
 
@@ -417,6 +416,9 @@ ALTER TABLE ONLY public.notification_types
 
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
+
+ALTER TABLE public.notifications
+    ADD CONSTRAINT notifications_snoozed_is_archived CHECK (((snoozed_until IS NULL) OR (dismissed_at IS NOT NULL))) NOT VALID;
 
 ALTER TABLE ONLY public.push_deliveries
     ADD CONSTRAINT push_deliveries_pkey PRIMARY KEY (notification_id, subscription_id);

@@ -52,7 +52,7 @@ export interface HistoryQuery {
   type?: string;
   /** Archived ones too. */
   includeDismissed?: boolean;
-  /** Only archived ones (snoozed ones among them, with `snoozed_until`); not with `unreadOnly`. */
+  /** Only archived ones (snoozed ones among them, with `snoozed_until`); with `unreadOnly`, none. */
   archived?: boolean;
 }
 
@@ -282,7 +282,8 @@ export class NotificationList {
    * The Archived view (true): only archived notifications (history with `archived=true`),
    * snoozed ones among them with `snoozed_until`; live notifications do not enter it (they
    * still count in `unreadCount`); a notification restored anywhere leaves it, one archived
-   * anywhere enters it. `unreadOnly` does not apply there. False: the inbox again.
+   * anywhere enters it, a snoozed one leaves when it comes back (the view reloads on a live
+   * notification while it lists a snoozed one). `unreadOnly` does not apply there. False: the inbox again.
    */
   setArchived(value: boolean): Promise<void>;
   /**

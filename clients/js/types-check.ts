@@ -33,6 +33,16 @@ const answer: Promise<unknown> = client.request('GET', '/content-requests');
 answer.catch((error: unknown) => error instanceof ApiError && error.status);
 
 const list = new NotificationList(client, () => {});
+// Snooze, restore, the Archived view and the type filter.
+const snoozed: Promise<Notification> = client.snooze(1, new Date(Date.now() + 3_600_000));
+snoozed.then((n) => n.snoozed_until ?? null);
+client.restore(1).then((n: Notification) => n.dismissed_at);
+client.history({ archived: true, type: 'video_complete' }).then((page) => page.items);
+list.snooze(1, '2030-01-01T10:00:00+01:00').then(() => list.restore(1));
+list.setArchived(true).then(() => list.setType(null)).then(() => [list.archived, list.type]);
+const fromHookMore = useNotifications();
+fromHookMore.snooze(fromHookMore.notifications[0], new Date()).then(() => undefined);
+fromHookMore.restore(fromHookMore.notifications[0]);
 const desktop = new DesktopNotifier(client, { user: 'alice', onClick: (n) => n.id });
 desktop.start();
 

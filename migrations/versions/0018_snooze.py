@@ -18,25 +18,29 @@
   batch come back in their old order; rows of two batches racing may swap).
 - `notifications_snoozed_due`: the partial index the waker reads (only snoozed rows).
 
+On a live table: the column is added alone first (no default: a catalog change, no rewrite),
+then the index is built CONCURRENTLY (migrations/script.py; writes go on), then the rest. The
+CHECK is added NOT VALID: every existing row has no snooze, so there is nothing to check, and
+validating would scan the table under the ALTER's lock; new and changed rows are checked.
+
 Revision ID: 0018
 Revises: 0016
 Create Date: 2026-12-07
 """
 
-from migrations.script import execute_script
+from migrations.script import create_index_concurrently, execute_script
 
 revision = "0018"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
 
+# Committed before the index build: safe to run again (a run that gives up retries it all).
+COLUMN = "ALTER TABLE notifications ADD COLUMN IF NOT EXISTS snoozed_until timestamptz"
+
 UPGRADE = r"""
-ALTER TABLE notifications
-    ADD COLUMN snoozed_until timestamptz,
-    ADD CONSTRAINT notifications_snoozed_is_archived
-        CHECK (snoozed_until IS NULL OR dismissed_at IS NOT NULL);
-CREATE INDEX notifications_snoozed_due ON notifications (snoozed_until)
-    WHERE snoozed_until IS NOT NULL;
+ALTER TABLE notifications ADD CONSTRAINT notifications_snoozed_is_archived
+    CHECK (snoozed_until IS NULL OR dismissed_at IS NOT NULL) NOT VALID;
 
 CREATE FUNCTION vividly_wake_snoozed_v1(p_limit integer) RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -81,6 +85,11 @@ ALTER TABLE notifications
 
 
 def upgrade() -> None:
+    execute_script(COLUMN)
+    create_index_concurrently(
+        "notifications_snoozed_due",
+        "ON notifications (snoozed_until) WHERE snoozed_until IS NOT NULL",
+    )
     execute_script(UPGRADE)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -78,6 +79,9 @@ class NotificationOut(BaseModel):
 
 
 MAX_SNOOZE = timedelta(days=30)
+RFC3339 = re.compile(
+    r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)", re.ASCII
+)
 
 
 class SnoozeIn(BaseModel):
@@ -94,10 +98,10 @@ class SnoozeIn(BaseModel):
 
     @field_validator("until", mode="before")
     @classmethod
-    def _a_string(cls, value: object) -> object:
-        # JSON numbers would be taken as Unix times; the API says RFC 3339.
-        if not isinstance(value, str):
-            raise ValueError("must be an RFC 3339 date-time string with an offset")
+    def _rfc3339(cls, value: object) -> object:
+        # pydantic would also take a number (or a string of digits) as a Unix time.
+        if not isinstance(value, str) or not RFC3339.fullmatch(value):
+            raise ValueError("must be an RFC 3339 date-time with an offset, e.g. …T08:00:00+01:00")
         return value
 
     @field_validator("until")

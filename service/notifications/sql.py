@@ -15,11 +15,11 @@ def history_page(
     (snoozed ones among them, with their `snoozed_until`).
     """
     conditions = ["user_id = $1", "id < $2"]
+    if archived:  # with `unread_only` too: nothing (an unread one is never archived)
+        conditions.append("dismissed_at IS NOT NULL")
     if unread_only:
         conditions.append(UNREAD)
-    elif archived:
-        conditions.append("dismissed_at IS NOT NULL")
-    elif not include_dismissed:
+    elif not archived and not include_dismissed:
         conditions.append("dismissed_at IS NULL")
     if by_type:
         conditions.append("type = $4")

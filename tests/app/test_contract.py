@@ -97,9 +97,11 @@ CHECKED_BEYOND_SCHEMA = {
     "POST /api/v1/digest/confirm",
     "GET /api/v1/digest/open",
     # A push endpoint must name a public push service (SSRF), and the keys be a real P-256 point;
-    # an analytics window must run forwards, within 90 days and 1970-9999.
+    # an analytics window must run forwards, within 90 days and 1970-9999; a snooze must end in
+    # the future, within 30 days.
     "POST /api/v1/push/subscriptions",
     "GET /api/v1/admin/analytics",
+    "POST /api/v1/notifications/{notification_id}/snooze",
 }
 
 

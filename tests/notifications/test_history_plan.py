@@ -57,6 +57,10 @@ async def plan(conn: asyncpg.Connection, sql: str, *args: object) -> str:
             {"unread_only": True, "include_dismissed": False, "by_type": False},
             "notifications_user_unread",
         ),
+        (
+            {"unread_only": False, "include_dismissed": False, "by_type": False, "archived": True},
+            "notifications_user_newest",
+        ),
     ],
 )
 async def test_history_page_uses_the_index(
@@ -74,4 +78,13 @@ async def test_unread_count_uses_the_partial_index(
     _, user = big
     text = await plan(conn, notifications_sql.UNREAD_COUNT, user)
     assert "notifications_user_unread" in text, text
+    assert "Seq Scan" not in text, text
+
+
+async def test_the_snooze_waker_reads_only_snoozed_rows(
+    big: tuple[str, uuid.UUID], conn: asyncpg.Connection
+) -> None:
+    # Every serve process asks this each SNOOZE_POLL_SECONDS: never a scan of the table.
+    text = await plan(conn, notifications_sql.NEXT_SNOOZE_DUE)
+    assert "notifications_snoozed_due" in text, text
     assert "Seq Scan" not in text, text

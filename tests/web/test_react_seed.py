@@ -348,3 +348,39 @@ async def test_paging_unread_and_archive_beyond_the_contract(
     await expect(state).to_have_attribute("data-unread", "24")
     state_on_server = await history(api, limit=1)
     assert (state_on_server["items"][0]["id"], state_on_server["unread_count"]) == (ids[-2], 24)
+
+
+async def test_restore_and_snooze_through_the_hook(
+    open_seed: OpenSeed, rest: Rest, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    await complete(conn, user, title="Gravity")
+    await complete(conn, user, title="Volcanoes")
+    volcanoes = (await ids_of(conn, user))[-1]
+    seed = await open_seed(user)
+    other = (await open_seed(user)).page.locator("#hook-state")  # another device
+    state = seed.page.locator("#hook-state")
+    await seed.open()
+    await expect(seed.items).to_have_count(2)
+    async with seed.page.expect_response(f"**{NOTIFICATIONS}/{volcanoes}"):
+        await seed.page.evaluate("window.hook.archive(window.kept = window.hook.notifications[0])")
+    await expect(seed.items).to_have_count(1)
+    await expect(other).to_have_attribute("data-ids", str(volcanoes - 1))
+    await seed.page.evaluate("window.hook.restore(window.kept)")  # the Undo
+    await expect(seed.items.first).to_contain_text("Volcanoes")
+    await expect(state).to_have_attribute("data-unread", "2")
+    assert (await history(rest(user)))["unread_count"] == 2
+    await expect(other).to_have_attribute("data-ids", f"{volcanoes},{volcanoes - 1}")
+
+    # Snoozed for 2 s: it leaves, then comes back as a new notification, live.
+    until = "new Date(Date.now() + 2000)"
+    await seed.page.evaluate(f"window.hook.snooze(window.hook.notifications[0], {until})")
+    await expect(seed.items).to_have_count(1)
+    await expect(state).to_have_attribute("data-unread", "1")
+    await expect(seed.items.first).to_contain_text("Volcanoes", timeout=6000)
+    await expect(state).to_have_attribute("data-unread", "2")
+    back = (await ids_of(conn, user))[-1]
+    assert back > volcanoes
+    for device in (state, other):
+        await expect(device).to_have_attribute("data-ids", f"{back},{volcanoes - 1}")
+        await expect(device).to_have_attribute("data-unread", "2")

@@ -223,6 +223,8 @@ export class NotificationList {
     if (isUnread(notification) && id > this.countedThrough) this.#setCount(this.unreadCount + 1);
     this.countedThrough = Math.max(this.countedThrough, id);
     this.onChange();
+    // A snoozed one that came back is a new row: its old row is gone from the Archived view.
+    if (this.archived && [...this.byId.values()].some((n) => n.snoozed_until)) this.refresh();
   }
 
   #applyReadState(event) {

@@ -77,22 +77,13 @@ async def history(
     include_dismissed: Annotated[bool, Query(description="Include archived ones.")] = False,
     archived: Annotated[
         bool,
-        Query(description="Only archived ones (snoozed ones among them, with `snoozed_until`)."),
+        Query(
+            description="Only archived ones (snoozed ones among them, with `snoozed_until`);"
+            " with `unread_only` none (unread ones are never archived)."
+        ),
     ] = False,
 ) -> dict[str, Any]:
     """The user's notifications, newest first, paged by id."""
-    if archived and unread_only:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", "archived"),
-                    "msg": "archived and unread_only exclude each other (unread ones are not"
-                    " archived)",
-                    "type": "conflicting_filters",
-                    "input": True,
-                }
-            ]
-        )
     sql = notifications_sql.history_page(
         unread_only=unread_only,
         include_dismissed=include_dismissed,
