@@ -105,8 +105,9 @@ async def test_the_panel_filters_by_type(
     await expect(tab.notice(video)).to_have_count(0)
     await expect(tab.notice(failure)).to_be_visible()
     await complete(conn, user, title="Gravity")  # live, of another type: not in this view
-    await expect(page.locator(".toast", has_text="Gravity")).to_have_count(0)  # panel open
-    await page.wait_for_timeout(500)
+    arrived = page.locator(".toast", has_text="Gravity")
+    await expect(arrived).to_have_count(1, timeout=LIVE_MS)  # it arrived (hidden: panel open)
+    await expect(arrived).to_be_hidden()
     await expect(page.locator("#panel-list li")).to_have_count(1)
     await type_filter.select_option(label="All types")
     await expect(page.locator("#panel-list li")).to_have_count(3)
