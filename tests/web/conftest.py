@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, ViewportSize, async_playwright
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Tabs
 from tests.support.server import RunningServer
+
+PHONE_844: ViewportSize = {"width": 390, "height": 844}
+DESKTOP_1366: ViewportSize = {"width": 1366, "height": 800}
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +49,23 @@ async def tabs() -> AsyncIterator[Tabs]:
     for tab in opened:
         assert tab.errors == [], tab.errors
         assert tab.dialogs == [], tab.dialogs
+
+
+@pytest.fixture
+async def phone(browser: Browser, server: RunningServer) -> AsyncIterator[BrowserContext]:
+    """A fresh profile on a phone: 390x844, mobile, touch (issue 22's phone)."""
+    created = await browser.new_context(
+        base_url=server.base_url, viewport=PHONE_844, is_mobile=True, has_touch=True
+    )
+    created.set_default_timeout(TIMEOUT_MS)
+    yield created
+    await created.close()
+
+
+@pytest.fixture
+async def desktop(browser: Browser, server: RunningServer) -> AsyncIterator[BrowserContext]:
+    """A fresh profile on a laptop: 1366x800 (issue 22's desktop)."""
+    created = await browser.new_context(base_url=server.base_url, viewport=DESKTOP_1366)
+    created.set_default_timeout(TIMEOUT_MS)
+    yield created
+    await created.close()

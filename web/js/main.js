@@ -9,6 +9,7 @@ import { DesktopNotifier, NotificationClient, NotificationList } from '/client/i
 import { contentRequests } from './content.js';
 import { byId, safeUrl } from './dom.js';
 import { TypeRegistry, clickAction, describe, kindOf } from '/client/types.js';
+import { createAccountMenu } from './views/account-menu.js';
 import { createDigestPrefs } from './views/digest.js';
 import { createHeader } from './views/header.js';
 import { createLogin } from './views/login.js';
@@ -103,6 +104,13 @@ const toasts = createToasts(types, {
   },
   async answer(n, answer) {
     const request = await content.answer(n.payload.content_id, answer);
+    requests.upsert(request);
+    markRead(n);
+    opened(n);
+    return request;
+  },
+  async retry(n) {
+    const request = await content.retry(n.payload.content_id);
     requests.upsert(request);
     markRead(n);
     opened(n);
@@ -234,6 +242,7 @@ const login = createLogin({
   },
 });
 
+createAccountMenu();
 const pushToggle = createPushToggle({ onError: reportError });
 const digestPrefs = createDigestPrefs();
 byId('prefs-button').addEventListener('click', () => {
