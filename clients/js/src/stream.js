@@ -18,6 +18,22 @@
 // on forever): the state is `paused` until `retryNow()`, which the person asks for ("Resume") or
 // which showing the page again does. The newest device always wins; each displacement needs a
 // person's action, so no loop forms.
+
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 3000;
+const MIN_DELAY_MS = 100;
+// Back off from the start again only once a stream has stayed up this long: one that connects
+// and fails at once (a proxy that cuts it, a server that restarts in a loop) must not turn into
+// a tight reconnect loop.
+const STABLE_MS = 30_000;
+// Refused with 429 twice in a row: wait this long (plus up to as much again) between tries.
+// The first 429 is retried soon: it is often our own previous stream, which the server has not
+// yet seen close (a tab that took over, a quick reconnect).
+const CROWDED_DELAY_MS = 30_000;
+const PROBE_TIMEOUT_MS = 10_000;
+// At most one automatic session renewal (getToken, POST /session) per this period.
+const RENEW_PERIOD_MS = 30_000;
+
 function parse(event) {
   try {
     return JSON.parse(event.data);
@@ -34,8 +50,8 @@ function idOf(event) {
 export class Stream {
   /**
    * hooks: event(name, detail) for `notification`, `read_state`, `progress`, `reset`,
-   * `connected` ({resumed}) and `auth_expired`; status(state); renewSession() → Promise<boolean>, optional:
-   * get a new session cookie (true when it worked).
+   * `connected` ({resumed}) and `auth_expired`; status(state); renewSession() →
+   * Promise<boolean>, optional: get a new session cookie (true when it worked).
    */
   constructor(url, { withCredentials, hooks }) {
     this.url = url;
