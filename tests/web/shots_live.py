@@ -91,6 +91,7 @@ SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("ask-offline", DESKTOP, ask_offline),
     ("fourth-device", DESKTOP, fourth_device),
     ("displaced-device", DESKTOP, displaced_device),
+    ("displaced-device-phone", PHONE, displaced_device),
     ("progress", DESKTOP, progress),
     ("progress-phone", PHONE, progress),
 ]
