@@ -1,6 +1,6 @@
 // The header: who is logged in, the connection state, and the bell with its unread badge.
 import { statusText } from '/client/status.js';
-import { byId } from '../dom.js';
+import { byId, el } from '../dom.js';
 
 // States in which the connection waits for its next try, or for the student (`paused`): then a
 // button beside the status tries at once ("Retry now") or takes the stream back ("Resume").
@@ -30,7 +30,12 @@ export function createHeader({ onRetry } = {}) {
       connectionText.textContent = statusText(state);
       connection.title = connectionText.textContent;
       const action = Object.hasOwn(RETRY, state) ? RETRY[state] : null;
-      if (action) retry.textContent = action;
+      if (action) {
+        // Its first word alone on a phone (beside the state in words); the name stays whole.
+        const [first, ...rest] = action.split(' ');
+        retry.setAttribute('aria-label', action);
+        retry.replaceChildren(first, rest.length ? el('span', { className: 'connection-retry-more', text: ` ${rest.join(' ')}` }) : '');
+      }
       retry.hidden = action === null;
     },
     setUser(userId) {
