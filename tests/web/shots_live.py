@@ -85,6 +85,14 @@ async def progress(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> Non
     await page.wait_for_timeout(1000)
 
 
+async def dark_paused_progress(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    """New UI in a dark colour scheme: a request's steps, and the paused state with Resume."""
+    await page.emulate_media(color_scheme="dark")
+    await progress(page, conn, user)
+    await _devices(page, user, 10)
+    await page.wait_for_timeout(1500)
+
+
 SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("reconnecting", DESKTOP, reconnecting),
     ("reconnecting-phone", PHONE, reconnecting),
@@ -94,6 +102,7 @@ SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("displaced-device-phone", PHONE, displaced_device),
     ("progress", DESKTOP, progress),
     ("progress-phone", PHONE, progress),
+    ("dark-paused-progress", DESKTOP, dark_paused_progress),
 ]
 
 if __name__ == "__main__":
