@@ -199,7 +199,7 @@ class Hub:
         return Subscription(self, user_id, queue_size, timeout)
 
     def refused(self, reason: str) -> None:
-        """Count a stream refused at admission (`per_user_limit`, `global_limit`, `auth`...)."""
+        """Count a stream refused at admission (`global_limit`, `auth`, `invalid_cursor`...)."""
         self.refused_by_reason[reason] += 1
 
     def suspend(self, reason: str) -> None:
