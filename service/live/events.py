@@ -142,6 +142,7 @@ def unavailable_frame(
 ) -> bytes:
     """The whole body of a stream refused for a while (no database connection, or the server
     is full): a 200 that ends, so EventSource comes back after `retry:` instead of giving up as
-    on a 503."""
-    body = orjson.dumps({"detail": detail})
+    on a 503. `retry_ms` is in the data too: a client that reconnects by itself (the package's
+    does, and EventSource hides `retry:`) waits as long."""
+    body = orjson.dumps({"detail": detail, "retry_ms": retry_ms})
     return sse.frame(body, event="unavailable", retry=retry_ms)

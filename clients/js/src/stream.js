@@ -5,9 +5,9 @@
 // would be replayed from again on each of its own reconnects. So on any error the source is
 // closed and a new one opened after a short backoff with full jitter (at most `MAX_DELAY_MS`:
 // a restarted server is used again within seconds; the server spreads a storm itself, ending
-// its streams over time with each its own `retry:`), with the newest id seen as
-// `?last_event_id=` (the server replays what was missed, then goes live). Coming back online,
-// or `retryNow()` (the page's "Retry now", a tab shown again), tries at once.
+// its streams over time, and an `unavailable` answer's `retry:` is waited as asked), with the
+// newest id seen as `?last_event_id=` (the server replays what was missed, then goes live).
+// Coming back online, or `retryNow()` (the page's "Retry now", a tab shown again), tries at once.
 //
 // When the browser gave up (the source is CLOSED), a plain fetch of the same URL says why, since
 // EventSource never shows the status: 401 is a session to renew or an end (`auth_expired`), 429
@@ -22,6 +22,8 @@
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 3000;
 const MIN_DELAY_MS = 100;
+// The longest `retry:` of an `unavailable` answer honoured (the server's is SSE_RETRY_MS).
+const MAX_RETRY_MS = 60_000;
 // Back off from the start again only once a stream has stayed up this long: one that connects
 // and fails at once (a proxy that cuts it, a server that restarts in a loop) must not turn into
 // a tight reconnect loop.
@@ -177,9 +179,11 @@ export class Stream {
       this.#close();
       this.#authFailed();
     });
-    source.addEventListener('unavailable', () => {
+    source.addEventListener('unavailable', (event) => {
       if (!live()) return;
-      unavailable = true;
+      const data = parse(event);
+      // The server's `retry:` (EventSource keeps it to itself; the data says it too).
+      unavailable = data && Number.isSafeInteger(data.retry_ms) ? Math.min(data.retry_ms, MAX_RETRY_MS) : true;
       this.#setStatus('unavailable');
     });
     source.onerror = () => {
@@ -192,7 +196,7 @@ export class Stream {
         this.#diagnose(generation);
       } else {
         if (!unavailable) this.#setStatus('reconnecting');
-        this.#openSoon(this.#backoff());
+        this.#openSoon(typeof unavailable === 'number' ? unavailable : this.#backoff());
       }
     };
   }

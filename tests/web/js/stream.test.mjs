@@ -1,6 +1,6 @@
 // The Stream alone, over a fake EventSource: the reconnect delay stays within 3 s however many
-// attempts failed, retryNow() opens at once, and `displaced` pauses it (no reconnect by itself)
-// until retryNow().
+// attempts failed (an `unavailable` answer's retry is waited as asked), retryNow() opens at
+// once, and `displaced` pauses it (no reconnect by itself) until retryNow().
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -61,6 +61,18 @@ test('the reconnect delay stays within 3 s however many attempts failed', async 
   const backoffs = delays.filter((ms) => ms !== 30_000); // not the stable-stream timer
   assert.ok(backoffs.length >= 20, `${backoffs.length} waits`);
   assert.ok(Math.max(...backoffs) <= 3000, `longest wait ${Math.max(...backoffs)} ms`);
+  s.stop();
+});
+
+test("an `unavailable` answer's retry is waited as the server asks", async () => {
+  const { s, statuses } = stream();
+  s.start(1);
+  delays.length = 0;
+  const source = opened.at(-1);
+  source.emit('unavailable', { detail: 'busy', retry_ms: 4321 });
+  source.fail(); // the server ends the answer
+  assert.equal(statuses.at(-1), 'unavailable');
+  assert.ok(delays.includes(4321), String(delays));
   s.stop();
 });
 
