@@ -230,7 +230,7 @@ async def test_past_the_per_user_limit_the_oldest_stream_is_displaced(
 
 async def test_closed_streams_free_their_slot_and_channel(server: RunningServer) -> None:
     user = uuid.uuid4()
-    for _ in range(5):  # more than the limit, one after another
+    for _ in range(5):  # one after another: each ends before the next
         async with open_stream(server.base_url, server.token(user)) as stream:
             assert stream.response.status_code == 200
             await stream.next_data()
