@@ -48,6 +48,29 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION public.vividly_content_request_progress_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify(
+        'notifications:' || NEW.student_id,
+        json_build_object(
+            'event', 'progress', 'content_id', NEW.id, 'status', NEW.status, 'stage', NEW.stage
+        )::text
+    );
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION public.vividly_content_request_stage_clear_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.stage := NULL;
+    RETURN NEW;
+END
+$$;
+
 CREATE FUNCTION public.vividly_content_request_touch_v1() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -218,7 +241,9 @@ CREATE TABLE public.content_requests (
     claimed_by text,
     lease_expires_at timestamp with time zone,
     fair_round bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT content_requests_duration_seconds_check CHECK ((duration_seconds >= 0))
+    stage text,
+    CONSTRAINT content_requests_duration_seconds_check CHECK ((duration_seconds >= 0)),
+    CONSTRAINT content_requests_stage_name CHECK ((stage ~ '^[a-z][a-z_]{0,31}$'::text))
 );
 
 CREATE FUNCTION public.vividly_request_notification_v1(request public.content_requests, OUT type text, OUT payload jsonb) RETURNS record
@@ -592,6 +617,10 @@ CREATE TRIGGER content_requests_notify_update AFTER UPDATE OF status ON public.c
 CREATE TRIGGER content_requests_pending_insert AFTER INSERT ON public.content_requests FOR EACH ROW WHEN ((new.status = 'pending'::public.content_request_status)) EXECUTE FUNCTION public.vividly_content_request_pending_v1();
 
 CREATE TRIGGER content_requests_pending_update AFTER UPDATE OF status ON public.content_requests FOR EACH ROW WHEN (((new.status = 'pending'::public.content_request_status) AND (old.status IS DISTINCT FROM 'pending'::public.content_request_status))) EXECUTE FUNCTION public.vividly_content_request_pending_v1();
+
+CREATE TRIGGER content_requests_progress AFTER UPDATE ON public.content_requests FOR EACH ROW WHEN (((new.stage IS DISTINCT FROM old.stage) AND (new.status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status])))) EXECUTE FUNCTION public.vividly_content_request_progress_v1();
+
+CREATE TRIGGER content_requests_stage_clear BEFORE INSERT OR UPDATE ON public.content_requests FOR EACH ROW WHEN (((new.stage IS NOT NULL) AND (new.status <> 'processing'::public.content_request_status))) EXECUTE FUNCTION public.vividly_content_request_stage_clear_v1();
 
 CREATE TRIGGER content_requests_touch BEFORE UPDATE ON public.content_requests FOR EACH ROW EXECUTE FUNCTION public.vividly_content_request_touch_v1();
 

@@ -172,6 +172,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             hub = Hub(
                 feed,
                 max_streams_per_user=settings.max_streams_per_user,
+                displaced_retry_ms=settings.displaced_retry_ms,
                 max_streams=settings.max_streams,
                 unfollow_delay=settings.unlisten_delay_seconds,
                 wake_resolution=min(WAKE_RESOLUTION, settings.keepalive_seconds / 2),

@@ -80,6 +80,17 @@ export interface ReadStateEvent {
   unread_count: number;
 }
 
+/**
+ * `event: progress`: a content request of the user entered a pipeline stage (`nlu`, `rag`,
+ * `script`, `tts`, `video`; `null` when it went back to `pending`). Live only, never replayed:
+ * after a reconnect, read `stage` from `GET /api/v1/content-requests`.
+ */
+export interface ProgressEvent {
+  content_id: string;
+  status: 'pending' | 'processing';
+  stage: string | null;
+}
+
 /** `event: reset`: the cursor could not be replayed; reload history. */
 export interface ResetEvent {
   reason: 'cursor_expired' | 'cursor_unknown';
@@ -90,11 +101,16 @@ export interface ResetEvent {
  * The shared stream's state, the same in every tab of the browser:
  * - `idle`: not started; `connecting`: first attempt; `connected`: the stream is up (here or in
  *   the leader tab);
- * - `reconnecting`: lost, retrying with jittered backoff (1 s doubling to 30 s, reset only after
- *   the stream stayed up 30 s), resuming after `lastEventId`; `unavailable`: the server has no
- *   database connection, retrying;
+ * - `reconnecting`: lost, retrying with full jitter (up to 0.5 s doubling to at most 3 s; at
+ *   once when the browser comes back online, the page is shown again, or on `retryNow()`),
+ *   resuming after `lastEventId`; `unavailable`: the server has no database connection,
+ *   retrying;
  * - `too_many_places`: refused with 429 twice in a row (the user's other devices hold every
  *   slot), retrying every 30–60 s;
+ * - `paused`: a newer device of the user took this stream's place (the server keeps
+ *   MAX_STREAMS_PER_USER per process and ends the oldest); not retried by itself, so that the
+ *   devices do not displace each other in turn: `retryNow()` (a "Resume" button) or showing the
+ *   page again opens it, displacing the oldest in turn;
  * - `auth_expired`: the session cookie is missing or expired (and could not be renewed with
  *   `getToken`); nothing is retried: call `start()` after signing in again;
  * - `stopped`: `stop()` was called.
@@ -106,6 +122,7 @@ export type ConnectionStatus =
   | 'reconnecting'
   | 'unavailable'
   | 'too_many_places'
+  | 'paused'
   | 'auth_expired'
   | 'stopped';
 
@@ -144,6 +161,7 @@ export class ApiError extends Error {
 export interface NotificationClientEventMap {
   notification: CustomEvent<Notification>;
   read_state: CustomEvent<ReadStateEvent>;
+  progress: CustomEvent<ProgressEvent>;
   reset: CustomEvent<ResetEvent>;
   status: CustomEvent<ConnectionStatus>;
   /**
@@ -176,6 +194,11 @@ export class NotificationClient extends EventTarget {
   start(): void;
   /** Close the stream / leave the tab group (another tab takes the stream over). */
   stop(): void;
+  /**
+   * Try the stream now, in whichever tab holds it: a reconnect's wait is cut short, a `paused`
+   * stream opens again. Nothing while connected. For "Retry now" and "Resume" buttons.
+   */
+  retryNow(): void;
 
   addEventListener<K extends keyof NotificationClientEventMap>(
     type: K,

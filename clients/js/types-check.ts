@@ -26,6 +26,8 @@ client.addEventListener('notification', (event) => {
   return notification.id;
 });
 client.addEventListener('status', (event) => event.detail.toUpperCase());
+client.addEventListener('progress', (event) => event.detail.stage ?? event.detail.status);
+client.retryNow();
 const untyped: EventListener = () => {};
 client.addEventListener('something-else', untyped);
 client.removeEventListener('something-else', untyped);

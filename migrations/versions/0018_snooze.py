@@ -24,14 +24,14 @@ CHECK is added NOT VALID: every existing row has no snooze, so there is nothing 
 validating would scan the table under the ALTER's lock; new and changed rows are checked.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-07
 """
 
 from migrations.script import create_index_concurrently, execute_script
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,7 @@
   revision runs again up to the build).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-07
 """
 

@@ -15,7 +15,8 @@ Guarantees:
   The maximum age is jittered: STREAM_MAX_AGE_SECONDS less a random share of it up to
   STREAM_MAX_AGE_JITTER, so streams opened in the same second (after a deploy) do not all end
   in the same second an hour later.
-- A stream ended by a drain (`service/drain.py`) gets its own `retry:` before it ends.
+- A stream ended by a drain (`service/drain.py`) gets its own `retry:` before it ends; one
+  displaced by the user's newest stream (`Hub`) gets `event: displaced` with a long `retry:`.
 
 One coroutine (the request's own) writes; one small task waits for the client's disconnect.
 StreamingResponse and the SSE libraries cost 3-5 tasks and 34-57 KiB per idle stream (bench/).
@@ -106,7 +107,9 @@ class EventStream:
             if self._cursor is not None:
                 await self._replay(self._cursor)
             await self._live()
-            if subscription.retry_ms is not None and subscription.closed_reason != "disconnected":
+            if subscription.closed_reason == "displaced":
+                await self._write(events.displaced_frame(subscription.retry_ms or 0))
+            elif subscription.retry_ms is not None and subscription.closed_reason != "disconnected":
                 await self._write(events.retry_frame(subscription.retry_ms))
             if subscription.closed_reason != "disconnected":
                 async with asyncio.timeout(self._settings.send_timeout_seconds):

@@ -4,9 +4,10 @@ Guarantees:
 - A notification is an unnamed SSE message (`onmessage`) with `id:` and `data:` holding
   `id`, `type`, `user_id`, `payload`, `timestamp`, `read_at`, `dismissed_at`, `snoozed_until`:
   the same JSON as an item of `/history`.
-- Every control message (`connected`, `read_state`, `reset`, `auth_expired`, `unavailable`)
-  is a *named* event, so it never reaches `onmessage` and can never be taken for a notification,
-  whatever notification types are registered later. Its data has no `type` key.
+- Every control message (`connected`, `read_state`, `progress`, `reset`, `auth_expired`,
+  `unavailable`, `displaced`) is a *named* event, so it never reaches `onmessage` and can never
+  be taken for a notification, whatever notification types are registered later. Its data has
+  no `type` key.
 - Timestamps are RFC 3339 in UTC with a `Z` suffix, everywhere (`rfc3339`).
 """
 
@@ -120,11 +121,30 @@ def retry_frame(retry_ms: int) -> bytes:
     return b": draining\nretry: " + str(retry_ms).encode() + b"\n\n"
 
 
+def displaced_frame(retry_ms: int) -> bytes:
+    """The last frame of a stream the user's newest one displaced (more than
+    MAX_STREAMS_PER_USER open): why, and a long `retry:` for clients that do not know this
+    event (ours waits for the student instead of displacing another device in turn)."""
+    body = orjson.dumps(
+        {"reason": "too_many_streams", "detail": "opened on a newer device", "timestamp": now()}
+    )
+    return sse.frame(body, event="displaced", retry=retry_ms)
+
+
+def progress_event(message: Mapping[str, Any]) -> Event:
+    """A content request's stage (the `content_requests` trigger's NOTIFY) as
+    `event: progress` with `{"content_id", "status", "stage"}`. Without an id: it does not move
+    Last-Event-ID and is never replayed (a reconnecting client reads the stage from the table)."""
+    data = {key: message.get(key) for key in ("content_id", "status", "stage")}
+    return Event(None, sse.frame(orjson.dumps(data), event="progress"))
+
+
 def unavailable_frame(
     retry_ms: int, detail: str = "not connected to the database; retrying shortly"
 ) -> bytes:
     """The whole body of a stream refused for a while (no database connection, or the server
     is full): a 200 that ends, so EventSource comes back after `retry:` instead of giving up as
-    on a 503."""
-    body = orjson.dumps({"detail": detail})
+    on a 503. `retry_ms` is in the data too: a client that reconnects by itself (the package's
+    does, and EventSource hides `retry:`) waits as long."""
+    body = orjson.dumps({"detail": detail, "retry_ms": retry_ms})
     return sse.frame(body, event="unavailable", retry=retry_ms)

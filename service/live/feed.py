@@ -14,6 +14,8 @@ read for. Guarantees:
   with the newest id, never a silent gap.
 - A failed read is retried (`RETRY_SECONDS`) from the same cursor: nothing is skipped.
 - Replays' first pages are read in batches (`replays.ReplayBatcher`), each cursor paged alone.
+- Read-state changes and content requests' `progress` are passed on as heard, after the rows
+  committed before them; neither is replayed (a stream that missed them reads the state).
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from typing import Protocol
 
 import asyncpg
 
-from .events import Event, notification_event, read_state_event, reset_event, unread_count_event
+from .events import (
+    Event,
+    notification_event,
+    progress_event,
+    read_state_event,
+    reset_event,
+    unread_count_event,
+)
 from .listener import Heard, Item, Listening, Lost
 from .replays import ReplayBatcher
 from .store import MAX_ID, FeedStore
@@ -167,10 +176,11 @@ class Feed:
                         woken.add(item.user)
                         if item.at is not None:
                             self._heard_at[id_] = item.at
-                elif event == "read_state":
+                elif event in ("read_state", "progress"):
                     await self._catch_up(woken, publish)
                     woken = set()
-                    publish(item.user, read_state_event(item.message))
+                    render = read_state_event if event == "read_state" else progress_event
+                    publish(item.user, render(item.message))
             elif isinstance(item, Listening):
                 listening.update(item.users)
                 self._ready.difference_update(item.users)  # their read is due again

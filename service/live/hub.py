@@ -4,10 +4,16 @@ Guarantees:
 - The hub alone counts streams per user. The first stream of a user starts following them
   (`Source.follow`); `unfollow_delay` after the last one ends, the user is unfollowed (a
   reconnecting browser usually comes back within the delay and finds the user still followed).
-- A subscription is an `async with`: entering registers it (or raises `TooManyStreams` past the
-  per-user limit, `AtCapacity` past the process's `max_streams`, or `Unavailable` when the
-  user's events do not start flowing within the timeout); leaving always unregisters it, however
-  the stream ended. Every refusal is counted by reason (`refused_by_reason`).
+- A subscription is an `async with`: entering registers it (or raises `AtCapacity` past the
+  process's `max_streams`, or `Unavailable` when the user's events do not start flowing within
+  the timeout); leaving always unregisters it, however the stream ended. Every refusal is
+  counted by reason (`refused_by_reason`).
+- The newest stream of a user always gets in: at `max_streams_per_user` open streams, entering
+  closes the user's *oldest* open one ("displaced", with `displaced_retry_ms` as its `retry:`),
+  so a student's newest device is live rather than refused. The displaced stream is told why
+  (`event: displaced`) and its client waits for the student instead of coming back and
+  displacing the next one: no loop (clients/js/src/stream.js). A stream asked to end no longer
+  counts against the limit.
 - While `suspend`ed (this process cannot deliver live events, e.g. its listener is deaf, or it
   is shutting down), every new stream is refused with `Unavailable`, counted under the
   suspension's reason, until `resume`. Open streams are not ended by it: the caller drains
@@ -50,10 +56,6 @@ class Source(Protocol):
 class Unavailable(Exception):
     """No live events for this stream: they did not start flowing in time (no database
     connection), or the hub is suspended (the listener hears nothing)."""
-
-
-class TooManyStreams(Exception):
-    """The user already has the maximum number of open streams."""
 
 
 class AtCapacity(Unavailable):
@@ -174,10 +176,12 @@ class Hub:
         unfollow_delay: float,
         max_streams: int | None = None,
         wake_resolution: float = 0.01,
+        displaced_retry_ms: int = 600_000,
     ) -> None:
         self.source = source
         self.wheel = Wheel(wake_resolution)  # its `run` must be running for streams to wake
         self._max_streams = max_streams_per_user
+        self._displaced_retry_ms = displaced_retry_ms
         self._max_total = max_streams
         self._open = 0
         self.refused_by_reason: Counter[str] = Counter()
@@ -195,7 +199,7 @@ class Hub:
         return Subscription(self, user_id, queue_size, timeout)
 
     def refused(self, reason: str) -> None:
-        """Count a stream refused at admission (`per_user_limit`, `global_limit`, `auth`...)."""
+        """Count a stream refused at admission (`global_limit`, `auth`, `invalid_cursor`...)."""
         self.refused_by_reason[reason] += 1
 
     def suspend(self, reason: str) -> None:
@@ -236,9 +240,8 @@ class Hub:
                 timer.cancel()  # came back within the delay: still followed
             else:
                 self.source.follow(user)
-        elif len(subscriptions) >= self._max_streams:
-            self.refused("per_user_limit")
-            raise TooManyStreams(f"at most {self._max_streams} open streams per user")
+        else:
+            self._displace_oldest(subscriptions)
         subscriptions.append(subscription)
         self._open += 1
         if self._closing is not None:
@@ -252,6 +255,13 @@ class Hub:
         except BaseException:
             self._leave(subscription, "cancelled")
             raise
+
+    def _displace_oldest(self, subscriptions: list[Subscription]) -> None:
+        # In admission order: the first open ones are the oldest. Ones asked to end are on
+        # their way out (within the send timeout) and do not count.
+        still_open = [each for each in subscriptions if each.closed_reason is None]
+        for oldest in still_open[: max(0, len(still_open) - self._max_streams + 1)]:
+            oldest.close("displaced", retry_ms=self._displaced_retry_ms)
 
     def _leave(self, subscription: Subscription, reason: str = "ended") -> None:
         subscriptions = self._by_user.get(subscription.user_id)

@@ -12,7 +12,18 @@ class LiveSettings(CoreSettings):
 
     sse_retry_ms: int = Field(default=3000, ge=0, description="`retry:` sent to browsers.")
     keepalive_seconds: float = Field(default=15, gt=0, description="Comment keepalive period.")
-    max_streams_per_user: int = Field(default=3, ge=1, description="Open streams per user.")
+    max_streams_per_user: int = Field(
+        default=10,
+        ge=1,
+        description="Open streams per user per process (tabs of one browser share one, so this "
+        "counts browsers); a new one past it ends the user's oldest with `event: displaced`.",
+    )
+    displaced_retry_ms: int = Field(
+        default=600_000,
+        ge=0,
+        description="`retry:` sent with `event: displaced`: a client that does not know the "
+        "event comes back this late (ours waits for the student instead).",
+    )
     max_streams: int = Field(
         default=20_000, ge=1, description="Open streams per process; more get `unavailable`."
     )

@@ -3,7 +3,9 @@
 A real pipeline (NLU -> RAG -> script -> TTS -> video) implements `Pipeline.run`: return a
 `Video` or a `Clarification`, or raise `StageFailed` (any other exception also ends the request
 in `failed`). The student is told only that the video could not be made; the exception goes to
-the worker's log. It never touches notifications.
+the worker's log. It never touches notifications. It may `await progress(stage)` as it enters
+each stage: the worker stores the stage on the request, which the student sees live; reporting
+never raises and never fails the job.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -64,9 +67,17 @@ class StageFailed(Exception):
         self.title = title
 
 
+Progress = Callable[[str], Awaitable[None]]
+
+
+async def no_progress(_stage: str) -> None:
+    """Where progress goes when nobody listens."""
+
+
 class Pipeline(Protocol):
-    async def run(self, job: Job) -> Outcome:
-        """Turn the question into a video, or ask for a clarification, or raise."""
+    async def run(self, job: Job, progress: Progress = no_progress) -> Outcome:
+        """Turn the question into a video, or ask for a clarification, or raise; report each
+        stage entered to `progress`."""
         ...
 
 
@@ -98,7 +109,7 @@ class SimulatedPipeline:
         self._clarification_rate = clarification_rate
         self._rng = rng or random.Random()
 
-    async def run(self, job: Job) -> Outcome:
+    async def run(self, job: Job, progress: Progress = no_progress) -> Outcome:
         title = title_of(job.question)
         failing_stage = (
             self._rng.choice(STAGES) if self._rng.random() < self._failure_rate else None
@@ -107,6 +118,7 @@ class SimulatedPipeline:
             job.clarification_answer is None and self._rng.random() < self._clarification_rate
         )
         for stage in STAGES:
+            await progress(stage)
             await asyncio.sleep(self._stage_seconds)
             if stage == "nlu" and asks_back:
                 return Clarification(f"What level should the video on '{title}' be pitched at?")

@@ -52,6 +52,12 @@ class ContentRequestOut(BaseModel):
     error_message: str | None
     clarification_question: str | None
     clarification_answer: str | None
+    stage: str | None = Field(
+        default=None,
+        examples=["script"],
+        description="While `processing`: the pipeline stage it is in (`nlu`, `rag`, `script`, "
+        "`tts`, `video`), else null. Changes arrive live as the stream's `progress` event.",
+    )
     created_at: datetime
     updated_at: datetime
 

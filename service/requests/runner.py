@@ -11,7 +11,9 @@ Guarantees:
 - Stopping (SIGTERM) lets the current job finish within the grace period, else releases it
   back to `pending` (uncounted) for another worker.
 - The worker never calls notification code: the final UPDATE fires the trigger, which is the
-  whole notify path.
+  whole notify path. The stage the pipeline reports is stored on the request (its trigger tells
+  the student live, migration 0017) under the same claim guard; a failure to store it is logged
+  and the job goes on.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import asyncpg
 from db.pool import connect, set_keepalives
 
 from . import sql
-from .pipeline import Clarification, Job, Pipeline, StageFailed, Video
+from .pipeline import Clarification, Job, Pipeline, Progress, StageFailed, Video
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ PENDING_CHANNEL = "content_requests:pending"
 # All a student is told about a failure: internal errors (stage names, ffmpeg's stderr, exception
 # text) belong in the log.
 FAILURE_TEXT = "We couldn't make this video. Try again."
+PROGRESS_TIMEOUT = 2.0  # a stage report waits no longer for the database: the job goes on
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,9 @@ class Worker:
             await self._finish(sql.FINISH_FAILED, job, FAILURE_TEXT, None)
             return
         logger.info("worker %s processing %s (attempt %d)", self.name, job.id, job.attempt)
-        work = asyncio.create_task(self._pipeline.run(job), name=f"pipeline-{job.id}")
+        work = asyncio.create_task(
+            self._pipeline.run(job, self._progress_of(job)), name=f"pipeline-{job.id}"
+        )
         lease = asyncio.create_task(self._keep_lease(job, work), name=f"lease-{job.id}")
         stopping = asyncio.create_task(self._stopping.wait())
         try:
@@ -171,6 +176,16 @@ class Worker:
         finally:
             lease.cancel()
             stopping.cancel()
+
+    def _progress_of(self, job: Job) -> Progress:
+        async def progress(stage: str) -> None:
+            try:
+                async with asyncio.timeout(PROGRESS_TIMEOUT):
+                    await self._pool.execute(sql.SET_STAGE, job.id, self.name, stage)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                logger.warning("request %s: stage %r not stored (%r)", job.id, stage, error)
+
+        return progress
 
     async def _keep_lease(self, job: Job, work: asyncio.Task[object]) -> None:
         while True:

@@ -2,7 +2,7 @@
 
 REQUEST_COLUMNS = (
     "id, student_id, status, question, title, video_url, thumbnail_url, duration_seconds,"
-    " error_message, clarification_question, clarification_answer, created_at, updated_at"
+    " error_message, clarification_question, clarification_answer, stage, created_at, updated_at"
 )
 
 CREATE_REQUEST = f"""
@@ -77,7 +77,7 @@ WITH waiting AS (
     ORDER BY fair_round, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
 )
 UPDATE content_requests
-SET status = 'processing', claimed_by = $1, attempts = attempts + 1,
+SET status = 'processing', claimed_by = $1, attempts = attempts + 1, stage = NULL,
     lease_expires_at = now() + make_interval(secs => $2)
 WHERE id = (
     SELECT CASE
@@ -96,6 +96,13 @@ RETURNING id, student_id, question, clarification_question, clarification_answer
 RENEW_LEASE = """
 UPDATE content_requests SET lease_expires_at = now() + make_interval(secs => $3)
 WHERE id = $1 AND claimed_by = $2 AND status = 'processing'
+"""
+
+# The stage the pipeline entered (migration 0017: its trigger NOTIFYs the student's streams;
+# any status but `processing` clears it). Unchanged stages write nothing.
+SET_STAGE = """
+UPDATE content_requests SET stage = $3
+WHERE id = $1 AND claimed_by = $2 AND status = 'processing' AND stage IS DISTINCT FROM $3
 """
 
 FINISH_COMPLETED = """

@@ -3,7 +3,6 @@ behind its token."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 import httpx
@@ -21,7 +20,6 @@ from tests.support.hardening import (
 )
 from tests.support.server import (
     RunningServer,
-    open_stream,
 )
 
 
@@ -62,14 +60,6 @@ async def test_refusals_made_outside_the_app_carry_security_headers_and_json(
         await client.request("GET", STREAM, headers=bearer(server, user), content=b"x"),
     ]
     assert [response.status_code for response in refused] == [401, 422, 400]
-    async with contextlib.AsyncExitStack() as streams:  # at the per-user limit: a 429 next
-        for _ in range(server.settings.max_streams_per_user):
-            opened = await streams.enter_async_context(
-                open_stream(server.base_url, server.token(user))
-            )
-            assert opened.response.status_code == 200
-        refused.append(await client.get(STREAM, headers=bearer(server, user)))
-        assert refused[-1].status_code == 429
     for response in refused:
         assert _has_security_headers(response.headers), (response.status_code, response.headers)
         assert response.json()["detail"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -194,29 +195,43 @@ async def test_a_user_never_receives_another_users_notifications(
         assert (await bob_stream.notifications(1))[0]["user_id"] == str(bob)
 
 
-async def test_per_user_stream_limit(server: RunningServer) -> None:
+async def test_past_the_per_user_limit_the_oldest_stream_is_displaced(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
     user = uuid.uuid4()
     token = server.token(user)
-    async with (
-        open_stream(server.base_url, token) as first,
-        open_stream(server.base_url, token) as second,
-        open_stream(server.base_url, token) as third,
-    ):
-        assert [s.response.status_code for s in (first, second, third)] == [200, 200, 200]
-        async with httpx.AsyncClient(base_url=server.base_url) as client:
-            response = await client.get(
-                "/api/v1/notifications/stream", headers={"Authorization": f"Bearer {token}"}
-            )
-        assert response.status_code == 429
-        assert "at most 3 open streams" in response.json()["detail"]
+    limit = server.settings.max_streams_per_user
+    assert limit == 10  # the default: tabs share a stream, so this counts a student's browsers
+    async with contextlib.AsyncExitStack() as opened:
+        streams = []
+        for _ in range(limit):
+            stream = await opened.enter_async_context(open_stream(server.base_url, token))
+            await stream.next()  # connected
+            streams.append(stream)
+        oldest = streams[0]
+        newest = await opened.enter_async_context(open_stream(server.base_url, token))
+        assert newest.response.status_code == 200  # never refused
+        assert (await newest.next()).event == "connected"
+        farewell = await oldest.next()
+        assert farewell.event == "displaced"  # named, told why, and asked to come back late
+        assert "type" not in farewell.json()
+        assert farewell.json()["reason"] == "too_many_streams"
+        assert oldest.retry == server.settings.displaced_retry_ms
+        await asyncio.wait_for(oldest.ended.wait(), 2)
+        await until(lambda: server.hub.stream_count(user) == limit, "the oldest slot is free")
+        await complete(conn, user)
+        for stream in [*streams[1:], newest]:
+            assert len(await stream.notifications(1)) == 1
+        assert oldest.events.empty()
         # Another user is not affected.
         async with open_stream(server.base_url, server.token(uuid.uuid4())) as other:
-            assert other.response.status_code == 200
+            assert (await other.next()).event == "connected"
+        assert all(not stream.ended.is_set() for stream in [*streams[1:], newest])
 
 
 async def test_closed_streams_free_their_slot_and_channel(server: RunningServer) -> None:
     user = uuid.uuid4()
-    for _ in range(5):  # more than the limit, one after another
+    for _ in range(5):  # one after another: each ends before the next
         async with open_stream(server.base_url, server.token(user)) as stream:
             assert stream.response.status_code == 200
             await stream.next_data()

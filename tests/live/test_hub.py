@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from service.live.events import Event
-from service.live.hub import CLOSE, Subscription, TooManyStreams, Unavailable
+from service.live.hub import CLOSE, Subscription, Unavailable
 from tests.support.hubs import FakeSource, enter, hub_of
 
 
@@ -30,16 +30,29 @@ async def test_publish_reaches_every_stream_of_the_user_only() -> None:
     assert a1.last_id == 7  # where the source said the user's events start
 
 
-async def test_limit_per_user() -> None:
+async def test_past_the_limit_the_oldest_stream_is_displaced_and_the_newest_admitted() -> None:
     hub = hub_of(limit=2)
-    user = uuid.uuid4()
-    await enter(hub, user)
-    second = await enter(hub, user)
-    with pytest.raises(TooManyStreams):
-        await enter(hub, user)
+    user, other = uuid.uuid4(), uuid.uuid4()
+    oldest = await enter(hub, user)
+    middle = await enter(hub, user)
+    bystander = await enter(hub, other)
+    newest = await enter(hub, user)  # not refused
+    assert oldest.closed_reason == "displaced"
+    assert oldest.retry_ms == 600_000  # a client that ignores the event comes back late
+    assert oldest.queue.get_nowait() is CLOSE
+    assert (middle.closed_reason, newest.closed_reason, bystander.closed_reason) == (None,) * 3
+    hub.publish(user, event(8))
+    assert middle.queue.get_nowait() == newest.queue.get_nowait() == event(8)
+    assert oldest.queue.empty()  # asked to end: it gets nothing more
+    # One on its way out does not count: the next one displaces `middle`, not a second one.
+    latest = await enter(hub, user)
+    assert middle.closed_reason == "displaced"
+    assert (newest.closed_reason, latest.closed_reason) == (None, None)
+    await leave(oldest)
+    await leave(middle)
     assert hub.stream_count(user) == 2
-    await leave(second)
-    await enter(hub, user)
+    assert hub.closed_by_reason["displaced"] == 2
+    assert hub.refused_by_reason["per_user_limit"] == 0
 
 
 async def test_full_queue_closes_only_that_stream() -> None:

@@ -26,3 +26,25 @@ def test_multiline_data_is_refused(data: bytes) -> None:
 def test_keepalive_is_a_comment() -> None:
     assert sse.KEEPALIVE.startswith(b":")
     assert sse.KEEPALIVE.endswith(b"\n\n")
+
+
+def test_progress_and_displaced_are_named_without_id_or_type() -> None:
+    from service.live import events
+
+    progress = events.progress_event(
+        {
+            "event": "progress",
+            "type": "x",
+            "content_id": "c",
+            "status": "processing",
+            "stage": "tts",
+        }
+    )
+    assert progress.id is None  # never moves Last-Event-ID, never replayed
+    assert progress.frame == (
+        b'event: progress\ndata: {"content_id":"c","status":"processing","stage":"tts"}\n\n'
+    )
+    displaced = events.displaced_frame(600_000)
+    assert displaced.startswith(b"retry: 600000\nevent: displaced\ndata: {")
+    assert b"id:" not in displaced
+    assert b'"type"' not in displaced

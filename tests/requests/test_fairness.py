@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from db.pool import connect, create_pool
 from service.requests import sql as requests_sql
-from service.requests.pipeline import Job, Outcome, Video
+from service.requests.pipeline import Job, Outcome, Progress, Video, no_progress
 from service.requests.runner import Worker, WorkerConfig
 from service.requests.worker import create_worker
 from tests.support.server import settings_for
@@ -184,7 +184,7 @@ class Blocking:
         self.release = asyncio.Event()
         self.running = 0
 
-    async def run(self, job: Job) -> Outcome:
+    async def run(self, job: Job, progress: Progress = no_progress) -> Outcome:
         self.running += 1
         await self.release.wait()
         return Video(title="t", video_url="/v", thumbnail_url="/t", duration_seconds=1)

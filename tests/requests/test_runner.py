@@ -16,7 +16,7 @@ import pytest
 
 from db.pool import create_pool
 from service.requests import sql as requests_sql
-from service.requests.pipeline import Job, Outcome
+from service.requests.pipeline import Job, Outcome, Progress, no_progress
 from service.requests.runner import FAILURE_TEXT, Worker, WorkerConfig
 from service.settings import Settings
 from tests.support.server import Stream, open_stream, running_server, settings_for
@@ -203,7 +203,7 @@ async def test_sigterm_releases_a_job_that_outlasts_the_grace_period(
 
 
 class Crashing:
-    async def run(self, job: Job) -> Outcome:
+    async def run(self, job: Job, progress: Progress = no_progress) -> Outcome:
         raise RuntimeError("model server returned garbage")
 
 

@@ -14,6 +14,19 @@ const STATUSES = {
   clarification_needed: { label: 'Needs your answer', tone: 'warn', shows: 'question' },
 };
 
+// A request's pipeline stage (`stage` while processing) in the student's words: the five stages
+// of the worker (service/requests/pipeline.py) as four steps. A stage it does not know counts as
+// the first step with no words of its own.
+const STEPS = ['Understanding your question', 'Writing the script', 'Recording the voice', 'Making the video'];
+const STAGE_STEP = { nlu: 0, rag: 0, script: 1, tts: 2, video: 3 };
+
+/** {step (1-based), of, label} of a stage, or null when it has none (not started yet). */
+export function requestStep(stage) {
+  if (typeof stage !== 'string' || !stage) return null;
+  const index = Object.hasOwn(STAGE_STEP, stage) ? STAGE_STEP[stage] : 0;
+  return { step: index + 1, of: STEPS.length, label: STEPS[index] };
+}
+
 /** {label, tone, inFlight, shows} of a content request's status. */
 export function requestStatus(status) {
   const known = Object.hasOwn(STATUSES, status) ? STATUSES[status] : {};

@@ -28,7 +28,7 @@ const EXPIRED = 'Your session has ended. Please log in again.';
 const rest = new NotificationClient({ shareAcrossTabs: false });
 const types = new TypeRegistry(() => rest.types());
 const app = byId('app');
-const header = createHeader();
+const header = createHeader({ onRetry: () => session?.client.retryNow() });
 const player = createPlayer();
 let session = null; // {client, list, desktop} while logged in
 const toasted = new Set(); // notification ids already shown as a toast
@@ -189,6 +189,7 @@ function startSession(me) {
     if (event.detail === 'auth_expired') endSession(EXPIRED);
   });
   client.addEventListener('notification', (event) => mine() && onNotification(event.detail));
+  client.addEventListener('progress', (event) => mine() && requests.progress(event.detail));
   client.addEventListener('connected', (event) => {
     // Resumed: the list caught up from the stream; requests may have moved meanwhile.
     if (mine() && event.detail && event.detail.resumed) requests.load().catch(reportError);

@@ -4,10 +4,13 @@
 // credentialed (`credentials: 'include'`, the service lists this page in CORS_ORIGINS), and a
 // Bearer token from `getToken` is sent whenever there is one.
 
+/** The message of an ApiError whose request got no answer (status 0): offline, server down. */
+const UNREACHABLE = 'Could not reach the server.';
+
 export class ApiError extends Error {
   /** `status`: the HTTP status, 0 when no answer came; `detail`: the server's `detail`. */
-  constructor(status, detail) {
-    super(messageOf(status, detail));
+  constructor(status, detail, options) {
+    super(messageOf(status, detail), options);
     this.name = 'ApiError';
     this.status = status;
     this.detail = detail;
@@ -75,7 +78,9 @@ export class Api {
       response = await fetch(this.base + path, init);
       text = await response.text();
     } catch (error) {
-      throw new ApiError(0, `network error: ${error && error.message}`);
+      // The browser's words ("Failed to fetch", "NetworkError when attempting to fetch
+      // resource") say nothing to a person, and differ by browser.
+      throw new ApiError(0, UNREACHABLE, { cause: error });
     }
     let data = null;
     if (text) {

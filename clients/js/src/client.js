@@ -10,15 +10,21 @@
 //   {kind: 'event', name, detail, cursor}  leader → followers: a stream event
 //   {kind: 'status', status, cursor}       leader → followers: the stream's state
 //   {kind: 'hello'}                        a tab that joins → leader: send your state
-//   {kind: 'restart'}                      follower → leader: `start()` again (after sign-in)
-// A leader whose stream ended with `auth_expired` opens it again on `hello` and `restart`.
+//   {kind: 'restart'}                      follower → leader: `start()` again (after sign-in),
+//                                          or `retryNow()`
+// A leader whose stream ended with `auth_expired` or was `paused` opens it again on `hello` and
+// `restart`; one waiting to reconnect tries at once.
 import { Api, ApiError } from './api.js';
 import { SeenReporter } from './reach.js';
 import { Stream } from './stream.js';
 import { TabGroup, canShare } from './tabs.js';
 
 const PROTOCOL = 1;
-const EVENTS = new Set(['notification', 'read_state', 'reset', 'connected', 'auth_expired']);
+const EVENTS = new Set(['notification', 'read_state', 'progress', 'reset', 'connected', 'auth_expired']);
+// Stopped until asked: opened again by `start()`, a new tab, `retryNow()`.
+const ENDED = new Set(['auth_expired', 'paused']);
+// Showing the page again tries at once in these (a person is looking).
+const WAITING = new Set(['reconnecting', 'unavailable', 'too_many_places', 'paused']);
 
 /** The service's URL without a trailing slash; default: this page's origin. */
 function baseOf(baseUrl) {
@@ -41,6 +47,9 @@ export class NotificationClient extends EventTarget {
   #started = false;
   #seen;
   #opened = new Set();
+  #onVisible = () => {
+    if (globalThis.document?.visibilityState === 'visible' && WAITING.has(this.#status)) this.retryNow();
+  };
 
   constructor(options = {}) {
     super();
@@ -84,10 +93,11 @@ export class NotificationClient extends EventTarget {
 
   start() {
     if (this.#started) {
-      if (this.#status === 'auth_expired') this.#restart();
+      if (ENDED.has(this.#status)) this.#restart();
       return;
     }
     this.#started = true;
+    globalThis.document?.addEventListener('visibilitychange', this.#onVisible);
     this.#setStatus('connecting');
     if (!this.#share) {
       this.#lead();
@@ -106,12 +116,23 @@ export class NotificationClient extends EventTarget {
     // The followers' stream is gone until the next leader reports.
     if (this.#leader) this.#post({ kind: 'status', status: 'reconnecting', cursor: this.#cursor });
     this.#started = false;
+    globalThis.document?.removeEventListener('visibilitychange', this.#onVisible);
     this.#seen.flush(); // what was on screen until now still counts
     this.#stream.stop();
     this.#group?.leave();
     this.#group = null;
     this.#setLeader(false);
     this.#setStatus('stopped');
+  }
+
+  /**
+   * Try the stream now (a "Retry now" or "Resume" button): cut a reconnect's wait short, or open
+   * a `paused` stream again, in whichever tab holds it. Nothing while connected.
+   */
+  retryNow() {
+    if (!this.#started) return;
+    if (this.#leader) this.#stream.retryNow();
+    else this.#post({ kind: 'restart' });
   }
 
   // --- REST -------------------------------------------------------------------------------
@@ -253,9 +274,13 @@ export class NotificationClient extends EventTarget {
     if (!message || message.v !== PROTOCOL || !this.#started) return;
     if (this.#leader) {
       if (message.kind !== 'hello' && message.kind !== 'restart') return; // the previous leader's
-      // A tab that asks again, or one that opens, may follow a new sign-in: try once more.
-      if (this.#status === 'auth_expired') this.#stream.start(this.#cursor);
-      else this.#post({ kind: 'status', status: this.#status, cursor: this.#cursor });
+      // A tab that asks again, or one that opens, may follow a new sign-in or a person's
+      // "Resume": try once more.
+      if (ENDED.has(this.#status)) this.#stream.start(this.#cursor);
+      else {
+        if (message.kind === 'restart') this.#stream.retryNow();
+        this.#post({ kind: 'status', status: this.#status, cursor: this.#cursor });
+      }
       return;
     }
     if (message.kind === 'event' && EVENTS.has(message.name)) {

@@ -9,6 +9,7 @@ const WORDS = {
   reconnecting: 'Reconnecting…',
   unavailable: 'Service unavailable, retrying…', // the service is up but cannot reach its database
   too_many_places: 'Open in too many places, retrying slowly',
+  paused: 'Paused here: open on too many devices', // displaced by a newer device; resumes when asked
   auth_expired: 'Session expired: sign in again',
   stopped: 'Stopped',
 };
@@ -16,6 +17,7 @@ const WORDS = {
 const PROBLEMS = {
   unavailable: 'The notification service cannot reach its database; retrying.',
   too_many_places: 'Notifications are open in too many places; retrying slowly.',
+  paused: 'Notifications are paused here because they are open on too many other devices; resume to get them here.',
   auth_expired: 'Your session has expired: sign in again to get notifications.',
 };
 

@@ -3,15 +3,27 @@
 // Reconnects are ours, not the browser's. EventSource gives up for good on any answer that is
 // not a 200 stream (401, 429, a proxy's 502) and keeps its URL, so a cursor put in the query
 // would be replayed from again on each of its own reconnects. So on any error the source is
-// closed and a new one opened after a jittered backoff, with the newest id seen as
-// `?last_event_id=` (the server replays what was missed, then goes live).
+// closed and a new one opened after a short backoff with full jitter (at most `MAX_DELAY_MS`:
+// a restarted server is used again within seconds; the server spreads a storm itself, ending
+// its streams over time, and an `unavailable` answer's `retry:` is waited as asked), with the
+// newest id seen as `?last_event_id=` (the server replays what was missed, then goes live).
+// Coming back online, or `retryNow()` (the page's "Retry now", a tab shown again), tries at once.
 //
 // When the browser gave up (the source is CLOSED), a plain fetch of the same URL says why, since
 // EventSource never shows the status: 401 is a session to renew or an end (`auth_expired`), 429
 // means the user's other devices hold every stream slot (`too_many_places`, retried slowly).
+//
+// `event: displaced`: the user opened the stream on more devices than the server keeps, and this
+// one is the oldest. It is not reopened by itself (that would displace the next device, and so
+// on forever): the state is `paused` until `retryNow()`, which the person asks for ("Resume") or
+// which showing the page again does. The newest device always wins; each displacement needs a
+// person's action, so no loop forms.
 
-const BASE_DELAY_MS = 1000;
-const MAX_DELAY_MS = 30_000;
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 3000;
+const MIN_DELAY_MS = 100;
+// The longest `retry:` of an `unavailable` answer honoured (the server's is SSE_RETRY_MS).
+const MAX_RETRY_MS = 60_000;
 // Back off from the start again only once a stream has stayed up this long: one that connects
 // and fails at once (a proxy that cuts it, a server that restarts in a loop) must not turn into
 // a tight reconnect loop.
@@ -39,9 +51,9 @@ function idOf(event) {
 
 export class Stream {
   /**
-   * hooks: event(name, detail) for `notification`, `read_state`, `reset`, `connected`
-   * ({resumed}) and `auth_expired`; status(state); renewSession() → Promise<boolean>, optional:
-   * get a new session cookie (true when it worked).
+   * hooks: event(name, detail) for `notification`, `read_state`, `progress`, `reset`,
+   * `connected` ({resumed}) and `auth_expired`; status(state); renewSession() →
+   * Promise<boolean>, optional: get a new session cookie (true when it worked).
    */
   constructor(url, { withCredentials, hooks }) {
     this.url = url;
@@ -58,9 +70,23 @@ export class Stream {
     this.generation = 0; // bumped by start/stop: an older attempt's callbacks do nothing
     this.stopped = true;
     this.onOnline = () => {
-      // Back online: try now rather than at the end of a long backoff.
+      // Back online: try now rather than at the end of the backoff.
       if (this.timer !== null && this.state !== 'too_many_places') this.#openSoon(0);
     };
+  }
+
+  /**
+   * Try now: open a paused stream again, or cut a wait for the next attempt short. Does nothing
+   * while the stream is up, or an attempt is on its way.
+   */
+  retryNow() {
+    if (this.state === 'paused') {
+      this.start(this.cursor);
+    } else if (!this.stopped && this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.#open();
+    }
   }
 
   /** Open the stream from `cursor` (null: live only), or from the cursor it already has. */
@@ -133,6 +159,14 @@ export class Stream {
       const data = live() && parse(event);
       if (data) this.hooks.event('read_state', data);
     });
+    source.addEventListener('progress', (event) => {
+      const data = live() && parse(event);
+      if (data) this.hooks.event('progress', data);
+    });
+    source.addEventListener('displaced', () => {
+      if (!live()) return;
+      this.stop('paused'); // until a person asks for it here again: see the top of this file
+    });
     source.addEventListener('reset', (event) => {
       if (!live()) return;
       const data = parse(event);
@@ -145,9 +179,11 @@ export class Stream {
       this.#close();
       this.#authFailed();
     });
-    source.addEventListener('unavailable', () => {
+    source.addEventListener('unavailable', (event) => {
       if (!live()) return;
-      unavailable = true;
+      const data = parse(event);
+      // The server's `retry:` (EventSource keeps it to itself; the data says it too).
+      unavailable = data && Number.isSafeInteger(data.retry_ms) ? Math.min(data.retry_ms, MAX_RETRY_MS) : true;
       this.#setStatus('unavailable');
     });
     source.onerror = () => {
@@ -160,7 +196,7 @@ export class Stream {
         this.#diagnose(generation);
       } else {
         if (!unavailable) this.#setStatus('reconnecting');
-        this.#openSoon(this.#backoff());
+        this.#openSoon(typeof unavailable === 'number' ? unavailable : this.#backoff());
       }
     };
   }
@@ -225,8 +261,8 @@ export class Stream {
   #backoff() {
     const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** this.attempts);
     this.attempts = Math.min(this.attempts + 1, 10);
-    // Jitter, so the clients of a restarted server do not all come back at the same instant.
-    return ceiling / 2 + Math.random() * (ceiling / 2);
+    // Full jitter, so the clients of a restarted server do not all come back at the same instant.
+    return MIN_DELAY_MS + Math.random() * (ceiling - MIN_DELAY_MS);
   }
 
   #openSoon(delay) {

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...live import events
-from ...live.hub import AtCapacity, Hub, Suspended, TooManyStreams, Unavailable
+from ...live.hub import AtCapacity, Hub, Suspended, Unavailable
 from .. import headers
 from ..auth import AuthError, decode_token, token_from
 from ..cors import CrossOrigin
@@ -122,9 +122,6 @@ class StreamEndpoint:
                     token_expires_at=user.expires_at,
                 )
                 await stream(scope, receive, send)
-        except TooManyStreams as error:
-            too_many = JSONResponse({"detail": str(error)}, status_code=429)
-            await headers.SecurityHeaders(too_many)(scope, receive, send)
         except Unavailable as error:
             # Not a 503: EventSource gives up for good on any non-200 answer. Also the answer
             # when this process is at MAX_STREAMS or its listener is deaf (the hub is suspended):
@@ -188,7 +185,10 @@ OPENAPI_PATH: dict[str, Any] = {
                 "description": "An endless `text/event-stream`. Notifications are unnamed "
                 "messages (`id:` and `data:` with the JSON of a history item). Control "
                 "messages are named events, never unnamed: `connected` (first, with "
-                "`retry:`), `read_state`, `reset`, `auth_expired`; `: keepalive` comments. "
+                "`retry:`), `read_state`, `progress` (a request's stage, never replayed), "
+                "`reset`, `auth_expired`, and `displaced` (last, with a long `retry:`: the "
+                "user opened more than MAX_STREAMS_PER_USER streams and this is the oldest); "
+                "`: keepalive` comments. "
                 "While the server has no database connection, its listener hears nothing, "
                 "it is shutting down, or it holds its maximum of streams: one "
                 "`event: unavailable` (with `retry:`), then the stream ends (the browser "
@@ -202,7 +202,6 @@ OPENAPI_PATH: dict[str, Any] = {
             },
             "400": {"description": "The request has a body.", **_ERROR},
             "422": {"description": "The cursor is not a notification id.", **_ERROR},
-            "429": {"description": "The user already has the most open streams allowed.", **_ERROR},
         },
     }
 }

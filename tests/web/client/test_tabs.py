@@ -1,5 +1,5 @@
 """The client package in Chromium across tabs: one stream per browser, hand-over, read state,
-slots held by other devices, resuming after the last id, no Web Locks."""
+newer devices taking the stream's place, resuming after the last id, no Web Locks."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ async def test_a_read_in_one_tab_updates_the_others(
     assert (await api_get(pages, "/api/v1/notifications/unread-count"))["unread_count"] == 2
 
 
-async def test_too_many_places_when_other_devices_hold_every_slot(
+async def test_past_the_limit_a_newer_device_pauses_this_browser_until_asked(
     browser: Browser, database_url: str, tabs: Tabs
 ) -> None:
     settings = settings_for(database_url, max_streams_per_user=1, unlisten_delay_seconds=0.2)
@@ -138,24 +138,34 @@ async def test_too_many_places_when_other_devices_hold_every_slot(
             await serve_pages(context)
             user = uuid.uuid4()
             await login(context, user)
-            # Another device holds the user's only slot.
+            # Another device holds the user's only slot: this browser, newer, takes it.
             async with open_stream(crowded.base_url, crowded.token(user)) as other_device:
-                assert other_device.response.status_code == 200
-                requests = stream_requests(context)
+                assert (await other_device.next()).event == "connected"
                 leader = await tabs.open(context, "/client-test.html")
                 follower = await tabs.open(context, "/client-test.html")
+                assert (await other_device.next()).event == "displaced"
                 for tab in (leader, follower):
-                    await tab.wait_for(
-                        "window.client && client.status === 'too_many_places'", timeout=8000
-                    )
-                # Then it retries slowly: nothing more for a while (30-60 s).
-                asked = len(requests)
+                    await tab.wait_for("client.status === 'connected'")
+            # A newer device again: both tabs pause, and nothing is retried by itself.
+            requests = stream_requests(context)
+            async with open_stream(crowded.base_url, crowded.token(user)) as newer:
+                assert (await newer.next()).event == "connected"
+                for tab in (leader, follower):
+                    await tab.wait_for("client.status === 'paused'")
                 await asyncio.sleep(3)
-                assert len(requests) == asked, requests
+                assert requests == [], requests
                 assert crowded.hub.stream_count(user) == 1
-                statuses = await follower.js("record.statuses")
-                assert statuses[-1] == "too_many_places"
-                assert "auth_expired" not in statuses
+                # Resume, asked in the tab that does not hold the stream.
+                leading = leader if await leader.js("client.isLeader") else follower
+                other = follower if leading is leader else leader
+                await other.js("client.retryNow()")
+                for tab in (leader, follower):
+                    await tab.wait_for("client.status === 'connected'")
+                assert (await newer.next()).event == "displaced"
+                assert len(requests) == 1, requests
+            statuses = await follower.js("record.statuses")
+            assert "too_many_places" not in statuses
+            assert "auth_expired" not in statuses
         finally:
             await context.close()
 

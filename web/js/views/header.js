@@ -1,12 +1,19 @@
 // The header: who is logged in, the connection state, and the bell with its unread badge.
 import { statusText } from '/client/status.js';
-import { byId } from '../dom.js';
+import { byId, el } from '../dom.js';
 
-export function createHeader() {
+// States in which the connection waits for its next try, or for the student (`paused`): then a
+// button beside the status tries at once ("Retry now") or takes the stream back ("Resume").
+const RETRY = { reconnecting: 'Retry now', unavailable: 'Retry now', too_many_places: 'Retry now', paused: 'Resume' };
+
+/** onRetry(): the student asked to try the connection now. */
+export function createHeader({ onRetry } = {}) {
   const bell = byId('bell');
   const badge = byId('badge');
   const connection = byId('connection');
   const connectionText = byId('connection-text');
+  const retry = byId('connection-retry');
+  retry.addEventListener('click', () => onRetry?.());
   const whoami = byId('whoami');
   const baseTitle = document.title;
 
@@ -22,6 +29,14 @@ export function createHeader() {
       connection.dataset.state = state;
       connectionText.textContent = statusText(state);
       connection.title = connectionText.textContent;
+      const action = Object.hasOwn(RETRY, state) ? RETRY[state] : null;
+      if (action) {
+        // Its first word alone on a phone (beside the state in words); the name stays whole.
+        const [first, ...rest] = action.split(' ');
+        retry.setAttribute('aria-label', action);
+        retry.replaceChildren(first, rest.length ? el('span', { className: 'connection-retry-more', text: ` ${rest.join(' ')}` }) : '');
+      }
+      retry.hidden = action === null;
     },
     setUser(userId) {
       whoami.textContent = userId || '';

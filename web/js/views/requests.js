@@ -1,7 +1,7 @@
 // "Ask a question" and "My requests": the student's content requests and their status.
 import { byId, el, placeChildren } from '../dom.js';
 import { duration } from '/client/time.js';
-import { requestStatus } from '../format.js';
+import { requestStatus, requestStep } from '../format.js';
 import { clarifyForm } from './clarify.js';
 import { timeEl } from './time.js';
 
@@ -11,6 +11,8 @@ import { timeEl } from './time.js';
 const POLL_MS = 10000;
 const POLL_MUTED_MS = 2000;
 const POLL_MAX = 10;
+// An ask that got no answer (status 0: offline, the server restarting): the box keeps the text.
+const UNREACHABLE = 'Could not reach the server. Your question is kept; try again in a moment.';
 
 /**
  * `api`: the content-request calls (content.js). actions: watch(request), answered(request),
@@ -46,7 +48,7 @@ export function createRequests(api, actions) {
       // Keep whatever was typed while the request was on its way.
       if (question.value.trim() === text) question.value = '';
     } catch (failure) {
-      askError.textContent = failure.message;
+      askError.textContent = failure.status === 0 ? UNREACHABLE : failure.message;
     } finally {
       submit.disabled = false;
     }
@@ -74,6 +76,8 @@ export function createRequests(api, actions) {
     );
     parts.push(el('div', { className: 'request-head' }, pill, timeEl(request.created_at)));
     parts.push(el('p', { className: 'request-question', text: request.question || request.title || 'Your question' }));
+    const step = request.status === 'processing' ? requestStep(request.stage) : null;
+    if (step) parts.push(progress(request.id, step));
     if (status.shows === 'video') {
       const info = [request.title, request.duration_seconds != null ? duration(request.duration_seconds) : null]
         .filter(Boolean)
@@ -106,6 +110,15 @@ export function createRequests(api, actions) {
     return parts;
   }
 
+  // The step in words, and as a bar named by them (a native <progress>: a progressbar).
+  function progress(id, { step, of, label }) {
+    const words = el('span', { className: 'request-step', id: `request-step-${id}`, text: `Step ${step} of ${of}: ${label}` });
+    const bar = el('progress', {
+      className: 'request-progress-bar', max: String(of), value: String(step), 'aria-labelledby': words.id,
+    });
+    return el('div', { className: 'request-progress' }, bar, words);
+  }
+
   function retryButton(request) {
     const error = el('p', { className: 'error', role: 'alert' });
     const button = el('button', { type: 'button', className: 'primary small retry', text: 'Try again' });
@@ -129,7 +142,7 @@ export function createRequests(api, actions) {
     );
     const nodes = ordered.map((request) => {
       // Rebuild a row only when the request changed, so a half-typed answer survives.
-      const key = `${request.status}|${request.updated_at}`;
+      const key = `${request.status}|${request.updated_at}|${request.stage}`;
       let row = rows.get(request.id);
       if (!row) {
         row = { node: el('li', { className: 'request', tabindex: '-1', dataset: { id: request.id } }), key: null };
@@ -138,6 +151,7 @@ export function createRequests(api, actions) {
       if (row.key !== key) {
         row.key = key;
         row.node.dataset.status = request.status;
+        row.node.dataset.stage = request.stage || '';
         row.node.replaceChildren(...body(request));
       }
       return row.node;
@@ -217,6 +231,13 @@ export function createRequests(api, actions) {
     },
     /** A notification about this request arrived: read it again. */
     refresh,
+    /** The stream's `progress`: a request of this page entered a stage (or went back to pending). */
+    progress({ content_id: id, status, stage }) {
+      const request = requests.get(id);
+      if (!request || !requestStatus(request.status).inFlight) return; // a final status wins
+      requests.set(id, { ...request, status, stage });
+      render();
+    },
     upsert,
     clear() {
       clearInterval(poller);
