@@ -48,6 +48,17 @@ class Tab:
             await self.page.click("#bell")
         await expect(self.page.locator("#panel")).to_be_visible()
 
+    async def open_preferences(self) -> None:
+        """Preferences, from the header on a wide screen or from its Menu on a phone."""
+        await open_account_item(self.page, "#prefs-button")
+
+
+async def open_account_item(page: Page, selector: str) -> None:
+    """Click Preferences or Log out: on a phone they are behind the header's Menu."""
+    if not await page.locator(selector).is_visible():
+        await page.click("#account-button")
+    await page.click(selector)
+
 
 async def new_tab(context: BrowserContext) -> Tab:
     page = await context.new_page()

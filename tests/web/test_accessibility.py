@@ -20,7 +20,7 @@ import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from service.settings import Settings
-from tests.support.browser import TIMEOUT_MS, new_tab
+from tests.support.browser import TIMEOUT_MS, new_tab, open_account_item
 from tests.support.server import RunningServer, complete, settings_for
 
 AXE = Path(__file__).resolve().parents[2] / "clients" / "js" / "node_modules" / "axe-core"
@@ -136,7 +136,7 @@ async def test_no_serious_or_critical_violation(
             await page.click("#account-button")
             await expect(page.locator("#prefs-button")).to_be_visible()
             found += await blocking_violations(page, "the open account menu")
-        await page.click("#prefs-button")
+        await open_account_item(page, "#prefs-button")
         await expect(page.locator("#prefs-types input").first).to_be_enabled()
         found += await blocking_violations(page, "the preferences dialog")
         await page.keyboard.press("Escape")

@@ -113,7 +113,7 @@ async def test_push_off_loads_without_an_error_and_says_not_available(
         await expect(tab.page.locator("#connection")).to_have_attribute("data-state", "connected")
         await tab.page.wait_for_timeout(SETTLE_MS)
         assert trouble == [], trouble
-        await tab.page.click("#prefs-button")
+        await tab.open_preferences()
         row = tab.page.locator("#prefs-push-row")
         await expect(row).to_be_visible()
         await expect(row).to_contain_text("Notify me when the tab is closed")
