@@ -229,7 +229,10 @@ class Hub:
         if self._suspended is not None:
             self.refused(self._suspended)
             raise Suspended("this server cannot deliver live notifications right now")
-        if self._max_total is not None and self._open >= self._max_total:
+        # A user at their own limit replaces their oldest stream: no net growth, so a full
+        # process still admits it.
+        replaces = len(self._still_open(user)) >= self._max_streams
+        if self._max_total is not None and self._open >= self._max_total and not replaces:
             self.refused("global_limit")
             raise AtCapacity(f"this server holds its maximum of {self._max_total} streams")
         subscriptions = self._by_user.get(user)
@@ -240,8 +243,6 @@ class Hub:
                 timer.cancel()  # came back within the delay: still followed
             else:
                 self.source.follow(user)
-        else:
-            self._displace_oldest(subscriptions)
         subscriptions.append(subscription)
         self._open += 1
         if self._closing is not None:
@@ -255,12 +256,18 @@ class Hub:
         except BaseException:
             self._leave(subscription, "cancelled")
             raise
+        # Only a stream that is live takes a device's place: one that failed to start displaces
+        # nobody.
+        self._displace_oldest(user)
 
-    def _displace_oldest(self, subscriptions: list[Subscription]) -> None:
-        # In admission order: the first open ones are the oldest. Ones asked to end are on
-        # their way out (within the send timeout) and do not count.
-        still_open = [each for each in subscriptions if each.closed_reason is None]
-        for oldest in still_open[: max(0, len(still_open) - self._max_streams + 1)]:
+    def _still_open(self, user: uuid.UUID) -> list[Subscription]:
+        # In admission order. Ones asked to end are on their way out (within the send timeout)
+        # and do not count.
+        return [each for each in self._by_user.get(user, ()) if each.closed_reason is None]
+
+    def _displace_oldest(self, user: uuid.UUID) -> None:
+        still_open = self._still_open(user)  # the newest last: never the one displaced
+        for oldest in still_open[: max(0, len(still_open) - self._max_streams)]:
             oldest.close("displaced", retry_ms=self._displaced_retry_ms)
 
     def _leave(self, subscription: Subscription, reason: str = "ended") -> None:

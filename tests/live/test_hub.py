@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from service.live.events import Event
-from service.live.hub import CLOSE, Subscription, Unavailable
+from service.live.hub import CLOSE, AtCapacity, Hub, Subscription, Unavailable
 from tests.support.hubs import FakeSource, enter, hub_of
 
 
@@ -174,3 +174,29 @@ async def test_a_suspended_hub_keeps_open_streams_and_refuses_new_ones_until_res
     assert hub.refused_by_reason["listener_deaf"] == 1
     hub.resume()
     assert (await enter(hub, uuid.uuid4())).closed_reason is None
+
+
+async def test_a_stream_that_fails_to_start_displaces_nobody() -> None:
+    source = FakeSource()
+    hub = hub_of(source, limit=1)
+    user = uuid.uuid4()
+    working = await enter(hub, user)
+    source.gate = asyncio.Event()  # the next one never gets ready
+    with pytest.raises(Unavailable):
+        async with hub.subscription(user, queue_size=1, timeout=0.05):
+            raise AssertionError("entered")
+    assert working.closed_reason is None  # the device that was live stays live
+    hub.publish(user, event(8))
+    assert working.queue.get_nowait() == event(8)
+
+
+async def test_a_full_process_still_lets_a_user_replace_their_own_oldest_stream() -> None:
+    hub = Hub(FakeSource(), max_streams_per_user=1, max_streams=2, unfollow_delay=0)
+    alice, bob, carol = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    old = await enter(hub, alice)
+    await enter(hub, bob)
+    replacement = await enter(hub, alice)  # the process is full, but nothing grows
+    assert old.closed_reason == "displaced"
+    assert replacement.closed_reason is None
+    with pytest.raises(AtCapacity):
+        await enter(hub, carol)  # a new user on a full process is still refused
