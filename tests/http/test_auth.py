@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import jwt
@@ -197,3 +198,16 @@ def test_expiry_is_reported() -> None:
     token = mint_token(uuid.uuid4(), settings, ttl=timedelta(seconds=-1))
     with pytest.raises(AuthError, match="expired"):
         decode_token(token, settings)
+
+
+@pytest.mark.parametrize(
+    "form", [str, lambda u: u.hex, lambda u: f"{{{u}}}", lambda u: u.urn, lambda u: str(u).upper()]
+)
+async def test_dev_login_takes_every_spelling_of_a_uuid_as_that_user(
+    server: RunningServer, form: Any
+) -> None:
+    user = uuid.uuid4()
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.post("/api/v1/dev/login", json={"user_id": form(user)})
+        assert response.status_code == 200, response.text
+        assert (await client.get("/api/v1/me")).json()["user_id"] == str(user)

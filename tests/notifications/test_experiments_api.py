@@ -3,6 +3,7 @@ and the per-variant numbers with their intervals on a known dataset. Real server
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -34,7 +35,10 @@ async def call(
     server: RunningServer, method: str, path: str = "", body: Any = None, roles: Any = None
 ) -> httpx.Response:
     async with httpx.AsyncClient(base_url=server.base_url) as http:
-        return await http.request(method, PATH + path, json=body, headers=headers(server, roles))
+        # json.dumps escapes what UTF-8 cannot carry (a lone surrogate), as a browser's would.
+        content = None if body is None else json.dumps(body)
+        sent = {**headers(server, roles), "Content-Type": "application/json"}
+        return await http.request(method, PATH + path, content=content, headers=sent)
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +66,10 @@ async def test_only_admins(server: RunningServer) -> None:
          ["body", "a", "body"], "{user_id}"),
         ({"type": "video_complete", "a": {**COPY, "body": "two\nlines"}, "b": OTHER},
          ["body", "a", "body"], "one line"),
+        ({"type": "video_complete", "a": {**COPY, "heading": "x\ud800"}, "b": OTHER},
+         ["body", "a", "heading"], "surrogate"),
+        ({"type": "clarification_needed", "a": {**COPY, "body": "{question}"}, "b": OTHER},
+         ["body", "b", "body"], "{question}"),
         ({"type": "no_such_type", "a": COPY, "b": OTHER}, ["body", "type"], "not a notification"),
         ({"type": "Bad Name", "a": COPY, "b": OTHER}, ["body", "type"], ""),
         ({"type": "video_complete", "a": COPY}, ["body", "b"], ""),
@@ -174,8 +182,9 @@ async def test_per_variant_numbers_with_intervals_and_the_winner_made_default(
 async def test_small_variants_show_no_numbers(
     server: RunningServer, conn: asyncpg.Connection
 ) -> None:
-    created = await call(server, "POST", body={"type": "clarification_needed", "a": COPY,
-                                                 "b": OTHER})  # fmt: skip
+    asks = {"heading": "A question for you", "body": "{question}"}
+    created = await call(server, "POST", body={"type": "clarification_needed", "a": asks,
+                                                 "b": {**asks, "heading": "Help us help you"}})  # fmt: skip
     experiment_id = created.json()["id"]
     await conn.execute(
         "INSERT INTO notifications (user_id, type, payload)"

@@ -2,7 +2,8 @@
 
 Guarantees: only tokens holding `ADMIN_ROLE` (403; no token 401, both from the admin router).
 Bad input changes nothing and is a 422 naming the field: empty, too long or multi-line copy, a
-placeholder other than {title}, {error_message}, {question}, an unknown type, a type that has an
+placeholder other than {title}, {error_message}, {question}, a clarification's copy without
+{question}, a lone surrogate, an unknown type, a type that has an
 experiment running; an unknown experiment is a 404. Numbers are aggregates only (per variant,
 small groups suppressed), counted by the gated analytics query (429/503 as the analytics).
 Making a variant the winner stops its experiment and makes it the type's default copy at once.
@@ -16,7 +17,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.exceptions import RequestValidationError
 
 from ...notifications.analytics import Busy, TooSlow
-from ...notifications.experiments import store
+from ...notifications.experiments import store, templates
 from ..admin_schemas import ExperimentIn, ExperimentOut, ExperimentsOut, WinnerIn
 from ..deps import AdminUser, Analytics, AppSettings, Pool
 from ..schemas import CLIENT_ID_MAX, ErrorOut
@@ -68,6 +69,13 @@ async def create(
 ) -> Any:
     """Start an A/B test of a type's copy: from now on each student's notifications of the type
     are made with variant a or b (the same one every time, about half each)."""
+    problems = [
+        {"type": "value_error", "loc": ("body", name, "body"), "msg": why, "input": copy.body}
+        for name, copy in (("a", body.a), ("b", body.b))
+        if (why := templates.missing(body.type, copy.body)) is not None
+    ]
+    if problems:
+        raise RequestValidationError(problems)
     a = store.Copy(body.a.heading, body.a.body)
     b = store.Copy(body.b.heading, body.b.body)
     try:

@@ -17,6 +17,10 @@ BODY_MAX = 300
 PLACEHOLDERS = ("title", "error_message", "question")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = re.compile(r"\{([^{}]*)\}")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What a type's body must show: the question a clarification waits for (a copy without it
+# would hide the one thing the student must answer, on every channel).
+KEEPS = {"clarification_needed": "question"}
 
 
 def checked(text: str, limit: int) -> str:
@@ -28,6 +32,8 @@ def checked(text: str, limit: int) -> str:
         raise ValueError(f"must be at most {limit} characters (it has {len(text)})")
     if _CONTROL.search(text):
         raise ValueError("must be one line without control characters")
+    if _SURROGATE.search(text):
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)")
     unknown = sorted({name for name in _NAMED.findall(text) if name not in PLACEHOLDERS})
     if unknown:
         allowed = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
@@ -36,3 +42,11 @@ def checked(text: str, limit: int) -> str:
             + ", ".join(f"{{{name}}}" for name in unknown)
         )
     return text
+
+
+def missing(type_name: str, body: str) -> str | None:
+    """Why `body` cannot be `type_name`'s copy (a placeholder it must keep), or None."""
+    name = KEEPS.get(type_name)
+    if name is not None and f"{{{name}}}" not in body:
+        return f"the copy of {type_name!r} must show the student the {{{name}}}"
+    return None
