@@ -183,8 +183,9 @@ async def test_small_variants_show_no_numbers(
     server: RunningServer, conn: asyncpg.Connection
 ) -> None:
     asks = {"heading": "A question for you", "body": "{question}"}
-    created = await call(server, "POST", body={"type": "clarification_needed", "a": asks,
-                                                 "b": {**asks, "heading": "Help us help you"}})  # fmt: skip
+    other = {**asks, "heading": "Help us help you"}
+    body = {"type": "clarification_needed", "a": asks, "b": other}
+    created = await call(server, "POST", body=body)
     experiment_id = created.json()["id"]
     await conn.execute(
         "INSERT INTO notifications (user_id, type, payload)"
