@@ -128,6 +128,13 @@ DECLARE
     heading text;
     body text;
 BEGIN
+    -- A snoozed notification coming back (0018's waker) is the same notification: it keeps
+    -- the text it was made with and counts in no experiment (it was shown once already).
+    IF current_setting('vividly.coming_back', true) = 'on' THEN
+        NEW.copy_experiment_id := NULL;
+        NEW.copy_variant := NULL;
+        RETURN NEW;
+    END IF;
     SELECT e.id, e.a_heading, e.a_body, e.b_heading, e.b_body, t.copy_heading, t.copy_body
     INTO found_copy
     FROM notification_types t
@@ -308,14 +315,22 @@ BEGIN
         IF EXISTS (
             SELECT 1 FROM notification_preferences
             WHERE user_id = due.user_id AND type = due.type AND NOT in_app
+        ) OR EXISTS (
+            SELECT 1 FROM content_requests
+            WHERE id = due.content_request_id AND notify_round <> due.content_request_round
         ) THEN
-            -- Muted meanwhile: nothing comes back; it stays archived, no longer snoozed.
+            -- Muted meanwhile, or its request moved on (retried or answered: a new round):
+            -- nothing comes back; it stays archived, no longer snoozed.
             UPDATE notifications SET snoozed_until = NULL WHERE id = due.id;
         ELSE
             DELETE FROM notifications WHERE id = due.id;
+            -- `vividly.coming_back`: for triggers that shape a new notification's content, this
+            -- one is not new (0019's copy keeps the text it was made with).
+            PERFORM set_config('vividly.coming_back', 'on', true);
             PERFORM vividly_create_notification_v2(
                 due.user_id, due.type, due.content_request_id, due.content_request_round,
                 due.payload);
+            PERFORM set_config('vividly.coming_back', 'off', true);
             woken := woken + 1;
         END IF;
     END LOOP;
@@ -462,7 +477,6 @@ CREATE TABLE public.notifications (
     copy_experiment_id bigint,
     copy_variant text,
     CONSTRAINT notifications_check CHECK (((content_request_id IS NULL) OR (content_request_round IS NOT NULL))),
-    CONSTRAINT notifications_copy_variant_check CHECK (((copy_variant = ANY (ARRAY['a'::text, 'b'::text])) AND ((copy_experiment_id IS NULL) = (copy_variant IS NULL)))),
     CONSTRAINT notifications_delivered_via_check CHECK (((delivered_via = ANY (ARRAY['stream'::text, 'push'::text, 'email'::text])) AND ((delivered_at IS NULL) = (delivered_via IS NULL)))),
     CONSTRAINT notifications_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
 )
@@ -544,6 +558,9 @@ ALTER TABLE ONLY public.notification_retention
 
 ALTER TABLE ONLY public.notification_types
     ADD CONSTRAINT notification_types_pkey PRIMARY KEY (name);
+
+ALTER TABLE public.notifications
+    ADD CONSTRAINT notifications_copy_variant_check CHECK (((copy_variant = ANY (ARRAY['a'::text, 'b'::text])) AND ((copy_experiment_id IS NULL) = (copy_variant IS NULL)))) NOT VALID;
 
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
@@ -644,7 +661,7 @@ ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_content_request_id_fkey FOREIGN KEY (content_request_id) REFERENCES public.content_requests(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY public.notifications
-    ADD CONSTRAINT notifications_copy_experiment_fkey FOREIGN KEY (copy_experiment_id) REFERENCES public.copy_experiments(id);
+    ADD CONSTRAINT notifications_copy_experiment_fkey FOREIGN KEY (copy_experiment_id) REFERENCES public.copy_experiments(id) NOT VALID;
 
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name);

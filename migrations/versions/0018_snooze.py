@@ -10,8 +10,9 @@
   it as a new notification, a stream resuming from an older cursor replays it, push and digest
   treat it as new. The snoozed row is deleted in the same transaction (first, so the new one
   takes its (request, round) under `notifications_one_per_round`); its pushes and digest items
-  go with it. A type the user has muted meanwhile does not come back: that row only loses its
-  snooze and stays archived.
+  go with it. A type the user has muted meanwhile does not come back, nor does a notification
+  whose request has moved on (retried or answered since: the failure or the question is stale):
+  that row only loses its snooze and stays archived.
 - Several processes may run it at once: rows are claimed `FOR UPDATE SKIP LOCKED`, so each due
   row is brought back by exactly one of them, and users' locks are taken in user order (rows
   sorted by user, then id), so two wakers never deadlock on them (one user's rows taken in one
@@ -59,14 +60,22 @@ BEGIN
         IF EXISTS (
             SELECT 1 FROM notification_preferences
             WHERE user_id = due.user_id AND type = due.type AND NOT in_app
+        ) OR EXISTS (
+            SELECT 1 FROM content_requests
+            WHERE id = due.content_request_id AND notify_round <> due.content_request_round
         ) THEN
-            -- Muted meanwhile: nothing comes back; it stays archived, no longer snoozed.
+            -- Muted meanwhile, or its request moved on (retried or answered: a new round):
+            -- nothing comes back; it stays archived, no longer snoozed.
             UPDATE notifications SET snoozed_until = NULL WHERE id = due.id;
         ELSE
             DELETE FROM notifications WHERE id = due.id;
+            -- `vividly.coming_back`: for triggers that shape a new notification's content, this
+            -- one is not new (0019's copy keeps the text it was made with).
+            PERFORM set_config('vividly.coming_back', 'on', true);
             PERFORM vividly_create_notification_v2(
                 due.user_id, due.type, due.content_request_id, due.content_request_round,
                 due.payload);
+            PERFORM set_config('vividly.coming_back', 'off', true);
             woken := woken + 1;
         END IF;
     END LOOP;

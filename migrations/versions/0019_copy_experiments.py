@@ -18,6 +18,12 @@
   first (service/notifications/text.py, clients/js/src/types.js `describe`), so the page, the
   stream, Web Push and the digest all show the copy the notification was made with, and a
   notification's text never changes after it was made.
+- The two constraints on the new `notifications` columns are added NOT VALID and never
+  validated here: every existing row has NULL in both, so there is nothing to check, and a
+  VALIDATE in this transaction would scan the whole table while the ADD's exclusive lock
+  blocks every read and write of it. New and changed rows are checked.
+- A snoozed notification coming back (0018's waker sets `vividly.coming_back`) keeps its
+  payload, copy included, and is counted in no experiment.
 - `notifications_copy_experiment`: a partial index of the notifications made in an experiment,
   read by the per-variant counts. It is built CONCURRENTLY (writes go on) right after the two
   columns are added, so the columns are added `IF NOT EXISTS` (migrations/script.py: a retried
@@ -68,8 +74,6 @@ ALTER TABLE notifications
     ADD CONSTRAINT notifications_copy_variant_check
         CHECK (copy_variant IN ('a', 'b')
                AND (copy_experiment_id IS NULL) = (copy_variant IS NULL)) NOT VALID;
-ALTER TABLE notifications VALIDATE CONSTRAINT notifications_copy_experiment_fkey;
-ALTER TABLE notifications VALIDATE CONSTRAINT notifications_copy_variant_check;
 
 -- A student's variant in an experiment: stable, about half each way.
 CREATE FUNCTION vividly_copy_variant_v1(p_user_id uuid, p_experiment_id bigint) RETURNS text
@@ -110,6 +114,13 @@ DECLARE
     heading text;
     body text;
 BEGIN
+    -- A snoozed notification coming back (0018's waker) is the same notification: it keeps
+    -- the text it was made with and counts in no experiment (it was shown once already).
+    IF current_setting('vividly.coming_back', true) = 'on' THEN
+        NEW.copy_experiment_id := NULL;
+        NEW.copy_variant := NULL;
+        RETURN NEW;
+    END IF;
     SELECT e.id, e.a_heading, e.a_body, e.b_heading, e.b_body, t.copy_heading, t.copy_body
     INTO found_copy
     FROM notification_types t

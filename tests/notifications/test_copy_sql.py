@@ -153,3 +153,28 @@ async def test_stopping_returns_to_the_default_and_a_winner_becomes_it(
         await store.make_winner(pool, 10**12, "a")
     with pytest.raises(store.UnknownExperiment):
         await store.stop(pool, 10**12)
+
+
+async def test_a_snoozed_notification_comes_back_with_the_text_it_was_made_with(
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    await complete(conn, student, title="Tides")  # made with no copy
+    await store.create(pool, "video_complete", COPY_A, COPY_B)  # an experiment starts after
+    await conn.execute(
+        "UPDATE notifications SET dismissed_at = now(), snoozed_until = now() WHERE user_id = $1",
+        student,
+    )
+    assert await conn.fetchval("SELECT vividly_wake_snoozed_v1(10)") == 1
+    back = await conn.fetchrow("SELECT * FROM notifications WHERE user_id = $1", student)
+    assert back["dismissed_at"] is None
+    assert "copy_heading" not in back["payload"]  # not the experiment's copy
+    assert (back["copy_experiment_id"], back["copy_variant"]) == (None, None)  # not counted
+    # The setting does not outlive the waker's call: the next notification gets its variant.
+    await complete(conn, student, title="Waves")
+    made = await conn.fetchrow(
+        "SELECT copy_variant, payload FROM notifications WHERE user_id = $1 ORDER BY id DESC",
+        student,
+    )
+    assert made["copy_variant"] in ("a", "b")
+    assert "copy_heading" in made["payload"]

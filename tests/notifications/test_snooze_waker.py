@@ -1,5 +1,6 @@
 """The snooze waker on a real Postgres: due rows come back once as new rows, even with several
-wakers racing; rows not due stay; a muted type stays archived; retention keeps snoozed rows."""
+wakers racing; rows not due stay; a muted type, or a failure retried meanwhile, stays archived;
+retention keeps snoozed rows."""
 
 from __future__ import annotations
 
@@ -108,6 +109,24 @@ async def test_a_type_muted_meanwhile_stays_archived(conn: asyncpg.Connection) -
     assert after["id"] == row["id"]
     assert after["snoozed_until"] is None
     assert after["dismissed_at"] is not None
+
+
+async def test_a_failure_whose_request_was_retried_meanwhile_stays_archived(
+    conn: asyncpg.Connection,
+) -> None:
+    user = uuid.uuid4()
+    request = await conn.fetchval(
+        "INSERT INTO content_requests (student_id, status, question, title, error_message)"
+        " VALUES ($1, 'failed', 'q', 'Tides', 'No.') RETURNING id",
+        user,
+    )
+    [row] = await rows_of(conn, [user])
+    await snooze(conn, [row["id"]], -1)
+    await conn.execute("UPDATE content_requests SET status = 'pending' WHERE id = $1", request)
+    assert await wake_due(conn, batch_size=10) == 0  # the failure is stale: it was retried
+    [after] = await rows_of(conn, [user])
+    assert after["id"] == row["id"]
+    assert (after["snoozed_until"], after["dismissed_at"] is not None) == (None, True)
 
 
 async def test_retention_never_deletes_a_snoozed_row(
