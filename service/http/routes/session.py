@@ -18,9 +18,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from ..auth import AuthError, bearer_token, decode_token, token_from
+from ..auth import AuthError, decode_token, token_from
 from ..cookies import clear_token_cookie, set_token_cookie
-from ..cors import same_origin_refusal
 from ..deps import AppSettings, Bearer, CurrentUser
 from ..schemas import ErrorOut
 from .dev import dev_login_answers
@@ -55,11 +54,8 @@ async def session_state(request: Request, settings: AppSettings) -> SessionState
     login answers this request."""
     dev_login = dev_login_answers(request, settings)
     try:
-        by_cookie = bearer_token(request) is None
         user = decode_token(token_from(request), settings)
     except AuthError:
-        return SessionState(signed_in=False, dev_login=dev_login)
-    if by_cookie and same_origin_refusal(request, settings.cors_origins) is not None:
         return SessionState(signed_in=False, dev_login=dev_login)
     return SessionState(
         signed_in=True,
