@@ -59,6 +59,19 @@ async def over_time_dark(page: Page, conn: asyncpg.Connection, user: uuid.UUID) 
     await page.locator("#series-chart").scroll_into_view_if_needed()
 
 
+async def coinciding_dark(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> None:
+    """Every notification delivered: the made and delivered lines coincide."""
+    await admin_page(page, conn, dark=True)
+    await conn.execute(
+        "UPDATE notifications SET delivered_at = coalesce(delivered_at, created_at),"
+        " delivered_via = coalesce(delivered_via, 'stream')"
+    )
+    await page.reload()
+    await page.wait_for_selector("#results:not([hidden])")
+    await page.locator("#series-chart").scroll_into_view_if_needed()
+    await page.wait_for_timeout(300)
+
+
 SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("swipe-answer-phone", PHONE, phone(swipe_answer)),
     ("retry-header-phone", PHONE, phone(retry_header)),
@@ -67,6 +80,7 @@ SCENARIOS: list[tuple[str, ViewportSize, Scenario]] = [
     ("undo-keyboard-dark", DESKTOP, dark(undo_keyboard)),
     ("admin-over-time-phone-dark", PHONE, phone(over_time_dark)),
     ("admin-over-time-phone", PHONE, phone(over_time_light)),
+    ("admin-coinciding-phone-dark", PHONE, phone(coinciding_dark)),
     ("admin-over-time-desktop", DESKTOP, over_time_light),
 ]
 
