@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from playwright.async_api import FloatRect, Page, ViewportSize
+from playwright.async_api import ConsoleMessage, FloatRect, Page, Request, Response, ViewportSize
 
 PHONE: ViewportSize = {"width": 390, "height": 760}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -72,3 +72,24 @@ def overlap(a: FloatRect, b: FloatRect) -> bool:
         or a["y"] + a["height"] <= b["y"]
         or b["y"] + b["height"] <= a["y"]
     )
+
+
+class Trouble(list[str]):
+    """Console errors and warnings, failed requests and error statuses a page produced."""
+
+    def watch(self, page: Page) -> None:
+        page.on("console", self._console)
+        page.on("requestfailed", self._failed)
+        page.on("response", self._status)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.append(f"console {message.type}: {message.text}")
+
+    def _failed(self, request: Request) -> None:
+        if "/notifications/stream" not in request.url:  # a reload ends the open stream
+            self.append(f"failed: {request.method} {request.url} {request.failure}")
+
+    def _status(self, response: Response) -> None:
+        if response.status >= 400:
+            self.append(f"{response.status}: {response.request.method} {response.url}")

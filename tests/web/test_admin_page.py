@@ -15,10 +15,12 @@ import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from service.settings import Settings
+from tests.support.page import Trouble
 from tests.support.server import RunningServer, settings_for
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1366, "height": 800}
+SETTLE_MS = 500  # the calls a page makes after it shows
 
 # Four days of notifications of each type, some delivered, seen and opened.
 SEED = """
@@ -52,6 +54,19 @@ PERCENT_LINES = """
 # page's width is held to the screen's too.
 NO_SIDEWAYS = """
 (screen) => document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth <= screen
+"""
+
+
+SERIES = ("created", "delivered", "seen", "opened")
+# Per series, in the chart and in its legend: the line's dash pattern and the marker's shape.
+LOOKS = """
+() => Object.fromEntries(['#series-chart', '.legend'].map((where) => [where,
+  Object.fromEntries([...document.querySelectorAll(`${where} [data-series]`)].map((node) => {
+    const line = node.querySelector('path');
+    const point = node.querySelector('circle, rect, polygon');
+    const shape = point && (point.dataset.shape || point.tagName);
+    return [node.dataset.series, [line && getComputedStyle(line).strokeDasharray, shape]];
+  }))]))
 """
 
 
@@ -108,9 +123,16 @@ async def test_no_sideways_scroll_numbers_on_one_line_labels_and_a_chart_over_ti
         await expect(chart).to_be_visible()
         await expect(chart.locator("title").first).to_contain_text("over time")
         for kind in ("delivered", "seen", "opened"):
-            points = chart.locator(f'[data-series="{kind}"] circle')
+            points = chart.locator(f'[data-series="{kind}"] .point')
             assert await points.count() >= 4, kind
         assert await page.locator("#series-table tbody tr").count() >= 4
+        # Lines that coincide (made = delivered when all are delivered) stay apart: each
+        # series its own dash pattern and marker shape, its key in the legend drawn alike.
+        looks = await page.evaluate(LOOKS)
+        chart_looks = [looks["#series-chart"][kind] for kind in SERIES]
+        assert len({dash for dash, _ in chart_looks}) == len(SERIES), chart_looks
+        assert len({shape for _, shape in chart_looks}) == len(SERIES), chart_looks
+        assert looks[".legend"] == looks["#series-chart"], looks
         box = await chart.bounding_box()
         assert box is not None
         assert box["width"] <= viewport["width"]
@@ -178,3 +200,37 @@ async def test_experiments_show_variants_with_intervals_stop_and_make_a_winner(
     finally:
         await conn.execute("UPDATE notification_types SET copy_heading = NULL, copy_body = NULL")
         await page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+async def test_signed_out_pages_load_with_a_clean_console(
+    browser: Browser, server: RunningServer, viewport: ViewportSize
+) -> None:
+    """/admin and / signed out, then the admin's development login: no console error, no
+    failed request, no error status (the probes were a 422 and two 401s)."""
+    phone = viewport is PHONE
+    context = await browser.new_context(
+        base_url=server.base_url, viewport=viewport, is_mobile=phone, has_touch=phone
+    )
+    context.set_default_timeout(5000)
+    try:
+        page = await context.new_page()
+        trouble = Trouble()
+        trouble.watch(page)
+        await page.goto("/admin")
+        await expect(page.locator("#signin")).to_be_visible()
+        await expect(page.locator("#dev-login-row")).to_be_visible()
+        await expect(page.locator("#message")).to_have_text(
+            "Sign in with a token that holds the admin role."
+        )
+        await page.goto("/")
+        await expect(page.locator("#login")).to_be_visible()
+        await page.wait_for_timeout(SETTLE_MS)
+        assert trouble == [], trouble
+        await page.goto("/admin")
+        await page.get_by_role("button", name="Development login as an admin").click()
+        await expect(page.locator("#results")).to_be_visible()
+        await page.wait_for_timeout(SETTLE_MS)
+        assert trouble == [], trouble
+    finally:
+        await context.close()

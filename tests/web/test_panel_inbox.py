@@ -132,3 +132,42 @@ async def test_keyboard_focus_stays_in_the_panel_after_mark_read_and_archive(
     assert await focused(page) == "panel-title:Notifications"  # none left: the heading
     await page.keyboard.press("Escape")
     await expect(page.locator("#bell")).to_be_focused()
+
+
+async def test_undo_after_a_keyboard_archive_is_one_key_away_and_waits_for_the_keyboard(
+    desktop: BrowserContext, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    """The focus goes to the next row (defect 9), so the snackbar's Undo, at the panel's foot,
+    is many Tabs away: it stays while the focus is in the panel, says itself (a status), and
+    Ctrl+Z (shown on it) undoes; once the focus leaves the panel it closes after a while."""
+    await desktop.clock.install()
+    user = uuid.uuid4()
+    for title in ("Volcanoes", "Tides", "Gravity"):
+        await complete(conn, user, title=title)
+    first, second, third = await notification_ids(conn, user)
+    tab = await tabs.open(desktop, user)
+    page = tab.page
+    await tab.open_panel()
+    await tab.notice(third).locator(".archive").focus()
+    await page.keyboard.press("Enter")
+    await expect(tab.notice(third)).to_have_count(0)
+    assert await focused(page) == f"{second}:Archive"
+    snackbar = page.get_by_role("status").filter(has_text="Archived")
+    await expect(snackbar).to_be_visible()
+    await expect(snackbar).to_contain_text("Ctrl+Z")
+    undo = snackbar.get_by_role("button", name="Undo")
+    await expect(undo).to_have_attribute("aria-keyshortcuts", "Control+Z")
+    await page.clock.fast_forward(20_000)  # reading the next row, the focus in the panel
+    await expect(snackbar).to_be_visible()
+    async with page.expect_response(f"**/notifications/{third}/restore"):
+        await page.keyboard.press("Control+z")
+    await expect(tab.notice(third)).to_have_count(1)
+    await expect(snackbar).to_be_hidden()
+
+    await tab.notice(first).locator(".archive").focus()
+    await page.keyboard.press("Enter")
+    await expect(tab.notice(first)).to_have_count(0)
+    await expect(snackbar).to_be_visible()
+    await page.locator("#ask-question").focus()  # the focus leaves the panel
+    await page.clock.fast_forward(9_000)
+    await expect(snackbar).to_be_hidden()

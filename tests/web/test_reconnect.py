@@ -22,6 +22,7 @@ from service.app import create_app
 from service.http.server import Server, server_config
 from service.settings import Settings
 from tests.support.browser import LIVE_MS, TIMEOUT_MS, Tabs
+from tests.support.page import overlap
 from tests.support.server import RunningServer, complete, serving, settings_for
 
 DESKTOP = {"width": 1366, "height": 800}
@@ -146,3 +147,38 @@ async def test_asking_while_the_server_is_unreachable_says_so_and_keeps_the_ques
     await expect(page.locator("#requests-list li", has_text=question)).to_be_visible()
     await expect(page.locator("#ask-error")).to_have_text("")
     await expect(page.locator("#ask-question")).to_have_value("")
+
+
+async def test_on_a_phone_the_retry_button_leaves_the_status_readable(
+    phone: BrowserContext, server: RunningServer, tabs: Tabs
+) -> None:
+    """At 390x844 (touch) the button beside "Reconnecting…" covers none of it (a reviewer saw
+    "Reconnectin" cut off by ~11 px); it stays a 44 px target named "Retry now"."""
+    user = uuid.uuid4()
+    tab = await tabs.open(phone, user)
+    page = tab.page
+
+    async def refuse(route: Route) -> None:
+        await route.abort("connectionrefused")
+
+    await phone.route(STREAM, refuse)
+    assert server.hub.close_user(user, "max_age") == 1
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    retry = page.get_by_role("button", name="Retry now")
+    await expect(retry).to_be_visible()
+    text = page.locator("#connection-text")
+    await expect(text).to_have_text("Reconnecting…")
+    status = await text.bounding_box()
+    button = await retry.bounding_box()
+    assert status is not None
+    assert button is not None
+    assert not overlap(status, button), (status, button)
+    clipped = await text.evaluate(
+        "t => { const box = t.closest('#connection');"
+        " return t.scrollWidth > t.clientWidth || box.scrollWidth > box.clientWidth; }"
+    )
+    assert not clipped
+    assert min(button["width"], button["height"]) >= 44, button
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await phone.unroute(STREAM, refuse)
+    tab.errors.clear()

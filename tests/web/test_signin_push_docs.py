@@ -16,18 +16,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import (
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    Request,
-    Response,
-    ViewportSize,
-    expect,
-)
+from playwright.async_api import Browser, BrowserContext, ViewportSize, expect
 
 from tests.support.browser import TIMEOUT_MS, new_tab
+from tests.support.page import Trouble
 from tests.support.server import RunningServer
 
 DESKTOP: ViewportSize = {"width": 1366, "height": 800}
@@ -41,27 +33,6 @@ async def desktop(browser: Browser, server: RunningServer) -> AsyncIterator[Brow
     created.set_default_timeout(TIMEOUT_MS)
     yield created
     await created.close()
-
-
-class Trouble(list[str]):
-    """Console errors and warnings, failed requests and error statuses a page produced."""
-
-    def watch(self, page: Page) -> None:
-        page.on("console", self._console)
-        page.on("requestfailed", self._failed)
-        page.on("response", self._status)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            self.append(f"console {message.type}: {message.text}")
-
-    def _failed(self, request: Request) -> None:
-        if "/notifications/stream" not in request.url:  # a reload ends the open stream
-            self.append(f"failed: {request.method} {request.url} {request.failure}")
-
-    def _status(self, response: Response) -> None:
-        if response.status >= 400:
-            self.append(f"{response.status}: {response.request.method} {response.url}")
 
 
 async def test_a_name_signs_in_and_a_bad_id_says_what_is_accepted(

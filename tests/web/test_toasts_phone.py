@@ -109,3 +109,32 @@ async def test_a_phone_toast_moves_under_the_header_when_the_ask_button_is_at_th
     await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # Ask scrolled up
     await expect(page.locator("#toasts")).to_have_class("toasts")
     await assert_covers_nothing(page)
+
+
+async def test_a_swipe_that_starts_on_the_answer_box_never_leaves_the_page(
+    phone: BrowserContext, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    """A sideways swipe from a question toast's textarea (a page behind in the history): the
+    browser's swipe-back must not take the student away with the typed answer."""
+    user = uuid.uuid4()
+    page = (await tabs.open(phone, user)).page
+    await page.goto("/admin")  # something to go back to
+    await page.goto("/")
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
+    url = page.url
+    await conn.execute(
+        "INSERT INTO content_requests (student_id, status, question, clarification_question)"
+        " VALUES ($1, 'clarification_needed', 'Explain waves', 'Which grade are you in?')",
+        user,
+    )
+    answer = page.locator(".toast").get_by_label("Your answer")
+    await expect(answer).to_be_visible(timeout=LIVE_MS)
+    await answer.fill("Grade 7, and I like dia")
+    box = await answer.bounding_box()
+    assert box is not None
+    for dx in (250, -250):
+        await swipe(page, box, dx)
+        await page.wait_for_timeout(300)
+        assert page.url == url
+        await expect(page.locator("#app")).to_be_visible()
+        await expect(answer).to_have_value("Grade 7, and I like dia")

@@ -1,11 +1,28 @@
 // The admin page's two charts, drawn as inline SVG at the width they are shown at (so their
 // text stays 12 px on a phone): the window over time (created, delivered, seen and opened per
-// hour or day, one line each) and the rates per type (bars). Data reaches the SVG only as text
+// hour or day, one line each, told apart by dash and marker too) and the rates per type (bars). Data reaches the SVG only as text
 // nodes and attribute values. Each chart is an image with a title and a description; the
 // numbers are also in a table (the series) or in the table beside it (the types).
 const SVG = 'http://www.w3.org/2000/svg';
 export const SERIES = ['created', 'delivered', 'seen', 'opened'];
 export const HIDDEN = 'too few notifications to show';
+// Lines that coincide (every notification delivered: made = delivered) must stay apart: each
+// series has its own dash pattern (admin.css) and marker shape, the legend's keys drawn alike;
+// "made", a dashed line with rings, is drawn last, over the others.
+const DRAW_ORDER = ['delivered', 'seen', 'opened', 'created'];
+const SHAPES = { created: 'ring', delivered: 'dot', seen: 'square', opened: 'diamond' };
+
+/** The marker of a `kind`'s point at (cx, cy), of class `point` with its `data-shape`. */
+export function marker(kind, cx, cy) {
+  const shape = SHAPES[kind];
+  const attributes = { class: 'point', 'data-shape': shape };
+  if (shape === 'square') return svg('rect', { ...attributes, x: (cx - 3.5).toFixed(1), y: (cy - 3.5).toFixed(1), width: 7, height: 7 });
+  if (shape === 'diamond') {
+    const at = (dx, dy) => `${(cx + dx).toFixed(1)},${(cy + dy).toFixed(1)}`;
+    return svg('polygon', { ...attributes, points: [at(0, -5), at(5, 0), at(0, 5), at(-5, 0)].join(' ') });
+  }
+  return svg('circle', { ...attributes, cx: cx.toFixed(1), cy: cy.toFixed(1), r: shape === 'ring' ? 5 : 3 });
+}
 
 export const percent = (value) => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(1)}\u00a0%`);
 
@@ -74,7 +91,7 @@ export function drawSeries(chart, series) {
   });
   chart.append(grid);
 
-  for (const kind of SERIES) {
+  for (const kind of DRAW_ORDER) {
     const group = svg('g', { class: `series ${kind}`, 'data-series': kind });
     // One line per run of shown points: a suppressed point leaves a gap.
     let path = '';
@@ -87,10 +104,11 @@ export function drawSeries(chart, series) {
       path += `${pen}${x(i).toFixed(1)},${y(point[kind]).toFixed(1)} `;
       pen = 'L';
     });
-    if (path) group.append(svg('path', { d: path.trim() }));
+    if (path) group.append(svg('path', { class: 'line', d: path.trim() }));
     points.forEach((point, i) => {
       if (point.suppressed) return;
-      const dot = svg('circle', { cx: x(i).toFixed(1), cy: y(point[kind]).toFixed(1), r: 3, 'data-at': point.at });
+      const dot = marker(kind, x(i), y(point[kind]));
+      dot.setAttribute('data-at', point.at);
       dot.append(svg('title', {}, `${pointLabel(point.at, series.bucket)}: ${point[kind]} ${kind}`));
       group.append(dot);
     });
@@ -109,7 +127,7 @@ export function fillSeriesTable(table, series) {
     when.scope = 'row';
     when.textContent = pointLabel(point.at, series.bucket);
     row.append(when);
-    for (const kind of SERIES) {
+    for (const kind of DRAW_ORDER) {
       const cell = document.createElement('td');
       cell.textContent = point.suppressed ? '–' : String(point[kind]);
       if (point.suppressed) cell.title = HIDDEN;

@@ -3,8 +3,8 @@
 // SVG attributes only (the page's CSP allows no inline style or script). The session cookie
 // authenticates; without an admin role the API says 403.
 // Signing in: a pasted token is exchanged for the cookie (POST /api/v1/session with it as the
-// Bearer); the development login's button shows only where that login answers (probed with an
-// empty POST: 422 when it would answer, 404 when not served, 403 off the loopback).
+// Bearer); the development login's button shows only where that login answers (GET
+// /api/v1/session says so, and whether the visitor is signed in: no request fails at load).
 // Types are shown by their registry label, their key beside it in smaller text. On a narrow
 // screen each table row is a small card of "name: value" lines (admin.css), so nothing scrolls
 // sideways; numbers never break inside.
@@ -155,18 +155,14 @@ async function useToken(event) {
   await load();
 }
 
-// Whether the development login would answer here, without logging in: a body it must refuse.
-async function devLoginServed() {
+// Signed in, as an admin, and whether the development login answers here: GET /api/v1/session
+// always answers 200, so a signed-out visit logs no error.
+async function sessionState() {
   try {
-    const response = await fetch('/api/v1/dev/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: '{}',
-      cache: 'no-store',
-    });
-    return response.status === 422;
+    const response = await fetch('/api/v1/session', { credentials: 'same-origin', cache: 'no-store' });
+    return response.ok ? await response.json() : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -203,7 +199,13 @@ new ResizeObserver(() => {
     draw();
   }
 }).observe(byId('results'));
-devLoginServed().then((served) => {
-  byId('dev-login-row').hidden = !served;
+sessionState().then((state) => {
+  byId('dev-login-row').hidden = !(state && state.dev_login);
+  if (state && !state.signed_in) {
+    byId('signin').hidden = false;
+    say('Sign in with a token that holds the admin role.');
+  } else if (state && !state.admin) {
+    byId('signin').hidden = false;
+    say('This account is not an admin.');
+  } else load();
 });
-load();

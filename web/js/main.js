@@ -281,9 +281,12 @@ byId('logout').addEventListener('click', async () => {
 
 setInterval(() => refreshTimes(), 60000);
 
+// Signed in or not is asked of GET /session (always a 200), so the login screen logs no 401.
 async function boot() {
   try {
-    startSession(await call('GET', '/me'));
+    const state = await call('GET', '/session');
+    if (!state.signed_in) login.show();
+    else startSession(await call('GET', '/me'));
   } catch (error) {
     if (error.status === 401) login.show();
     else login.show(`Cannot reach the server (${error.message}). Reload to try again.`);

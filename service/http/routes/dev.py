@@ -30,6 +30,7 @@ from ..cookies import clear_token_cookie, set_token_cookie
 from ..deps import AppSettings
 from ..exposure import is_loopback
 from ..schemas import ErrorOut
+from ..settings import HttpSettings
 
 FORWARDED = ("x-forwarded-for", "forwarded", "x-forwarded-host", "x-real-ip")
 
@@ -54,6 +55,13 @@ def _not_loopback(request: Request) -> str | None:
     if any(header in request.headers for header in FORWARDED):
         return "the development login answers no forwarded request"
     return None
+
+
+def dev_login_answers(request: Request, settings: HttpSettings) -> bool:
+    """Whether `POST /api/v1/dev/login` is served and would answer this request."""
+    if not settings.dev_login_enabled:
+        return False
+    return settings.dev_login == "force" or _not_loopback(request) is None
 
 
 def loopback_only(request: Request, settings: AppSettings) -> None:

@@ -1,4 +1,9 @@
-"""Who a request is (`GET /api/v1/me`) and the session cookie (`POST`/`DELETE /api/v1/session`).
+"""Who a request is (`GET /api/v1/me`), whether it is signed in (`GET /api/v1/session`) and the
+session cookie (`POST`/`DELETE /api/v1/session`).
+
+`GET /session` always answers 200 (a page asks it at boot, so a signed-out visitor's console
+stays clean): signed in or not, who, whether as an admin, and whether the development login
+answers here (for a sign-in screen's button).
 
 `POST /session` is how an app on another origin gets the HttpOnly cookie its EventSource needs:
 it sends the token its platform issued as `Authorization: Bearer` (with `credentials:
@@ -13,9 +18,11 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from ..auth import AuthError, decode_token, token_from
 from ..cookies import clear_token_cookie, set_token_cookie
 from ..deps import AppSettings, Bearer, CurrentUser
 from ..schemas import ErrorOut
+from .dev import dev_login_answers
 
 router = APIRouter(prefix="/api/v1", tags=["session"])
 
@@ -29,6 +36,33 @@ class Me(BaseModel):
 async def me(user: CurrentUser) -> Me:
     """The authenticated user and when the token expires."""
     return Me(user_id=user.id, expires_at=user.expires_at)
+
+
+class SessionState(BaseModel):
+    """Whether the request is signed in (a valid token, by header or cookie), and as whom."""
+
+    signed_in: bool
+    user_id: uuid.UUID | None = None
+    admin: bool = False
+    dev_login: bool
+
+
+@router.get("/session", response_model=SessionState)
+async def session_state(request: Request, settings: AppSettings) -> SessionState:
+    """Signed in or not (never a 401: a missing, expired or invalid token is `signed_in:
+    false`), the user and whether they hold ADMIN_ROLE; `dev_login`: whether the development
+    login answers this request."""
+    dev_login = dev_login_answers(request, settings)
+    try:
+        user = decode_token(token_from(request), settings)
+    except AuthError:
+        return SessionState(signed_in=False, dev_login=dev_login)
+    return SessionState(
+        signed_in=True,
+        user_id=user.id,
+        admin=settings.admin_role in user.roles,
+        dev_login=dev_login,
+    )
 
 
 class SessionOut(BaseModel):

@@ -36,7 +36,7 @@ export function createPanel(types, actions) {
   const tabs = [byId('panel-tab-inbox'), byId('panel-tab-archived')];
   const closeButton = byId('panel-close');
   const error = byId('panel-error');
-  const snackbar = createSnackbar();
+  const snackbar = createSnackbar(panel);
   const rows = new Map(); // thread key -> row (notice-row.js)
   const days = new Map(); // day key -> {section, ul}
   let notices = null; // the session's NotificationList

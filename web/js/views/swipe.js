@@ -4,12 +4,15 @@
 // gives swipeable nodes `touch-action: pan-y`, so the browser keeps vertical scrolling and
 // hands horizontal moves to us. While it moves the node follows the finger (`--swipe-x`) and
 // says which action a release would take (`data-swipe="left|right"`, for the CSS to show it).
-// A swipe is never also a tap: the click a browser may send after it is swallowed.
+// A swipe is never also a tap: the click a browser may send after it is swallowed. A finger
+// that starts on a text field (an answer being typed) selects text or moves the caret there: no
+// swipe starts from it (and app.css stops the browser's own sideways overscroll, swipe-back).
 
 const START_PX = 10; // less than this is a tap, not a swipe
 const MIN_PX = 64; // a swipe acts once this far, or THRESHOLD of the node's width if wider
 const THRESHOLD = 0.3;
 const CLICK_AFTER_MS = 500;
+const TEXT_FIELD = 'textarea, input, select, [contenteditable]';
 
 /** `left()` / `right()`: what a swipe that way does (leave one out: that way does nothing). */
 export function swipeable(node, { left = null, right = null } = {}) {
@@ -24,6 +27,7 @@ export function swipeable(node, { left = null, right = null } = {}) {
 
   node.addEventListener('pointerdown', (event) => {
     if (event.pointerType === 'mouse' || !event.isPrimary) return;
+    if (event.target instanceof Element && event.target.closest(TEXT_FIELD)) return;
     gesture = { id: event.pointerId, x: event.clientX, y: event.clientY, dx: 0, moving: false };
   });
 
