@@ -21,6 +21,12 @@ async def swipe(page: Page, box: FloatRect, dx: float) -> None:
         for step in range(1, STEPS + 1):
             points = [{"x": x + dx * step / STEPS, "y": y}]
             await cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": points})
+        # The finger rests before it lifts, so the swipe ends with no speed: no fling follows
+        # (a fling's end would swallow the next tap, as it does on a phone).
+        for _ in range(3):
+            await page.wait_for_timeout(40)
+            points = [{"x": x + dx, "y": y}]
+            await cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": points})
         await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     finally:
         await cdp.detach()
