@@ -30,7 +30,7 @@ from .http.cors import CrossOrigin
 from .http.failures import ServerErrors
 from .http.headers import SecurityHeaders
 from .http.metrics import HttpMetrics, RouteMetrics
-from .http.routes import admin, dev, docs, notifications, ops, session, stream
+from .http.routes import admin, dev, docs, install, notifications, ops, session, stream
 from .live.feed import Feed
 from .live.hub import Hub
 from .live.listener import Listener
@@ -307,6 +307,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     )
     app.include_router(ops.router)
     app.include_router(docs.router)
+    app.include_router(install.router)
     app.include_router(notifications.router)
     app.include_router(session.router)
     app.include_router(content_requests.router)
