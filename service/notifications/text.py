@@ -6,7 +6,12 @@ order, its `title`, `error_message` (why it failed) and `question` (what it asks
 only as a string with more than blank space in it, stripped. `copy_heading` and `copy_body` are
 the copy the notification was made with (an A/B test's variant or the type's default copy,
 rendered into the payload by the insert: migration 0019). How the lines are laid out is the
-channel's: a push puts each on its own line, the digest on one line. The page's wording is the
+channel's: a push puts each on its own line, the digest on one line.
+
+A headline says what happened in one line where a heading alone would be generic (a push's
+title): the heading, then ": " and the payload's `title` (what it is about: "Your video is ready:
+Why is the sky blue?"), unless the heading is the notification's own copy or already says it;
+its lines (`detail_lines`) are then the text without that title. The page's wording is the
 client package's (clients/js/src/types.js), which reads the same keys in the same order.
 """
 
@@ -35,3 +40,30 @@ def text_lines(payload: Mapping[str, Any]) -> list[str]:
     if body is not None:
         return [body]
     return [text for text in (_filled(payload.get(key)) for key in TEXT_KEYS) if text]
+
+
+SUBJECT_KEY = "title"
+
+
+def _subject(label: str, payload: Mapping[str, Any]) -> str | None:
+    """The payload's title when a headline adds it to the heading."""
+    if _filled(payload.get(COPY_HEADING)) is not None:
+        return None
+    subject = _filled(payload.get(SUBJECT_KEY))
+    return subject if subject is not None and subject not in label else None
+
+
+def headline(label: str, payload: Mapping[str, Any]) -> str:
+    """What happened, in one line: the heading, and what it is about (see above)."""
+    subject = _subject(label, payload)
+    base = heading(label, payload)
+    return f"{base}: {subject}" if subject is not None else base
+
+
+def detail_lines(label: str, payload: Mapping[str, Any]) -> list[str]:
+    """`text_lines` below a `headline`: without the title the headline already says."""
+    lines = text_lines(payload)
+    subject = _subject(label, payload)
+    if subject is None or _filled(payload.get(COPY_BODY)) is not None:
+        return lines
+    return [line for line in lines if line != subject]

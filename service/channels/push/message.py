@@ -1,13 +1,19 @@
 """What a push carries: small JSON the service worker shows as it is (no lookup on arrival).
 
-`{"id", "type", "title", "body", "link", "timestamp", "action"}`: the title and body are
-`notifications/text.py`'s (the copy the notification was made with; else the type's label, and
-its title with, on the next lines, its reason or question); `link` is where a click goes
-(`notifications/links.py`); `action` the token that marks it read and opened without a session
-(`actions.py`).
+`{"id", "type", "title", "body", "link", "app", "timestamp", "lang", "icon", "badge", "image"?,
+"actions"?, "action"?}`: the title is `notifications/text.py`'s headline (what happened: "Your
+video is ready: Why is the sky blue?"), the body its detail lines (the reason or the question);
+`link` is where a click goes (`notifications/links.py`), `app` the app's page on this service
+(where a failed request's "Try again" and a question's answer are); `lang` the language of the
+wording (`LANG`); `icon` and `badge` the app's icons (web/icons), `image` the notification's
+thumbnail when it has one on this service or over HTTPS; `actions` its buttons by type
+(`BUTTONS`: "Watch now" for a ready video, "Try again" for a failure, "Answer" for a question),
+which the worker maps to a link; `action` the token that marks it read and opened without a
+session (`actions.py`).
 
 Push services need accept only one 4096-byte aes128gcm record (RFC 8291): the plaintext is at
-most `MAX_PLAINTEXT` bytes, cutting the body (then the title) until it fits.
+most `MAX_PLAINTEXT` bytes, leaving out the image, then cutting the body (then the title) until it
+fits. A usual push is a fraction of that (under 1 KB: tests/channels/push/test_message.py).
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from ...live.events import rfc3339
-from ...notifications.links import notification_link
-from ...notifications.text import heading, text_lines
+from ...notifications.links import absolute, notification_link
+from ...notifications.text import detail_lines, headline
 from .settings import PushSettings
 
 MAX_BODY_CHARS = 500
@@ -27,14 +33,24 @@ MAX_TITLE_CHARS = 120
 # 4096 bytes of record: minus its header (16 salt + 4 rs + 1 idlen + 65 key id), the AEAD tag
 # (16) and the padding delimiter (1).
 MAX_PLAINTEXT = 4096 - 86 - 16 - 1
+LANG = "en"  # the labels and default wording are English
+ICON = "/static/icons/icon-192.png"
+BADGE = "/static/icons/badge-96.png"  # monochrome: Android's status bar shows its alpha
+THUMBNAIL_KEY = "thumbnail_url"
+# A type's buttons: (action, title). The worker maps each action to where it leads.
+BUTTONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "video_complete": (("watch", "Watch now"),),
+    "video_failed": (("retry", "Try again"),),
+    "clarification_needed": (("answer", "Answer"),),
+}
 
 
 def text(type_name: str, label: str | None, payload: Mapping[str, Any]) -> tuple[str, str]:
     """(title, body) of a notification."""
-    body = "\n".join(text_lines(payload))
+    body = "\n".join(detail_lines(label or type_name, payload))
     if len(body) > MAX_BODY_CHARS:
         body = body[: MAX_BODY_CHARS - 1] + "…"
-    title = heading(label or type_name, payload)
+    title = headline(label or type_name, payload)
     if len(title) > MAX_TITLE_CHARS:
         title = title[: MAX_TITLE_CHARS - 1] + "…"
     return title, body
@@ -58,11 +74,24 @@ def render(
         "title": title,
         "body": body,
         "link": notification_link(settings, payload),
+        "app": absolute(settings, "/"),
         "timestamp": rfc3339(created_at),
+        "lang": LANG,
+        "icon": absolute(settings, ICON),
+        "badge": absolute(settings, BADGE),
     }
+    image = thumbnail(settings, payload)
+    if image is not None:
+        message["image"] = image
+    buttons = BUTTONS.get(type_name)
+    if buttons:
+        message["actions"] = [{"action": name, "title": title} for name, title in buttons]
     if action is not None:
         message["action"] = action
     data = _encode(message)
+    if len(data) > MAX_PLAINTEXT:
+        message.pop("image", None)
+        data = _encode(message)
     for field in ("body", "title"):
         excess = len(data) - MAX_PLAINTEXT
         if excess > 0:
@@ -71,6 +100,16 @@ def render(
     if len(data) > MAX_PLAINTEXT:  # a link or type name alone too long: the sender refuses it
         raise ValueError(f"push message of {len(data)} bytes even with no title or body")
     return data
+
+
+def thumbnail(settings: PushSettings, payload: Mapping[str, Any]) -> str | None:
+    """The notification's thumbnail as an absolute URL: a path on this service, or HTTPS."""
+    value = payload.get(THUMBNAIL_KEY)
+    if not isinstance(value, str):
+        return None
+    if value.startswith("/") and not value.startswith("//"):
+        return absolute(settings, value)
+    return value if value.startswith("https://") else None
 
 
 def _encode(message: dict[str, Any]) -> bytes:

@@ -209,5 +209,7 @@ def test_the_digest_and_the_push_read_the_same_text(
     row = {"label": "Label", "payload": payload, "created_at": datetime(2026, 11, 27, tzinfo=UTC)}
     item = message.item_from_row(row, "https://notify.example/o/1")
     assert item.text == (" — ".join(lines) or None)
-    _, body = push_message.text("some_type", "Label", payload)
-    assert body == "\n".join(lines)
+    # The push says the first line, what it is about, in its title ("Label: Volcanoes").
+    title, body = push_message.text("some_type", "Label", payload)
+    in_title = [title.removeprefix("Label: ")] if title != "Label" else []
+    assert in_title + body.splitlines() == lines

@@ -34,8 +34,8 @@ async def test_no_stream_is_pushed_once_encrypted_and_signed(
     message = json.loads(browser.decrypt(received.body))
     assert message["id"] == notification_id
     assert message["type"] == "video_complete"
-    assert message["title"] == "Your video is ready"  # the type's label in the registry
-    assert message["body"] == "Photosynthesis"
+    assert message["title"] == "Your video is ready: Photosynthesis"  # the label, what it is about
+    assert message["body"] == ""  # the title says it all
     assert message["link"] == "https://notify.example/media/v.webm"
     assert message["timestamp"].endswith("Z")
     headers = received.headers

@@ -44,7 +44,7 @@ def test_more_than_a_record_is_refused() -> None:
 
 def test_a_long_link_leaves_less_room_for_the_body() -> None:
     settings = Settings(public_url="https://notify.example")
-    payload = {"title": "😀" * 3000, "video_url": "/media/" + "v" * 3000 + ".webm"}
+    payload = {"question": "😀" * 3000, "video_url": "/media/" + "v" * 3000 + ".webm"}
     data = message.render(
         settings,
         notification_id=7,
@@ -58,3 +58,96 @@ def test_a_long_link_leaves_less_room_for_the_body() -> None:
     assert shown["link"].endswith("v.webm")  # the link is never cut: a cut link goes nowhere
     assert 0 < len(shown["body"]) < 400
     assert shown["body"].endswith("…")
+
+
+SETTINGS = Settings(public_url="https://notify.example")
+CONTENT = "0b7e5a3c-0000-4000-8000-000000000001"
+LABELS = {
+    "video_complete": "Your video is ready",
+    "video_failed": "We couldn't make your video",
+    "clarification_needed": "We need a bit more detail",
+}
+
+
+def _rich(type_name: str, payload: dict[str, object]) -> tuple[bytes, dict[str, object]]:
+    data = message.render(
+        SETTINGS,
+        notification_id=7,
+        type_name=type_name,
+        label=LABELS[type_name],
+        payload={"content_id": CONTENT, **payload},
+        created_at=datetime(2026, 11, 27, tzinfo=UTC),
+        action="7." + "a" * 32 + ".1790000000." + "b" * 22,
+    )
+    return data, json.loads(data)
+
+
+@pytest.mark.parametrize(
+    ("type_name", "payload", "title", "body", "button"),
+    [
+        (
+            "video_complete",
+            {
+                "title": "Why is the sky blue?",
+                "video_url": "/media/videos/v.webm",
+                "thumbnail_url": "/media/thumbnails/t.svg",
+            },
+            "Your video is ready: Why is the sky blue?",
+            "",
+            {"action": "watch", "title": "Watch now"},
+        ),
+        (
+            "video_failed",
+            {"title": "Why is the sky blue?", "error_message": "The renderer ran out of time."},
+            "We couldn't make your video: Why is the sky blue?",
+            "The renderer ran out of time.",
+            {"action": "retry", "title": "Try again"},
+        ),
+        (
+            "clarification_needed",
+            {"question": "Which sky: Earth's or Mars'?"},
+            "We need a bit more detail",
+            "Which sky: Earth's or Mars'?",
+            {"action": "answer", "title": "Answer"},
+        ),
+    ],
+)
+def test_a_push_says_what_happened_with_icons_and_its_button(
+    type_name: str, payload: dict[str, object], title: str, body: str, button: dict[str, str]
+) -> None:
+    data, shown = _rich(type_name, payload)
+    assert shown["title"] == title
+    assert shown["body"] == body
+    assert shown["actions"] == [button]
+    assert shown["lang"] == "en"
+    assert shown["icon"] == "https://notify.example/static/icons/icon-192.png"
+    assert shown["badge"] == "https://notify.example/static/icons/badge-96.png"
+    assert shown["app"] == "https://notify.example/"
+    if "thumbnail_url" in payload:
+        assert shown["image"] == "https://notify.example/media/thumbnails/t.svg"
+    else:
+        assert "image" not in shown
+    assert len(data) < 1024  # well under the 4 KB a push service must accept
+
+
+def test_a_thumbnail_elsewhere_is_shown_only_over_https() -> None:
+    _, shown = _rich("video_complete", {"thumbnail_url": "https://cdn.example/t.jpg"})
+    assert shown["image"] == "https://cdn.example/t.jpg"
+    for unsafe in ("http://cdn.example/t.jpg", "//cdn.example/t.jpg", "javascript:alert(1)"):
+        _, shown = _rich("video_complete", {"thumbnail_url": unsafe})
+        assert "image" not in shown
+
+
+def test_an_unknown_type_gets_no_buttons_and_a_huge_thumbnail_is_left_out() -> None:
+    data = message.render(
+        SETTINGS,
+        notification_id=7,
+        type_name="course_news",
+        label="Course news",
+        payload={"title": "x" * 400, "thumbnail_url": "/media/" + "t" * 3900},
+        created_at=datetime(2026, 11, 27, tzinfo=UTC),
+    )
+    shown = json.loads(data)
+    assert "actions" not in shown
+    assert "image" not in shown  # left out before any text is cut
+    assert shown["title"] == ("Course news: " + "x" * 400)[: message.MAX_TITLE_CHARS - 1] + "…"
