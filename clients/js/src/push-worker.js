@@ -3,12 +3,18 @@
 // into its own service worker. Served as /sw.js only, after the type registry (types.js, made
 // classic by service/push/worker_script.py), which it reads as `VividlyTypes`.
 //
-// - `push`: the payload is the service's small JSON ({id, type, title, body, link, timestamp});
-//   it is shown with the registry's tag (`vividly-<id>`), the same as the page's desktop
-//   notifications, so a repeat (a retried push, or the page's own) replaces rather than adds
-//   one. The server wrote its title (the type's label) and body (service/notification_text.py);
-//   a title cut to nothing to fit the push shows the type's name in words.
-// - `notificationclick`: closes it and tells the API it was opened and read (so read state stays
+// - `push`: the payload is the service's small JSON (service/channels/push/message.py: id, type,
+//   title, body, link, app, timestamp, lang, icon, badge, image, actions); it is shown with the
+//   registry's tag (`vividly-<id>`), the same as the page's desktop notifications, so a repeat
+//   (a retried push, or the page's own) replaces rather than adds one. The server wrote its
+//   title (what happened) and body (service/notifications/text.py); a title cut to nothing to
+//   fit the push shows the type's name in words. Its icon, badge, image, lang and buttons
+//   (`actions`: at most the browser's `Notification.maxActions`) are passed on when they are
+//   what they should be (absolute http(s) URLs, known actions), else left out.
+// - `notificationclick`: a button (`event.action`) leads where `TARGETS` says: "Watch now"
+//   (`watch`) to the link (the video), "Try again" (`retry`) and "Answer" (`answer`) to the app
+//   (`app`), whose open tab is asked to open the request rather than merely focused; a click on
+//   the notification itself to the link. Either way it closes it and tells the API it was opened and read (so read state stays
 //   in step everywhere) with the push's own action token (no cookie needed: it may have expired
 //   hours ago, or be blocked for this worker); a token refused with 403 (expired: the OS kept
 //   the notification longer than PUSH_TTL) falls back to the session cookie. Then: a tab already showing the link is focused;
@@ -26,6 +32,39 @@
   const apiBase = String(config.apiBase || self.location.origin).replace(/\/+$/, '');
   const CLICK = 'vividly-push-click';
   const ACK_MS = 1000;
+  // A button's action: which of the push's links it opens.
+  const TARGETS = { watch: 'link', retry: 'app', answer: 'app' };
+  const URL_FIELDS = ['icon', 'badge', 'image'];
+
+  function webUrl(value) {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
+    } catch {
+      return null;
+    }
+  }
+
+  // The push's own look: its images, language and known buttons, each only if well formed.
+  function richOptions(message) {
+    const options = {};
+    if (!message) return options;
+    for (const field of URL_FIELDS) {
+      const url = typeof message[field] === 'string' && webUrl(message[field]);
+      if (url) options[field] = url;
+    }
+    if (typeof message.lang === 'string' && /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(message.lang)) {
+      options.lang = message.lang;
+    }
+    if (Array.isArray(message.actions)) {
+      const max = (self.Notification && self.Notification.maxActions) || 2;
+      options.actions = message.actions
+        .filter((a) => a && Object.hasOwn(TARGETS, a.action) && typeof a.title === 'string' && a.title)
+        .slice(0, max)
+        .map((a) => ({ action: a.action, title: a.title }));
+    }
+    return options;
+  }
 
   function post(path, body, credentials = 'include') {
     return fetch(`${apiBase}/api/v1${path}`, {
@@ -54,7 +93,7 @@
   }
 
   // Posts the click to a page and resolves to whether it answered {handled: true} in time.
-  function ask(tab, message) {
+  function ask(tab, message, action) {
     return new Promise((resolve) => {
       const channel = new MessageChannel();
       const timer = setTimeout(() => resolve(false), ACK_MS);
@@ -62,7 +101,7 @@
         clearTimeout(timer);
         resolve(Boolean(event.data && event.data.handled));
       };
-      tab.postMessage({ type: CLICK, notification: message }, [channel.port2]);
+      tab.postMessage({ type: CLICK, notification: message, action }, [channel.port2]);
     });
   }
 
@@ -82,6 +121,7 @@
     const named = message && typeof message.type === 'string' && message.type;
     const title = (message && message.title) || (named ? labelOf(named) : 'New notification');
     const options = {
+      ...richOptions(message),
       body: (message && message.body) || '',
       tag: notificationTag(message ? message.id : 'unknown'),
       data: { message, link: (message && message.link) || self.location.origin + '/' },
@@ -101,10 +141,13 @@
     }
   }
 
-  async function focusOrOpen(link, message) {
+  // `action` '' (the notification itself) or one of TARGETS. For the app's page (`retry`,
+  // `answer`) a tab showing it is not enough: it must be asked to open the request.
+  async function focusOrOpen(link, message, action) {
     const target = new URL(link, self.location.href);
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const showing = windows.find((client) => client.url === target.href);
+    const toApp = TARGETS[action] === 'app';
+    const showing = !toApp && windows.find((client) => client.url === target.href);
     if (showing) {
       await focus(showing);
       return;
@@ -112,7 +155,7 @@
     const app = windows.find((client) => new URL(client.url).origin === self.location.origin);
     if (app && message) {
       await focus(app);
-      if (await ask(app, message)) return;
+      if (await ask(app, message, action)) return;
     }
     if (self.clients.openWindow) await self.clients.openWindow(target.href);
   }
@@ -120,8 +163,11 @@
   self.addEventListener('notificationclick', (event) => {
     event.notification.close();
     const { message, link } = event.notification.data || {};
+    const action = Object.hasOwn(TARGETS, event.action) ? event.action : '';
+    const app = message && typeof message.app === 'string' && webUrl(message.app);
+    const where = TARGETS[action] === 'app' && app ? app : link || '/';
     event.waitUntil(
-      Promise.all([focusOrOpen(link || '/', message), Promise.allSettled(report(message))]),
+      Promise.all([focusOrOpen(where, message, action), Promise.allSettled(report(message))]),
     );
   });
 
