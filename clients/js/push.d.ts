@@ -40,8 +40,20 @@ export interface PushClickMessage {
     title: string;
     body: string;
     link: string;
+    /** The app's page on the service (where a request's "Try again" and answer are). */
+    app?: string;
     timestamp: string;
+    lang?: string;
+    icon?: string;
+    badge?: string;
+    /** The video's thumbnail. */
+    image?: string;
+    /** Its buttons: "Watch now" (`watch`), "Try again" (`retry`), "Answer" (`answer`). */
+    actions?: { action: 'watch' | 'retry' | 'answer'; title: string }[];
     /** The token that marks it read and opened without a session (the worker uses it). */
     action?: string;
   } | null;
+  /** The button clicked (`watch`, `retry`, `answer`), or '' for the notification itself: the
+   * page opens the video for `watch`, the request for `retry` and `answer`. */
+  action?: '' | 'watch' | 'retry' | 'answer';
 }
