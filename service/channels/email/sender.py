@@ -45,7 +45,6 @@ import socket
 import uuid
 from datetime import UTC, datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -55,7 +54,6 @@ from ...notifications.deliveries import ReachCounts
 from ...runtime.supervisor import Supervisor
 from . import message as mail
 from . import sql
-from .addresses import is_loopback
 from .schedule import make_due_digests
 from .settings import EmailSettings
 from .signed_links import OpenLinks, UnsubscribeLinks
@@ -300,11 +298,4 @@ def start_digest_sender(
         settings.smtp_tls,
         settings.email_from,
     )
-    public = urlsplit(settings.base_url)
-    if public.scheme == "http" and not is_loopback(public.hostname or ""):
-        logger.warning(
-            "email digest: PUBLIC_URL is plain http (%s): unsubscribe and confirmation links "
-            "travel unencrypted",
-            settings.base_url,
-        )
     supervisor.start("digest", sender.run, optional=True)

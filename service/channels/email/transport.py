@@ -11,6 +11,8 @@ Guarantees:
   time can fix (4xx, a refused sender or login, a lost connection, a timeout) are not permanent.
 - `SendFailed.server` is true when the failure is the server's, not the message's (cannot
   connect, TLS, login, sender refused, the connection lost or silent): the caller stops the pass.
+- The envelope sender (MAIL FROM, where bounces go) is EMAIL_ENVELOPE_FROM, else the address of
+  EMAIL_FROM; the From header is EMAIL_FROM either way.
 - Addresses go into the envelope in ASCII when they can: an internationalised domain as punycode.
   Only a non-ASCII local part needs SMTPUTF8 (RFC 6531), asked for that message alone.
 - `starttls` refuses to go on in plain text when the server does not offer STARTTLS; certificates
@@ -61,10 +63,9 @@ def envelope_address(address: str) -> tuple[str, bool]:
     return f"{local}@{domain}", not local.isascii()
 
 
-def _wire(message: EmailMessage) -> tuple[bytes, str, list[str], bool]:
-    """The message as sent (CRLF, long header lines kept whole), its envelope and whether it
-    needs SMTPUTF8."""
-    [(_, sender)] = getaddresses([str(message["From"])])
+def _wire(message: EmailMessage, sender: str) -> tuple[bytes, str, list[str], bool]:
+    """The message as sent (CRLF, long header lines kept whole), its envelope (from `sender`)
+    and whether it needs SMTPUTF8."""
     [(name, to)] = getaddresses([str(message["To"])])
     sender, sender_utf8 = envelope_address(sender)
     recipient, utf8 = envelope_address(to)
@@ -152,7 +153,7 @@ class Mailer:
         """Send `message`; return the server's acceptance reply, else raise SendFailed."""
         timeout = self._settings.smtp_timeout_seconds
         try:
-            data, sender, recipients, utf8 = _wire(message)
+            data, sender, recipients, utf8 = _wire(message, self._settings.envelope_from)
         except (ValueError, UnicodeError) as error:
             raise SendFailed(_limited(f"cannot be sent: {error}"), permanent=True) from error
         try:
