@@ -48,5 +48,5 @@ def test_https_or_the_loopback_is_accepted(channel: dict[str, Any], url: str) ->
 
 
 def test_plain_http_is_fine_with_neither_channel_on() -> None:
-    settings = Settings(jwt_secret=SECRET, public_url="http://notify.example")
+    settings = Settings(jwt_secret=SecretStr(SECRET), public_url="http://notify.example")
     assert settings.public_url == "http://notify.example"

@@ -5,8 +5,8 @@ Preferences are the authenticated student's own (`CurrentUser`); the unsubscribe
 login, only its signature (`signed_links.py`). A bad address is a 422 and a forged,
 altered or expired link a 400, and neither changes anything. The link answers browsers (Accept:
 text/html) with a page and everyone else with JSON; only a POST unsubscribes (RFC 8058), so a
-scanner prefetching the link changes nothing. A new address gets digests only once confirmed
-(service/channels/email/confirmation.py).
+scanner prefetching the link (GET or HEAD) changes nothing. A new address gets digests only once
+confirmed (service/channels/email/confirmation.py).
 """
 
 from __future__ import annotations
@@ -219,8 +219,11 @@ HTML_TOO: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
-    "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
+@router.api_route(
+    "/unsubscribe",
+    methods=["GET", "HEAD"],  # HEAD: link checkers and mail scanners; changes nothing either
+    response_model=UnsubscribedOut,
+    responses={**LINK_RESPONSES, **HTML_TOO},
 )
 async def unsubscribe_page(
     request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""

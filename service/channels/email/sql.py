@@ -271,3 +271,6 @@ SELECT LEAST(
 DIGEST_BACKLOG_AGE = f"""
 SELECT GREATEST(COALESCE(EXTRACT(EPOCH FROM now() - ({DIGEST_NEXT_DUE})), 0), 0)::float8
 """
+
+# A digest's open link asked with HEAD (open_routes.py): where it leads, nothing recorded.
+NOTIFICATION_PAYLOAD = "SELECT payload FROM notifications WHERE id = $1 AND user_id = $2"
