@@ -118,6 +118,13 @@ class EmailSettings(HttpSettings):
         description="A digest still not accepted this long after it was made is given up "
         "(`failed`); its notifications go into the student's next digest.",
     )
+    digest_bounce_limit: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Hard bounces (the address refused with a 5xx) in a row that suspend an "
+        "address: no more digests to it until the student saves or confirms it again.",
+    )
     digest_max_items: int = Field(
         default=50, ge=1, le=1000, description="Notifications listed in one email at most."
     )

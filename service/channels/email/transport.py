@@ -9,6 +9,8 @@ Guarantees:
   the recipient or the message with a 5xx code, the address cannot be written in SMTP, or its
   local part is not ASCII and the server does not offer SMTPUTF8. Refusals that an operator or
   time can fix (4xx, a refused sender or login, a lost connection, a timeout) are not permanent.
+- `SendFailed.bounce` is true for a hard bounce: the server refused the recipient with a 5xx
+  (the address, not the message); the sender counts those on the address.
 - `SendFailed.server` is true when the failure is the server's, not the message's (cannot
   connect, TLS, login, sender refused, the connection lost or silent): the caller stops the pass.
 - The envelope sender (MAIL FROM, where bounces go) is EMAIL_ENVELOPE_FROM, else the address of
@@ -40,10 +42,13 @@ from .settings import EmailSettings
 class SendFailed(Exception):
     """The server did not accept the message (the text says why)."""
 
-    def __init__(self, reason: str, *, permanent: bool, server: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool, server: bool = False, bounce: bool = False
+    ) -> None:
         super().__init__(reason)
         self.permanent = permanent
         self.server = server
+        self.bounce = bounce
 
 
 MAX_LINE = 998  # RFC 5322 2.1.1
@@ -167,9 +172,9 @@ class Mailer:
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [refusal.code for refusal in error.recipients]
             reasons = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+            permanent = all(code >= 500 for code in codes)
             raise SendFailed(
-                _limited(f"recipient refused: {reasons}"),
-                permanent=all(code >= 500 for code in codes),
+                _limited(f"recipient refused: {reasons}"), permanent=permanent, bounce=permanent
             ) from error
         except aiosmtplib.SMTPNotSupported as error:  # SMTPUTF8 (STARTTLS fails in connect)
             raise SendFailed(
