@@ -12,6 +12,7 @@ from pydantic_settings import NoDecode
 
 from ...http.settings import HttpSettings, check_secret
 from .addresses import check_sender, domain_of, is_loopback, plain_address
+from .dkim_signing import Signer
 
 # The periods a student can choose for the email digest, and their default lengths in seconds.
 DIGEST_PERIODS = {"hourly": 3600.0, "daily": 86400.0, "weekly": 604800.0}
@@ -83,6 +84,23 @@ class EmailSettings(HttpSettings):
         pattern=r"^[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+){0,3}$",
         description="Feedback-ID of the digests (Gmail's feedback loop), up to four "
         "colon-separated fields.",
+    )
+    dkim_selector: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$",
+        description="DKIM selector (the key's TXT record is SELECTOR._domainkey.DKIM_DOMAIN). "
+        "Set with DKIM_DOMAIN and a private key to sign every email; unset: no signature.",
+    )
+    dkim_domain: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        description="DKIM signing domain (d=): EMAIL_FROM's domain or a parent of it, for DMARC.",
+    )
+    dkim_private_key: SecretStr | None = Field(
+        default=None, description="The DKIM RSA private key, PEM (or DKIM_PRIVATE_KEY_FILE)."
+    )
+    dkim_private_key_file: Path | None = Field(
+        default=None, description="A file holding the DKIM RSA private key, PEM."
     )
     digest_secret: SecretStr | None = Field(
         default=None,
@@ -175,6 +193,8 @@ class EmailSettings(HttpSettings):
         "email_reply_to",
         "email_unsubscribe_to",
         "email_list_id",
+        "dkim_selector",
+        "dkim_domain",
         mode="before",
     )
     @classmethod
@@ -223,6 +243,39 @@ class EmailSettings(HttpSettings):
             )
         self.require_https("the email digest (SMTP_HOST)")
         return self
+
+    @model_validator(mode="after")
+    def _dkim_complete(self) -> Self:
+        key = self.dkim_private_key is not None or self.dkim_private_key_file is not None
+        if self.dkim_private_key is not None and self.dkim_private_key_file is not None:
+            raise ValueError("set DKIM_PRIVATE_KEY or DKIM_PRIVATE_KEY_FILE, not both")
+        if key != (self.dkim_selector is not None) or key != (self.dkim_domain is not None):
+            raise ValueError(
+                "DKIM signing needs DKIM_SELECTOR, DKIM_DOMAIN and a private key "
+                "(DKIM_PRIVATE_KEY or DKIM_PRIVATE_KEY_FILE) together, or none of them"
+            )
+        signer = self.dkim_signer()
+        if signer is not None:
+            signer.check()
+        return self
+
+    def dkim_signer(self) -> Signer | None:
+        """The DKIM signer of these settings; None when signing is off."""
+        if self.dkim_selector is None or self.dkim_domain is None:
+            return None
+        if self.dkim_private_key is not None:
+            key = self.dkim_private_key.get_secret_value().encode()
+        elif self.dkim_private_key_file is not None:
+            try:
+                key = self.dkim_private_key_file.read_bytes()
+            except OSError as error:
+                raise ValueError(
+                    f"DKIM_PRIVATE_KEY_FILE: cannot read {self.dkim_private_key_file}: "
+                    f"{error.strerror}"
+                ) from error
+        else:
+            return None
+        return Signer(self.dkim_selector, self.dkim_domain, key)
 
     @property
     def smtp_port_or_default(self) -> int:

@@ -19,6 +19,7 @@ Guarantees:
   Only a non-ASCII local part needs SMTPUTF8 (RFC 6531), asked for that message alone.
 - `starttls` refuses to go on in plain text when the server does not offer STARTTLS; certificates
   are verified (`tls`, `starttls`) against the system's CAs plus SMTP_CA_FILE.
+- With DKIM on (settings), the bytes sent are signed (`dkim_signing.py`) after flattening.
 - Header lines are folded at 998 characters (RFC 5322's limit), not 78: a `List-Unsubscribe` URL
   cannot be folded, and the email package would otherwise turn it into RFC 2047 encoded words,
   which mail clients do not read as a URL. So the message is flattened here, not by aiosmtplib.
@@ -36,6 +37,7 @@ from types import TracebackType
 import aiosmtplib
 import idna
 
+from .dkim_signing import Signer
 from .settings import EmailSettings
 
 
@@ -68,7 +70,9 @@ def envelope_address(address: str) -> tuple[str, bool]:
     return f"{local}@{domain}", not local.isascii()
 
 
-def _wire(message: EmailMessage, sender: str) -> tuple[bytes, str, list[str], bool]:
+def _wire(
+    message: EmailMessage, sender: str, signer: Signer | None = None
+) -> tuple[bytes, str, list[str], bool]:
     """The message as sent (CRLF, long header lines kept whole), its envelope (from `sender`)
     and whether it needs SMTPUTF8."""
     [(name, to)] = getaddresses([str(message["To"])])
@@ -80,6 +84,8 @@ def _wire(message: EmailMessage, sender: str) -> tuple[bytes, str, list[str], bo
         message["To"] = formataddr((name, recipient)) if name else recipient
     policy = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP
     data = message.as_bytes(policy=policy.clone(max_line_length=MAX_LINE))
+    if signer is not None:
+        data = signer.sign(data)
     return data, sender, [recipient], utf8
 
 
@@ -94,6 +100,7 @@ class Mailer:
         if settings.smtp_host is None:
             raise ValueError("SMTP_HOST is unset")
         self._settings = settings
+        self._signer = settings.dkim_signer()
         self._smtp: aiosmtplib.SMTP | None = None
 
     async def __aenter__(self) -> Mailer:
@@ -158,7 +165,9 @@ class Mailer:
         """Send `message`; return the server's acceptance reply, else raise SendFailed."""
         timeout = self._settings.smtp_timeout_seconds
         try:
-            data, sender, recipients, utf8 = _wire(message, self._settings.envelope_from)
+            data, sender, recipients, utf8 = _wire(
+                message, self._settings.envelope_from, self._signer
+            )
         except (ValueError, UnicodeError) as error:
             raise SendFailed(_limited(f"cannot be sent: {error}"), permanent=True) from error
         try:
