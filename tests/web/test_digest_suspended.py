@@ -43,7 +43,7 @@ async def test_a_suspended_address_is_shown_with_its_reason_and_saving_lifts_it(
         f"Digests to {address} are paused"
     )
     await expect(page.locator("#prefs-email-last-error")).to_have_text(
-        "Refused: recipient refused: 550 5.1.1 No such user"
+        "The mail server said: recipient refused: 550 5.1.1 No such user"
     )
     await page.get_by_role("button", name="Save").click()
     await expect(controls).to_have_attribute("data-state", "confirmed")

@@ -68,7 +68,7 @@ export function createDigestPrefs() {
       state.textContent = `${PERIOD_TEXT[preference.period] || 'A'} digest goes to ${preference.email}.`;
     }
     lastError.textContent = suspended
-      ? `Refused: ${preference.suspended_reason || 'the address does not exist'}`
+      ? `The mail server said: ${preference.suspended_reason || 'no such address'}`
       : preference.last_error
         ? `Not sent: ${preference.last_error}`
         : '';
