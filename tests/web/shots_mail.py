@@ -39,7 +39,7 @@ async def suspended(page: Page, conn: asyncpg.Connection, user: uuid.UUID) -> No
     await conn.execute(SUSPEND, user)
     await open_account_item(page, "#prefs-button")
     await page.wait_for_selector("#prefs-email-controls:not([hidden])")
-    await page.locator("#prefs-email-last-error").scroll_into_view_if_needed()
+    await page.evaluate("document.getElementById('prefs-email-last-error').scrollIntoView(false)")
     await page.wait_for_timeout(300)
 
 
