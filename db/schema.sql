@@ -401,8 +401,13 @@ CREATE TABLE public.email_digest_preferences (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     confirmed_at timestamp with time zone,
     confirmation_sent_at timestamp with time zone,
+    hard_bounces integer DEFAULT 0 NOT NULL,
+    suspended_at timestamp with time zone,
+    suspended_reason text,
     CONSTRAINT email_digest_preferences_address_check CHECK ((((length(address) >= 3) AND (length(address) <= 320)) AND (address ~~ '%_@_%'::text))),
-    CONSTRAINT email_digest_preferences_period_check CHECK ((period = ANY (ARRAY['hourly'::text, 'daily'::text, 'weekly'::text])))
+    CONSTRAINT email_digest_preferences_hard_bounces_check CHECK ((hard_bounces >= 0)),
+    CONSTRAINT email_digest_preferences_period_check CHECK ((period = ANY (ARRAY['hourly'::text, 'daily'::text, 'weekly'::text]))),
+    CONSTRAINT email_digest_preferences_suspended_reason_check CHECK ((length(suspended_reason) <= 300))
 );
 
 CREATE TABLE public.email_digests (

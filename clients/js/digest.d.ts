@@ -16,6 +16,11 @@ export interface DigestPreference {
   /** Digests go only to a confirmed address (the link mailed to it was followed). */
   confirmed: boolean;
   confirmation_sent_at: string | null;
+  /** Digests to the address are suspended: the mail server refused it for good several times
+   * in a row (DIGEST_BOUNCE_LIMIT). Saving the preference again (or confirming) lifts it. */
+  suspended: boolean;
+  /** Why, e.g. "recipient refused: 550 5.1.1 No such user"; null when not suspended. */
+  suspended_reason: string | null;
   /** Why the confirmation email just asked for was not sent (answers to set/resend only). */
   confirmation_error?: string | null;
 }

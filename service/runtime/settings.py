@@ -7,11 +7,19 @@ own package, so nothing imports the composed settings but the application's root
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class CoreSettings(BaseSettings):
@@ -87,6 +95,20 @@ class CoreSettings(BaseSettings):
         if parsed.path.strip("/") or parsed.query or parsed.fragment:
             raise ValueError(f"PUBLIC_URL takes no path, query or fragment: {value!r}")
         return f"{parsed.scheme}://{parsed.netloc}"
+
+    def require_https(self, what: str) -> None:
+        """ValueError unless PUBLIC_URL is https, or plain http on the loopback (a developer's
+        machine): links mailed and pushed carry signed tokens, and one-click unsubscribe
+        (RFC 8058) needs HTTPS."""
+        parts = urlsplit(self.public_url or "")
+        host = (parts.hostname or "").lower().rstrip(".")
+        if parts.scheme == "https" or host == "localhost" or _is_loopback_ip(host):
+            return
+        raise ValueError(
+            f"PUBLIC_URL must be https:// with {what} on, not {self.public_url!r}: the links in "
+            "emails and pushes carry signed tokens and one-click unsubscribe needs HTTPS "
+            "(plain http is allowed only on localhost or a loopback address)"
+        )
 
     @property
     def base_url(self) -> str:

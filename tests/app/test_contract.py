@@ -96,6 +96,9 @@ CHECKED_BEYOND_SCHEMA = {
     "GET /api/v1/digest/confirm",
     "POST /api/v1/digest/confirm",
     "GET /api/v1/digest/open",
+    "HEAD /api/v1/digest/unsubscribe",
+    "HEAD /api/v1/digest/confirm",
+    "HEAD /api/v1/digest/open",
     # A push endpoint must name a public push service (SSRF), and the keys be a real P-256 point;
     # an analytics window must run forwards, within 90 days and 1970-9999; a snooze must end in
     # the future, within 30 days.

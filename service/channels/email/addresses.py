@@ -27,22 +27,25 @@ def student_address(text: str) -> str:
     return str(parsed.normalized)
 
 
-def check_sender(text: str) -> str:
-    """EMAIL_FROM as a header value: `addr` or `Name <addr>` with a valid address; else
-    ValueError."""
+def check_sender(text: str, setting: str = "EMAIL_FROM") -> str:
+    """EMAIL_FROM (or `setting`) as a header value: `addr` or `Name <addr>` with a valid
+    address; else ValueError."""
     found = getaddresses([text])
     if "\r" in text or "\n" in text or len(found) != 1:
-        raise ValueError(f"EMAIL_FROM must be one address on one line: {text!r}")
+        raise ValueError(f"{setting} must be one address on one line: {text!r}")
     name, address = found[0]
     if not address:
-        raise ValueError(
-            f"EMAIL_FROM must be addr@example.com or Name <addr@example.com>: {text!r}"
-        )
+        raise ValueError(f"{setting} must be addr@example.com or Name <addr@example.com>: {text!r}")
     try:
         normalised = student_address(address)
     except ValueError as error:
-        raise ValueError(f"EMAIL_FROM: {error}") from error
+        raise ValueError(f"{setting}: {error}") from error
     return formataddr((name, normalised)) if name else normalised
+
+
+def plain_address(address: str) -> str:
+    """The address of a plain or `Name <addr>` address."""
+    return parseaddr(address)[1]
 
 
 def domain_of(address: str) -> str:

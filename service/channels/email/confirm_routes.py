@@ -1,8 +1,8 @@
 """The email digest's confirmation link (double opt-in): GET shows a page with a button and
-changes nothing (mail scanners prefetch links), POST confirms. No login needed, only the link's
-signature; it confirms the student's address only while that is still the address it was mailed
-to. A forged, altered or expired link is a 400, a link for an address no longer theirs a 410,
-and neither changes anything.
+changes nothing (mail scanners prefetch links; HEAD answers the same), POST confirms. No login
+needed, only the link's signature; it confirms the student's address only while that is still
+the address it was mailed to. A forged, altered or expired link is a 400, a link for an address
+no longer theirs a 410, and neither changes anything.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def _refusal(request: Request, detail: str, status: int) -> Response:
     return refusal(request, detail, status, pages.confirm_refused)
 
 
-@router.get("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
+@router.api_route(
+    "/confirm", methods=["GET", "HEAD"], response_model=ConfirmedOut, responses=RESPONSES
+)
 async def confirm_page(
     request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""
 ) -> Response:

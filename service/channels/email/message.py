@@ -7,10 +7,12 @@ Guarantees:
   never reaches a header: the subject says only how many there are.
 - Every notification has one absolute link, the digest's signed open link: it records the click
   (opened, read) and goes on to the video (service/channels/email/open_routes.py).
-- `List-Unsubscribe` (the signed link, https or http as PUBLIC_URL is) and
-  `List-Unsubscribe-Post: List-Unsubscribe=One-Click` let mail clients unsubscribe in one click;
-  the same link is in both bodies. `Message-ID` is the digest's own, the same on every attempt, so
-  a receiving server can tell a resend after a crash from a new digest.
+- `List-Unsubscribe` (the signed https link first, then a `mailto:` fallback to
+  EMAIL_UNSUBSCRIBE_TO) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click` let mail clients
+  unsubscribe in one click; the same link is in both bodies. `List-Id`, `Feedback-ID` and, when
+  set, `Reply-To` come from the settings; only the top-level message has a `MIME-Version`.
+- `Message-ID` is the digest's own, the same on every attempt, so a receiving server can tell a
+  resend after a crash from a new digest.
 """
 
 from __future__ import annotations
@@ -88,11 +90,24 @@ def build(
     message["Subject"] = subject(total)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id(settings, message_uuid)
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    if settings.email_reply_to is not None:
+        message["Reply-To"] = settings.email_reply_to
+    mailto = f"mailto:{settings.unsubscribe_mailbox}?subject=unsubscribe"
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{mailto}>"  # one-click first
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["List-Id"] = f"<{settings.list_id}>"
+    message["Feedback-ID"] = settings.email_feedback_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     message.set_content(_text(items, total, app_url, unsubscribe_url))
     message.add_alternative(_html(items, total, app_url, unsubscribe_url), subtype="html")
+    return _one_mime_version(message)
+
+
+def _one_mime_version(message: EmailMessage) -> EmailMessage:
+    """`message` with MIME-Version on the top level only (`add_alternative` adds one to the
+    part it makes)."""
+    for part in message.iter_parts():
+        del part["MIME-Version"]
     return message
 
 
@@ -149,6 +164,8 @@ def confirmation(
     message["Subject"] = CONFIRM_SUBJECT
     message["Date"] = format_datetime(date)
     message["Message-ID"] = f"<confirm-{message_uuid}@{domain_of(settings.email_from)}>"
+    if settings.email_reply_to is not None:
+        message["Reply-To"] = settings.email_reply_to
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(
         "Someone (we hope you) asked for an email digest of their notifications at this "
@@ -166,7 +183,7 @@ def confirmation(
         "<p>If it was not you, ignore this email: nothing will be sent.</p>\n</body></html>\n",
         subtype="html",
     )
-    return message
+    return _one_mime_version(message)
 
 
 CONFIRM_SUBJECT = "Confirm your email digest address"

@@ -11,6 +11,7 @@ Guarantees:
   notification deleted since goes to this service's home page.
 - A forged, altered, truncated or expired link changes nothing and is a 400 page (JSON for a
   client not asking for HTML), with no redirect at all: not an open redirect.
+- HEAD answers as GET would (status, Location) and records nothing.
 - Known approximation: a GET acts, because a click is the intent and one more page would cost
   every student a second click. A mail scanner that prefetches links therefore marks the
   notification opened and read as if the student had clicked.
@@ -29,7 +30,7 @@ from ...http.deps import Pool, Reach
 from ...http.schemas import ErrorOut
 from ...notifications.deliveries import mark_opened
 from ...notifications.links import notification_link
-from . import pages
+from . import pages, sql
 from .answers import EmailAppSettings, Token, links_of, refusal
 from .signed_links import InvalidLink, OpenLinks
 
@@ -56,3 +57,20 @@ async def open_notification(
     row = await pool.fetchrow(notifications_sql.MARK_READ, *ids)
     payload = row["payload"] if row is not None else {}
     return RedirectResponse(notification_link(settings, payload), status_code=303)
+
+
+@router.head("/open", status_code=303, response_class=RedirectResponse, responses=RESPONSES)
+async def check_open_link(
+    request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""
+) -> Response:
+    """What GET answers (the same status and Location), recording nothing: link checkers and
+    mail scanners ask with HEAD."""
+    links = links_of(OpenLinks, settings)
+    try:
+        opening = links.verify(token)
+    except InvalidLink as error:
+        return refusal(request, str(error), 400, pages.open_refused)
+    payload = await pool.fetchval(
+        sql.NOTIFICATION_PAYLOAD, opening.notification_id, opening.user_id
+    )
+    return RedirectResponse(notification_link(settings, payload or {}), status_code=303)

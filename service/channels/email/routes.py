@@ -5,8 +5,8 @@ Preferences are the authenticated student's own (`CurrentUser`); the unsubscribe
 login, only its signature (`signed_links.py`). A bad address is a 422 and a forged,
 altered or expired link a 400, and neither changes anything. The link answers browsers (Accept:
 text/html) with a page and everyone else with JSON; only a POST unsubscribes (RFC 8058), so a
-scanner prefetching the link changes nothing. A new address gets digests only once confirmed
-(service/channels/email/confirmation.py).
+scanner prefetching the link (GET or HEAD) changes nothing. A new address gets digests only once
+confirmed (service/channels/email/confirmation.py).
 """
 
 from __future__ import annotations
@@ -83,6 +83,15 @@ class DigestPreferenceOut(BaseModel):
     confirmation_error: str | None = Field(
         default=None, description="Why the confirmation email just asked for was not sent."
     )
+    suspended: bool = Field(
+        default=False,
+        description="Whether digests to the address are suspended: the mail server refused it "
+        "for good several times in a row. Saving the preference again (or confirming the "
+        "address) lifts it.",
+    )
+    suspended_reason: str | None = Field(
+        default=None, description="Why: the latest refusal, e.g. 550 5.1.1 No such user."
+    )
 
 
 class UnsubscribedOut(BaseModel):
@@ -104,17 +113,23 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
             "last_error": None,
             "confirmed": False,
             "confirmation_sent_at": None,
+            "suspended": False,
+            "suspended_reason": None,
         }
     return {
         "available": available,
         "email": row["address"],
         "period": row["period"],
         "opted_in": row["opted_in"],
-        "next_digest_at": row["next_digest_at"] if row["opted_in"] and available else None,
+        "next_digest_at": row["next_digest_at"]
+        if row["opted_in"] and available and row["suspended_at"] is None
+        else None,
         "last_sent_at": row["last_sent_at"],
         "last_error": row["last_error"],
         "confirmed": row["confirmed_at"] is not None,
         "confirmation_sent_at": row["confirmation_sent_at"],
+        "suspended": row["suspended_at"] is not None,
+        "suspended_reason": row["suspended_reason"],
     }
 
 
@@ -219,8 +234,11 @@ HTML_TOO: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
-    "/unsubscribe", response_model=UnsubscribedOut, responses={**LINK_RESPONSES, **HTML_TOO}
+@router.api_route(
+    "/unsubscribe",
+    methods=["GET", "HEAD"],  # HEAD: link checkers and mail scanners; changes nothing either
+    response_model=UnsubscribedOut,
+    responses={**LINK_RESPONSES, **HTML_TOO},
 )
 async def unsubscribe_page(
     request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""

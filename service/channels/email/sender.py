@@ -22,6 +22,9 @@ Guarantees:
   it), until DIGEST_GIVE_UP_SECONDS after the digest was made. A permanent refusal (a 5xx reply
   to RCPT or DATA, an address the server cannot take) ends it as `failed` at once; giving up too.
   A digest that ends unsent releases its notifications for the student's next digest.
+- A hard bounce (the recipient refused with a 5xx) counts on the address; DIGEST_BOUNCE_LIMIT
+  in a row suspend it (no digest is made for it, the preference shows why) until the student
+  saves the preference again or confirms the address. An accepted digest resets the count.
 - One connection carries a pass's messages. A failure of the server (connecting, TLS, login,
   sender refused, connection lost, timeout) ends the pass, and every due digest waits a
   server-level backoff, so an outage costs one timeout per pass, not one per digest.
@@ -45,7 +48,6 @@ import socket
 import uuid
 from datetime import UTC, datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -55,7 +57,6 @@ from ...notifications.deliveries import ReachCounts
 from ...runtime.supervisor import Supervisor
 from . import message as mail
 from . import sql
-from .addresses import is_loopback
 from .schedule import make_due_digests
 from .settings import EmailSettings
 from .signed_links import OpenLinks, UnsubscribeLinks
@@ -207,6 +208,8 @@ class DigestSender:
         try:
             reply = await mailer.send(email)
         except SendFailed as error:
+            if error.bounce:
+                await self._bounced(attempt, error, address)
             await self._failed(claim, attempt, error)
             return "server down" if error.server else "failed"
         period = self._settings.digest_period_seconds[recipient["period"]]
@@ -218,6 +221,14 @@ class DigestSender:
         await self._pool.execute(sql.DIGEST_END, *attempt, "cancelled", why)
         self._reach.digests["cancelled"] += 1
         return "cancelled"
+
+    async def _bounced(
+        self, attempt: tuple[int, str, int], error: SendFailed, address: str
+    ) -> None:
+        """Count a hard bounce on `address`; at DIGEST_BOUNCE_LIMIT in a row it is suspended."""
+        reason = str(error).replace(address, "[address]")
+        limit = self._settings.digest_bounce_limit
+        await self._pool.execute(sql.DIGEST_BOUNCED, attempt[0], limit, reason[:300], address)
 
     async def _failed(
         self, claim: asyncpg.Record, attempt: tuple[int, str, int], error: SendFailed
@@ -300,11 +311,4 @@ def start_digest_sender(
         settings.smtp_tls,
         settings.email_from,
     )
-    public = urlsplit(settings.base_url)
-    if public.scheme == "http" and not is_loopback(public.hostname or ""):
-        logger.warning(
-            "email digest: PUBLIC_URL is plain http (%s): unsubscribe and confirmation links "
-            "travel unencrypted",
-            settings.base_url,
-        )
     supervisor.start("digest", sender.run, optional=True)

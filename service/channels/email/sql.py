@@ -8,6 +8,7 @@ from ...notifications.deliveries import CHANNEL as STREAM
 # $1 user.
 DIGEST_PREFERENCE = """
 SELECT p.address, p.period, p.opted_in, p.next_digest_at, p.confirmed_at, p.confirmation_sent_at,
+       p.suspended_at, p.suspended_reason,
        (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
         ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
        (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
@@ -33,6 +34,7 @@ ON CONFLICT (user_id) DO UPDATE SET
     opted_in_at = CASE WHEN p.opted_in OR NOT EXCLUDED.opted_in THEN p.opted_in_at ELSE now() END,
     next_digest_at = CASE WHEN p.opted_in AND p.period = EXCLUDED.period THEN p.next_digest_at
                           ELSE EXCLUDED.next_digest_at END,
+    hard_bounces = 0, suspended_at = NULL, suspended_reason = NULL,
     updated_at = now()
 """
 
@@ -88,7 +90,9 @@ UPDATE email_digest_preferences SET confirmation_sent_at = now() WHERE user_id =
 
 # The link was followed (POST), for the address it was mailed to. $1 user.
 CONFIRM_DIGEST_ADDRESS = """
-UPDATE email_digest_preferences SET confirmed_at = now(), updated_at = now()
+UPDATE email_digest_preferences
+SET confirmed_at = now(), hard_bounces = 0, suspended_at = NULL, suspended_reason = NULL,
+    updated_at = now()
 WHERE user_id = $1 AND confirmed_at IS NULL
 """
 
@@ -119,7 +123,8 @@ DELETE FROM email_digest_items i USING ended WHERE i.digest_id = ended.id
 DUE_DIGEST_STUDENTS = """
 SELECT p.user_id, p.period, p.opted_in_at
 FROM email_digest_preferences p
-WHERE p.opted_in AND p.confirmed_at IS NOT NULL AND p.next_digest_at <= now()
+WHERE p.opted_in AND p.confirmed_at IS NOT NULL AND p.suspended_at IS NULL
+  AND p.next_digest_at <= now()
   AND NOT EXISTS (
       SELECT 1 FROM email_digests d
       WHERE d.user_id = p.user_id AND d.state IN ('pending', 'sending')
@@ -219,7 +224,8 @@ WITH sent AS (
     RETURNING user_id
 ), later AS (
     UPDATE email_digest_preferences p
-    SET next_digest_at = GREATEST(p.next_digest_at, now() + make_interval(secs => $6))
+    SET next_digest_at = GREATEST(p.next_digest_at, now() + make_interval(secs => $6)),
+        hard_bounces = 0
     FROM sent WHERE p.user_id = sent.user_id
 )
 SELECT count(*) FROM sent
@@ -257,7 +263,7 @@ WHERE state = 'pending' AND next_attempt_at <= now()
 DIGEST_NEXT_DUE = """
 SELECT LEAST(
     (SELECT p.next_digest_at FROM email_digest_preferences p
-     WHERE p.opted_in AND p.confirmed_at IS NOT NULL AND NOT EXISTS (
+     WHERE p.opted_in AND p.confirmed_at IS NOT NULL AND p.suspended_at IS NULL AND NOT EXISTS (
          SELECT 1 FROM email_digests d
          WHERE d.user_id = p.user_id AND d.state IN ('pending', 'sending')
      )
@@ -270,4 +276,18 @@ SELECT LEAST(
 # digest became due; 0 when nothing waits.
 DIGEST_BACKLOG_AGE = f"""
 SELECT GREATEST(COALESCE(EXTRACT(EPOCH FROM now() - ({DIGEST_NEXT_DUE})), 0), 0)::float8
+"""
+
+# A digest's open link asked with HEAD (open_routes.py): where it leads, nothing recorded.
+NOTIFICATION_PAYLOAD = "SELECT payload FROM notifications WHERE id = $1 AND user_id = $2"
+
+# A hard bounce (the recipient refused with a 5xx) of the address digest $1 went to: counted,
+# and at $2 in a row the address is suspended with the reason $3 (no digest is made meanwhile:
+# DUE_DIGEST_STUDENTS). Only while the preference still has the address the digest went to ($4).
+DIGEST_BOUNCED = """
+UPDATE email_digest_preferences
+SET hard_bounces = hard_bounces + 1,
+    suspended_at = CASE WHEN hard_bounces + 1 >= $2 THEN COALESCE(suspended_at, now()) END,
+    suspended_reason = CASE WHEN hard_bounces + 1 >= $2 THEN $3 END
+WHERE user_id = (SELECT user_id FROM email_digests WHERE id = $1) AND address = $4
 """

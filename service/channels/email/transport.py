@@ -9,12 +9,17 @@ Guarantees:
   the recipient or the message with a 5xx code, the address cannot be written in SMTP, or its
   local part is not ASCII and the server does not offer SMTPUTF8. Refusals that an operator or
   time can fix (4xx, a refused sender or login, a lost connection, a timeout) are not permanent.
+- `SendFailed.bounce` is true for a hard bounce: the server refused the recipient with a 5xx
+  (the address, not the message); the sender counts those on the address.
 - `SendFailed.server` is true when the failure is the server's, not the message's (cannot
   connect, TLS, login, sender refused, the connection lost or silent): the caller stops the pass.
+- The envelope sender (MAIL FROM, where bounces go) is EMAIL_ENVELOPE_FROM, else the address of
+  EMAIL_FROM; the From header is EMAIL_FROM either way.
 - Addresses go into the envelope in ASCII when they can: an internationalised domain as punycode.
   Only a non-ASCII local part needs SMTPUTF8 (RFC 6531), asked for that message alone.
 - `starttls` refuses to go on in plain text when the server does not offer STARTTLS; certificates
   are verified (`tls`, `starttls`) against the system's CAs plus SMTP_CA_FILE.
+- With DKIM on (settings), the bytes sent are signed (`dkim_signing.py`) after flattening.
 - Header lines are folded at 998 characters (RFC 5322's limit), not 78: a `List-Unsubscribe` URL
   cannot be folded, and the email package would otherwise turn it into RFC 2047 encoded words,
   which mail clients do not read as a URL. So the message is flattened here, not by aiosmtplib.
@@ -32,16 +37,20 @@ from types import TracebackType
 import aiosmtplib
 import idna
 
+from .dkim_signing import Signer
 from .settings import EmailSettings
 
 
 class SendFailed(Exception):
     """The server did not accept the message (the text says why)."""
 
-    def __init__(self, reason: str, *, permanent: bool, server: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool, server: bool = False, bounce: bool = False
+    ) -> None:
         super().__init__(reason)
         self.permanent = permanent
         self.server = server
+        self.bounce = bounce
 
 
 MAX_LINE = 998  # RFC 5322 2.1.1
@@ -61,10 +70,11 @@ def envelope_address(address: str) -> tuple[str, bool]:
     return f"{local}@{domain}", not local.isascii()
 
 
-def _wire(message: EmailMessage) -> tuple[bytes, str, list[str], bool]:
-    """The message as sent (CRLF, long header lines kept whole), its envelope and whether it
-    needs SMTPUTF8."""
-    [(_, sender)] = getaddresses([str(message["From"])])
+def _wire(
+    message: EmailMessage, sender: str, signer: Signer | None = None
+) -> tuple[bytes, str, list[str], bool]:
+    """The message as sent (CRLF, long header lines kept whole), its envelope (from `sender`)
+    and whether it needs SMTPUTF8."""
     [(name, to)] = getaddresses([str(message["To"])])
     sender, sender_utf8 = envelope_address(sender)
     recipient, utf8 = envelope_address(to)
@@ -74,6 +84,8 @@ def _wire(message: EmailMessage) -> tuple[bytes, str, list[str], bool]:
         message["To"] = formataddr((name, recipient)) if name else recipient
     policy = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP
     data = message.as_bytes(policy=policy.clone(max_line_length=MAX_LINE))
+    if signer is not None:
+        data = signer.sign(data)
     return data, sender, [recipient], utf8
 
 
@@ -88,6 +100,7 @@ class Mailer:
         if settings.smtp_host is None:
             raise ValueError("SMTP_HOST is unset")
         self._settings = settings
+        self._signer = settings.dkim_signer()
         self._smtp: aiosmtplib.SMTP | None = None
 
     async def __aenter__(self) -> Mailer:
@@ -152,7 +165,9 @@ class Mailer:
         """Send `message`; return the server's acceptance reply, else raise SendFailed."""
         timeout = self._settings.smtp_timeout_seconds
         try:
-            data, sender, recipients, utf8 = _wire(message)
+            data, sender, recipients, utf8 = _wire(
+                message, self._settings.envelope_from, self._signer
+            )
         except (ValueError, UnicodeError) as error:
             raise SendFailed(_limited(f"cannot be sent: {error}"), permanent=True) from error
         try:
@@ -166,9 +181,9 @@ class Mailer:
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [refusal.code for refusal in error.recipients]
             reasons = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+            permanent = all(code >= 500 for code in codes)
             raise SendFailed(
-                _limited(f"recipient refused: {reasons}"),
-                permanent=all(code >= 500 for code in codes),
+                _limited(f"recipient refused: {reasons}"), permanent=permanent, bounce=permanent
             ) from error
         except aiosmtplib.SMTPNotSupported as error:  # SMTPUTF8 (STARTTLS fails in connect)
             raise SendFailed(

@@ -119,6 +119,7 @@ class PushSettings(NotificationSettings):
                     "Web Push is on: set PUBLIC_URL too (the links in pushes must reach this "
                     f"service from a student's device, not {self.base_url})"
                 )
+            self.require_https("Web Push")
         return self
 
     @model_validator(mode="after")

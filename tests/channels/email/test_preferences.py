@@ -81,6 +81,8 @@ async def test_preferences_are_read_set_and_deleted_per_student(server: RunningS
             "last_error": None,
             "confirmed": False,
             "confirmation_sent_at": None,
+            "suspended": False,
+            "suspended_reason": None,
             "confirmation_error": None,
         }
         response = await client.put(

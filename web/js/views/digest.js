@@ -48,16 +48,30 @@ export function createDigestPrefs() {
     period.value = preference.period;
     const on = Boolean(preference.email && preference.opted_in);
     const waiting = on && !preference.confirmed;
-    controls.dataset.state = !on ? 'off' : waiting ? 'unconfirmed' : 'confirmed';
+    // Hard bounces suspended the address: nothing is sent until the student saves it again.
+    const suspended = on && !waiting && Boolean(preference.suspended);
+    controls.dataset.state = !on
+      ? 'off'
+      : waiting
+        ? 'unconfirmed'
+        : suspended
+          ? 'suspended'
+          : 'confirmed';
     resend.hidden = !waiting;
     stop.hidden = !preference.email;
     if (!on) state.textContent = 'No email digest.';
     else if (waiting) {
       state.textContent = `Check your inbox at ${preference.email} and follow the link to confirm: digests start once the address is confirmed.`;
+    } else if (suspended) {
+      state.textContent = `Digests to ${preference.email} are paused: the mail server refused this address several times in a row. Check it and Save to start again.`;
     } else {
       state.textContent = `${PERIOD_TEXT[preference.period] || 'A'} digest goes to ${preference.email}.`;
     }
-    lastError.textContent = preference.last_error ? `Not sent: ${preference.last_error}` : '';
+    lastError.textContent = suspended
+      ? `The mail server said: ${preference.suspended_reason || 'no such address'}`
+      : preference.last_error
+        ? `Not sent: ${preference.last_error}`
+        : '';
     if (preference.confirmation_error) {
       error.textContent = `The confirmation email was not sent: ${preference.confirmation_error}`;
     }
