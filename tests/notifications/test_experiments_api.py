@@ -187,12 +187,19 @@ async def test_small_variants_show_no_numbers(
     body = {"type": "clarification_needed", "a": asks, "b": other}
     created = await call(server, "POST", body=body)
     experiment_id = created.json()["id"]
+    # Three students of each variant (random ones could all fall in one: a variant with none
+    # hides nothing, and the other's six would show).
     await conn.execute(
         "INSERT INTO notifications (user_id, type, payload)"
-        " SELECT gen_random_uuid(), 'clarification_needed', '{}' FROM generate_series(1, 6)"
+        " SELECT u, 'clarification_needed', '{}' FROM ("
+        "   SELECT u, row_number() OVER (PARTITION BY vividly_copy_variant_v1(u, $1)) AS n"
+        "   FROM (SELECT gen_random_uuid() AS u FROM generate_series(1, 64)) AS students"
+        " ) AS picked WHERE n <= 3",
+        experiment_id,
     )
     shown = (await call(server, "GET", f"/{experiment_id}")).json()
-    # Six in all: at least one variant has fewer than five, so neither shows numbers.
+    assert [v["variant"] for v in shown["variants"]] == ["a", "b"]
+    # Six in all, three each: fewer than five in a variant, so neither shows numbers.
     assert [v["suppressed"] for v in shown["variants"]] == [True, True]
     assert all(v["created"] is None and v["click_through"] is None for v in shown["variants"])
     assert shown["comparison"] is None

@@ -54,9 +54,9 @@ def _refusal(request: Request, detail: str, status: int) -> Response:
     return refusal(request, detail, status, pages.confirm_refused)
 
 
-@router.api_route(
-    "/confirm", methods=["GET", "HEAD"], response_model=ConfirmedOut, responses=RESPONSES
-)
+# GET and HEAD as two routes: each method its own operation (operationId) in the OpenAPI document.
+@router.get("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
+@router.head("/confirm", response_model=ConfirmedOut, responses=RESPONSES)
 async def confirm_page(
     request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""
 ) -> Response:

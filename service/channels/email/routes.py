@@ -234,12 +234,16 @@ HTML_TOO: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.api_route(
-    "/unsubscribe",
-    methods=["GET", "HEAD"],  # HEAD: link checkers and mail scanners; changes nothing either
-    response_model=UnsubscribedOut,
-    responses={**LINK_RESPONSES, **HTML_TOO},
-)
+UNSUBSCRIBE_PAGE: dict[str, Any] = {
+    "response_model": UnsubscribedOut,
+    "responses": {**LINK_RESPONSES, **HTML_TOO},
+}
+
+
+# HEAD: link checkers and mail scanners; it changes nothing either. Two routes, not one with two
+# methods: each method is its own operation (its own operationId) in the OpenAPI document.
+@router.get("/unsubscribe", **UNSUBSCRIBE_PAGE)
+@router.head("/unsubscribe", **UNSUBSCRIBE_PAGE)
 async def unsubscribe_page(
     request: Request, pool: Pool, settings: EmailAppSettings, token: Token = ""
 ) -> Response:
