@@ -4,42 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 
+from tests.support.api_client import Client
 from tests.support.server import RunningServer, complete, open_stream
-
-API = "/api/v1/notifications"
-
-
-class Client:
-    def __init__(self, server: RunningServer, user: uuid.UUID) -> None:
-        self.user = user
-        self.http = httpx.AsyncClient(
-            base_url=server.base_url + API,
-            headers={"Authorization": f"Bearer {server.token(user)}"},
-        )
-
-    async def get(self, path: str, **params: Any) -> Any:
-        response = await self.http.get(path, params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    async def post(self, path: str, json: Any = None, expect: int = 200) -> Any:
-        response = await self.http.post(path, json=json)
-        assert response.status_code == expect, response.text
-        return response.json()
-
-
-@pytest.fixture
-async def alice(server: RunningServer) -> AsyncIterator[Client]:
-    client = Client(server, uuid.uuid4())
-    yield client
-    await client.http.aclose()
 
 
 async def ids_of(conn: asyncpg.Connection, user: uuid.UUID) -> list[int]:
