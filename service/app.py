@@ -37,6 +37,7 @@ from .live.listener import Listener
 from .live.store import PostgresFeedStore
 from .notifications.analytics import AnalyticsGate
 from .notifications.deliveries import DeliveryRecorder, ReachCounts
+from .notifications.links import REQUEST_PATH, VIDEO_PATH
 from .notifications.snooze import wake_periodically
 from .ops import readiness
 from .ops.metrics import EventMetrics, registry_for
@@ -324,7 +325,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
 
     @app.get("/", include_in_schema=False)
+    @app.get(VIDEO_PATH, include_in_schema=False)
+    @app.get(REQUEST_PATH, include_in_schema=False)
     async def index() -> FileResponse:
+        # The app routes a subject's page (notifications/links.py) by its path itself.
         return FileResponse(WEB_DIR / "index.html")
 
     @app.get("/admin", include_in_schema=False)

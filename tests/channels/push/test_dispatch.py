@@ -36,7 +36,10 @@ async def test_no_stream_is_pushed_once_encrypted_and_signed(
     assert message["type"] == "video_complete"
     assert message["title"] == "Your video is ready: Photosynthesis"  # the label, what it is about
     assert message["body"] == ""  # the title says it all
-    assert message["link"] == "https://notify.example/media/v.webm"
+    content_id = await conn.fetchval(
+        "SELECT payload->>'content_id' FROM notifications WHERE id = $1", notification_id
+    )
+    assert message["link"] == f"https://notify.example/videos/{content_id}"  # the app's player
     assert message["timestamp"].endswith("Z")
     headers = received.headers
     assert 590 <= int(headers["TTL"]) <= 600  # what is left of the TTL (the push is ~0.3 s old)
