@@ -190,7 +190,10 @@ class DigestSender:
         if not rows:
             return await self._cancel(attempt, "everything in it was read or seen")
         user = claim["user_id"]
-        items = [mail.item_from_row(row, self._opens.url(user, row["id"])) for row in rows]
+        items = [
+            mail.item_from_row(row, self._opens.url(user, row["id"]), self._settings)
+            for row in rows
+        ]
         address: str = recipient["address"]
         email = mail.build(
             self._settings,
