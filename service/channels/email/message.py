@@ -38,7 +38,7 @@ from .addresses import domain_of
 from .digest_items import MAX_TEXT, Item, item_from_row, one_line
 from .settings import EmailSettings
 
-__all__ = ["MAX_TEXT", "Item", "item_from_row", "one_line", "build", "confirmation", "subject"]
+__all__ = ["MAX_TEXT", "Item", "build", "confirmation", "item_from_row", "one_line", "subject"]
 
 MAX_PREHEADER = 140  # characters
 

@@ -67,6 +67,8 @@ def text(name: str, **context: Any) -> str:
 def page_html(name: str, **context: Any) -> str:
     """A landing page: the template `name`, linking the served stylesheet."""
     return _ENV.get_template(name).render(
-        stylesheet=LANDING_STYLESHEET, app_path=APP_PATH, preferences_path=PREFERENCES_PATH,
+        stylesheet=LANDING_STYLESHEET,
+        app_path=APP_PATH,
+        preferences_path=PREFERENCES_PATH,
         **context,
     )

@@ -13,7 +13,6 @@ import asyncpg
 import pytest
 
 from db.pool import create_pool
-from service.channels.email import message as mail
 from service.channels.email.schedule import make_due_digests
 from service.channels.email.sender import DigestSender, backoff
 from service.channels.email.signed_links import UnsubscribeLinks
