@@ -103,9 +103,7 @@ def rows() -> list[dict[str, Any]]:
 
 
 def items(config: EmailSettings) -> list[message.Item]:
-    return [
-        message.item_from_row(row, OPEN.format(n=n), config) for n, row in enumerate(rows(), 1)
-    ]
+    return [message.item_from_row(row, OPEN.format(n=n), config) for n, row in enumerate(rows(), 1)]
 
 
 def digest(

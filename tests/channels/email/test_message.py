@@ -212,7 +212,7 @@ def test_student_text_is_escaped_in_both_parts() -> None:
     built = _one(hostile)
     text, html = parts(built)
     assert "<script" not in html
-    assert "&lt;script&gt;alert(\"x\")&lt;/script&gt; &amp; \"quoted\" 'single' Fake: line" in html
+    assert '&lt;script&gt;alert("x")&lt;/script&gt; &amp; "quoted" \'single\' Fake: line' in html
     assert "\nFake: line" not in text
     assert hostile.replace("\n", " ") in text
     assert "\r" not in built["Subject"]
