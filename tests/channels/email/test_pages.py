@@ -37,7 +37,7 @@ WITH_PREFERENCES = {
 @pytest.mark.parametrize("name", PAGES)
 def test_a_landing_page_has_the_stylesheet_and_a_way_back(name: str) -> None:
     response = PAGES[name]()
-    document = response.body.decode()
+    document = bytes(response.body).decode()
     page = parse_html(document)
     assert '<link rel="stylesheet" href="/static/css/landing.css">' in document
     assert '<meta name="color-scheme" content="light dark">' in document
@@ -60,7 +60,7 @@ def test_a_landing_page_has_the_stylesheet_and_a_way_back(name: str) -> None:
 
 
 def test_the_forms_post_to_their_link_escaped() -> None:
-    document = pages.confirm("student@example.com", "/u?token=a&b=1").body.decode()
+    document = bytes(pages.confirm("student@example.com", "/u?token=a&b=1").body).decode()
     assert '<form method="post" action="/u?token=a&amp;b=1">' in document
     assert '<input type="hidden" name="List-Unsubscribe" value="One-Click">' in document
     assert "s•••@example.com" in document
