@@ -113,7 +113,7 @@ def test_each_row_says_what_when_and_what_the_student_asked() -> None:
     assert "Why is the sky blue?" in html
     assert "The renderer stopped before the end." in html
     # The student's own question, from their request, unless the title already says it.
-    assert "You asked: <span" in html
+    assert "You asked: “<span" in html
     assert "How do volcanoes erupt, and why do some of them explode?" in html
     assert "How do plants make food from light?" in html  # the clarification's title
     # Not for the sky (its title says it), the clarification (its question is its title), nor
