@@ -57,9 +57,10 @@ from ...notifications.deliveries import ReachCounts
 from ...runtime.supervisor import Supervisor
 from . import message as mail
 from . import sql
+from .open_links import OpenLinks
 from .schedule import make_due_digests
 from .settings import EmailSettings
-from .signed_links import OpenLinks, UnsubscribeLinks
+from .signed_links import UnsubscribeLinks
 from .transport import Mailer, SendFailed
 
 logger = logging.getLogger(__name__)

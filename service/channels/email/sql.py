@@ -8,7 +8,7 @@ from ...notifications.deliveries import CHANNEL as STREAM
 # $1 user.
 DIGEST_PREFERENCE = """
 SELECT p.address, p.period, p.opted_in, p.next_digest_at, p.confirmed_at, p.confirmation_sent_at,
-       p.suspended_at, p.suspended_reason,
+       p.suspended_at, p.suspended_reason, p.locale,
        (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
         ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
        (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
@@ -24,10 +24,11 @@ FROM email_digest_preferences p WHERE p.user_id = $1
 # $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds.
 SET_DIGEST_PREFERENCE = """
 INSERT INTO email_digest_preferences AS p
-    (user_id, address, period, opted_in, opted_in_at, next_digest_at)
-VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
+    (user_id, address, period, opted_in, opted_in_at, next_digest_at, locale)
+VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5), $6)
 ON CONFLICT (user_id) DO UPDATE SET
     address = EXCLUDED.address,
+    locale = COALESCE(EXCLUDED.locale, p.locale),
     confirmed_at = CASE WHEN p.address = EXCLUDED.address THEN p.confirmed_at END,
     period = EXCLUDED.period,
     opted_in = EXCLUDED.opted_in,

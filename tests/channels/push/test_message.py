@@ -44,7 +44,8 @@ def test_more_than_a_record_is_refused() -> None:
 
 def test_a_long_link_leaves_less_room_for_the_body() -> None:
     settings = Settings(public_url="https://notify.example")
-    payload = {"question": "😀" * 3000, "video_url": "/media/" + "v" * 3000 + ".webm"}
+    long_id = "c" * 3000
+    payload = {"question": "😀" * 3000, "content_id": long_id, "video_url": "/media/v.webm"}
     data = message.render(
         settings,
         notification_id=7,
@@ -55,7 +56,8 @@ def test_a_long_link_leaves_less_room_for_the_body() -> None:
     )
     assert len(data) <= message.MAX_PLAINTEXT
     shown = json.loads(data)
-    assert shown["link"].endswith("v.webm")  # the link is never cut: a cut link goes nowhere
+    assert shown["link"] == f"https://notify.example/videos/{long_id}"  # never cut: a cut link
+    # goes nowhere
     assert 0 < len(shown["body"]) < 400
     assert shown["body"].endswith("…")
 
