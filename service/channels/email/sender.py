@@ -204,6 +204,7 @@ class DigestSender:
             unsubscribe_url=self._links.url(claim["user_id"], address),
             message_uuid=claim["message_uuid"],
             date=datetime.now(UTC),
+            lang=recipient["locale"],
         )
         if asyncio.get_running_loop().time() > claimed_at + LEASE_MARGIN - RECORD_WINDOW:
             # Too slow getting here (the database?): sending now could outlast the lease.

@@ -190,7 +190,7 @@ RETURNING id, user_id, message_uuid, attempts, created_at
 """
 
 DIGEST_RECIPIENT = """
-SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed
+SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed, locale
 FROM email_digest_preferences WHERE user_id = $1
 """
 

@@ -11,18 +11,18 @@ Guarantees:
 - Landing pages (`page_html`) are served by this service under its Content-Security-Policy
   (no inline style or script): they link web/css/landing.css instead.
 - Chrome text is English (`lang="en"`); a `lang` given for the student marks their own text
-  (titles, questions) only, and only when it looks like a language tag.
+  (titles, questions) only, and only when it is a language tag (`http/languages.py`).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Final
 
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ...http.languages import is_language_tag
 from .digest_items import ago, one_line, when
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,7 +32,6 @@ APP_PATH: Final = "/"
 # them from its menu; this is the address the app is to open them at.
 PREFERENCES_PATH: Final = "/#preferences"
 LANDING_STYLESHEET: Final = "/static/css/landing.css"
-_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 _ENV = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -50,8 +49,8 @@ _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=Fal
 
 
 def language(lang: str | None) -> str | None:
-    """`lang` when it looks like a BCP 47 language tag, else None (left out)."""
-    return lang if lang is not None and _LANG.fullmatch(lang) else None
+    """`lang` when it is a language tag of the service's one shape, else None (left out)."""
+    return lang if lang is not None and is_language_tag(lang) else None
 
 
 def mail_html(name: str, **context: Any) -> str:

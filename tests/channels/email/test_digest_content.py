@@ -62,3 +62,22 @@ async def test_each_row_shows_the_students_question_and_its_action(
     html = message.get_body(("html",))
     assert html is not None
     assert 'src="https://notify.example/media/thumbnails/t.png"' in html.get_content()
+
+
+async def test_the_students_locale_marks_their_own_text(
+    database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"l-{student.hex[:8]}@example.com"
+    await subscribe(conn, student, address)
+    await conn.execute(
+        "UPDATE email_digest_preferences SET locale = 'pt-BR' WHERE user_id = $1", student
+    )
+    await notify(conn, student, title="Por que o céu é azul?")
+    await sender(pool, digest_settings(database_url, mailbox)).run_once()
+    [message] = mailbox.to(address)
+    html = message.get_body(("html",))
+    assert html is not None
+    content = html.get_content()
+    assert '<html lang="en">' in content  # the chrome is English
+    assert re.search(r'<p class="title"[^>]* lang="pt-BR"[^>]*>Por que o céu é azul\?', content)
