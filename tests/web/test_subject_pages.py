@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Literal
 
 import asyncpg
 import pytest
@@ -19,7 +20,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from service.channels.email.open_links import OpenLinks
 from service.http.routes.dev import dev_user_id
 from tests.support.browser import Tabs, new_tab, notification_ids
-from tests.support.page import shot
+from tests.support.page import Trouble, shot
 from tests.support.ports import free_port
 from tests.support.server import RunningServer, complete, running_server, settings_for
 
@@ -234,16 +235,20 @@ async def test_the_request_page_fits_phone_and_desktop(
     conn: asyncpg.Connection,
     tabs: Tabs,
     device: str,
-    scheme: str,
+    scheme: Literal["light", "dark"],
 ) -> None:
     context = phone if device == "phone" else desktop
     user = uuid.uuid4()
     await failed(conn, user, "Why do volcanoes erupt?")
     broken = await failed(conn, user, "How do plants make food from sunlight?")
-    tab = await tabs.open(context, user)
+    assert (await context.request.post("/api/v1/dev/login", data={"user_id": str(user)})).ok
+    tab = await new_tab(context)
+    tabs.append(tab)
     page = tab.page
-    await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
-    await page.goto(f"/requests/{broken}?action=retry")
+    await page.emulate_media(color_scheme=scheme)
+    trouble = Trouble()  # a CSP refusal, an asset not found from the nested path
+    trouble.watch(page)
+    await page.goto(f"/requests/{broken}?action=retry")  # the first page the tab loads
     row = page.locator(f'#requests-list li[data-id="{broken}"]')
     retry = row.get_by_role("button", name="Try again")
     await expect(retry).to_be_focused()
@@ -261,5 +266,6 @@ async def test_the_request_page_fits_phone_and_desktop(
         "[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
     )
     assert widths[0] <= widths[1], widths
+    assert trouble == []
     await page.wait_for_timeout(1700)  # the highlight faded
     await shot(page, f"after-i23-request-page-{device}{'-dark' if scheme == 'dark' else ''}.png")

@@ -136,6 +136,7 @@ const panel = createPanel(types, {
 
 const requests = createRequests(content, {
   watch(request) {
+    for (const n of unreadAbout(request.id)) markRead(n);
     for (const n of about(request.id)) if (kindOf(n.type).click === 'watch') opened(n);
     go(`/videos/${encodeURIComponent(request.id)}`, request);
   },
