@@ -52,7 +52,7 @@ class NotificationOut(BaseModel):
                         "content_id": "0b7e5a3c-2f1d-4c8e-a9b0-1c2d3e4f5a6b",
                         "title": "How do plants make food?",
                         "video_url": "/media/videos/0b7e5a3c.webm",
-                        "thumbnail_url": "/media/thumbnails/0b7e5a3c.svg",
+                        "thumbnail_url": "/media/thumbnails/0b7e5a3c.png",
                         "duration_seconds": 42,
                     },
                     "link": "/videos/0b7e5a3c-2f1d-4c8e-a9b0-1c2d3e4f5a6b",
