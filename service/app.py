@@ -35,7 +35,7 @@ from .live.feed import Feed
 from .live.hub import Hub
 from .live.listener import Listener
 from .live.store import PostgresFeedStore
-from .live.subjects import REQUEST_PATH, VIDEO_PATH
+from .live.subjects import PREFERENCES_PATH, REQUEST_PATH, VIDEO_PATH
 from .notifications.analytics import AnalyticsGate
 from .notifications.deliveries import DeliveryRecorder, ReachCounts
 from .notifications.snooze import wake_periodically
@@ -327,6 +327,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     @app.get("/", include_in_schema=False)
     @app.get(VIDEO_PATH, include_in_schema=False)
     @app.get(REQUEST_PATH, include_in_schema=False)
+    @app.get(PREFERENCES_PATH, include_in_schema=False)
     async def index() -> FileResponse:
         # The app routes a subject's page (live/subjects.py) by its path itself (router.js).
         return FileResponse(WEB_DIR / "index.html")

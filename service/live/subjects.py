@@ -24,6 +24,7 @@ from urllib.parse import quote
 VIDEO_PATH: Final = "/videos/{content_id}"
 REQUEST_PATH: Final = "/requests/{content_id}"
 HOME_PATH: Final = "/"
+PREFERENCES_PATH: Final = "/preferences"  # the app with its notification preferences open
 
 SubjectKind = Literal["video", "request", "home"]
 

@@ -19,6 +19,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from service.channels.email.open_links import OpenLinks
 from service.http.routes.dev import dev_user_id
+from service.live.subjects import PREFERENCES_PATH
 from tests.support.browser import Tabs, new_tab, notification_ids
 from tests.support.page import Trouble, shot
 from tests.support.ports import free_port
@@ -269,3 +270,33 @@ async def test_the_request_page_fits_phone_and_desktop(
     assert trouble == []
     await page.wait_for_timeout(1700)  # the highlight faded
     await shot(page, f"after-i23-request-page-{device}{'-dark' if scheme == 'dark' else ''}.png")
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "signed-out"])
+async def test_the_digests_manage_preferences_link_opens_them_at_by_email(
+    context: BrowserContext, server: RunningServer, tabs: Tabs, signed_in: bool
+) -> None:
+    name = f"student-{uuid.uuid4().hex[:8]}"
+    if signed_in:
+        response = await context.request.post("/api/v1/dev/login", data={"user_id": name})
+        assert response.ok
+    tab = await new_tab(context)
+    tabs.append(tab)
+    page = tab.page
+    await page.goto(server.base_url + PREFERENCES_PATH)  # the digest's "Manage preferences"
+    if not signed_in:
+        await sign_in(page, name)
+    dialog = page.locator("#prefs")
+    await expect(dialog).to_be_visible()
+    await expect(page.locator("#prefs-email")).to_be_in_viewport()
+    await expect(page).to_have_url(server.base_url + PREFERENCES_PATH)
+    await page.keyboard.press("Escape")  # closed: the address is the app's again
+    await expect(dialog).to_be_hidden()
+    await expect(page).to_have_url(server.base_url + "/")
+    # The header's Preferences is the same page, and Back closes it.
+    await page.locator("#prefs-button").click()
+    await expect(dialog).to_be_visible()
+    await expect(page).to_have_url(server.base_url + PREFERENCES_PATH)
+    await page.go_back()
+    await expect(dialog).to_be_hidden()
+    await expect(page).to_have_url(server.base_url + "/")

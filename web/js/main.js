@@ -180,9 +180,11 @@ async function show(route) {
   const mine = ++turn;
   if (!session) return;
   if (route.name !== 'video') player.close();
-  if (route.name === 'home') {
+  if (route.name !== 'preferences') preferences.close();
+  if (route.name === 'home' || route.name === 'preferences') {
     subjectView.home();
     requests.hide();
+    if (route.name === 'preferences') openPreferences({ at: 'prefs-email' });
     return;
   }
   panel.close();
@@ -314,10 +316,18 @@ const login = createLogin({
 createAccountMenu();
 const pushToggle = createPushToggle({ onError: reportError });
 const digestPrefs = createDigestPrefs();
-byId('prefs-button').addEventListener('click', () => {
+/** The preferences dialog (the page `/preferences`), scrolled to the section `at` if given. */
+function openPreferences({ at = null } = {}) {
+  if (byId('prefs').open) return;
   preferences.open();
   pushToggle.refresh();
   digestPrefs.refresh();
+  if (at) byId(at).scrollIntoView({ block: 'start' });
+}
+byId('prefs-button').addEventListener('click', () => router.go('/preferences'));
+// Closed (its button, Escape, signing out): the address leaves `/preferences`.
+byId('prefs').addEventListener('close', () => {
+  if (router.current().name === 'preferences') router.leave();
 });
 
 // A push clicked while a tab is open: the service worker focused this tab and asks it to open

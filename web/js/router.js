@@ -1,6 +1,6 @@
-// The app's pages by path: `/` (home), `/videos/<id>` (that request's video in the player) and
+// The app's pages by path: `/` (home), `/videos/<id>` (that request's video in the player),
 // `/requests/<id>` (that request on its own, `?action=retry|answer` naming the control to
-// focus). The server serves index.html at each (service/live/subjects.py says which a
+// focus) and `/preferences` (home with the notification preferences open: the digest's link). The server serves index.html at each (service/live/subjects.py says which a
 // notification leads to, as its `link`); this module only reads and changes the address.
 //
 // `go(path)` pushes an entry and `leave()` returns to `/`: back through the entry `go` pushed
@@ -27,6 +27,7 @@ export function routeOf(address) {
   }
   if (url.origin !== window.location.origin) return null;
   if (url.pathname === '/') return { name: 'home' };
+  if (url.pathname === '/preferences') return { name: 'preferences' };
   const match = /^\/(videos|requests)\/([^/]+)\/?$/.exec(url.pathname);
   if (!match) return null;
   let id = null;

@@ -32,6 +32,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from ...live.subjects import PREFERENCES_PATH
 from ...notifications.links import absolute
 from . import templating
 from .addresses import domain_of
@@ -115,7 +116,7 @@ def build(
         "now": date,
         "lang": templating.language(lang),
         "app_url": absolute(settings, templating.APP_PATH),
-        "preferences_url": absolute(settings, templating.PREFERENCES_PATH),
+        "preferences_url": absolute(settings, PREFERENCES_PATH),
         "unsubscribe_url": unsubscribe_url,
     }
     message.set_content(templating.text("digest.txt.j2", **context))

@@ -23,14 +23,12 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ...http.languages import is_language_tag
+from ...live.subjects import HOME_PATH, PREFERENCES_PATH
 from .digest_items import ago, one_line, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRODUCT: Final = "Vividly"
-APP_PATH: Final = "/"
-# The app's notification preferences. The page has no route of its own for them yet: it opens
-# them from its menu; this is the address the app is to open them at.
-PREFERENCES_PATH: Final = "/#preferences"
+APP_PATH: Final = HOME_PATH
 LANDING_STYLESHEET: Final = "/static/css/landing.css"
 
 _ENV = Environment(

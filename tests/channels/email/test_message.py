@@ -130,9 +130,9 @@ def test_each_row_says_what_when_and_what_the_student_asked() -> None:
 def test_open_vividly_and_manage_preferences_in_both_parts() -> None:
     text, html = parts(sample.digest())
     assert re.search(r'href="https://notify\.example/"[^>]*>Open Vividly</a>', html)
-    assert re.search(r'href="https://notify\.example/#preferences"[^>]*>Manage preferences', html)
+    assert re.search(r'href="https://notify\.example/preferences"[^>]*>Manage preferences', html)
     assert "Open Vividly: https://notify.example/\n" in text
-    assert "Manage preferences: https://notify.example/#preferences\n" in text
+    assert "Manage preferences: https://notify.example/preferences\n" in text
     assert f'href="{sample.UNSUBSCRIBE.replace("&", "&amp;")}"' in html
     assert f"Unsubscribe: {sample.UNSUBSCRIBE}" in text
 

@@ -50,7 +50,7 @@ def test_a_landing_page_has_the_stylesheet_and_a_way_back(name: str) -> None:
     assert "Vividly" in "".join(page.text)
     assert "/" in page.hrefs  # the brand and "Open Vividly"
     assert 'href="/">Open Vividly</a>' in document
-    assert ("/#preferences" in page.hrefs) == (name in WITH_PREFERENCES)
+    assert ("/preferences" in page.hrefs) == (name in WITH_PREFERENCES)
     if name.endswith("refused"):
         assert response.status_code >= 400
         assert "card-refused" in document

@@ -171,7 +171,7 @@ def test_a_long_digest_lists_the_first_and_counts_the_rest() -> None:
         "https://app.example/watch/1",
         "https://app.example/watch/2",
         "https://notify.example/",
-        "https://notify.example/#preferences",
+        "https://notify.example/preferences",
         "https://notify.example/api/v1/digest/unsubscribe?token=t&x=1",
     ]
     assert "token=t&amp;x=1" in html.get_content()  # attribute escaped, parsed back
