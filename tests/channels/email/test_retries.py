@@ -270,7 +270,8 @@ async def test_one_digest_that_breaks_never_stops_the_others(
         await notify(conn, student)
     plain_sender = sender(pool, settings)
     flawed = Flawed(pool, settings, plain_sender._links, student=bad)
-    assert await flawed.run_once() == 2
+    # Both in one pass (the shared database may hold other tests' due digests too).
+    assert await flawed.run_once() >= 2
     assert len(mailbox.to(good_address)) == 1
     [digest] = await digests(conn, bad)
     assert (digest["state"], digest["later"]) == ("pending", True)
