@@ -29,7 +29,11 @@ class NotificationPayload(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    content_id: uuid.UUID | None = None
+    content_id: str | None = Field(
+        default=None,
+        description="The content request it is about: a UUID for the pipeline's types (a type "
+        "added in SQL may carry another id; it is passed on as written).",
+    )
     title: str | None = None
     video_url: str | None = None
     thumbnail_url: str | None = None

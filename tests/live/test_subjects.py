@@ -50,10 +50,27 @@ def test_a_notification_leads_to_its_subjects_page(payload: Any, subject: Subjec
     assert subject_of(payload) == subject
 
 
-def test_the_content_id_is_quoted_into_one_path_segment() -> None:
-    subject = subject_of({"content_id": "../admin?x=1#y", "video_url": "/v.webm"})
-    assert subject.path == "/videos/..%2Fadmin%3Fx%3D1%23y"
-    assert subject.content_id == "../admin?x=1#y"
+@pytest.mark.parametrize(
+    "content_id",
+    [
+        "../admin?x=1#y",
+        "%2F%2Fevil.example",
+        "//evil.example",
+        "lesson-42",
+        CONTENT + "/x",
+        "x" * 3000,
+    ],
+)
+def test_an_id_that_is_no_request_leads_home(content_id: str) -> None:
+    # No request page exists for it (a `/` in it would not even reach the app: a JSON 404).
+    assert subject_of({"content_id": content_id, "video_url": "/v.webm"}) == Subject("home", "/")
+
+
+def test_a_request_id_is_written_canonically() -> None:
+    spelled = "{" + CONTENT.upper().replace("-", "") + "}"
+    assert subject_of({"content_id": spelled}) == Subject(
+        "request", f"/requests/{CONTENT}", CONTENT
+    )
 
 
 def _row(payload: Any) -> dict[str, Any]:

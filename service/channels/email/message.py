@@ -42,14 +42,28 @@ from .settings import EmailSettings
 __all__ = ["MAX_TEXT", "Item", "build", "confirmation", "item_from_row", "one_line", "subject"]
 
 MAX_PREHEADER = 140  # characters
+MAX_SUBJECT = 120  # characters; the headline's student text is already cut at 60
+
+
+def counted(total: int) -> str:
+    """The subject that names no student text: how many there are."""
+    return f"{total} notification{'' if total == 1 else 's'} you haven't seen"
+
+
+def header_text(text: str) -> str:
+    """`text` as an unstructured header's value: on one line (`one_line`), and with no RFC 2047
+    encoded-word opener `=?` left, since the email library decodes encoded words in a value it
+    is given: a student's `=?utf-8?q?=0D=0A?=` would become a real line break in the header on
+    Pythons before 3.11.10 and 3.12.5 (CVE-2024-6923). A word joiner keeps it looking the same."""
+    return one_line(text, MAX_SUBJECT).replace("=?", "=\u2060?")
 
 
 def subject(items: Sequence[Item], total: int) -> str:
     """What is inside, newest first: the newest item's headline and how many more."""
     if not items:
-        return f"{total} notification{'' if total == 1 else 's'} you haven't seen"
+        return counted(total)
     more = total - 1
-    return items[0].headline + (f", and {more} more" if more > 0 else "")
+    return header_text(items[0].headline + (f", and {more} more" if more > 0 else ""))
 
 
 def preheader(items: Sequence[Item], total: int) -> str:
@@ -95,6 +109,9 @@ def build(
     message["From"] = settings.email_from
     message["To"] = to
     message["Subject"] = subject(items, total)
+    if str(message["Subject"]) != subject(items, total):  # read back otherwise: say less
+        del message["Subject"]
+        message["Subject"] = counted(total)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id(settings, message_uuid)
     if settings.email_reply_to is not None:

@@ -28,6 +28,7 @@ from .signed_links import OPEN_PATH, InvalidLink, SignedLinks
 
 ENCRYPTION_LABEL = b"vividly notifications: email digest open links, encryption, v2"
 _NOTIFICATION_BYTES = 8
+MAX_CLOCK_SKEW = 60.0  # seconds a link may be dated ahead of this clock (Fernet's own skew)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +76,11 @@ class OpenLinks(SignedLinks):
             made = fernet.extract_timestamp(sealed)
         except (InvalidToken, UnicodeEncodeError) as error:
             raise InvalidLink(f"this {self.NAME} is not valid (it was altered)") from error
-        if self._clock() - made > self._max_age:
+        now = self._clock()
+        if now - made > self._max_age:
             raise InvalidLink(f"this {self.NAME} has expired: {self.EXPIRED}")
+        if made > now + MAX_CLOCK_SKEW:  # sealed by this key on a clock far ahead: never live
+            raise InvalidLink(f"this {self.NAME} is not valid (it is dated in the future)")
         if len(plain) != 16 + _NOTIFICATION_BYTES:  # sealed by this key, but never issued
             raise InvalidLink(f"this {self.NAME} is not valid")
         notification = int.from_bytes(plain[16:], "big", signed=True)

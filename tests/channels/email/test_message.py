@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from service.channels.email import message
+from service.channels.email import message, transport
 from tests.support import digest_sample as sample
 
 
@@ -205,6 +205,31 @@ def test_student_text_in_the_subject_is_one_short_line_and_encoded() -> None:
     assert b"=?utf-8?" in wire
     back = email.message_from_bytes(wire, policy=email.policy.default)
     assert back["Subject"] == f"Your video on '{sample.RTL_TITLE}' is ready"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "=?utf-8?q?x=0D=0ABcc:_boss@corp.example=0D=0AX-Injected:_1?=",
+        "=?utf-8?q?=0D=0A=0D=0AAccount_locked:_call_555-0100?=",
+        "=?utf-8?b?eA0KQmNjOiBib3NzQGNvcnAuZXhhbXBsZQ==?=",
+    ],
+)
+def test_an_encoded_word_in_a_title_stays_text_on_the_wire(title: str) -> None:
+    # The email library decodes RFC 2047 words in a header it is given: on Pythons before
+    # 3.11.10 an encoded CR LF became a real line break (a student's own headers, or body,
+    # in a DKIM-signed mail). Sent as the transport sends it, then read back:
+    built = _one(title)
+    wire, *_ = transport._wire(built, "bounces@example.com")
+    _head, body = wire.split(b"\r\n\r\n", 1)
+    back = email.message_from_bytes(wire, policy=email.policy.default)
+    assert len(back.get_all("Subject") or []) == 1
+    assert back["Bcc"] is None
+    assert back["X-Injected"] is None
+    assert b"Account locked" not in body.split(b"\r\n\r\n", 1)[0]
+    assert "=?" not in str(back["Subject"])  # shown as the student wrote it, never decoded
+    assert str(back["Subject"]).replace("\u2060", "").startswith("Your video on '=?utf-8?")
+    assert back.get_body(("plain",)) is not None
 
 
 def test_student_text_is_escaped_in_both_parts() -> None:

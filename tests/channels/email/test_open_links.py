@@ -73,3 +73,10 @@ def test_links_mailed_before_v2_still_verify_until_they_expire() -> None:
     assert links(NOW + DAY).verify(legacy).notification_id == 42
     with pytest.raises(InvalidLink, match="expired"):
         links(NOW + 31 * DAY).verify(legacy)
+
+
+def test_a_link_dated_in_the_future_is_refused() -> None:
+    ahead = links(NOW + 10 * 365 * DAY).token(uuid.uuid4(), 7)  # a clock ten years fast
+    with pytest.raises(InvalidLink, match="future"):
+        links().verify(ahead)
+    assert links().verify(links(NOW + 30).token(uuid.uuid4(), 7)).notification_id == 7

@@ -43,6 +43,8 @@ from tests.support.waiting import until
         {"email": "ok@example.com", "period": "daily", "extra": 1},
         {"email": None, "period": "daily"},
         {"period": "daily"},
+        {"email": "=?utf-8?q?bob?=@example.com", "period": "daily"},  # To: would read bob@
+        {"email": "=?utf-8?q?a=0D=0A=0D=0Ab?=@example.com", "period": "daily"},
         {"email": "ok@example.com", "period": "daily", "locale": "not a tag"},
         {"email": "ok@example.com", "period": "daily", "locale": "en-" + "x" * 40},
         {"email": "ok@example.com", "period": "daily", "locale": "de\r\nX: y"},

@@ -43,9 +43,9 @@ def test_more_than_a_record_is_refused() -> None:
 
 
 def test_a_long_link_leaves_less_room_for_the_body() -> None:
-    settings = Settings(public_url="https://notify.example")
-    long_id = "c" * 3000
-    payload = {"question": "😀" * 3000, "content_id": long_id, "video_url": "/media/v.webm"}
+    long_path = "https://app.example/" + "p" * 3000 + "/{content_id}"
+    settings = Settings(public_url="https://notify.example", video_link_template=long_path)
+    payload = {"question": "😀" * 3000, "content_id": CONTENT, "video_url": "/media/v.webm"}
     data = message.render(
         settings,
         notification_id=7,
@@ -56,8 +56,8 @@ def test_a_long_link_leaves_less_room_for_the_body() -> None:
     )
     assert len(data) <= message.MAX_PLAINTEXT
     shown = json.loads(data)
-    assert shown["link"] == f"https://notify.example/videos/{long_id}"  # never cut: a cut link
-    # goes nowhere
+    assert shown["link"] == long_path.format(content_id=CONTENT)  # never cut: a cut link goes
+    # nowhere
     assert 0 < len(shown["body"]) < 400
     assert shown["body"].endswith("…")
 
