@@ -57,7 +57,7 @@ async def test_each_row_shows_the_students_question_and_its_action(
     assert 'You asked: "How do bees find flowers <again>?"' in text
     assert "secret" not in text
     actions = re.findall(r"^  (Watch|Try again|Answer|Open): https://", text, re.MULTILINE)
-    assert actions == ["Watch", "Answer", "Try again"]  # newest first
+    assert actions == ["Open", "Answer", "Try again"]  # newest first; no request page: Open
     assert message["Subject"] == "Your video on 'Photosynthesis' is ready, and 2 more"
     html = message.get_body(("html",))
     assert html is not None
