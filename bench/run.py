@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import Any
 
-from . import long_runs, observe, rolling, scenarios, writers
+from . import long_runs, notify_cost, observe, rolling, scenarios, writers
 from .harness import (
     OUT,
     Server,
@@ -278,6 +278,7 @@ SCENARIOS = {
     "day": long_runs.day,
     "fleet": fleet,
     "rolling": rolling_deploy,
+    "notify-cost": notify_cost.notify_cost,
 }
 DEFAULT = ["streams", "throughput", "storm", "polling"]
 
@@ -320,6 +321,21 @@ def main() -> None:
         "--fleet-processes", type=int, nargs="+", default=[1, 2, 4, 8], help="Fleet sizes."
     )
     parser.add_argument("--writers", type=int, default=8, help="Connections completing requests.")
+    parser.add_argument(
+        "--notify-channels",
+        type=int,
+        nargs="+",
+        default=[1000, 10_000, 50_000, 100_000],
+        help="notify-cost: users followed (per-user channels LISTENed) in all.",
+    )
+    parser.add_argument(
+        "--notify-listeners", type=int, nargs="+", default=[1, 4, 8], help="notify-cost: K."
+    )
+    parser.add_argument(
+        "--notify-modes", nargs="+", default=["per-user", "shards"], choices=["per-user", "shards"]
+    )
+    parser.add_argument("--notify-count", type=int, default=3000, help="notify-cost: N per run.")
+    parser.add_argument("--notify-shards", type=int, default=64, help="notify-cost: S.")
     args = parser.parse_args()
     raise_fd_limit()
     OUT.mkdir(exist_ok=True)
