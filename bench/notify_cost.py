@@ -9,6 +9,10 @@ random one of the C users, on the channel the mode gives it:
 - `shards`: `notifications:shard:<k>`, the user in the payload; each listener LISTENs all S
   shard channels and keeps only its own users' notifications, as the listener does.
 - `baseline`: the same writer with no listener at all, in the same run.
+With `--notify-via function` the writer sends through the triggers' own
+`vividly_notify_user_v1` instead (the mode set in the database first, as `vividly-notify
+channels` does; the shard then comes from the database's hash): the shipped path, its advisory
+lock and its read of the mode included.
 The run waits until every notification reached every listener that LISTENs its channel, then
 reads the CPU (user + system) of the writer's and the listeners' backends from /proc/<pid>/stat
 (pids from pg_backend_pid()): the server must run on this machine. Also reported: the CPU the
@@ -29,7 +33,7 @@ import asyncpg
 import orjson
 
 from db.urls import asyncpg_dsn
-from service.live.channel_mode import PER_USER, SHARD_PREFIX, ChannelMode
+from service.live.channel_mode import PER_USER, SHARD_PREFIX, ChannelMode, set_mode
 from service.live.topics import ListenerConnection, channel_of, channel_statements
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -86,7 +90,13 @@ def shard_of(user: uuid.UUID, shards: int) -> int:
 
 
 async def one_run(
-    dsn: str, mode: ChannelMode | None, channels: int, listeners_count: int, count: int
+    dsn: str,
+    mode: ChannelMode | None,
+    channels: int,
+    listeners_count: int,
+    count: int,
+    *,
+    via_function: bool = False,
 ) -> dict[str, Any]:
     """One configuration; `mode` None is the baseline (no listener)."""
     users = [uuid.uuid4() for _ in range(channels)]
@@ -98,20 +108,29 @@ async def one_run(
     try:
         writer_pid: int = await writer.fetchval("SELECT pg_backend_pid()")
         targets = [random.choice(users) for _ in range(count)]
-        messages = []
+        messages: list[tuple[Any, str]] = []
         for number, user in enumerate(targets):
             message: dict[str, Any] = {"event": "notification", "id": number}
+            if via_function:
+                messages.append((user, orjson.dumps(message).decode()))
+                continue
             if mode is not None and mode.shards is not None:
                 message["user"] = str(user)
                 channel = f"{SHARD_PREFIX}{shard_of(user, mode.shards)}"
             else:
                 channel = channel_of(user)
             messages.append((channel, orjson.dumps(message).decode()))
+        if via_function:
+            await set_mode(writer, mode or PER_USER)
         await asyncio.sleep(0.5)  # the LISTENs' own work settles
         pids = [writer_pid] + [each.pid for each in listeners]
         before = [cpu_seconds(pid) for pid in pids]
         started = time.monotonic()
-        statement = await writer.prepare("SELECT pg_notify($1, $2)")
+        statement = await writer.prepare(
+            "SELECT vividly_notify_user_v1($1, $2::text::jsonb)"
+            if via_function
+            else "SELECT pg_notify($1, $2)"
+        )
         for channel, payload in messages:
             await statement.fetchval(channel, payload)  # autocommit: one transaction each
         committed = time.monotonic() - started
@@ -133,6 +152,7 @@ async def one_run(
     per_1000 = 1000 / count
     return {
         "mode": "baseline" if mode is None else str(mode),
+        "via": "vividly_notify_user_v1" if via_function else "pg_notify",
         "users": channels,
         "channels_listened": sum(
             len(mode.channels(each.users)) for each in listeners if mode is not None
@@ -159,13 +179,16 @@ async def notify_cost(url: str, args: Any) -> dict[str, Any]:
     finally:
         await probe.close()
     modes = {"per-user": PER_USER, "shards": ChannelMode(args.notify_shards)}
-    baseline = await one_run(dsn, None, 1000, 0, args.notify_count)
+    via = args.notify_via == "function"
+    baseline = await one_run(dsn, None, 1000, 0, args.notify_count, via_function=via)
     print(orjson.dumps(baseline).decode(), flush=True)
     runs = [baseline]
     for listeners in args.notify_listeners:
         for channels in args.notify_channels:
             for name in args.notify_modes:
-                run = await one_run(dsn, modes[name], channels, listeners, args.notify_count)
+                run = await one_run(
+                    dsn, modes[name], channels, listeners, args.notify_count, via_function=via
+                )
                 run["ratio_to_baseline"] = round(
                     run["postgres_cpu_s_per_1000"] / max(baseline["postgres_cpu_s_per_1000"], 1e-9),
                     2,

@@ -336,6 +336,12 @@ def main() -> None:
     )
     parser.add_argument("--notify-count", type=int, default=3000, help="notify-cost: N per run.")
     parser.add_argument("--notify-shards", type=int, default=64, help="notify-cost: S.")
+    parser.add_argument(
+        "--notify-via",
+        default="pg_notify",
+        choices=["pg_notify", "function"],
+        help="notify-cost: the writer calls pg_notify, or the triggers' vividly_notify_user_v1.",
+    )
     args = parser.parse_args()
     raise_fd_limit()
     OUT.mkdir(exist_ok=True)

@@ -13,7 +13,6 @@ import asyncpg
 import httpx
 import pytest
 
-from service.live.channel_mode import ChannelMode
 from service.live.events import rfc3339
 from tests.support.channel_modes import channel_mode
 from tests.support.listen import mode_channel
@@ -292,8 +291,8 @@ async def test_read_state_and_progress_reach_the_stream_without_the_routing(
         )
         read = await stream.next()
         second = await conn.fetchval(
-            "INSERT INTO content_requests (student_id, title, status) VALUES ($1, 'x', 'processing')"
-            " RETURNING id",
+            "INSERT INTO content_requests (student_id, title, status)"
+            " VALUES ($1, 'x', 'processing') RETURNING id",
             user,
         )
         await conn.execute("UPDATE content_requests SET stage = 'tts' WHERE id = $1", second)

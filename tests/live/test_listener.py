@@ -8,7 +8,7 @@ import contextlib
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -164,6 +164,10 @@ async def commit_round_robin(url: str, users: list[uuid.UUID], rounds: int, paus
         await writer.close()
 
 
+def uses(server: RunningServer, mode: ChannelMode) -> Callable[[], bool]:
+    return lambda: server.listener.mode == mode
+
+
 async def test_switching_modes_with_streams_open_loses_and_repeats_nothing(
     server: RunningServer, database_url: str, conn: asyncpg.Connection, channel_mode: ChannelMode
 ) -> None:
@@ -186,7 +190,7 @@ async def test_switching_modes_with_streams_open_loses_and_repeats_nothing(
             for mode in (other, ChannelMode(5), channel_mode):
                 await asyncio.sleep(0.2)
                 await set_mode(conn, mode)
-                await until(lambda: server.listener.mode == mode, f"the listener uses {mode}")
+                await until(uses(server, mode), f"the listener uses {mode}")
         finally:
             await writing
             await set_mode(conn, channel_mode)
