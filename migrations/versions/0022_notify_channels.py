@@ -40,12 +40,17 @@ CREATE FUNCTION vividly_notify_channels_lock_key_v1() RETURNS bigint
     SELECT hashtextextended('vividly.notify_channels', 0)
 $$;
 
+-- PL/pgSQL, not SQL: called from PL/pgSQL, a SQL function is not inlined and costs ~0.05 ms
+-- a call here (bench/RESULTS.md), more than the NOTIFY itself.
 CREATE FUNCTION vividly_notify_channel_v1(p_user_id uuid, p_shards integer) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p_shards IS NULL THEN 'notifications:' || p_user_id
-                ELSE 'notifications:shard:'
-                     || (hashtextextended(p_user_id::text, 0) % p_shards + p_shards) % p_shards
-           END
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF p_shards IS NULL THEN
+        RETURN 'notifications:' || p_user_id;
+    END IF;
+    RETURN 'notifications:shard:'
+        || (hashtextextended(p_user_id::text, 0) % p_shards + p_shards) % p_shards;
+END
 $$;
 
 CREATE FUNCTION vividly_notify_user_v1(p_user_id uuid, p_message jsonb) RETURNS void
@@ -58,11 +63,14 @@ BEGIN
     -- committed while this waited.
     PERFORM pg_advisory_xact_lock_shared(vividly_notify_channels_lock_key_v1());
     SELECT shards INTO shard_count FROM notify_channels;
-    PERFORM pg_notify(
-        vividly_notify_channel_v1(p_user_id, shard_count),
-        CASE WHEN shard_count IS NULL THEN p_message
-             ELSE p_message || jsonb_build_object('user', p_user_id) END::text
-    );
+    IF shard_count IS NULL THEN
+        PERFORM pg_notify(vividly_notify_channel_v1(p_user_id, NULL), p_message::text);
+    ELSE
+        PERFORM pg_notify(
+            vividly_notify_channel_v1(p_user_id, shard_count),
+            (p_message || jsonb_build_object('user', p_user_id))::text
+        );
+    END IF;
 END
 $$;
 
