@@ -173,6 +173,7 @@ async def one_run(
 async def notify_cost(url: str, args: Any) -> dict[str, Any]:
     """Every (mode, channels, listeners) of the arguments, after one baseline."""
     dsn = asyncpg_dsn(url)
+    load_before = os.getloadavg()
     probe = await asyncpg.connect(dsn)
     try:
         version = await probe.fetchval("SHOW server_version")
@@ -195,4 +196,9 @@ async def notify_cost(url: str, args: Any) -> dict[str, Any]:
                 )
                 print(orjson.dumps(run).decode(), flush=True)
                 runs.append(run)
-    return {"server_version": version, "load_before": os.getloadavg(), "runs": runs}
+    return {
+        "server_version": version,
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+        "runs": runs,
+    }

@@ -12,6 +12,11 @@ import time
 import uuid
 from typing import Any
 
+import asyncpg
+
+from db.urls import asyncpg_dsn
+from service.live.channel_mode import ChannelMode, set_mode
+
 from . import long_runs, notify_cost, observe, rolling, scenarios, writers
 from .harness import (
     OUT,
@@ -322,6 +327,12 @@ def main() -> None:
     )
     parser.add_argument("--writers", type=int, default=8, help="Connections completing requests.")
     parser.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        help="Run the service with this many shard channels (default: per-user channels).",
+    )
+    parser.add_argument(
         "--notify-channels",
         type=int,
         nargs="+",
@@ -346,9 +357,18 @@ def main() -> None:
     raise_fd_limit()
     OUT.mkdir(exist_ok=True)
     url = fresh_database()
-    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "channels": "per-user" if args.shards is None else f"shards ({args.shards})",
+    }
 
     async def run_all() -> None:
+        if args.shards is not None:
+            connection = await asyncpg.connect(asyncpg_dsn(url))
+            try:
+                await set_mode(connection, ChannelMode(args.shards))
+            finally:
+                await connection.close()
         for name in args.scenarios:
             print(f"== {name}", flush=True)
             results[name] = await SCENARIOS[name](url, args)
