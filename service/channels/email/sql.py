@@ -190,22 +190,36 @@ RETURNING id, user_id, message_uuid, attempts, created_at
 """
 
 DIGEST_RECIPIENT = """
-SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed
+SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed, locale
 FROM email_digest_preferences WHERE user_id = $1
 """
 
+# A notification's content request, when its payload names one of the student's own
+# (`content_id` a UUID): what the student asked and the request's title. A `content_id` that is
+# no UUID (another type's) names none and is never cast.
+REQUEST_OF_NOTIFICATION = """
+LEFT JOIN LATERAL (
+    SELECT r.question, r.title FROM content_requests r
+    WHERE r.student_id = n.user_id
+      AND r.id = (CASE WHEN n.payload->>'content_id'
+                       ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                  THEN n.payload->>'content_id' END)::uuid
+) r ON true"""
+
 # What a digest lists now (newest first): its notifications still eligible, at most $2, with
-# how many more of the student's wait for a later digest (`waiting`: DIGEST_WAITING).
+# what the student asked (their content request's question and title, when it has one) and how
+# many more of the student's wait for a later digest (`waiting`: DIGEST_WAITING).
 # $1 digest, $3 user.
 DIGEST_CONTENT = f"""
 SELECT n.id, n.type, n.payload, n.created_at, COALESCE(t.label, n.type) AS label,
+       r.question, r.title AS request_title,
        (SELECT count(*) FROM notifications n
         JOIN email_digest_preferences p ON p.user_id = n.user_id
         WHERE n.user_id = $3 AND {DIGEST_WAITING}
        ) AS waiting
 FROM email_digest_items i
 JOIN notifications n ON n.id = i.notification_id
-JOIN notification_types t ON t.name = n.type
+JOIN notification_types t ON t.name = n.type{REQUEST_OF_NOTIFICATION}
 WHERE i.digest_id = $1 AND {DIGEST_ELIGIBLE}
 ORDER BY n.id DESC
 LIMIT $2

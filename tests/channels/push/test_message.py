@@ -124,7 +124,10 @@ def test_a_push_says_what_happened_with_icons_and_its_button(
     assert shown["lang"] == "en"
     assert shown["icon"] == "https://notify.example/static/icons/icon-192.png"
     assert shown["badge"] == "https://notify.example/static/icons/badge-96.png"
-    assert shown["app"] == "https://notify.example/"
+    # Every button opens the link: the player, or the request's own page (not the app's home).
+    page = "videos" if "video_url" in payload else "requests"
+    assert shown["link"] == f"https://notify.example/{page}/{CONTENT}"
+    assert "app" not in shown
     if "thumbnail_url" in payload:
         assert shown["image"] == "https://notify.example/media/thumbnails/t.svg"
     else:
