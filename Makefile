@@ -23,6 +23,7 @@ lint: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/mypy --strict deploy/podman/stack.py
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
 browser:
