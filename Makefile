@@ -70,6 +70,15 @@ stack-down: .venv/.synced
 	@command -v podman >/dev/null || { echo "== no podman: no stack to remove"; exit 0; }; \
 		.venv/bin/python deploy/podman/stack.py down
 
+# tests/stack against a stack of its own: up, the tests, down (whatever they gave). Where podman
+# cannot run containers the tests are skipped and say why.
+test-stack: podman .venv/.synced
+	@if .venv/bin/python deploy/podman/stack.py check; then \
+		$(MAKE) --no-print-directory stack || exit 1; \
+		.venv/bin/pytest -m stack tests/stack; status=$$?; \
+		$(MAKE) --no-print-directory stack-down; exit $$status; \
+	else .venv/bin/pytest -m stack tests/stack; fi
+
 # The customer's React NotificationCenter (../shared/seed-frontend) built against clients/js for
 # tests/web/test_react_seed.py; npm packages from the lockfile, reinstalled when it changes.
 clients/js/node_modules/.installed: clients/js/package.json clients/js/package-lock.json
@@ -100,6 +109,8 @@ test: lint browser nginx promtool seed-app
 		echo "== the version-sensitive database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \
 		TEST_DATABASE_URL="$(SYSTEM_PG_URL)" .venv/bin/pytest -m "db and not browser" $(PG_VERSION_TESTS); \
 	else echo "== system PostgreSQL not reachable at $(SYSTEM_PG_URL): embedded only"; fi
+	@echo "== the container stack: build, start, tests/stack through the proxy, remove"
+	$(MAKE) --no-print-directory test-stack
 
 clean:
 	rm -rf .venv .tools clients/js/node_modules tests/web/seed_app/dist

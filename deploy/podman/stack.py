@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import compose_spec
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = (ROOT / "docker-compose.yml", ROOT / "deploy/podman/compose.podman.yml")
@@ -170,7 +170,9 @@ def build(compose: dict[str, Any]) -> None:
         if spec is None or image in built:
             continue
         spec = {"context": spec} if isinstance(spec, str) else spec
-        args = ["build", "--layers", "-t", image]
+        # The host's network for RUN steps: a container on podman's default network (netavark)
+        # cannot resolve names on this kind of machine; the host reaches the registries.
+        args = ["build", "--layers", "--network", "host", "-t", image]
         for name, value in (spec.get("args") or {}).items():
             args += ["--build-arg", f"{name}={value}"]
         if bundle:  # only while the build runs; no layer holds it
