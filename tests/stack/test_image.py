@@ -22,12 +22,14 @@ from tests.support.stack import (
     in_container,
     metrics_token,
     podman,
+    replica_ready,
     secrets,
 )
 
 pytestmark = pytest.mark.stack
 SIZE_BOUND = 600_000_000  # bytes
 DEV_ONLY = ["pytest", "mypy", "ruff", "playwright", "hypothesis", "schemathesis", "aiosmtpd"]
+SETTINGS = {"DATABASE_URL", "JWT_SECRET", "METRICS_TOKEN", "FORWARDED_ALLOW_IPS", "POOL_MAX_SIZE"}
 COMPILERS = ["gcc", "cc", "c++", "g++", "clang", "tcc", "make", "ld", "as"]
 
 
@@ -95,3 +97,24 @@ def test_only_the_proxy_is_published_and_ops_endpoints_stay_inside() -> None:
     )
     assert status == 200, body
     assert "vividly_" in body
+
+
+async def test_the_api_serves_with_a_read_only_root_filesystem() -> None:
+    # What deploy/k8s/ asks of the pods: a read-only root, /tmp writable, no capabilities, no
+    # privilege escalation. A replica of its own on the stack's network (no `api` alias: the
+    # proxy never sends it anything), ready like the others.
+    [config] = json.loads(podman("container", "inspect", REPLICAS[0]))
+    env = [item for item in config["Config"]["Env"] if item.split("=")[0] in SETTINGS]
+    name = f"{PROJECT}-readonly-1"
+    podman(
+        "run", "-d", "--name", name, "--label", f"com.docker.compose.project={PROJECT}",
+        "--network", f"{PROJECT}_backend", "--read-only", "--tmpfs", "/tmp",
+        "--volume", f"{PROJECT}_media:/data/media", "--cap-drop", "ALL",
+        "--security-opt", "no-new-privileges",
+        *[arg for item in env for arg in ("--env", item)],
+        IMAGE, "serve", "--port", "8000",
+    )  # fmt: skip
+    try:
+        await replica_ready(name, timeout=60)
+    finally:
+        podman("rm", "--force", name)
