@@ -378,6 +378,9 @@ def down() -> None:
             podman("stop", "--time", str(grace), *containers, quiet=True)
             podman("rm", "--force", *containers, quiet=True)
             print(f"== removed {service} ({len(containers)})", flush=True)
+    leftovers = podman("ps", "-aq", "--filter", label, quiet=True).split()  # e.g. a test's own
+    if leftovers:
+        podman("rm", "--force", *leftovers, quiet=True)
     for volume in podman("volume", "ls", "-q", "--filter", label, quiet=True).split():
         podman("volume", "rm", "--force", volume, quiet=True)
         print(f"== removed volume {volume}", flush=True)

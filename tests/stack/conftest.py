@@ -1,6 +1,7 @@
 """The stack tests need the running stack: `make stack` (which `make test` runs for them, in a
-stage of its own after the main suite). Without podman they skip and say why; with podman but
-no stack they fail, since `make test` would have started it."""
+stage of its own after the main suite: `make test-stack`). Without podman they skip and say why;
+with podman but no stack they fail, since `make test` would have started it. The marker `stack`
+keeps them out of a plain `pytest` run: `.venv/bin/pytest -m stack tests/stack` runs them."""
 
 from __future__ import annotations
 
