@@ -12,8 +12,9 @@ forwarded headers), `depends_on` conditions (`service_healthy`,
 `service_completed_successfully`: it starts everything at once), `stop_grace_period` (podman's
 10 s would cut the api's 23 s shutdown budget) and `--scale`.
 
-What `up` guarantees: the images are built from the one Dockerfile (layers cached by podman;
-the machine's CA bundle mounted for the build only, never copied into an image), every
+What `up` guarantees: the images are built from the one Dockerfile (layers cached by podman, the
+build stage kept as `vividly-notify:build` so that pruning what a build superseded keeps the
+dependency layer; the machine's CA bundle mounted for the build only, in no layer), every
 container is the compose file's (`deploy.replicas` of each service), each starts only when what
 it depends on is healthy or completed, and it returns only when every api replica's healthcheck
 passes and /readyz answers 200 through the proxy. Secrets come from the environment; those
@@ -172,16 +173,23 @@ def build(compose: dict[str, Any]) -> None:
         spec = {"context": spec} if isinstance(spec, str) else spec
         # The host's network for RUN steps: a container on podman's default network (netavark)
         # cannot resolve names on this kind of machine; the host reaches the registries.
-        args = ["build", "--layers", "--network", "host", "-t", image]
+        args = ["build", "--layers", "--network", "host"]
         for name, value in (spec.get("args") or {}).items():
             args += ["--build-arg", f"{name}={value}"]
         if bundle:  # only while the build runs; no layer holds it
             args += ["--volume", f"{bundle}:/etc/ssl/certs/ca-certificates.crt:ro"]
         context = ROOT / spec.get("context", ".")
-        args += ["-f", str(context / spec.get("dockerfile", "Dockerfile")), str(context)]
+        dockerfile = context / spec.get("dockerfile", "Dockerfile")
+        args += ["-f", str(dockerfile)]
         print(f"== building {image} from the Dockerfile", flush=True)
         started = time.monotonic()
-        podman(*args, quiet=True)
+        # Each earlier stage tagged too (`vividly-notify:build`), so that pruning what the new
+        # build superseded keeps the layers the next build reuses (the locked dependencies).
+        for stage in re.findall(r"^FROM \S+ AS (\S+)$", dockerfile.read_text(), re.M | re.I):
+            tag = f"{image.rsplit(':', 1)[0]}:{stage}"
+            podman(*args, "--target", stage, "-t", tag, str(context), quiet=True)
+        podman(*args, "-t", image, str(context), quiet=True)
+        podman("image", "prune", "--force", quiet=True)
         print(f"== built {image} in {time.monotonic() - started:.0f} s", flush=True)
         built.add(image)
 
