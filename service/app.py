@@ -35,9 +35,9 @@ from .live.feed import Feed
 from .live.hub import Hub
 from .live.listener import Listener
 from .live.store import PostgresFeedStore
+from .live.subjects import PREFERENCES_PATH, REQUEST_PATH, VIDEO_PATH
 from .notifications.analytics import AnalyticsGate
 from .notifications.deliveries import DeliveryRecorder, ReachCounts
-from .notifications.links import REQUEST_PATH, VIDEO_PATH
 from .notifications.snooze import wake_periodically
 from .ops import readiness
 from .ops.metrics import EventMetrics, registry_for
@@ -327,8 +327,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     @app.get("/", include_in_schema=False)
     @app.get(VIDEO_PATH, include_in_schema=False)
     @app.get(REQUEST_PATH, include_in_schema=False)
+    @app.get(PREFERENCES_PATH, include_in_schema=False)
     async def index() -> FileResponse:
-        # The app routes a subject's page (notifications/links.py) by its path itself.
+        # The app routes a subject's page (live/subjects.py) by its path itself (router.js).
         return FileResponse(WEB_DIR / "index.html")
 
     @app.get("/admin", include_in_schema=False)

@@ -12,7 +12,8 @@ import type { Notification, NotificationClient } from './index';
 export interface NotificationCenterEventMap extends HTMLElementEventMap {
   /**
    * A notification was clicked (it is marked read). Unless `preventDefault()` is called, its
-   * video (`payload.video_url`) opens in a new tab.
+   * subject's page on the service (`link`: the video in the app's player, or the request with
+   * its "Try again" or question) opens in a new tab.
    */
   'notification-click': CustomEvent<Notification>;
 }

@@ -19,6 +19,14 @@ export interface Notification {
   type: string;
   user_id: string;
   payload: NotificationPayload;
+  /**
+   * Where a click leads: the path of its subject's page in the app on the service (resolve it
+   * against the service's URL): `/videos/<content_id>` (the ready video, in the app's player),
+   * `/requests/<content_id>` (a failed or waiting request, with its "Try again" or question), or
+   * `/` (nothing in particular). The server's one rule; a snoozed one that comes back keeps it.
+   * Absent from servers older than links by subject.
+   */
+  link?: string;
   /** RFC 3339, UTC, `Z`. */
   timestamp: string;
   read_at: string | null;

@@ -39,9 +39,9 @@ export interface PushClickMessage {
     type: string;
     title: string;
     body: string;
+    /** Where a click leads (absolute): the subject's page (the video's player, the request's
+     * page), or the customer's video page (VIDEO_LINK_TEMPLATE). */
     link: string;
-    /** The app's page on the service (where a request's "Try again" and answer are). */
-    app?: string;
     timestamp: string;
     lang?: string;
     icon?: string;
@@ -53,7 +53,10 @@ export interface PushClickMessage {
     /** The token that marks it read and opened without a session (the worker uses it). */
     action?: string;
   } | null;
-  /** The button clicked (`watch`, `retry`, `answer`), or '' for the notification itself: the
-   * page opens the video for `watch`, the request for `retry` and `answer`. */
+  /** The button clicked (`watch`, `retry`, `answer`), or '' for the notification itself. */
   action?: '' | 'watch' | 'retry' | 'answer';
+  /** Where the click leads (absolute): `link`, with `?action=retry|answer` for those buttons
+   * when it is a page of the service (the page focuses that button or the answer box). A page
+   * shows it in-app and answers `{handled: true}`. */
+  url?: string;
 }

@@ -23,7 +23,8 @@ const client = new NotificationClient({ getToken: () => 'token' });
 const target: EventTarget = client;
 client.addEventListener('notification', (event) => {
   const notification: Notification = event.detail;
-  return notification.id;
+  const leadsTo: string | undefined = notification.link; // the subject's page, the server's rule
+  return leadsTo ?? notification.id;
 });
 client.addEventListener('status', (event) => event.detail.toUpperCase());
 client.addEventListener('progress', (event) => event.detail.stage ?? event.detail.status);
@@ -45,6 +46,7 @@ list.setArchived(true).then(() => list.setType(null)).then(() => [list.archived,
 const fromHookMore = useNotifications();
 fromHookMore.snooze(fromHookMore.notifications[0], new Date()).then(() => undefined);
 fromHookMore.restore(fromHookMore.notifications[0]);
+const hookLink: string | undefined = fromHookMore.notifications[0].link;
 const desktop = new DesktopNotifier(client, { user: 'alice', onClick: (n) => n.id });
 desktop.start();
 

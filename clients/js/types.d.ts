@@ -4,7 +4,8 @@
 
 import type { Notification, NotificationType } from './index.js';
 
-/** What clicking a notification opens: its video, its request's question, its request. */
+/** What clicking a notification offers (a button's wording: Watch, Answer, its request); where
+ * it leads is the notification's own `link`. */
 export type ClickAction = 'watch' | 'answer' | 'request';
 
 /** How the front end shows one type (any type it does not name gets the defaults). */
@@ -46,7 +47,7 @@ export function describe(
   notification: Describable,
   registry?: TypeLookup | null,
 ): { heading: string; body: string };
-/** What clicking it opens, or null when there is nothing to open. */
+/** What clicking it offers, or null when there is nothing to open (where to: its `link`). */
 export function clickAction(notification: Describable): ClickAction | null;
 /** The tag of its system notification (desktop and push alike): `vividly-<id>`. */
 export function notificationTag(id: number | string): string;

@@ -3,7 +3,8 @@
 The page and its static files run under a Content-Security-Policy that allows no inline script
 and nothing from another origin; no page may frame them; nothing is MIME-sniffed; other sites
 learn only this origin from the Referer. The interactive API docs (`/docs`, `/redoc`) run an
-inline script (Swagger UI's), so they get every header but the page's script policy.
+inline script (Swagger UI's), so they get every header but the page's script policy. An API
+answer that does not say otherwise is `Cache-Control: no-store`: it may carry a student's data.
 """
 
 from __future__ import annotations
@@ -34,10 +35,17 @@ COMMON = {
 }
 
 
+API_PREFIX = "/api/"
+API_CACHE = "no-store"  # a student's data: kept by no cache, shared or the browser's
+
+
 def security_headers(path: str = "/") -> dict[str, str]:
     """The headers above for an answer to `path` (for answers made outside this middleware)."""
     policy = DOCS_POLICY if path.startswith(DOCS_PATHS) else CONTENT_SECURITY_POLICY
-    return {**COMMON, "content-security-policy": policy}
+    headers = {**COMMON, "content-security-policy": policy}
+    if path.startswith(API_PREFIX):
+        headers["cache-control"] = API_CACHE
+    return headers
 
 
 class SecurityHeaders:

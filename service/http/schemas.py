@@ -29,7 +29,11 @@ class NotificationPayload(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    content_id: uuid.UUID | None = None
+    content_id: str | None = Field(
+        default=None,
+        description="The content request it is about: a UUID for the pipeline's types (a type "
+        "added in SQL may carry another id; it is passed on as written).",
+    )
     title: str | None = None
     video_url: str | None = None
     thumbnail_url: str | None = None
@@ -52,9 +56,10 @@ class NotificationOut(BaseModel):
                         "content_id": "0b7e5a3c-2f1d-4c8e-a9b0-1c2d3e4f5a6b",
                         "title": "How do plants make food?",
                         "video_url": "/media/videos/0b7e5a3c.webm",
-                        "thumbnail_url": "/media/thumbnails/0b7e5a3c.svg",
+                        "thumbnail_url": "/media/thumbnails/0b7e5a3c.png",
                         "duration_seconds": 42,
                     },
+                    "link": "/videos/0b7e5a3c-2f1d-4c8e-a9b0-1c2d3e4f5a6b",
                     "timestamp": "2026-11-26T10:00:00+00:00",
                     "read_at": None,
                     "dismissed_at": None,
@@ -68,6 +73,14 @@ class NotificationOut(BaseModel):
     type: str
     user_id: uuid.UUID
     payload: NotificationPayload
+    link: str = Field(
+        description="Where a click leads: the path of its subject's page in the app on this"
+        " service. `/videos/<content_id>` (the ready video, in the app's player),"
+        " `/requests/<content_id>` (a failed or waiting request, with its Try again or"
+        " question), else `/`.",
+        examples=["/requests/0b7e5a3c-2f1d-4c8e-a9b0-1c2d3e4f5a6b"],
+        pattern=r"^/",
+    )
     timestamp: datetime
     read_at: datetime | None
     dismissed_at: datetime | None

@@ -2,8 +2,9 @@
 
 Guarantees:
 - A notification is an unnamed SSE message (`onmessage`) with `id:` and `data:` holding
-  `id`, `type`, `user_id`, `payload`, `timestamp`, `read_at`, `dismissed_at`, `snoozed_until`:
-  the same JSON as an item of `/history`.
+  `id`, `type`, `user_id`, `payload`, `link`, `timestamp`, `read_at`, `dismissed_at`,
+  `snoozed_until`: the same JSON as an item of `/history`. `link` is the path of its subject's
+  page in the app (`subjects.py`), so no client derives where a notification leads.
 - Every control message (`connected`, `read_state`, `progress`, `reset`, `auth_expired`,
   `unavailable`, `displaced`) is a *named* event, so it never reaches `onmessage` and can never
   be taken for a notification, whatever notification types are registered later. Its data has
@@ -21,6 +22,7 @@ from typing import Any, Final
 import orjson
 
 from . import sse
+from .subjects import subject_of
 
 KEEPALIVE: Final = sse.KEEPALIVE
 
@@ -55,15 +57,17 @@ def now() -> str:
 
 
 def notification_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The client's view of a notification row: the seed's shape, plus `id`, `dismissed_at` (a
-    replayed row may have been archived on another device meanwhile) and `snoozed_until` (set
-    while it is archived until it comes back as a new one). The payload is passed
-    on whole: it is what the type's SQL built, so a new type's fields need no code here."""
+    """The client's view of a notification row: the seed's shape, plus `id`, `link` (where a
+    click leads: its subject's page, `subjects.py`), `dismissed_at` (a replayed row may have
+    been archived on another device meanwhile) and `snoozed_until` (set while it is archived
+    until it comes back as a new one). The payload is passed on whole: it is what the type's
+    SQL built, so a new type's fields need no code here."""
     return {
         "id": row["id"],
         "type": row["type"],
         "user_id": str(row["user_id"]),
         "payload": row["payload"],
+        "link": subject_of(row["payload"]).path,
         "timestamp": rfc3339(row["created_at"]),
         "read_at": rfc3339(row["read_at"]),
         "dismissed_at": rfc3339(row["dismissed_at"]),

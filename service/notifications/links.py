@@ -1,59 +1,33 @@
-"""Where a notification leads: one rule (`subject_of`), read by the page, the stream, Web Push
-and the email digest.
+"""Where a notification leads, as an absolute URL for links that leave the service (pushes,
+emails). The rule itself, which page of the app a notification is about, is
+`live/subjects.py`'s `subject_of` (the live core renders its path into every notification as
+`link`); it is re-exported here for the channels.
 
 Guarantees:
-- A notification about a content request leads to that request's own page in the app: its
-  video in the app's player when the payload carries one (`/videos/<content_id>`), else the
-  request with its action, "Try again" or the clarifying question (`/requests/<content_id>`).
-  Anything else leads to the app's home page (`/`). Nothing else is ever a destination: the
-  path is built from the content id (quoted), never taken from the payload as a URL.
-- Both paths are pages of this service (the app, index.html, routes it by its path); a
-  signed-out student sees the sign-in form there and lands on the subject once signed in.
-- `notification_link` is the absolute form, for links that leave the service (pushes, emails):
-  the ready video on the customer's app when VIDEO_LINK_TEMPLATE is set (and only the ready
-  video: a failed or waiting request has no video page), else the subject's page on this
-  service (PUBLIC_URL).
+- `notification_link` is `subject_of`'s path on this service (PUBLIC_URL), except for the
+  ready video when VIDEO_LINK_TEMPLATE is set: that one goes to the customer's app. Only the
+  ready video: a failed or waiting request has no video page, so it always leads to its
+  request's page here (`/requests/<content_id>`), with its "Try again" or its question.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any
 from urllib.parse import quote
 
+from ..live.subjects import HOME_PATH, REQUEST_PATH, VIDEO_PATH, Subject, subject_of
 from .settings import NotificationSettings
 
-VIDEO_PATH: Final = "/videos/{content_id}"
-REQUEST_PATH: Final = "/requests/{content_id}"
-HOME_PATH: Final = "/"
-
-SubjectKind = Literal["video", "request", "home"]
-
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """What a notification is about, and the path of its page in the app."""
-
-    kind: SubjectKind
-    path: str
-    content_id: str | None = None
-
-
-def _filled(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() != ""
-
-
-def subject_of(payload: Mapping[str, Any] | None) -> Subject:
-    """The subject of a notification with this payload (the rule above)."""
-    payload = payload or {}
-    content_id = payload.get("content_id")
-    if not _filled(content_id):
-        return Subject("home", HOME_PATH)
-    quoted = quote(str(content_id), safe="")
-    if _filled(payload.get("video_url")):
-        return Subject("video", VIDEO_PATH.format(content_id=quoted), str(content_id))
-    return Subject("request", REQUEST_PATH.format(content_id=quoted), str(content_id))
+__all__ = [
+    "HOME_PATH",
+    "REQUEST_PATH",
+    "VIDEO_PATH",
+    "Subject",
+    "absolute",
+    "notification_link",
+    "subject_of",
+]
 
 
 def absolute(settings: NotificationSettings, path: str) -> str:

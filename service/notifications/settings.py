@@ -15,8 +15,9 @@ class NotificationSettings(CoreSettings):
 
     video_link_template: str | None = Field(
         default=None,
-        description="A notification's link, with {content_id}, e.g. "
-        "https://app.example.com/video/{content_id}. Unset: the page on PUBLIC_URL.",
+        description="A ready video's link, with {content_id}, e.g. "
+        "https://app.example.com/video/{content_id}. Unset: the app's player on PUBLIC_URL "
+        "(/videos/<content_id>). Never for a failed or waiting request: /requests/<content_id>.",
     )
     delivery_flush_seconds: float = Field(
         default=0.5,

@@ -75,3 +75,21 @@ async def test_refusals_made_outside_the_app_carry_security_headers_and_json(
     huge = await client.get(HISTORY, headers={"X-Big": "b" * server.settings.max_header_bytes})
     assert huge.status_code == 431
     assert _has_security_headers(huge.headers)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (HISTORY, "no-store"),
+        ("/api/v1/digest/preferences", "no-store"),
+        (f"{REQUESTS}/{uuid.uuid4()}", "no-store"),  # a 404 too
+        ("/api/v1/session", "no-store"),
+        ("/static/css/app.css", None),  # the page's files may be cached
+    ],
+)
+async def test_api_answers_are_not_kept_by_any_cache(
+    server: RunningServer, client: httpx.AsyncClient, path: str, expected: str | None
+) -> None:
+    response = await client.get(path, headers=bearer(server, uuid.uuid4()))
+    assert response.status_code < 500
+    assert response.headers.get("cache-control") == expected

@@ -59,6 +59,7 @@ async def test_notification_arrives_within_a_second_in_the_documented_shape(
             "thumbnail_url": "/media/t.png",
             "duration_seconds": 42,
         },
+        "link": f"/videos/{request_id}",  # where a click leads: the video in the app's player
         "timestamp": rfc3339(row["created_at"]),
         "read_at": None,
         "dismissed_at": None,
@@ -84,6 +85,28 @@ async def test_the_stream_and_history_say_the_same_bytes_for_one_row(
         )
     [item] = history.json()["items"]
     assert live == replayed == item
+
+
+async def test_a_failed_request_links_to_its_own_page_live_and_in_history(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    token = server.token(user)
+    async with open_stream(server.base_url, token) as stream:
+        await stream.next()  # connected
+        failed = await conn.fetchval(
+            "INSERT INTO content_requests (student_id, status, question, error_message)"
+            " VALUES ($1, 'failed', 'Tides', 'No.') RETURNING id",
+            user,
+        )
+        [live] = await stream.notifications(1)
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        history = await client.get(
+            "/api/v1/notifications/history", headers={"Authorization": f"Bearer {token}"}
+        )
+    [item] = history.json()["items"]
+    # Its Try again, on the request's page; never a video page (it has no video).
+    assert live["link"] == item["link"] == f"/requests/{failed}"
 
 
 async def test_a_notification_type_named_like_a_control_message_is_a_notification(

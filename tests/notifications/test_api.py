@@ -49,6 +49,7 @@ async def test_history_pages_newest_first_each_item_once(
         "read_at",
         "dismissed_at",
         "snoozed_until",
+        "link",
     }
 
 
@@ -278,3 +279,17 @@ async def test_replayed_rows_say_when_they_were_archived(
         [replayed] = await stream.notifications(1)
     assert replayed["id"] == nid
     assert replayed["dismissed_at"] is not None
+
+
+async def test_a_content_id_that_is_no_uuid_is_passed_on_and_leads_home(
+    alice: Client, conn: asyncpg.Connection
+) -> None:
+    # A type added in SQL may name its subject with another id: history shows it as written
+    # (it was a 500 for the whole history) and, having no request page, it leads home.
+    await conn.execute(
+        "SELECT vividly_create_notification_v2($1, 'video_complete', NULL, 1, $2)",
+        alice.user,
+        {"content_id": "lesson-42", "title": "Tides"},
+    )
+    [item, *_] = (await alice.get("/history"))["items"]
+    assert (item["payload"]["content_id"], item["link"]) == ("lesson-42", "/")

@@ -52,6 +52,7 @@ async def test_a_snoozed_notification_comes_back_as_new_on_every_device(
     assert back["type"] == "video_complete"
     assert back["payload"]["title"] == "Volcanoes"
     assert back["payload"]["content_id"] == str(request)
+    assert back["link"] == snoozed["link"] == f"/videos/{request}"  # the same subject's page
     assert (back["read_at"], back["dismissed_at"], back["snoozed_until"]) == (None, None, None)
     history = await alice.get("/history")
     assert [item["id"] for item in history["items"]] == [back["id"]]

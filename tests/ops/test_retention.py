@@ -150,7 +150,7 @@ async def write_media(media_dir: Path, request_id: uuid.UUID) -> None:
     (media_dir / "thumbnails").mkdir(exist_ok=True)
     for version in (1, 2):
         (media_dir / "videos" / f"{request_id}-{version}.webm").write_bytes(b"v")
-    (media_dir / "thumbnails" / f"{request_id}.svg").write_text("<svg/>")
+    (media_dir / "thumbnails" / f"{request_id}.png").write_bytes(b"\x89PNG")
 
 
 async def test_prune_deletes_old_ended_digests_that_own_no_notification(

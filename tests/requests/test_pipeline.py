@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import struct
 import uuid
 from pathlib import Path
 
@@ -42,13 +43,20 @@ def test_title_of() -> None:
 
 
 async def test_completes_with_a_playable_webm_and_a_thumbnail(tmp_path: Path) -> None:
-    outcome = await pipeline(tmp_path).run(job(question='Why "quotes" & <tags>: 50% of it?'))
+    asked = job(question='Why "quotes" & <tags>: 50% of it?')
+    job_id = asked.id
+    outcome = await pipeline(tmp_path).run(asked)
     assert isinstance(outcome, Video)
     video = tmp_path / "videos" / outcome.video_url.rsplit("/", 1)[1]
     assert video.read_bytes()[:4] == WEBM_MAGIC
     assert video.stat().st_size > 1000
-    thumbnail = (tmp_path / "thumbnails" / outcome.thumbnail_url.rsplit("/", 1)[1]).read_text()
-    assert "&lt;tags&gt;" in thumbnail
+    # A raster thumbnail (mail clients show no SVG): a 320x180 PNG, the video's first frame.
+    assert outcome.thumbnail_url == f"/media/thumbnails/{job_id}.png"
+    thumbnail = (tmp_path / "thumbnails" / f"{job_id}.png").read_bytes()
+    assert thumbnail[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", thumbnail[16:24]) == (320, 180)  # IHDR: width, height
+    assert not list((tmp_path / "thumbnails").glob("*.svg"))
+    assert media.delete(tmp_path, job_id) == 2  # the video and its thumbnail
     assert outcome.duration_seconds == media.CLIP_SECONDS
 
 

@@ -72,7 +72,8 @@ async def test_question_to_notification_end_to_end(database_url: str, tmp_path: 
     assert video.status_code == 200
     assert video.headers["content-type"] == "video/webm"
     assert video.content[:4] == bytes.fromhex("1a45dfa3")
-    assert thumbnail.headers["content-type"].startswith("image/svg+xml")
+    assert thumbnail.headers["content-type"] == "image/png"  # raster: mail clients show no SVG
+    assert thumbnail.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 async def test_failure_reaches_the_student_in_plain_words(

@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 from service.channels.email.message import CONFIRM_SUBJECT
+from service.channels.email.open_links import OpenLinks
 from service.channels.email.sender import DigestSender
-from service.channels.email.signed_links import OpenLinks, UnsubscribeLinks
+from service.channels.email.signed_links import UnsubscribeLinks
 from service.settings import Settings
 from tests.support.mailbox import Mailbox
 from tests.support.server import settings_for

@@ -68,12 +68,13 @@ class RunningServer:
 
 @asynccontextmanager
 async def running_server(
-    settings: Settings, *, with_worker: bool = False
+    settings: Settings, *, with_worker: bool = False, port: int = 0
 ) -> AsyncIterator[RunningServer]:
-    """Serve `create_app(settings)` with uvicorn on a free port until the block ends."""
+    """Serve `create_app(settings)` with uvicorn until the block ends, on `port` (0: a free one;
+    a test whose PUBLIC_URL must be the server itself picks one first, `ports.free_port`)."""
     app = create_app(settings, with_worker=with_worker)
     config = server_config(
-        app, settings, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
     server = Server(app, config)
     async with serving(server, stop_timeout=15) as port:

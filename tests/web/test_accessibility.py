@@ -141,6 +141,16 @@ async def test_no_serious_or_critical_violation(
         found += await blocking_violations(page, "the preferences dialog")
         await page.keyboard.press("Escape")
 
+        broken = await conn.fetchval(
+            "SELECT id FROM content_requests WHERE student_id = $1 AND status = 'failed'", user
+        )
+        await page.goto(f"/requests/{broken}")
+        await expect(page.get_by_role("button", name="Try again")).to_be_focused()
+        found += await blocking_violations(page, "a request's own page")
+        await page.goto(f"/requests/{uuid.uuid4()}")
+        await expect(page.locator("#subject-missing")).to_be_visible()
+        found += await blocking_violations(page, "a request not in the account")
+
         await context.clear_cookies()
         await page.reload()
         await page.fill("#login-user", "two words")

@@ -47,7 +47,7 @@ async def test_a_student_opts_in_confirms_and_turns_the_digest_off_in_the_page(
     await expect(page.locator("#prefs-email-state")).to_contain_text(
         f"Check your inbox at {address}"
     )
-    assert page.url == f"{server.base_url}/"
+    assert page.url == f"{server.base_url}/preferences"  # no form submitted: the page stays
     [mail] = await until(
         lambda: confirmations_to(module_mailbox, address), "the confirmation email"
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from playwright.async_api import BrowserContext, Worker
+from playwright.async_api import BrowserContext, Worker, expect
 
 from service.channels.push import actions
 from tests.support.server import RunningServer
@@ -123,9 +123,10 @@ async def test_a_push_is_shown_with_its_icons_image_lang_and_buttons(
 @pytest.mark.parametrize(
     ("type_name", "action", "opens"),
     [
-        ("video_complete", "watch", "/media/v.webm"),  # Watch now: the video
-        ("video_failed", "retry", "/"),  # Try again: the app, where the request's button is
-        ("video_failed", "", "/media/v.webm"),  # the notification itself: its link, as before
+        ("video_complete", "watch", "/videos/{id}"),  # Watch now: the video, in the app's player
+        # Try again: the request's own page, its button to be focused (never pressed for them)
+        ("video_failed", "retry", "/requests/{id}?action=retry"),
+        ("video_failed", "", "/requests/{id}"),  # the notification itself: its link
     ],
 )
 async def test_a_button_opens_its_target_and_reports_the_click(
@@ -137,17 +138,24 @@ async def test_a_button_opens_its_target_and_reports_the_click(
     opens: str,
 ) -> None:
     worker, user = await _worker(granted, server)
+    content_id = uuid.uuid4()
     notification_id: int = await conn.fetchval(
-        "INSERT INTO notifications (user_id, type, payload) VALUES ($1, $2, '{}') RETURNING id",
+        "INSERT INTO notifications (user_id, type, payload) VALUES ($1, $2, $3) RETURNING id",
         user,
         type_name,
+        {"content_id": str(content_id)},
     )
     token = actions.token(
         actions.key_for(server.settings), notification_id, user, int(time.time()) + 600
     )
-    await _push(worker, {**_message(server, notification_id, type_name), "action": token})
+    page = "videos" if type_name == "video_complete" else "requests"
+    link = f"{server.base_url}/{page}/{content_id}"
+    message = {**_message(server, notification_id, type_name), "link": link, "action": token}
+    await _push(worker, message)
     await worker.evaluate(CLICK_BUTTON, [f"vividly-{notification_id}", action])
-    assert await worker.evaluate("() => self.opened") == [server.base_url + opens]
+    assert await worker.evaluate("() => self.opened") == [
+        server.base_url + opens.format(id=content_id)
+    ]
 
     async def marked() -> bool:
         row = await conn.fetchrow(
@@ -156,3 +164,34 @@ async def test_a_button_opens_its_target_and_reports_the_click(
         return row["read_at"] is not None and row["opened_at"] is not None
 
     await until(marked, "the click is still reported opened and read")
+
+
+async def test_try_again_with_a_tab_open_shows_the_request_there_with_its_button_focused(
+    granted: BrowserContext, server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    worker, user = await _worker(granted, server)
+    failed = await conn.fetchval(
+        "INSERT INTO content_requests (student_id, status, question, title, error_message)"
+        " VALUES ($1, 'failed', 'Tides', 'Tides', 'We could not make this video.') RETURNING id",
+        user,
+    )
+    notification_id: int = await conn.fetchval(
+        "SELECT id FROM notifications WHERE user_id = $1", user
+    )
+    tab = await granted.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    await tab.goto("/")
+    await expect(tab.locator("#connection")).to_have_attribute("data-state", "connected")
+    link = f"{server.base_url}/requests/{failed}"
+    await _push(worker, {**_message(server, notification_id, "video_failed"), "link": link})
+    await worker.evaluate(CLICK_BUTTON, [f"vividly-{notification_id}", "retry"])
+    # The open tab showed it in-app (no reload, no new window) and answered so.
+    assert await worker.evaluate("() => self.opened") == []
+    await expect(tab).to_have_url(f"{link}?action=retry")
+    row = tab.locator(f'#requests-list li[data-id="{failed}"]')
+    await expect(row.get_by_role("button", name="Try again")).to_be_focused()
+    await expect(tab.locator("#ask-card")).to_be_hidden()  # the request on its own
+    status = await conn.fetchval("SELECT status FROM content_requests WHERE id = $1", failed)
+    assert status == "failed"  # focused, never pressed for the student
+    assert errors == []

@@ -5,10 +5,15 @@
 // NotificationClient per session runs the stream (one per browser, shared by the tabs), its
 // NotificationList is what the bell and the panel draw, and its DesktopNotifier shows system
 // notifications while the page is in the background. The page adds its own views only.
+//
+// Where a notification leads is its `link` (the server's rule, service/live/subjects.py): a
+// click anywhere (panel, toast, desktop notification, a push's button) goes there through the
+// router, which shows `/videos/<id>` in the player and `/requests/<id>` on its own; the page
+// never decides it from the type.
 import { DesktopNotifier, NotificationClient, NotificationList } from '/client/index.js';
 import { contentRequests } from './content.js';
 import { byId, safeUrl } from './dom.js';
-import { TypeRegistry, clickAction, describe, kindOf } from '/client/types.js';
+import { TypeRegistry, describe, kindOf } from '/client/types.js';
 import { createAccountMenu } from './views/account-menu.js';
 import { createDigestPrefs } from './views/digest.js';
 import { createHeader } from './views/header.js';
@@ -19,6 +24,8 @@ import { createPreferences } from './views/prefs.js';
 import { createPushToggle } from './views/push-toggle.js';
 import { disablePush, syncPush } from '/client/push.js';
 import { createRequests } from './views/requests.js';
+import { createRouter, routeOf } from './router.js';
+import { createSubjectView } from './views/subject.js';
 import { refreshTimes } from './views/time.js';
 import { createToasts } from './views/toasts.js';
 
@@ -29,8 +36,18 @@ const rest = new NotificationClient({ shareAcrossTabs: false });
 const types = new TypeRegistry(() => rest.types());
 const app = byId('app');
 const header = createHeader({ onRetry: () => session?.client.retryNow() });
-const player = createPlayer();
-let session = null; // {client, list, desktop} while logged in
+const router = createRouter((route) => show(route));
+const player = createPlayer({
+  onClose: () => router.current().name === 'video' && router.leave(),
+});
+const subjectView = createSubjectView({
+  onBack: () => router.leave(),
+  onTitle: (text) => header.setTitle(text),
+});
+let session = null; // {client, list, desktop, user} while logged in
+// A video about to be shown with its data in hand (a notification's payload, a request's row):
+// it plays at once, without reading its request first. {id, item}
+let inHand = null;
 const toasted = new Set(); // notification ids already shown as a toast
 
 /** A REST call; a 401 ends the session (the cookie expired or was cleared in another tab). */
@@ -62,28 +79,25 @@ function markRead(n) {
   if (session && n && !current(n).read_at) session.list.markRead(n.id);
 }
 
-function watch(item) {
-  panel.close();
-  player.open(item);
-}
-
 /** For the delivery analytics: the user acted on `n` (watch, answer, open its request). */
 function opened(n) {
   if (session && n) session.client.reportOpened(n.id);
 }
 
-/** What clicking a notification does (the type registry's `clickAction`): play its video, or go
- * to its request (answer, retry). */
-async function openSubject(n) {
+/** Go to the page of the app at `path`, with the video's data in hand when there is some. */
+function go(path, item = null) {
+  const route = routeOf(path);
+  if (!route) return false;
+  inHand = route.name === 'video' && item ? { id: route.id, item } : null;
+  return router.go(path);
+}
+
+/** What clicking a notification does: it is read and opened, and its `link` shown. A link to
+ * the home page (a type about nothing in particular) leaves the page as it is. */
+function openSubject(n) {
   markRead(n);
   opened(n);
-  const action = clickAction(n);
-  if (action === 'watch') {
-    watch(n.payload);
-  } else if (action) {
-    panel.close();
-    await requests.reveal(n.payload.content_id);
-  }
+  if (n.link && n.link !== '/') go(n.link, n.payload);
 }
 
 function about(contentId) {
@@ -97,11 +111,7 @@ function unreadAbout(contentId) {
 }
 
 const toasts = createToasts(types, {
-  watch(n) {
-    watch(n.payload);
-    markRead(n);
-    opened(n);
-  },
+  watch: openSubject,
   async answer(n, answer) {
     const request = await content.answer(n.payload.content_id, answer);
     requests.upsert(request);
@@ -126,9 +136,9 @@ const panel = createPanel(types, {
 
 const requests = createRequests(content, {
   watch(request) {
-    watch(request);
     for (const n of unreadAbout(request.id)) markRead(n);
     for (const n of about(request.id)) if (kindOf(n.type).click === 'watch') opened(n);
+    go(`/videos/${encodeURIComponent(request.id)}`, request);
   },
   answered(request) {
     toasts.closeFor(request.id);
@@ -161,6 +171,64 @@ function onNotification(n) {
   if (n.payload && n.payload.content_id) requests.refresh(n.payload.content_id);
 }
 
+// --- pages: the address says what shows (router.js) -----------------------------------------
+
+let turn = 0; // the latest route shown: an answer for an older one is dropped
+
+/** Show `route`. Signed out, the login form stays: signing in shows the route then. */
+async function show(route) {
+  const mine = ++turn;
+  if (!session) return;
+  if (route.name !== 'video') player.close();
+  if (route.name !== 'preferences') preferences.close();
+  if (route.name === 'home' || route.name === 'preferences') {
+    subjectView.home();
+    requests.hide();
+    if (route.name === 'preferences') openPreferences({ at: 'prefs-email' });
+    return;
+  }
+  panel.close();
+  if (!route.id) {
+    requests.hide();
+    subjectView.missing(null, session.user);
+    return;
+  }
+  if (route.name === 'request') {
+    subjectView.request();
+    try {
+      await requests.show(route.id, route.action);
+    } catch (error) {
+      if (mine === turn && session) subjectView.missing(error, session.user);
+    }
+    return;
+  }
+  await showVideo(route.id, mine);
+}
+
+/** `/videos/<id>`: the home page with the request's video in the player; a request with no
+ * video (failed, or still in the making) is shown on its own page instead. */
+async function showVideo(id, mine) {
+  subjectView.home();
+  requests.hide();
+  let item = inHand && inHand.id === id ? inHand.item : null;
+  inHand = null;
+  if (!item) {
+    try {
+      item = requests.get(id) || (await content.get(id));
+    } catch (error) {
+      if (mine === turn && session) subjectView.missing(error, session.user);
+      return;
+    }
+  }
+  if (mine !== turn || !session) return;
+  if (!item.video_url) {
+    router.go(`/requests/${encodeURIComponent(id)}`, { replace: true });
+    return;
+  }
+  player.open(item);
+  for (const n of unreadAbout(id)) if (kindOf(n.type).click === 'watch') markRead(n);
+}
+
 // --- session -------------------------------------------------------------------------------
 
 function startSession(me) {
@@ -181,7 +249,7 @@ function startSession(me) {
     onClick: openSubject,
     user: me.user_id,
   });
-  session = { client, list, desktop };
+  session = { client, list, desktop, user: me.user_id };
   const mine = () => session?.client === client;
   client.addEventListener('status', (event) => {
     if (!mine()) return;
@@ -208,6 +276,7 @@ function startSession(me) {
   // A browser that already holds a push subscription (from a session that expired rather than
   // logged out) is stored for this user, so it receives their pushes and no one else's.
   syncPush().catch(() => {});
+  show(router.current()); // the page the address names: signing in lands there
 }
 
 function endSession(message = '') {
@@ -225,6 +294,7 @@ function endSession(message = '') {
   toasts.clear();
   toasted.clear();
   requests.clear();
+  subjectView.home(); // the address stays: signing in again shows it
   header.setUser('');
   header.setCount(0);
   app.hidden = true;
@@ -246,25 +316,38 @@ const login = createLogin({
 createAccountMenu();
 const pushToggle = createPushToggle({ onError: reportError });
 const digestPrefs = createDigestPrefs();
-byId('prefs-button').addEventListener('click', () => {
+/** The preferences dialog (the page `/preferences`), scrolled to the section `at` if given. */
+function openPreferences({ at = null } = {}) {
+  if (byId('prefs').open) return;
   preferences.open();
   pushToggle.refresh();
   digestPrefs.refresh();
+  if (at) byId(at).scrollIntoView({ block: 'start' });
+}
+byId('prefs-button').addEventListener('click', () => router.go('/preferences'));
+// Closed (its button, Escape, signing out): the address leaves `/preferences`.
+byId('prefs').addEventListener('close', () => {
+  if (router.current().name === 'preferences') router.leave();
 });
 
 // A push clicked while a tab is open: the service worker focused this tab and asks it to open
-// what was clicked. The answer on the port tells it whether we did; if not (logged out, or the
-// notification is not in the loaded list) it opens the link itself.
+// what was clicked (`url`: the page the worker would open, with `?action=` for a button). A page
+// of the app is shown here (signed out: after signing in); else (a video elsewhere) the
+// notification, when it is in the loaded list. The answer on the port tells the worker whether
+// we did; if not it opens the link itself. The worker reports the click opened and read.
 if (navigator.serviceWorker) {
   navigator.serviceWorker.addEventListener('message', (event) => {
     const data = event.data || {};
     if (data.type !== 'vividly-push-click') return;
     const [port] = event.ports || [];
-    const n = session && data.notification
-      ? session.list.items.find((item) => item.id === data.notification.id)
-      : null;
-    if (n) openSubject(n);
-    if (port) port.postMessage({ handled: Boolean(n) });
+    const notification = data.notification || {};
+    const url = typeof data.url === 'string' ? data.url : notification.link;
+    let handled = typeof url === 'string' && routeOf(url) !== null && go(url);
+    if (!handled && session) {
+      const n = session.list.items.find((item) => item.id === notification.id);
+      if (n && n.link && n.link !== '/') handled = go(n.link, n.payload);
+    }
+    if (port) port.postMessage({ handled: Boolean(handled) });
   });
 }
 byId('logout').addEventListener('click', async () => {
@@ -277,6 +360,7 @@ byId('logout').addEventListener('click', async () => {
     // Without dev login there is nothing to clear server-side; forget the session anyway.
   }
   endSession();
+  router.reset(); // whoever signs in next starts at home, not on this student's request
 });
 
 setInterval(() => refreshTimes(), 60000);

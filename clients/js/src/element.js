@@ -206,9 +206,13 @@ export class NotificationCenterElement extends HTMLElement {
     }
   }
 
+  // Its `link` (the subject's page on the service); from a server without links, its video.
   #openSubject(item) {
-    if (clickAction(item) !== 'watch') return;
-    const url = new URL(item.payload.video_url, `${this.#client.baseUrl}/`);
+    let where = typeof item.link === 'string' ? item.link : null;
+    if (where === '/') return; // about nothing in particular
+    if (where === null && clickAction(item) === 'watch') where = item.payload.video_url;
+    if (where === null) return;
+    const url = new URL(where, `${this.#client.baseUrl}/`);
     if (url.protocol === 'https:' || url.protocol === 'http:') window.open(url.href, '_blank', 'noopener');
   }
 

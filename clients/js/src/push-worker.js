@@ -4,23 +4,26 @@
 // classic by service/push/worker_script.py), which it reads as `VividlyTypes`.
 //
 // - `push`: the payload is the service's small JSON (service/channels/push/message.py: id, type,
-//   title, body, link, app, timestamp, lang, icon, badge, image, actions); it is shown with the
+//   title, body, link, timestamp, lang, icon, badge, image, actions); it is shown with the
 //   registry's tag (`vividly-<id>`), the same as the page's desktop notifications, so a repeat
 //   (a retried push, or the page's own) replaces rather than adds one. The server wrote its
 //   title (what happened) and body (service/notifications/text.py); a title cut to nothing to
 //   fit the push shows the type's name in words. Its icon, badge, image, lang and buttons
 //   (`actions`: at most the browser's `Notification.maxActions`) are passed on when they are
 //   what they should be (absolute http(s) URLs, known actions), else left out.
-// - `notificationclick`: a button (`event.action`) leads where `TARGETS` says: "Watch now"
-//   (`watch`) to the link (the video), "Try again" (`retry`) and "Answer" (`answer`) to the app
-//   (`app`), whose open tab is asked to open the request rather than merely focused; a click on
-//   the notification itself to the link. Either way it closes it and tells the API it was opened and read (so read state stays
-//   in step everywhere) with the push's own action token (no cookie needed: it may have expired
-//   hours ago, or be blocked for this worker); a token refused with 403 (expired: the OS kept
-//   the notification longer than PUSH_TTL) falls back to the session cookie. Then: a tab already showing the link is focused;
-//   else an open tab of the app is focused and posted `{type: 'vividly-push-click',
-//   notification}` with a MessagePort, and opens it itself if it answers `{handled: true}`
-//   within `ACK_MS`; otherwise (no tab, no answer) the link opens in a new window.
+// - `notificationclick`: the notification and each of its buttons (`event.action`) lead to its
+//   link, the subject's page (service/live/subjects.py): "Watch now" (`watch`) to the video in
+//   the app's player, "Try again" (`retry`) and "Answer" (`answer`) to the request's own page
+//   with `?action=retry|answer` (when the link is a page of the service, `apiBase`), where the
+//   page focuses that button or the answer box (it never acts by itself). Either way it closes
+//   it and tells the API it was opened and read (so read state stays in step everywhere) with
+//   the push's own action token (no cookie needed: it may have expired hours ago, or be blocked
+//   for this worker); a token refused with 403 (expired: the OS kept the notification longer
+//   than PUSH_TTL) falls back to the session cookie. Then: a tab already showing the page is
+//   focused (for the notification itself); else an open tab of the app is focused and posted
+//   `{type: 'vividly-push-click', notification, action, url}` (`url`: where the click leads)
+//   with a MessagePort, and shows it in-app if it answers `{handled: true}` within `ACK_MS`;
+//   otherwise (no tab, no answer) `url` opens in a new window.
 // - `pushsubscriptionchange`: subscribes again and sends the new subscription to the API.
 //
 // Where the API is: this worker's own origin, or `self.VIVIDLY_PUSH = {apiBase: 'https://…'}`
@@ -32,8 +35,8 @@
   const apiBase = String(config.apiBase || self.location.origin).replace(/\/+$/, '');
   const CLICK = 'vividly-push-click';
   const ACK_MS = 1000;
-  // A button's action: which of the push's links it opens.
-  const TARGETS = { watch: 'link', retry: 'app', answer: 'app' };
+  // The known buttons, and the `?action=` each adds to a request's page (the control it focuses).
+  const TARGETS = { watch: null, retry: 'retry', answer: 'answer' };
   const URL_FIELDS = ['icon', 'badge', 'image'];
 
   function webUrl(value) {
@@ -93,7 +96,7 @@
   }
 
   // Posts the click to a page and resolves to whether it answered {handled: true} in time.
-  function ask(tab, message, action) {
+  function ask(tab, message, action, url) {
     return new Promise((resolve) => {
       const channel = new MessageChannel();
       const timer = setTimeout(() => resolve(false), ACK_MS);
@@ -101,7 +104,7 @@
         clearTimeout(timer);
         resolve(Boolean(event.data && event.data.handled));
       };
-      tab.postMessage({ type: CLICK, notification: message, action }, [channel.port2]);
+      tab.postMessage({ type: CLICK, notification: message, action, url }, [channel.port2]);
     });
   }
 
@@ -141,13 +144,24 @@
     }
   }
 
-  // `action` '' (the notification itself) or one of TARGETS. For the app's page (`retry`,
-  // `answer`) a tab showing it is not enough: it must be asked to open the request.
-  async function focusOrOpen(link, message, action) {
-    const target = new URL(link, self.location.href);
+  // Where a click leads: the link, a button's `?action=` added when it is a page of the service.
+  function destination(link, action) {
+    let target;
+    try {
+      target = new URL(webUrl(link) || '/', self.location.href);
+    } catch {
+      target = new URL('/', self.location.href);
+    }
+    const focusOn = TARGETS[action];
+    if (focusOn && target.origin === new URL(apiBase).origin) target.searchParams.set('action', focusOn);
+    return target.href;
+  }
+
+  // `action` '' (the notification itself) or one of TARGETS. For a button a tab showing the
+  // page is not enough: it must be asked to focus the button's control.
+  async function focusOrOpen(url, message, action) {
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const toApp = TARGETS[action] === 'app';
-    const showing = !toApp && windows.find((client) => client.url === target.href);
+    const showing = !TARGETS[action] && windows.find((client) => client.url === url);
     if (showing) {
       await focus(showing);
       return;
@@ -155,19 +169,20 @@
     const app = windows.find((client) => new URL(client.url).origin === self.location.origin);
     if (app && message) {
       await focus(app);
-      if (await ask(app, message, action)) return;
+      if (await ask(app, message, action, url)) return;
     }
-    if (self.clients.openWindow) await self.clients.openWindow(target.href);
+    if (self.clients.openWindow) await self.clients.openWindow(url);
   }
 
   self.addEventListener('notificationclick', (event) => {
     event.notification.close();
     const { message, link } = event.notification.data || {};
     const action = Object.hasOwn(TARGETS, event.action) ? event.action : '';
-    const app = message && typeof message.app === 'string' && webUrl(message.app);
-    const where = TARGETS[action] === 'app' && app ? app : link || '/';
     event.waitUntil(
-      Promise.all([focusOrOpen(where, message, action), Promise.allSettled(report(message))]),
+      Promise.all([
+        focusOrOpen(destination(link, action), message, action),
+        Promise.allSettled(report(message)),
+      ]),
     );
   });
 

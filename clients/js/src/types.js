@@ -1,9 +1,10 @@
 // The notification types the front end knows by name: the only place a type's name is written
 // in the page, <notification-center>, desktop notifications and the push service worker. For
 // each known type, how it reads (which payload key is its text), its icon, its tone (a class
-// for colour) and what clicking it does; any other type, one added on the server since this was
-// written included, gets the defaults: its label, the payload's text, '•', and a click that
-// opens its video or its content request.
+// for colour) and what clicking it offers (a button's wording); any other type, one added on the
+// server since this was written included, gets the defaults: its label, the payload's text, '•',
+// and a click that offers its video or its content request. Where a click leads is not decided
+// here: every notification carries it as `link` (the server's rule, service/live/subjects.py).
 //
 // Labels and descriptions are the server's (`GET /notifications/types`), read by a
 // `TypeRegistry`; this module adds only how the front end shows them.
@@ -89,8 +90,9 @@ export function describe(notification, registry) {
 }
 
 /**
- * What clicking a notification opens: 'watch' (its `payload.video_url`), 'answer' or
- * 'request' (its content request, `payload.content_id`), or null (nothing to open).
+ * What clicking a notification offers: 'watch' (its `payload.video_url`), 'answer' or
+ * 'request' (its content request, `payload.content_id`), or null (nothing to open). For the
+ * wording only: where it leads is the notification's `link`.
  */
 export function clickAction(notification) {
   const payload = notification.payload || {};

@@ -20,6 +20,8 @@ def student_address(text: str) -> str:
     """The normalised form of one address a student typed; else ValueError."""
     if len(text) > MAX_ADDRESS:
         raise ValueError(f"an email address has at most {MAX_ADDRESS} characters")
+    if "=?" in text:  # an RFC 2047 encoded word: a header would read it as another address
+        raise ValueError("not an email address: it may not contain '=?'")
     try:
         parsed = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:

@@ -1,12 +1,21 @@
 """One digest as an email: plain text and HTML alternatives, with RFC 8058 one-click unsubscribe.
 
 Guarantees:
+- Both parts come from templates (templating.py: Jinja2 with autoescape, the one stylesheet
+  inlined by css-inline, its dark-mode and phone @media rules kept): the product's name on top,
+  a preheader (hidden text the inbox shows after the subject), one row per notification (its
+  thumbnail or a placeholder, heading, title, the student's question, when, one action:
+  digest_items.py), then "Open Vividly", "Manage preferences" and the unsubscribe line.
 - Everything a student or the pipeline wrote (titles, reasons, questions) reaches the HTML only
-  through `html.escape` (attributes too), and the plain text only with its control characters and
-  line breaks folded into spaces, so it can neither add markup nor fake a line of the email. It
-  never reaches a header: the subject says only how many there are.
+  escaped (attributes too), and the plain text only with its control characters and line breaks
+  folded into spaces, so it can neither add markup nor fake a line of the email. The subject
+  says what the newest notification is ("Your video on 'Why is the sky blue?' is ready, and 4
+  more"): its title there is folded to one line, stripped of control characters and cut to 60
+  characters, so it can add no header; non-ASCII is encoded by the email library (RFC 2047).
+- With `lang` (the student's language, when known) the student's own text is marked with it;
+  everything else is English (`lang="en"`).
 - Every notification has one absolute link, the digest's signed open link: it records the click
-  (opened, read) and goes on to the video (service/channels/email/open_routes.py).
+  (opened, read) and goes on to the notification's subject (service/channels/email/open_routes.py).
 - `List-Unsubscribe` (the signed https link first, then a `mailto:` fallback to
   EMAIL_UNSUBSCRIBE_TO) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click` let mail clients
   unsubscribe in one click; the same link is in both bodies. `List-Id`, `Feedback-ID` and, when
@@ -17,53 +26,64 @@ Guarantees:
 
 from __future__ import annotations
 
-import html
-import re
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
 
+from ...live.subjects import PREFERENCES_PATH
 from ...notifications.links import absolute
-from ...notifications.text import heading, text_lines
+from . import templating
 from .addresses import domain_of
+from .digest_items import MAX_TEXT, Item, item_from_row, one_line
 from .settings import EmailSettings
 
-MAX_TEXT = 200  # characters of a notification's text shown
-_FOLD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+__all__ = ["MAX_TEXT", "Item", "build", "confirmation", "item_from_row", "one_line", "subject"]
+
+MAX_PREHEADER = 140  # characters
+MAX_SUBJECT = 120  # characters; the headline's student text is already cut at 60
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One notification as the digest lists it."""
-
-    label: str  # what happened, e.g. "Your video is ready" (`notifications.text.heading`)
-    text: str | None  # its text (`notification_text`), as written, on one line
-    link: str
-    created_at: datetime
-
-
-def item_from_row(row: Mapping[str, Any], link: str) -> Item:
-    """An `Item` from a DIGEST_CONTENT row, linking to `link` (its open link)."""
-    return Item(
-        label=heading(row["label"], row["payload"]),
-        text=" — ".join(text_lines(row["payload"])) or None,
-        link=link,
-        created_at=row["created_at"],
-    )
-
-
-def one_line(text: str) -> str:
-    """`text` on one line, control characters folded, at most MAX_TEXT characters."""
-    folded = _FOLD.sub(" ", text).strip()
-    return folded if len(folded) <= MAX_TEXT else folded[: MAX_TEXT - 1].rstrip() + "…"
-
-
-def subject(total: int) -> str:
+def counted(total: int) -> str:
+    """The subject that names no student text: how many there are."""
     return f"{total} notification{'' if total == 1 else 's'} you haven't seen"
+
+
+def header_text(text: str) -> str:
+    """`text` as an unstructured header's value: on one line (`one_line`), and with no RFC 2047
+    encoded-word opener `=?` left, since the email library decodes encoded words in a value it
+    is given: a student's `=?utf-8?q?=0D=0A?=` would become a real line break in the header on
+    Pythons before 3.11.10 and 3.12.5 (CVE-2024-6923). A word joiner keeps it looking the same."""
+    return one_line(text, MAX_SUBJECT).replace("=?", "=\u2060?")
+
+
+def subject(items: Sequence[Item], total: int) -> str:
+    """What is inside, newest first: the newest item's headline and how many more."""
+    if not items:
+        return counted(total)
+    more = total - 1
+    return header_text(items[0].headline + (f", and {more} more" if more > 0 else ""))
+
+
+def preheader(items: Sequence[Item], total: int) -> str:
+    """The rest of the digest in a line, for the inbox's preview after the subject."""
+    if len(items) <= 1:
+        first = items[0] if items else None
+        said = [*first.details, *([first.question] if first.question else [])] if first else []
+        return one_line(" ".join(said) or "It is waiting for you in Vividly.", MAX_PREHEADER)
+    rest = [item.headline for item in items[1:3]]
+    if (beyond := total - 1 - len(rest)) > 0:
+        rest.append(f"{beyond} more")
+    return one_line("Also: " + " · ".join(rest), MAX_PREHEADER)
+
+
+def _intro(total: int) -> tuple[str, str]:
+    plural = "" if total == 1 else "s"
+    return (
+        f"{total} update{plural} on your videos",
+        f"Here is what you haven't seen yet in {templating.PRODUCT}, newest first.",
+    )
 
 
 def message_id(settings: EmailSettings, message_uuid: uuid.UUID) -> str:
@@ -79,15 +99,19 @@ def build(
     unsubscribe_url: str,
     message_uuid: uuid.UUID,
     date: datetime,
+    lang: str | None = None,
 ) -> EmailMessage:
-    """The email for `items` (the first of `total` still unseen) to `to`."""
+    """The email for `items` (the first of `total` still unseen) to `to`; `lang` the student's
+    language when known."""
     if settings.email_from is None:
         raise ValueError("EMAIL_FROM is unset")
-    app_url = absolute(settings, "/")
     message = EmailMessage()
     message["From"] = settings.email_from
     message["To"] = to
-    message["Subject"] = subject(total)
+    message["Subject"] = subject(items, total)
+    if str(message["Subject"]) != subject(items, total):  # read back otherwise: say less
+        del message["Subject"]
+        message["Subject"] = counted(total)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id(settings, message_uuid)
     if settings.email_reply_to is not None:
@@ -98,8 +122,22 @@ def build(
     message["List-Id"] = f"<{settings.list_id}>"
     message["Feedback-ID"] = settings.email_feedback_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    message.set_content(_text(items, total, app_url, unsubscribe_url))
-    message.add_alternative(_html(items, total, app_url, unsubscribe_url), subtype="html")
+    intro, lead = _intro(total)
+    context = {
+        "title": message["Subject"],
+        "preheader": preheader(items, total),
+        "intro": intro,
+        "lead": lead,
+        "items": items,
+        "more": max(0, total - len(items)),
+        "now": date,
+        "lang": templating.language(lang),
+        "app_url": absolute(settings, templating.APP_PATH),
+        "preferences_url": absolute(settings, PREFERENCES_PATH),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    message.set_content(templating.text("digest.txt.j2", **context))
+    message.add_alternative(templating.mail_html("digest.html.j2", **context), subtype="html")
     return _one_mime_version(message)
 
 
@@ -109,47 +147,6 @@ def _one_mime_version(message: EmailMessage) -> EmailMessage:
     for part in message.iter_parts():
         del part["MIME-Version"]
     return message
-
-
-def _more(items: Sequence[Item], total: int) -> int:
-    return total - len(items)
-
-
-def _text(items: Sequence[Item], total: int, app_url: str, unsubscribe_url: str) -> str:
-    lines = [f"{subject(total)}:", ""]
-    for item in items:
-        lines.append(f"* {one_line(item.label)}")
-        if item.text:
-            lines.append(f"  {one_line(item.text)}")
-        lines.append(f"  {item.link}")
-        lines.append("")
-    if more := _more(items, total):
-        lines += [f"... and {more} more: {app_url}", ""]
-    lines += [
-        "-- ",
-        "You get this digest because you turned it on in your notification preferences.",
-        f"Unsubscribe: {unsubscribe_url}",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _html(items: Sequence[Item], total: int, app_url: str, unsubscribe_url: str) -> str:
-    def e(text: str) -> str:
-        return html.escape(text, quote=True)
-
-    entries = []
-    for item in items:
-        detail = f"<br>{e(one_line(item.text))}" if item.text else ""
-        entries.append(f'<li><a href="{e(item.link)}">{e(one_line(item.label))}</a>{detail}</li>')
-    more = _more(items, total)
-    more_html = f'<p><a href="{e(app_url)}">… and {more} more</a></p>' if more else ""
-    return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>{e(subject(total))}</title></head><body>\n"
-        f"<h1>{e(subject(total))}</h1>\n<ul>\n" + "\n".join(entries) + f"\n</ul>\n{more_html}\n"
-        "<hr><p>You get this digest because you turned it on in your notification preferences. "
-        f'<a href="{e(unsubscribe_url)}">Unsubscribe</a></p>\n</body></html>\n'
-    )
 
 
 def confirmation(
@@ -167,23 +164,15 @@ def confirmation(
     if settings.email_reply_to is not None:
         message["Reply-To"] = settings.email_reply_to
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
-        "Someone (we hope you) asked for an email digest of their notifications at this "
-        "address.\n\n"
-        f"To get it, confirm here (the page has a button):\n{confirm_url}\n\n"
-        "If it was not you, ignore this email: nothing will be sent.\n"
-    )
-    e = html.escape(confirm_url, quote=True)
-    message.add_alternative(
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>{CONFIRM_SUBJECT}</title></head><body>\n"
-        "<p>Someone (we hope you) asked for an email digest of their notifications at this "
-        "address.</p>\n"
-        f'<p><a href="{e}">Confirm this address</a> (the page has a button).</p>\n'
-        "<p>If it was not you, ignore this email: nothing will be sent.</p>\n</body></html>\n",
-        subtype="html",
-    )
+    context = {
+        "title": CONFIRM_SUBJECT,
+        "preheader": "One click and your notification digest starts arriving here.",
+        "confirm_url": confirm_url,
+        "app_url": absolute(settings, templating.APP_PATH),
+    }
+    message.set_content(templating.text("confirm.txt.j2", **context))
+    message.add_alternative(templating.mail_html("confirm.html.j2", **context), subtype="html")
     return _one_mime_version(message)
 
 
-CONFIRM_SUBJECT = "Confirm your email digest address"
+CONFIRM_SUBJECT = f"Confirm your {templating.PRODUCT} email digest address"

@@ -32,7 +32,8 @@ from ...notifications.deliveries import mark_opened
 from ...notifications.links import notification_link
 from . import pages, sql
 from .answers import EmailAppSettings, Token, links_of, refusal
-from .signed_links import InvalidLink, OpenLinks
+from .open_links import OpenLinks
+from .signed_links import InvalidLink
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
 

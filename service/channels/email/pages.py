@@ -1,24 +1,44 @@
-"""The small HTML pages of an unsubscribe or confirmation link opened in a browser.
+"""The small HTML pages of an unsubscribe, confirmation or open link opened in a browser.
 
-They carry no script and no inline style (the page's Content-Security-Policy applies), and
-everything put in them is escaped. A mail scanner that prefetches the link gets the confirmation
-page, which changes nothing; only its button (a POST) unsubscribes.
+They carry no script and no inline style (the page's Content-Security-Policy applies): their look
+is the served stylesheet web/css/landing.css, light and dark, phone and desktop. Each links back
+to the app ("Open Vividly") and, where the student may want to change something, to its
+preferences. Everything put in them is escaped (templates/page.html.j2 autoescapes). A mail
+scanner that prefetches a link gets the confirmation page, which changes nothing; only its
+button (a POST) unsubscribes or confirms.
 """
 
 from __future__ import annotations
 
-import html
+from dataclasses import dataclass
 
 from fastapi.responses import HTMLResponse
 
+from .templating import page_html
 
-def _page(title: str, body: str, status: int) -> HTMLResponse:
-    document = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{html.escape(title)}</title></head>\n<body><main>\n"
-        f"<h1>{html.escape(title)}</h1>\n{body}\n</main></body></html>\n"
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    action: str
+    button: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+def _page(
+    title: str,
+    paragraphs: list[str],
+    status: int,
+    *,
+    form: Form | None = None,
+    preferences: bool = False,
+) -> HTMLResponse:
+    document = page_html(
+        "page.html.j2",
+        title=title,
+        paragraphs=paragraphs,
+        form=form,
+        preferences=preferences,
+        tone="refused" if status >= 400 else None,
     )
     return HTMLResponse(document, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -31,45 +51,43 @@ def masked(address: str) -> str:
 
 def confirm(address: str, action: str) -> HTMLResponse:
     """Asks before unsubscribing `address`; the form posts to `action` (this link)."""
-    body = (
-        f"<p>Stop the email digest sent to {html.escape(masked(address))}?</p>\n"
-        f'<form method="post" action="{html.escape(action, quote=True)}">'
-        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-        '<button type="submit">Unsubscribe</button></form>'
+    form = Form(action, "Unsubscribe", (("List-Unsubscribe", "One-Click"),))
+    return _page(
+        "Unsubscribe from the email digest",
+        [f"Stop the email digest sent to {masked(address)}?"],
+        200,
+        form=form,
+        preferences=True,
     )
-    return _page("Unsubscribe from the email digest", body, 200)
 
 
 def done(detail: str) -> HTMLResponse:
-    body = (
-        f"<p>{html.escape(detail)}</p>\n"
-        "<p>You can turn the digest on again in the app's notification preferences.</p>"
-    )
-    return _page("You are unsubscribed", body, 200)
+    paragraphs = [detail, "You can turn the digest on again in the app's notification preferences."]
+    return _page("You are unsubscribed", paragraphs, 200, preferences=True)
 
 
 def refused(detail: str, status: int) -> HTMLResponse:
-    return _page("This unsubscribe link does not work", f"<p>{html.escape(detail)}</p>", status)
+    return _page("This unsubscribe link does not work", [detail], status, preferences=True)
 
 
 def confirm_address(address: str, action: str) -> HTMLResponse:
     """Asks before confirming `address`; the form posts to `action` (this link)."""
-    body = (
-        f"<p>Send the email digest to {html.escape(masked(address))}?</p>\n"
-        f'<form method="post" action="{html.escape(action, quote=True)}">'
-        '<button type="submit">Confirm</button></form>'
+    return _page(
+        "Confirm your email digest address",
+        [f"Send the email digest to {masked(address)}?"],
+        200,
+        form=Form(action, "Confirm"),
     )
-    return _page("Confirm your email digest address", body, 200)
 
 
 def address_confirmed(detail: str) -> HTMLResponse:
-    return _page("Address confirmed", f"<p>{html.escape(detail)}</p>", 200)
+    return _page("Address confirmed", [detail], 200, preferences=True)
 
 
 def confirm_refused(detail: str, status: int) -> HTMLResponse:
-    return _page("This confirmation link does not work", f"<p>{html.escape(detail)}</p>", status)
+    return _page("This confirmation link does not work", [detail], status, preferences=True)
 
 
 def open_refused(detail: str, status: int) -> HTMLResponse:
-    body = f"<p>{html.escape(detail)}</p>\n<p>The notification is in the app.</p>"
-    return _page("This digest link does not work", body, status)
+    paragraphs = [detail, "The notification is in the app."]
+    return _page("This digest link does not work", paragraphs, status)

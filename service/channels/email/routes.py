@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ...http.deps import CurrentUser, Pool
+from ...http.languages import LANGUAGE_TAG, MAX_TAG, preferred_language
 from ...http.schemas import ErrorOut
 from . import pages, sql
 from .addresses import MAX_ADDRESS, student_address
@@ -40,6 +41,7 @@ from .signed_links import UNSUBSCRIBE_PATH, UnsubscribeLinks
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
 
 Period = Literal["hourly", "daily", "weekly"]
+Locale = Annotated[str, Field(max_length=MAX_TAG, pattern=LANGUAGE_TAG)]
 EmailAddress = Annotated[
     str,
     Field(max_length=MAX_ADDRESS, json_schema_extra={"format": "email"}),
@@ -56,6 +58,12 @@ class DigestPreferenceIn(BaseModel):
     email: EmailAddress = Field(examples=["student@example.com"])
     period: Period = Field(examples=["daily"])
     opted_in: bool = Field(default=True, description="false: keep the address, send nothing.")
+    locale: Locale | None = Field(
+        default=None,
+        examples=["pt-BR"],
+        description="The student's language (a BCP 47 tag); the browser's Accept-Language "
+        "when omitted. The digest marks the student's own words with it.",
+    )
 
 
 class DigestPreferenceOut(BaseModel):
@@ -92,6 +100,9 @@ class DigestPreferenceOut(BaseModel):
     suspended_reason: str | None = Field(
         default=None, description="Why: the latest refusal, e.g. 550 5.1.1 No such user."
     )
+    locale: str | None = Field(
+        default=None, description="The student's language as stored (a BCP 47 tag), if known."
+    )
 
 
 class UnsubscribedOut(BaseModel):
@@ -115,6 +126,7 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
             "confirmation_sent_at": None,
             "suspended": False,
             "suspended_reason": None,
+            "locale": None,
         }
     return {
         "available": available,
@@ -130,6 +142,7 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
         "confirmation_sent_at": row["confirmation_sent_at"],
         "suspended": row["suspended_at"] is not None,
         "suspended_reason": row["suspended_reason"],
+        "locale": row["locale"],
     }
 
 
@@ -152,7 +165,11 @@ async def get_preference(user: CurrentUser, pool: Pool, settings: EmailAppSettin
     },
 )
 async def put_preference(
-    body: DigestPreferenceIn, user: CurrentUser, pool: Pool, settings: EmailAppSettings
+    body: DigestPreferenceIn,
+    user: CurrentUser,
+    pool: Pool,
+    settings: EmailAppSettings,
+    request: Request,
 ) -> Any:
     """Opt in (or out) with an address and a period. A new address is mailed a confirmation
     link (at most one per student per 10 minutes, and 3 a day to one address whoever asks;
@@ -168,6 +185,7 @@ async def put_preference(
             body.period,
             body.opted_in,
             settings.digest_period_seconds[body.period],
+            body.locale or preferred_language(request.headers.get("accept-language")),
         )
         if not body.opted_in:
             await connection.execute(sql.CANCEL_OPEN_DIGESTS, user.id, "opted out")

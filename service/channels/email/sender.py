@@ -57,9 +57,10 @@ from ...notifications.deliveries import ReachCounts
 from ...runtime.supervisor import Supervisor
 from . import message as mail
 from . import sql
+from .open_links import OpenLinks
 from .schedule import make_due_digests
 from .settings import EmailSettings
-from .signed_links import OpenLinks, UnsubscribeLinks
+from .signed_links import UnsubscribeLinks
 from .transport import Mailer, SendFailed
 
 logger = logging.getLogger(__name__)
@@ -190,7 +191,10 @@ class DigestSender:
         if not rows:
             return await self._cancel(attempt, "everything in it was read or seen")
         user = claim["user_id"]
-        items = [mail.item_from_row(row, self._opens.url(user, row["id"])) for row in rows]
+        items = [
+            mail.item_from_row(row, self._opens.url(user, row["id"]), self._settings)
+            for row in rows
+        ]
         address: str = recipient["address"]
         email = mail.build(
             self._settings,
@@ -200,6 +204,7 @@ class DigestSender:
             unsubscribe_url=self._links.url(claim["user_id"], address),
             message_uuid=claim["message_uuid"],
             date=datetime.now(UTC),
+            lang=recipient["locale"],
         )
         if asyncio.get_running_loop().time() > claimed_at + LEASE_MARGIN - RECORD_WINDOW:
             # Too slow getting here (the database?): sending now could outlast the lease.

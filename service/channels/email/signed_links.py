@@ -1,6 +1,6 @@
 """Signed links mailed to a student: one-click unsubscribe, the address confirmation (double
-opt-in), and each digest entry's link (open: it records the click, then goes to the video). They
-work without logging in, and only as issued.
+opt-in), and the base of each digest entry's link (open_links.py: it records the click, then
+goes to the notification's subject). They work without logging in, and only as issued.
 
 Guarantees:
 - An unsubscribe or confirmation link names one student and the address it was mailed to, the
@@ -93,6 +93,7 @@ class SignedLinks:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._key = key
+        self._clock = clock
         self._base_url = base_url
         self._max_age = max_age_seconds
         self._serializer = URLSafeTimedSerializer(
@@ -193,39 +194,3 @@ class ConfirmLinks(UnsubscribeLinks):
     @staticmethod
     def max_age(settings: EmailSettings) -> float:
         return CONFIRM_DAYS * 86400.0
-
-
-@dataclass(frozen=True, slots=True)
-class Opening:
-    """What a valid open link names: one notification of one student."""
-
-    user_id: uuid.UUID
-    notification_id: int
-
-
-class OpenLinks(SignedLinks):
-    """Makes and checks a digest's links to its notifications (they expire with its unsubscribe
-    link, DIGEST_UNSUBSCRIBE_DAYS after it was mailed)."""
-
-    SALT = "vividly.email-digest.open.v1"
-    PATH = OPEN_PATH
-    NAME = "digest link"
-    EXPIRED = "open the notification in the app"
-
-    def token(self, user_id: uuid.UUID, notification_id: int) -> str:
-        return self._serializer.dumps([str(user_id), notification_id])
-
-    def url(self, user_id: uuid.UUID, notification_id: int) -> str:
-        """The absolute URL opening `notification_id` of `user_id`."""
-        return self._url(self.token(user_id, notification_id))
-
-    def verify(self, token: str) -> Opening:
-        """What `token` names; InvalidLink when it is not a live open link of this key."""
-        value = self._loads(token)
-        try:
-            user, notification = value
-            if type(notification) is not int:
-                raise TypeError(notification)
-            return Opening(uuid.UUID(user), notification)
-        except (TypeError, ValueError) as error:  # signed by us, but not a link: never issued
-            raise InvalidLink(f"this {self.NAME} is not valid") from error

@@ -8,7 +8,7 @@ from ...notifications.deliveries import CHANNEL as STREAM
 # $1 user.
 DIGEST_PREFERENCE = """
 SELECT p.address, p.period, p.opted_in, p.next_digest_at, p.confirmed_at, p.confirmation_sent_at,
-       p.suspended_at, p.suspended_reason,
+       p.suspended_at, p.suspended_reason, p.locale,
        (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
         ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
        (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
@@ -24,10 +24,11 @@ FROM email_digest_preferences p WHERE p.user_id = $1
 # $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds.
 SET_DIGEST_PREFERENCE = """
 INSERT INTO email_digest_preferences AS p
-    (user_id, address, period, opted_in, opted_in_at, next_digest_at)
-VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
+    (user_id, address, period, opted_in, opted_in_at, next_digest_at, locale)
+VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5), $6)
 ON CONFLICT (user_id) DO UPDATE SET
     address = EXCLUDED.address,
+    locale = COALESCE(EXCLUDED.locale, p.locale),
     confirmed_at = CASE WHEN p.address = EXCLUDED.address THEN p.confirmed_at END,
     period = EXCLUDED.period,
     opted_in = EXCLUDED.opted_in,
@@ -189,22 +190,36 @@ RETURNING id, user_id, message_uuid, attempts, created_at
 """
 
 DIGEST_RECIPIENT = """
-SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed
+SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed, locale
 FROM email_digest_preferences WHERE user_id = $1
 """
 
+# A notification's content request, when its payload names one of the student's own
+# (`content_id` a UUID): what the student asked and the request's title. A `content_id` that is
+# no UUID (another type's) names none and is never cast.
+REQUEST_OF_NOTIFICATION = """
+LEFT JOIN LATERAL (
+    SELECT r.question, r.title FROM content_requests r
+    WHERE r.student_id = n.user_id
+      AND r.id = (CASE WHEN n.payload->>'content_id'
+                       ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                  THEN n.payload->>'content_id' END)::uuid
+) r ON true"""
+
 # What a digest lists now (newest first): its notifications still eligible, at most $2, with
-# how many more of the student's wait for a later digest (`waiting`: DIGEST_WAITING).
+# what the student asked (their content request's question and title, when it has one) and how
+# many more of the student's wait for a later digest (`waiting`: DIGEST_WAITING).
 # $1 digest, $3 user.
 DIGEST_CONTENT = f"""
 SELECT n.id, n.type, n.payload, n.created_at, COALESCE(t.label, n.type) AS label,
+       r.question, r.title AS request_title,
        (SELECT count(*) FROM notifications n
         JOIN email_digest_preferences p ON p.user_id = n.user_id
         WHERE n.user_id = $3 AND {DIGEST_WAITING}
        ) AS waiting
 FROM email_digest_items i
 JOIN notifications n ON n.id = i.notification_id
-JOIN notification_types t ON t.name = n.type
+JOIN notification_types t ON t.name = n.type{REQUEST_OF_NOTIFICATION}
 WHERE i.digest_id = $1 AND {DIGEST_ELIGIBLE}
 ORDER BY n.id DESC
 LIMIT $2

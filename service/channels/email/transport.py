@@ -28,6 +28,7 @@ Guarantees:
 from __future__ import annotations
 
 import asyncio
+import email.errors
 import email.policy
 import ssl
 from email.message import EmailMessage
@@ -168,7 +169,7 @@ class Mailer:
             data, sender, recipients, utf8 = _wire(
                 message, self._settings.envelope_from, self._signer
             )
-        except (ValueError, UnicodeError) as error:
+        except (ValueError, UnicodeError, email.errors.MessageError) as error:
             raise SendFailed(_limited(f"cannot be sent: {error}"), permanent=True) from error
         try:
             async with asyncio.timeout(timeout):

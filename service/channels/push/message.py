@@ -1,15 +1,16 @@
 """What a push carries: small JSON the service worker shows as it is (no lookup on arrival).
 
-`{"id", "type", "title", "body", "link", "app", "timestamp", "lang", "icon", "badge", "image"?,
+`{"id", "type", "title", "body", "link", "timestamp", "lang", "icon", "badge", "image"?,
 "actions"?, "action"?}`: the title is `notifications/text.py`'s headline (what happened: "Your
 video is ready: Why is the sky blue?"), the body its detail lines (the reason or the question);
-`link` is where a click goes (`notifications/links.py`), `app` the app's page on this service
-(where a failed request's "Try again" and a question's answer are); `lang` the language of the
-wording (`LANG`); `icon` and `badge` the app's icons (web/icons), `image` the notification's
-thumbnail when it has one on this service or over HTTPS; `actions` its buttons by type
-(`BUTTONS`: "Watch now" for a ready video, "Try again" for a failure, "Answer" for a question),
-which the worker maps to a link; `action` the token that marks it read and opened without a
-session (`actions.py`).
+`link` is where a click goes (`notifications/links.py`: the ready video's player, or the
+request's own page, where a failure's "Try again" and a question's answer are); `lang` the
+language of the wording (`LANG`); `icon` and `badge` the app's icons (web/icons), `image` the
+notification's thumbnail when it has one on this service or over HTTPS; `actions` its buttons
+by type (`BUTTONS`: "Watch now" for a ready video, "Try again" for a failure, "Answer" for a
+question), which the worker opens on the link (a request's with `?action=retry|answer`, whose
+control the page focuses); `action` the token that marks it read and opened without a session
+(`actions.py`).
 
 Push services need accept only one 4096-byte aes128gcm record (RFC 8291): the plaintext is at
 most `MAX_PLAINTEXT` bytes, leaving out the image, then cutting the body (then the title) until it
@@ -74,7 +75,6 @@ def render(
         "title": title,
         "body": body,
         "link": notification_link(settings, payload),
-        "app": absolute(settings, "/"),
         "timestamp": rfc3339(created_at),
         "lang": LANG,
         "icon": absolute(settings, ICON),

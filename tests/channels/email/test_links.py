@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import httpx
 
-from service.channels.email.signed_links import OpenLinks, UnsubscribeLinks
+from service.channels.email.open_links import OpenLinks
+from service.channels.email.signed_links import UnsubscribeLinks
 from tests.support.digest import (
     digests_to,
     link_of,

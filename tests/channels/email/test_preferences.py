@@ -43,6 +43,11 @@ from tests.support.waiting import until
         {"email": "ok@example.com", "period": "daily", "extra": 1},
         {"email": None, "period": "daily"},
         {"period": "daily"},
+        {"email": "=?utf-8?q?bob?=@example.com", "period": "daily"},  # To: would read bob@
+        {"email": "=?utf-8?q?a=0D=0A=0D=0Ab?=@example.com", "period": "daily"},
+        {"email": "ok@example.com", "period": "daily", "locale": "not a tag"},
+        {"email": "ok@example.com", "period": "daily", "locale": "en-" + "x" * 40},
+        {"email": "ok@example.com", "period": "daily", "locale": "de\r\nX: y"},
     ],
 )
 async def test_a_bad_preference_is_a_422_and_changes_nothing(
@@ -83,6 +88,7 @@ async def test_preferences_are_read_set_and_deleted_per_student(server: RunningS
             "confirmation_sent_at": None,
             "suspended": False,
             "suspended_reason": None,
+            "locale": None,
             "confirmation_error": None,
         }
         response = await client.put(
@@ -164,3 +170,21 @@ async def test_double_opt_in_a_digest_goes_only_to_a_confirmed_address(
         # Nothing to confirm any more.
         done = await client.post(f"{PREFS}/confirmation", headers=headers)
         assert done.status_code == 409
+
+
+async def test_the_students_language_is_what_they_said_else_their_browsers(
+    server: RunningServer,
+) -> None:
+    student = uuid.uuid4()
+    headers = auth(server, student)
+    body = {"email": f"l-{student.hex[:8]}@example.com", "period": "daily"}
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        browser = {**headers, "Accept-Language": "*;q=0.9, pt-BR;q=0.8, en;q=0.5"}
+        first = await client.put(PREFS, json=body, headers=browser)
+        assert first.json()["locale"] == "pt-BR"
+        # A request that names none keeps it; one that says a language replaces it.
+        kept = await client.put(PREFS, json=body, headers=headers)
+        assert kept.json()["locale"] == "pt-BR"
+        said = await client.put(PREFS, json={**body, "locale": "uk"}, headers=browser)
+        assert said.json()["locale"] == "uk"
+        assert (await client.get(PREFS, headers=headers)).json()["locale"] == "uk"

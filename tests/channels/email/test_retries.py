@@ -13,7 +13,6 @@ import asyncpg
 import pytest
 
 from db.pool import create_pool
-from service.channels.email import message as mail
 from service.channels.email.schedule import make_due_digests
 from service.channels.email.sender import DigestSender, backoff
 from service.channels.email.signed_links import UnsubscribeLinks
@@ -92,7 +91,7 @@ async def test_notifications_from_before_opting_in_are_neither_listed_nor_counte
     [message] = mailbox.to(address)
     assert watch_links(plain(message)) == [link_of(after)]
     assert "... and" not in plain(message)
-    assert message["Subject"] == mail.subject(1)
+    assert message["Subject"] == "Your video on 'Photosynthesis' is ready"  # one: no "and N more"
 
 
 async def test_delivered_at_is_the_databases_clock_the_instant_the_digest_was_sent(
@@ -271,7 +270,8 @@ async def test_one_digest_that_breaks_never_stops_the_others(
         await notify(conn, student)
     plain_sender = sender(pool, settings)
     flawed = Flawed(pool, settings, plain_sender._links, student=bad)
-    assert await flawed.run_once() == 2
+    # Both in one pass (the shared database may hold other tests' due digests too).
+    assert await flawed.run_once() >= 2
     assert len(mailbox.to(good_address)) == 1
     [digest] = await digests(conn, bad)
     assert (digest["state"], digest["later"]) == ("pending", True)

@@ -75,7 +75,8 @@ async def test_the_digest_lists_what_was_missed_with_links_escaped_and_unsubscri
     await recorded(conn, student)
     assert message["To"] == address
     assert message["From"] == "Vividly <digest@example.com>"
-    assert message["Subject"] == "3 notifications you haven't seen"
+    # What is inside, newest first: the pushed one (its title is the default "Photosynthesis").
+    assert message["Subject"] == "Your video on 'Photosynthesis' is ready, and 2 more"
     assert message["Message-ID"].endswith("@example.com>")
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -95,10 +96,13 @@ async def test_the_digest_lists_what_was_missed_with_links_escaped_and_unsubscri
     assert "Fake: line" in text
     assert "\nFake: line" not in text
     page = parse_html(html)
-    assert page.hrefs == [*open_links(text), unsubscribe_url]
+    app = "https://notify.example/"
+    assert page.hrefs == [*open_links(text), app, f"{app}preferences", unsubscribe_url]
     assert "script" not in page.tags
     assert "b" not in page.tags
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;Plants&quot;" in html
+    # Escaped as text (the inliner writes the quotes of a text node as they are: no markup).
+    assert '&lt;script&gt;alert("x")&lt;/script&gt; &amp; "Plants"' in html
+    assert "<script" not in html
     assert hostile.replace("\n", " ") in "".join(page.text)  # shown as text, not markup
     assert "Is it <b>2+2</b>?" in "".join(page.text)
 

@@ -160,7 +160,7 @@ def test_a_long_digest_lists_the_first_and_counts_the_rest() -> None:
         message_uuid=uuid.uuid4(),
         date=datetime(2026, 11, 27, tzinfo=UTC),
     )
-    assert built["Subject"] == "7 notifications you haven't seen"
+    assert built["Subject"] == "Your video is ready, and 6 more"  # no title: the heading
     text = built.get_body(("plain",))
     html = built.get_body(("html",))
     assert text is not None
@@ -171,6 +171,7 @@ def test_a_long_digest_lists_the_first_and_counts_the_rest() -> None:
         "https://app.example/watch/1",
         "https://app.example/watch/2",
         "https://notify.example/",
+        "https://notify.example/preferences",
         "https://notify.example/api/v1/digest/unsubscribe?token=t&x=1",
     ]
     assert "token=t&amp;x=1" in html.get_content()  # attribute escaped, parsed back

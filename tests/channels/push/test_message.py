@@ -43,8 +43,9 @@ def test_more_than_a_record_is_refused() -> None:
 
 
 def test_a_long_link_leaves_less_room_for_the_body() -> None:
-    settings = Settings(public_url="https://notify.example")
-    payload = {"question": "😀" * 3000, "video_url": "/media/" + "v" * 3000 + ".webm"}
+    long_path = "https://app.example/" + "p" * 3000 + "/{content_id}"
+    settings = Settings(public_url="https://notify.example", video_link_template=long_path)
+    payload = {"question": "😀" * 3000, "content_id": CONTENT, "video_url": "/media/v.webm"}
     data = message.render(
         settings,
         notification_id=7,
@@ -55,7 +56,8 @@ def test_a_long_link_leaves_less_room_for_the_body() -> None:
     )
     assert len(data) <= message.MAX_PLAINTEXT
     shown = json.loads(data)
-    assert shown["link"].endswith("v.webm")  # the link is never cut: a cut link goes nowhere
+    assert shown["link"] == long_path.format(content_id=CONTENT)  # never cut: a cut link goes
+    # nowhere
     assert 0 < len(shown["body"]) < 400
     assert shown["body"].endswith("…")
 
@@ -122,7 +124,10 @@ def test_a_push_says_what_happened_with_icons_and_its_button(
     assert shown["lang"] == "en"
     assert shown["icon"] == "https://notify.example/static/icons/icon-192.png"
     assert shown["badge"] == "https://notify.example/static/icons/badge-96.png"
-    assert shown["app"] == "https://notify.example/"
+    # Every button opens the link: the player, or the request's own page (not the app's home).
+    page = "videos" if "video_url" in payload else "requests"
+    assert shown["link"] == f"https://notify.example/{page}/{CONTENT}"
+    assert "app" not in shown
     if "thumbnail_url" in payload:
         assert shown["image"] == "https://notify.example/media/thumbnails/t.svg"
     else:

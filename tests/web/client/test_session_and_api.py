@@ -227,3 +227,28 @@ async def test_the_element_shows_markup_as_text_at_phone_width(
             assert row_box["x"] + row_box["width"] <= 390, row_box
     finally:
         await context.close()
+
+
+async def test_a_click_in_the_element_opens_the_subjects_page(
+    pages: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    user = uuid.uuid4()
+    await login(pages, user)
+    failed = await conn.fetchval(
+        "INSERT INTO content_requests (student_id, status, question, error_message)"
+        " VALUES ($1, 'failed', 'Tides', 'No.') RETURNING id",
+        user,
+    )
+    made = await complete(conn, user, title="Volcanoes")
+    failed_notice, video_notice = await notification_ids(conn, user)
+    tab = await tabs.element(pages)
+    await tab.js("() => { window.__opened = []; window.open = (u) => window.__opened.push(u); }")
+    await tab.open_panel()
+    await tab.item(failed_notice).locator("button.main").click()
+    await tab.item(video_notice).locator("button.main").click()
+    # Its `link` on the service: the failed request's own page (once only a video opened), and
+    # the video in the app's player (once the raw .webm).
+    assert await tab.js("window.__opened") == [
+        f"{server.base_url}/requests/{failed}",
+        f"{server.base_url}/videos/{made}",
+    ]

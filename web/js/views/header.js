@@ -15,7 +15,11 @@ export function createHeader({ onRetry } = {}) {
   const retry = byId('connection-retry');
   retry.addEventListener('click', () => onRetry?.());
   const whoami = byId('whoami');
-  const baseTitle = document.title;
+  let baseTitle = document.title;
+  let unread = 0;
+  const title = () => {
+    document.title = unread > 0 ? `(${unread}) ${baseTitle}` : baseTitle;
+  };
 
   return {
     bell,
@@ -23,7 +27,13 @@ export function createHeader({ onRetry } = {}) {
       badge.textContent = count > 99 ? '99+' : String(count);
       badge.hidden = count <= 0;
       bell.setAttribute('aria-label', count > 0 ? `Notifications, ${count} unread` : 'Notifications');
-      document.title = count > 0 ? `(${count}) ${baseTitle}` : baseTitle;
+      unread = count;
+      title();
+    },
+    /** The page's own title (the unread count goes before it). */
+    setTitle(text) {
+      baseTitle = text;
+      title();
     },
     setStatus(state) {
       connection.dataset.state = state;

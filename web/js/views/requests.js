@@ -1,4 +1,5 @@
-// "Ask a question" and "My requests": the student's content requests and their status.
+// "Ask a question" and "My requests": the student's content requests and their status, and one
+// request on its own (`show`: its page, /requests/<id>, where the other rows are hidden).
 import { byId, el, placeChildren } from '../dom.js';
 import { duration } from '/client/time.js';
 import { requestStatus, requestStep } from '../format.js';
@@ -13,6 +14,9 @@ const POLL_MUTED_MS = 2000;
 const POLL_MAX = 10;
 // An ask that got no answer (status 0: offline, the server restarting): the box keeps the text.
 const UNREACHABLE = 'Could not reach the server. Your question is kept; try again in a moment.';
+// What a request's page focuses: the control `?action=` names, else the request's own action.
+const TARGETS = { retry: 'button.retry', answer: 'textarea' };
+const ACTION = 'textarea, button.retry, button.primary';
 
 /**
  * `api`: the content-request calls (content.js). actions: watch(request), answered(request),
@@ -33,6 +37,7 @@ export function createRequests(api, actions) {
   let loaded = false;
   let poller = null;
   let pollMs = POLL_MS;
+  let focused = null; // the id of the request shown on its own, else null
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -154,13 +159,15 @@ export function createRequests(api, actions) {
         row.node.dataset.stage = request.stage || '';
         row.node.replaceChildren(...body(request));
       }
+      row.node.toggleAttribute('data-focused', request.id === focused);
       return row.node;
     });
     placeChildren(list, nodes);
+    list.toggleAttribute('data-focus', focused !== null);
     for (const id of rows.keys()) if (!requests.has(id)) rows.delete(id); // no detached rows kept
-    empty.hidden = !loaded || ordered.length > 0;
+    empty.hidden = !loaded || ordered.length > 0 || focused !== null;
     empty.textContent = available ? 'No requests yet. Ask something above!' : 'Requests are not available on this server yet.';
-    more.hidden = cursor === null;
+    more.hidden = cursor === null || focused !== null;
   }
 
   function upsert(request) {
@@ -174,6 +181,8 @@ export function createRequests(api, actions) {
     cursor = page.next_cursor ?? null;
     loaded = true;
     render();
+    // The request shown on its own stays, on a page not loaded (again) too.
+    if (focused !== null && !requests.has(focused)) await refresh(focused);
   }
 
   async function refresh(id) {
@@ -216,19 +225,53 @@ export function createRequests(api, actions) {
         poller = setInterval(poll, pollMs);
       }
     },
-    /** Scroll to a request and put the focus on what it needs (an answer, a retry). */
-    async reveal(id) {
-      if (!rows.has(id)) await refresh(id); // on a page not loaded yet
+    /**
+     * Show request `id` on its own (its page) and focus what it needs: the control `action`
+     * names ('retry': Try again, 'answer': the answer box) when it has it, else its own action
+     * (an answer, a retry, Watch). Never acts by itself. Resolves to the request; rejects as the
+     * API does (404: not this student's), with nothing shown.
+     */
+    async show(id, action = null) {
+      focused = id;
+      let request = requests.get(id);
+      if (request) {
+        render();
+        refresh(id); // it may have moved on meanwhile
+      } else {
+        try {
+          request = await api.get(id); // on a page not loaded yet
+        } catch (failure) {
+          if (focused === id) focused = null;
+          render();
+          throw failure;
+        }
+        if (focused !== id) return request; // left meanwhile
+        upsert(request);
+      }
       const row = rows.get(id);
-      if (!row || !row.node.isConnected) return false;
-      row.node.scrollIntoView({ block: 'center', behavior: 'smooth' });
+      if (focused !== id || !row || !row.node.isConnected) return request;
+      row.node.scrollIntoView({ block: 'center' });
       row.node.classList.remove('flash');
       void row.node.offsetWidth; // restart the highlight
       row.node.classList.add('flash');
-      const target = row.node.querySelector('textarea, button.retry, button.primary');
+      const target = (TARGETS[action] && row.node.querySelector(TARGETS[action])) || row.node.querySelector(ACTION);
       (target || row.node).focus({ preventScroll: true });
-      return true;
+      return request;
     },
+    /** Back to every request; the one shown alone keeps the focus, in its place in the list. */
+    hide() {
+      if (focused === null) return;
+      const row = rows.get(focused);
+      const hadFocus = row && row.node.contains(document.activeElement);
+      focused = null;
+      render();
+      if (row && row.node.isConnected) {
+        row.node.scrollIntoView({ block: 'center' });
+        if (!hadFocus) row.node.focus({ preventScroll: true });
+      }
+    },
+    /** The request of this id, if loaded. */
+    get: (id) => requests.get(id),
     /** A notification about this request arrived: read it again. */
     refresh,
     /** The stream's `progress`: a request of this page entered a stage (or went back to pending). */
@@ -242,6 +285,7 @@ export function createRequests(api, actions) {
     clear() {
       clearInterval(poller);
       poller = null;
+      focused = null;
       requests.clear();
       cursor = null;
       loaded = false;

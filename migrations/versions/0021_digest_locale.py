@@ -1,0 +1,38 @@
+"""The student's language for the email digest.
+
+- `email_digest_preferences.locale`: a BCP 47 language tag (e.g. `pt-BR`), the one the student
+  asked for when saving the preference, else their browser's first Accept-Language; null when
+  neither named one. The digest and the confirmation email mark the student's own words (their
+  questions, their videos' titles) with it (`lang`).
+- A nullable column with a CHECK: nothing is rewritten; the check validates existing rows, all
+  null.
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-07
+"""
+
+from migrations.script import execute_script
+
+revision = "0021"
+down_revision = "0020"
+branch_labels = None
+depends_on = None
+
+UPGRADE = r"""
+ALTER TABLE email_digest_preferences
+    ADD COLUMN locale text
+        CHECK (length(locale) <= 35 AND locale ~ '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$');
+"""
+
+DOWNGRADE = r"""
+ALTER TABLE email_digest_preferences DROP COLUMN locale;
+"""
+
+
+def upgrade() -> None:
+    execute_script(UPGRADE)
+
+
+def downgrade() -> None:
+    execute_script(DOWNGRADE)

@@ -1,0 +1,56 @@
+// Which view of the main content shows: every request (`home`), one request on its own page
+// (`request`: "All requests" leads back, "Ask a question" and the other rows are hidden), or
+// why a request's page shows none (`missing`: "This request is not in your account").
+import { byId } from '../dom.js';
+
+const TITLES = { home: 'Vividly', request: 'Your request · Vividly', missing: 'Request not found · Vividly' };
+
+/**
+ * onBack(): "All requests" was followed (a plain click: a new tab or window opens `/` itself);
+ * onTitle(text): the document's title for the view.
+ */
+export function createSubjectView({ onBack, onTitle }) {
+  const main = byId('content');
+  const nav = byId('subject-nav');
+  const back = byId('subject-back');
+  const ask = byId('ask-card');
+  const requestsCard = byId('requests-card');
+  const requestsTitle = byId('requests-title');
+  const missing = byId('subject-missing');
+  const missingTitle = byId('subject-missing-title');
+  const missingText = byId('subject-missing-text');
+
+  back.addEventListener('click', (event) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    onBack();
+  });
+
+  function set(view) {
+    main.dataset.view = view;
+    nav.hidden = view === 'home';
+    ask.hidden = view !== 'home';
+    requestsCard.hidden = view === 'missing';
+    missing.hidden = view !== 'missing';
+    requestsTitle.textContent = view === 'request' ? 'Your request' : 'My requests';
+    onTitle(TITLES[view]);
+  }
+
+  return {
+    home: () => set('home'),
+    request: () => set('request'),
+    /**
+     * No request to show: `error` is the API's (404: not this student's, or no UUID at all:
+     * null), `user` who is signed in (a link for another account is the usual reason).
+     */
+    missing(error, user) {
+      set('missing');
+      const lost = !error || error.status === 404 || error.status === 422;
+      missingTitle.textContent = lost ? 'This request is not in your account' : 'This request could not be opened';
+      missingText.textContent = lost
+        ? `You are signed in as ${user}. The link may be for another account, or for a request that no longer exists.`
+        : `${error.message || 'The server did not answer'}. Reload the page to try again.`;
+      missingTitle.focus();
+    },
+  };
+}
