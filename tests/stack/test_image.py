@@ -1,6 +1,6 @@
 """The image and the stack's exposure, checked on the running containers: the api runs as an
 unprivileged user, the image holds no compiler and no dev dependency (and stays under a size
-bound: 548 MB when measured, most of it ffmpeg in the imageio-ffmpeg wheel), secrets reach the
+bound: 554 MB when measured, most of it ffmpeg in the imageio-ffmpeg wheel), secrets reach the
 containers from the environment only, and /metrics and the replicas' and worker's ports are
 reachable inside the stack's network only: the host sees the proxy's port, nothing else."""
 
