@@ -1,10 +1,11 @@
-"""The container files, checked without a container engine (none runs here).
+"""The container files, checked without a container engine.
 
 `docker-compose.yml` is validated against the Compose specification (the `compose-spec`
 package); each command it runs is a real `vividly-notify` command with valid options; each
 variable it or the Dockerfile sets is a setting; the Dockerfile installs what `make` installs;
 `deploy/nginx.conf` passes Debian's `nginx -t` and routes what the compose file and the app
-define. Building the image and starting the stack are not tested here (README "Operations").
+define. Building the image and running the stack through the proxy is tests/stack/ (`make stack`,
+a stage of `make test` of its own).
 """
 
 from __future__ import annotations
