@@ -17,10 +17,11 @@ build stage kept as `vividly-notify:build` so that pruning what a build supersed
 dependency layer; the machine's CA bundle mounted for the build only, in no layer), every
 container is the compose file's (`deploy.replicas` of each service), each starts only when what
 it depends on is healthy or completed, and it returns only when every api replica's healthcheck
-passes and /readyz answers 200 through the proxy. Secrets come from the environment; those
-unset are made once and kept in .stack/secrets.env (mode 0600, outside every image) so the
-stack's data stays readable across runs. `down` removes the containers, the network and the
-volumes (pgdata, media), and keeps the images: base images and build layers are caches.
+passes (/readyz, inside the network) and the proxy serves the app. Secrets come from the
+environment; those unset are made once and kept in .stack/secrets.env (mode 0600, outside
+every image) so the stack's data stays readable across runs. `down` removes the containers,
+the network and the volumes (pgdata, media), and keeps the images: base images and build
+layers are caches.
 """
 
 from __future__ import annotations
@@ -315,9 +316,11 @@ def _depends_on(spec: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def proxy_ready() -> bool:
+def proxy_serving() -> bool:
+    """The proxy answers the app's page (readiness is each replica's, asked inside the
+    network: the proxy answers 404 for /readyz)."""
     try:
-        with urllib.request.urlopen(f"{URL}/readyz", timeout=3) as response:
+        with urllib.request.urlopen(f"{URL}/", timeout=3) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -358,7 +361,7 @@ def up() -> None:
             print(f"== started {name}", flush=True)
     for name in names(compose, "api"):
         wait_for(f"{name} to be ready", lambda n=name: healthy(compose, "api", n), 120)
-    wait_for(f"{URL}/readyz through the proxy", proxy_ready, 60)
+    wait_for(f"{URL} through the proxy", proxy_serving, 60)
     replicas = len(names(compose, "api"))
     print(
         f"== the stack is ready on {URL} ({replicas} api replicas behind nginx) after "

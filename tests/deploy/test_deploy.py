@@ -202,15 +202,16 @@ def location(pattern: str) -> str:
     return str(body)
 
 
-def test_metrics_are_not_served_through_the_proxy() -> None:
+def test_metrics_and_readiness_are_not_served_through_the_proxy() -> None:
     # Behind a TLS terminator every client looks private: no address-based allow list.
     assert not re.search(r"^\s*allow ", NGINX, re.MULTILINE)
-    metrics = location(r"~ \^/metrics\(/\|\$\)")
-    assert metrics.strip() == "return 404;"
-    pattern = re.compile(r"^/metrics(/|$)")
-    for path in ("/metrics", "/metrics/", "/metrics/x"):
+    ops = location(r"~ \^/\(metrics\|readyz\)\(/\|\$\)")
+    assert ops.strip() == "return 404;"
+    pattern = re.compile(r"^/(metrics|readyz)(/|$)")
+    for path in ("/metrics", "/metrics/", "/metrics/x", "/readyz", "/readyz/"):
         assert pattern.match(path), path
     assert not pattern.match("/metricsx")
+    assert not pattern.match("/readyzx")
 
 
 def test_ops_endpoints_need_the_metrics_token(app_services: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.stack import REPLICAS, URL, podman, why_podman_cannot_run
+from tests.support.stack import REPLICAS, URL, podman, readiness, why_podman_cannot_run
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -17,9 +17,10 @@ def stack() -> None:
     if reason is not None:
         pytest.skip(f"no container stack on this machine: {reason}")
     try:
-        status = httpx.get(f"{URL}/readyz", timeout=5).status_code
+        status = httpx.get(f"{URL}/", timeout=5).status_code
     except httpx.HTTPError as error:
         pytest.fail(f"the stack is not up at {URL} ({error}): run `make stack` first")
-    assert status == 200, f"{URL}/readyz is {status}"
+    assert status == 200, f"{URL}/ is {status}"
     running = podman("ps", "--format", "{{.Names}}").split()
     assert set(REPLICAS) <= set(running), running
+    assert [readiness(name) for name in REPLICAS] == [200] * len(REPLICAS)

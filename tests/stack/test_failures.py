@@ -7,17 +7,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import httpx
 import pytest
 
 from tests.support.stack import (
     POSTGRES,
     REPLICAS,
-    URL,
     Completions,
     delivered,
     podman,
-    proxy_status,
+    readiness,
     reconnecting_streams,
     replica_metric,
     replica_ready,
@@ -95,11 +93,10 @@ async def test_a_postgres_restart_takes_readiness_away_and_back_and_streams_reco
         for user in users:
             await completions.complete(user)
         await completions.close()
-        async with httpx.AsyncClient(base_url=URL) as client:
-            await asyncio.to_thread(podman, "stop", "--time", "10", POSTGRES)
-            await until(lambda: _is(client, 503), "/readyz is 503", timeout=30, interval=0.2)
-            await asyncio.to_thread(podman, "start", POSTGRES)
-            await until(lambda: _is(client, 200), "/readyz is 200 again", timeout=60, interval=0.5)
+        await asyncio.to_thread(podman, "stop", "--time", "10", POSTGRES)
+        await until(lambda: _is(503), "/readyz is 503", timeout=30, interval=0.2)
+        await asyncio.to_thread(podman, "start", POSTGRES)
+        await until(lambda: _is(200), "/readyz is 200 again", timeout=60, interval=0.5)
         completions = await Completions.open()
         for user in users:
             await completions.complete(user)
@@ -112,5 +109,5 @@ async def test_a_postgres_restart_takes_readiness_away_and_back_and_streams_reco
             await replica_ready(name)
 
 
-async def _is(client: httpx.AsyncClient, status: int) -> bool:
-    return await proxy_status(client) == status
+async def _is(status: int) -> bool:
+    return await asyncio.to_thread(readiness, REPLICAS[0]) == status

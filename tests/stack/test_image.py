@@ -85,12 +85,14 @@ def test_only_the_proxy_is_published_and_ops_endpoints_stay_inside() -> None:
         for path in ("/metrics", "/metrics/", "/metrics/x"):
             assert client.get(path).status_code == 404
             assert client.get(path, headers=bearer).status_code == 404
-        ready = client.get("/readyz")
-        assert ready.json() == {"status": "ready"}  # no problems or warnings without the token
+        for path in ("/readyz", "/readyz/", "/readyz?x=1"):  # readiness: inside only
+            assert client.get(path).status_code == 404
+            assert client.get(path, headers=bearer).status_code == 404
     # The worker's metrics port is not on the host (5432 may be the machine's own Postgres).
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", 9100)):
         pass
-    # Inside the network they answer, for the token only.
+    # Inside the network they answer: readiness to probes, metrics for the token only.
+    assert in_container(REPLICAS[0], "http://127.0.0.1:8000/readyz") == (200, '{"status":"ready"}')
     assert in_container(REPLICAS[0], "http://127.0.0.1:8000/metrics")[0] == 401
     status, body = in_container(
         REPLICAS[0], f"http://{WORKER}:9100/metrics", bearer=metrics_token()
