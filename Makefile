@@ -74,7 +74,7 @@ stack-down: .venv/.synced
 # cannot run containers the tests are skipped and say why.
 test-stack: podman .venv/.synced
 	@if .venv/bin/python deploy/podman/stack.py check; then \
-		$(MAKE) --no-print-directory stack || exit 1; \
+		$(MAKE) --no-print-directory stack || { $(MAKE) --no-print-directory stack-down; exit 1; }; \
 		.venv/bin/pytest -m stack tests/stack; status=$$?; \
 		$(MAKE) --no-print-directory stack-down; exit $$status; \
 	else .venv/bin/pytest -m stack tests/stack; fi

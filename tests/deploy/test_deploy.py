@@ -241,6 +241,8 @@ def test_forwarded_addresses_are_believed_from_the_proxy_only(
     assert address in ipaddress.ip_network(pool["subnet"])
     # Docker never hands the proxy's address to another container of the network.
     assert address not in ipaddress.ip_network(pool["ip_range"])
+    subnet = ipaddress.ip_network(pool["subnet"])
+    assert subnet.broadcast_address not in ipaddress.ip_network(pool["ip_range"])
     for name, service in compose["services"].items():
         assert set(service["networks"]) == {network}, name
     # nginx passes on the address it saw, never a client's own X-Forwarded-For.

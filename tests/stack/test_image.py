@@ -92,7 +92,8 @@ def test_only_the_proxy_is_published_and_ops_endpoints_stay_inside() -> None:
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", 9100)):
         pass
     # Inside the network they answer: readiness to probes, metrics for the token only.
-    assert in_container(REPLICAS[0], "http://127.0.0.1:8000/readyz") == (200, '{"status":"ready"}')
+    status, body = in_container(REPLICAS[0], "http://127.0.0.1:8000/readyz")
+    assert (status, body.strip()) == (200, '{"status":"ready"}')
     assert in_container(REPLICAS[0], "http://127.0.0.1:8000/metrics")[0] == 401
     status, body = in_container(
         REPLICAS[0], f"http://{WORKER}:9100/metrics", bearer=metrics_token()
