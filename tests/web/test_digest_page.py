@@ -11,10 +11,10 @@ import uuid
 import asyncpg
 import httpx
 import pytest
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import Browser, BrowserContext, expect
 
 from service.settings import Settings
-from tests.support.browser import Tabs, api_get
+from tests.support.browser import TIMEOUT_MS, Tabs, api_get
 from tests.support.digest import confirm_link, confirmations_to, digest_settings
 from tests.support.mailbox import Mailbox
 from tests.support.server import RunningServer
@@ -99,3 +99,23 @@ async def test_the_last_error_is_shown_as_text(
     await page.click("#prefs-button")
     await expect(page.locator("#prefs-email-last-error")).to_have_text(f"Not sent: {markup}")
     assert await page.locator("#prefs-email img, #prefs-email b").count() == 0
+
+
+async def test_saving_sends_the_browsers_time_zone(
+    browser: Browser, server: RunningServer, tabs: Tabs
+) -> None:
+    # The digest dates its rows in the student's time zone: the page tells the server which.
+    context = await browser.new_context(base_url=server.base_url, timezone_id="Europe/Lisbon")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        user = uuid.uuid4()
+        page = (await tabs.open(context, user)).page
+        await page.click("#prefs-button")
+        await page.get_by_label("Email address").fill(f"tz-{user.hex[:8]}@example.com")
+        await page.click("#prefs-email-save")
+        await expect(page.locator("#prefs-email-controls")).to_have_attribute(
+            "data-state", "unconfirmed"
+        )
+        assert (await api_get(context, PREFS))["time_zone"] == "Europe/Lisbon"
+    finally:
+        await context.close()

@@ -4,8 +4,9 @@ Guarantees:
 - Both parts come from templates (templating.py: Jinja2 with autoescape, the one stylesheet
   inlined by css-inline, its dark-mode and phone @media rules kept): the product's name on top,
   a preheader (hidden text the inbox shows after the subject), one row per notification (its
-  thumbnail or a placeholder, heading, title, the student's question, when, one action:
-  digest_items.py), then "Open Vividly", "Manage preferences" and the unsubscribe line.
+  thumbnail or a placeholder, heading, title, the student's question, its date and time in
+  the student's time zone, one action: digest_items.py), then "Open Vividly", "Manage
+  preferences" and the unsubscribe line.
 - Everything a student or the pipeline wrote (titles, reasons, questions) reaches the HTML only
   escaped (attributes too), and the plain text only with its control characters and line breaks
   folded into spaces, so it can neither add markup nor fake a line of the email. The subject
@@ -36,7 +37,7 @@ from ...live.subjects import PREFERENCES_PATH
 from ...notifications.links import absolute
 from . import templating
 from .addresses import domain_of
-from .digest_items import MAX_TEXT, Item, item_from_row, one_line
+from .digest_items import MAX_TEXT, Item, item_from_row, one_line, zone_of
 from .settings import EmailSettings
 
 __all__ = ["MAX_TEXT", "Item", "build", "confirmation", "item_from_row", "one_line", "subject"]
@@ -100,9 +101,10 @@ def build(
     message_uuid: uuid.UUID,
     date: datetime,
     lang: str | None = None,
+    time_zone: str | None = None,
 ) -> EmailMessage:
     """The email for `items` (the first of `total` still unseen) to `to`; `lang` the student's
-    language when known."""
+    language and `time_zone` their IANA time zone, when known."""
     if settings.email_from is None:
         raise ValueError("EMAIL_FROM is unset")
     message = EmailMessage()
@@ -130,7 +132,7 @@ def build(
         "lead": lead,
         "items": items,
         "more": max(0, total - len(items)),
-        "now": date,
+        "zone": zone_of(time_zone),
         "lang": templating.language(lang),
         "app_url": absolute(settings, templating.APP_PATH),
         "preferences_url": absolute(settings, PREFERENCES_PATH),

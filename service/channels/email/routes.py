@@ -36,12 +36,18 @@ from .answers import (
     wants_html,
 )
 from .confirmation import send_confirmation
+from .digest_items import MAX_TIME_ZONE, time_zone_name
 from .signed_links import UNSUBSCRIBE_PATH, UnsubscribeLinks
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
 
 Period = Literal["hourly", "daily", "weekly"]
 Locale = Annotated[str, Field(max_length=MAX_TAG, pattern=LANGUAGE_TAG)]
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_TIME_ZONE),
+    AfterValidator(time_zone_name),
+]
 EmailAddress = Annotated[
     str,
     Field(max_length=MAX_ADDRESS, json_schema_extra={"format": "email"}),
@@ -63,6 +69,13 @@ class DigestPreferenceIn(BaseModel):
         examples=["pt-BR"],
         description="The student's language (a BCP 47 tag); the browser's Accept-Language "
         "when omitted. The digest marks the student's own words with it.",
+    )
+    time_zone: TimeZone | None = Field(
+        default=None,
+        examples=["Europe/Lisbon"],
+        description="The student's time zone (an IANA name the server knows; 422 otherwise); "
+        "the stored one is kept when omitted. The digest shows dates and times in it (UTC "
+        "when none is known).",
     )
 
 
@@ -103,6 +116,9 @@ class DigestPreferenceOut(BaseModel):
     locale: str | None = Field(
         default=None, description="The student's language as stored (a BCP 47 tag), if known."
     )
+    time_zone: str | None = Field(
+        default=None, description="The student's time zone as stored (an IANA name), if known."
+    )
 
 
 class UnsubscribedOut(BaseModel):
@@ -127,6 +143,7 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
             "suspended": False,
             "suspended_reason": None,
             "locale": None,
+            "time_zone": None,
         }
     return {
         "available": available,
@@ -143,6 +160,7 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
         "suspended": row["suspended_at"] is not None,
         "suspended_reason": row["suspended_reason"],
         "locale": row["locale"],
+        "time_zone": row["time_zone"],
     }
 
 
@@ -186,6 +204,7 @@ async def put_preference(
             body.opted_in,
             settings.digest_period_seconds[body.period],
             body.locale or preferred_language(request.headers.get("accept-language")),
+            body.time_zone,
         )
         if not body.opted_in:
             await connection.execute(sql.CANCEL_OPEN_DIGESTS, user.id, "opted out")

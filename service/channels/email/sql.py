@@ -8,7 +8,7 @@ from ...notifications.deliveries import CHANNEL as STREAM
 # $1 user.
 DIGEST_PREFERENCE = """
 SELECT p.address, p.period, p.opted_in, p.next_digest_at, p.confirmed_at, p.confirmation_sent_at,
-       p.suspended_at, p.suspended_reason, p.locale,
+       p.suspended_at, p.suspended_reason, p.locale, p.time_zone,
        (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
         ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
        (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
@@ -21,14 +21,17 @@ FROM email_digest_preferences p WHERE p.user_id = $1
 # are always at least one period apart; a new address alone changes neither, but it must be
 # confirmed again (`confirmed_at` cleared). The limits on confirmation emails are not here but in
 # their own log (CONFIRMATION_WAIT), which no change of preference touches.
-# $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds.
+# The language and time zone are kept when not given again.
+# $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds, $6 locale,
+# $7 time zone.
 SET_DIGEST_PREFERENCE = """
 INSERT INTO email_digest_preferences AS p
-    (user_id, address, period, opted_in, opted_in_at, next_digest_at, locale)
-VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5), $6)
+    (user_id, address, period, opted_in, opted_in_at, next_digest_at, locale, time_zone)
+VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5), $6, $7)
 ON CONFLICT (user_id) DO UPDATE SET
     address = EXCLUDED.address,
     locale = COALESCE(EXCLUDED.locale, p.locale),
+    time_zone = COALESCE(EXCLUDED.time_zone, p.time_zone),
     confirmed_at = CASE WHEN p.address = EXCLUDED.address THEN p.confirmed_at END,
     period = EXCLUDED.period,
     opted_in = EXCLUDED.opted_in,
@@ -190,7 +193,7 @@ RETURNING id, user_id, message_uuid, attempts, created_at
 """
 
 DIGEST_RECIPIENT = """
-SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed, locale
+SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed, locale, time_zone
 FROM email_digest_preferences WHERE user_id = $1
 """
 

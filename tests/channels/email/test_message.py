@@ -119,10 +119,10 @@ def test_each_row_says_what_when_and_what_the_student_asked() -> None:
     # Not for the sky (its title says it), the clarification (its question is its title), nor
     # the long title (no request found).
     assert html.count("You asked:") == 2
-    # When: relative to the digest's date, the absolute time in a title and in the text.
-    assert '<span title="Mon 7 Dec 2026, 10:00 UTC">2 hours ago</span>' in html
-    assert "yesterday (Sun 6 Dec 2026, 11:00 UTC)" in text
-    assert "3 days ago (Fri 4 Dec 2026, 08:00 UTC)" in text
+    # When: a date and time, in UTC (labelled) as no time zone is known.
+    assert '<time datetime="2026-12-07T10:00:00+00:00">Mon 7 Dec, 10:00 UTC</time>' in html
+    assert "\n  Sun 6 Dec, 11:00 UTC\n" in text
+    assert "\n  Fri 4 Dec, 08:00 UTC\n" in text
     assert sample.LONG_TITLE in html  # whole (under the cap), wrapped by the layout
     assert sample.RTL_TITLE in html
 
@@ -290,3 +290,23 @@ def test_a_mail_without_parsing_trouble() -> None:
     assert isinstance(back, EmailMessage)
     _, html = parts(back)
     assert sample.RTL_TITLE in html
+
+
+def test_times_are_the_date_and_time_in_the_students_time_zone() -> None:
+    # Read hours later, "2 hours ago" computed at sending would be wrong: a date and time is not.
+    text, html = parts(sample.digest(time_zone="Asia/Kolkata"))
+    for part in (text, html):
+        assert not re.search(r"\bago\b|just now|yesterday", part)
+        assert "Mon 7 Dec, 15:30" in part  # 10:00 UTC in India (+05:30), no "UTC" label
+        assert "Sat 5 Dec, 17:30" in part  # the two-day-old one, Sat 5 Dec 12:00 UTC
+        assert "UTC" not in part
+    # A date line crossed: 11:00 UTC on Sunday is already Monday in Auckland (+13:00).
+    text, html = parts(sample.digest(time_zone="Pacific/Auckland"))
+    assert "Mon 7 Dec, 00:00" in text
+    assert "Mon 7 Dec, 00:00" in html
+
+
+def test_an_unknown_stored_time_zone_is_utc_labelled_so() -> None:
+    text, html = parts(sample.digest(time_zone="Mars/Olympus_Mons"))
+    assert "Mon 7 Dec, 10:00 UTC" in text
+    assert "Mon 7 Dec, 10:00 UTC" in html

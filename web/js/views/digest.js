@@ -13,6 +13,15 @@ import {
 
 const PERIOD_TEXT = { hourly: 'An hourly', daily: 'A daily', weekly: 'A weekly' };
 
+// The browser's IANA time zone, which the digest dates its rows in; undefined if it names none.
+function timeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function minutes(seconds) {
   const count = Math.max(1, Math.ceil(seconds / 60));
   return count === 1 ? '1 minute' : `${count} minutes`;
@@ -109,7 +118,8 @@ export function createDigestPrefs() {
       error.textContent = 'Enter an email address.';
       return;
     }
-    act(async () => show(await setDigest({ email: address.value.trim(), period: period.value })));
+    const preference = { email: address.value.trim(), period: period.value, timeZone: timeZone() };
+    act(async () => show(await setDigest(preference)));
   });
   resend.addEventListener('click', () =>
     act(async () => {
