@@ -145,24 +145,29 @@ def test_a_preheader_sums_up_the_rest() -> None:
     assert body.index('class="preheader"') < body.index('class="brand"')
     assert "display: none" in first.group(1)
     summary = first.group(2)
+    # After the subject's question: the failure, then the newest ready video, cut after a word.
     assert summary.startswith(
-        "Also: We couldn't make your video on 'How volcanoes erupt' · A question about "
-        "'How do plants make food from light?' · 4 more"
+        "Also: We couldn't make your video on 'How volcanoes erupt' · Your video on 'Why is "
+        "the sky blue?' is ready · 4 more\u034f"  # then the padding
     )
 
 
 @pytest.mark.parametrize(
-    ("first", "total", "subject"),
+    ("first", "last", "total", "subject"),
     [
-        (0, 5, "Your video on 'Why is the sky blue?' is ready, and 4 more"),
-        (0, 1, "Your video on 'Why is the sky blue?' is ready"),
-        (1, 2, "We couldn't make your video on 'How volcanoes erupt', and 1 more"),
-        (2, 1, "A question about 'How do plants make food from light?'"),
+        (0, 5, 5, "A question about 'How do plants make food from light?', and 4 more"),
+        (0, 1, 1, "Your video on 'Why is the sky blue?' is ready"),
+        (0, 2, 2, "We couldn't make your video on 'How volcanoes erupt', and 1 more"),
+        (3, 5, 2, f"Your video on '{sample.LONG_TITLE[:59]}…' is ready, and 1 more"),
+        (2, 3, 1, "A question about 'How do plants make food from light?'"),
     ],
 )
-def test_the_subject_says_what_is_inside(first: int, total: int, subject: str) -> None:
+def test_the_subject_leads_with_what_needs_the_student(
+    first: int, last: int, total: int, subject: str
+) -> None:
+    # A question waiting for an answer, then a failed video, then a ready one, newest first.
     config = sample.settings()
-    newest = sample.items(config)[first:]
+    newest = sample.items(config)[first:last]
     built = message.build(
         config,
         to="s@example.com",
@@ -310,3 +315,16 @@ def test_an_unknown_stored_time_zone_is_utc_labelled_so() -> None:
     text, html = parts(sample.digest(time_zone="Mars/Olympus_Mons"))
     assert "Mon 7 Dec, 10:00 UTC" in text
     assert "Mon 7 Dec, 10:00 UTC" in html
+
+
+def test_the_preheader_is_cut_after_a_whole_word() -> None:
+    said = message.cut_words("Also: " + "crystalline " * 30, message.MAX_PREHEADER)
+    assert len(said) <= message.MAX_PREHEADER
+    assert said.endswith(" crystalline…")
+    long = sample.items(sample.settings())[3]  # its headline's title is cut at 60 already
+    items = [sample.items(sample.settings())[2], long, long, long]
+    summary = message.preheader(items, 4)
+    assert len(summary) <= message.MAX_PREHEADER
+    assert summary.endswith("…")
+    words = summary.removesuffix("…").split()
+    assert set(words) <= {"Also:", "·", *long.headline.split()}  # whole words only
