@@ -82,7 +82,9 @@ async def test_the_students_locale_marks_their_own_text(
     assert html is not None
     content = html.get_content()
     assert '<html lang="en">' in content  # the chrome is English
-    assert re.search(r'<p class="title"[^>]* lang="pt-BR"[^>]*>Por que o céu é azul\?', content)
+    assert re.search(
+        r'<a class="title-link"[^>]* lang="pt-BR"[^>]*>Por que o céu é azul\?', content
+    )
 
 
 async def test_the_students_time_zone_dates_each_row(

@@ -252,7 +252,7 @@ def test_student_text_is_escaped_in_both_parts() -> None:
 def test_the_students_language_marks_their_text_only() -> None:
     _, html = parts(sample.digest(lang="ar"))
     assert '<html lang="en">' in html
-    titles = parsed(html).with_class("title")
+    titles = parsed(html).with_class("title-link")
     assert {(a.get("lang"), a.get("dir")) for a in titles} == {("ar", "auto")}
     assert re.search(r'<p class="kicker[^"]*"(?![^>]*lang=)', html)  # chrome: the page's en
     _, unknown = parts(sample.digest(lang='en" onload="x'))
@@ -328,3 +328,26 @@ def test_the_preheader_is_cut_after_a_whole_word() -> None:
     assert summary.endswith("…")
     words = summary.removesuffix("…").split()
     assert set(words) <= {"Also:", "·", *long.headline.split()}  # whole words only
+
+
+def test_each_rows_thumbnail_and_title_open_it_like_its_button() -> None:
+    _, html = parts(sample.digest())
+    rows = re.split(r'<table [^>]*class="row[ "]', html)[1:]
+    assert len(rows) == 5
+    for n, row in enumerate(rows, 1):
+        tags = {
+            name: re.search(rf'<a class="{name}"[^>]*>', row)
+            for name in ("thumb-link", "title-link", "button")
+        }
+        hrefs = set()
+        for name, tag in tags.items():
+            assert tag is not None, (name, row)
+            href = re.search(r' href="([^"]+)"', tag.group(0))
+            assert href is not None
+            hrefs.add(href.group(1))
+        assert hrefs == {sample.OPEN.format(n=n)}
+        # One link for a screen reader: the thumbnail's is hidden and out of the tab order.
+        thumb = tags["thumb-link"]
+        assert thumb is not None
+        assert 'aria-hidden="true"' in thumb.group(0)
+        assert 'tabindex="-1"' in thumb.group(0)
