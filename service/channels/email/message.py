@@ -194,7 +194,7 @@ def confirmation(
     message["Auto-Submitted"] = "auto-generated"
     context = {
         "title": CONFIRM_SUBJECT,
-        "preheader": "One click and your notification digest starts arriving here.",
+        "preheader": CONFIRM_PREHEADER,
         "confirm_url": confirm_url,
         "app_url": absolute(settings, templating.APP_PATH),
     }
@@ -204,3 +204,8 @@ def confirmation(
 
 
 CONFIRM_SUBJECT = f"Confirm your {templating.PRODUCT} email digest address"
+# Two clicks, as it takes: the mail's button, then Confirm on the page it opens.
+CONFIRM_PREHEADER = (
+    "Press the button, then Confirm on the page it opens, and your notification digest starts "
+    "arriving here."
+)

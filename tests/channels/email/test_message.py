@@ -351,3 +351,19 @@ def test_each_rows_thumbnail_and_title_open_it_like_its_button() -> None:
         assert thumb is not None
         assert 'aria-hidden="true"' in thumb.group(0)
         assert 'tabindex="-1"' in thumb.group(0)
+
+
+def test_the_confirmation_preheader_says_the_two_clicks_it_takes() -> None:
+    built = message.confirmation(
+        sample.settings(),
+        to="s@example.com",
+        confirm_url="https://notify.example/api/v1/digest/confirm?token=c",
+        message_uuid=uuid.uuid4(),
+        date=sample.NOW,
+    )
+    _, html = parts(built)
+    found = re.search(r'<div class="preheader"[^>]*>([^<\u034f]*)', html)
+    assert found is not None
+    said = found.group(1)
+    assert "One click" not in said
+    assert said.startswith("Press the button, then Confirm on the page it opens")
