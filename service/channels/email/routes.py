@@ -259,7 +259,7 @@ LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Forged, altered or expired link: nothing changed."},
     410: {"model": ErrorOut, "description": "The address no longer gets digests."},
 }
-GONE = "this link is for an address that no longer gets the digest; nothing changed"
+GONE = "This link is for an address that no longer gets the digest. Nothing was changed."
 
 
 def _refusal(request: Request, detail: str, status: int) -> Response:
@@ -291,7 +291,7 @@ async def unsubscribe_page(
     except LinkRefused as refused:
         return _refusal(request, refused.detail, refused.status)
     if not row["opted_in"]:
-        detail = "this address is already unsubscribed"
+        detail = "This address is already unsubscribed."
         if wants_html(request):
             return pages.done(detail)
         return JSONResponse({"unsubscribed": True, "detail": detail})
@@ -321,7 +321,7 @@ async def unsubscribe(
         await connection.execute(
             sql.CANCEL_OPEN_DIGESTS, unsubscriber.user_id, "unsubscribed by link"
         )
-    detail = f"{pages.masked(row['address'])} gets no more email digests"
+    detail = f"{pages.masked(row['address'])} gets no more email digests."
     if wants_html(request):
         return pages.done(detail)
     return JSONResponse({"unsubscribed": True, "detail": detail})
