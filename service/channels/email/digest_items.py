@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from ...notifications.links import absolute, subject_of
 from ...notifications.settings import NotificationSettings
-from ...notifications.text import detail_lines, heading, text_lines
+from ...notifications.text import about, detail_lines, heading, text_lines
 
 MAX_TEXT = 200  # characters of a notification's text shown
 MAX_TIME_ZONE = 64  # characters of an IANA time zone name (the column's CHECK too)
@@ -126,7 +126,7 @@ def item_from_row(
     payload: Mapping[str, Any] = row["payload"]
     label = row["label"]
     asked = _filled(row.get("question"))
-    title = _filled(payload.get("title")) or _filled(row.get("request_title")) or asked
+    title = _filled(about(payload, row.get("request_title"), row.get("question")))
     details = tuple(one_line(line) for line in detail_lines(label, payload))
     return Item(
         label=heading(label, payload),

@@ -3,6 +3,7 @@
 from db.fragments import UNREAD
 
 from ...notifications.deliveries import CHANNEL as STREAM
+from ...notifications.sql import REQUEST_OF_NOTIFICATION
 
 # A student's preference with how their latest digest went; no row when they never set one.
 # $1 user.
@@ -196,18 +197,6 @@ DIGEST_RECIPIENT = """
 SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed, locale, time_zone
 FROM email_digest_preferences WHERE user_id = $1
 """
-
-# A notification's content request, when its payload names one of the student's own
-# (`content_id` a UUID): what the student asked and the request's title. A `content_id` that is
-# no UUID (another type's) names none and is never cast.
-REQUEST_OF_NOTIFICATION = """
-LEFT JOIN LATERAL (
-    SELECT r.question, r.title FROM content_requests r
-    WHERE r.student_id = n.user_id
-      AND r.id = (CASE WHEN n.payload->>'content_id'
-                       ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                  THEN n.payload->>'content_id' END)::uuid
-) r ON true"""
 
 # What a digest lists now (newest first): its notifications still eligible, at most $2, with
 # what the student asked (their content request's question and title, when it has one) and how
