@@ -25,6 +25,9 @@ export interface DigestPreference {
   locale?: string | null;
   /** The student's time zone as stored (an IANA name): the digest's dates are in it. */
   time_zone?: string | null;
+  /** ISO time the digest was turned off (unsubscribe link, or saved off); null while on or
+   * when not known. */
+  opted_out_at?: string | null;
   /** Why the confirmation email just asked for was not sent (answers to set/resend only). */
   confirmation_error?: string | null;
 }

@@ -119,6 +119,11 @@ class DigestPreferenceOut(BaseModel):
     time_zone: str | None = Field(
         default=None, description="The student's time zone as stored (an IANA name), if known."
     )
+    opted_out_at: datetime | None = Field(
+        default=None,
+        description="When the digest was turned off (the email's unsubscribe link, or saved "
+        "off); null while it is on, or when not known.",
+    )
 
 
 class UnsubscribedOut(BaseModel):
@@ -144,6 +149,7 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
             "suspended_reason": None,
             "locale": None,
             "time_zone": None,
+            "opted_out_at": None,
         }
     return {
         "available": available,
@@ -161,6 +167,7 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
         "suspended_reason": row["suspended_reason"],
         "locale": row["locale"],
         "time_zone": row["time_zone"],
+        "opted_out_at": None if row["opted_in"] else row["opted_out_at"],
     }
 
 

@@ -9,7 +9,7 @@ from ...notifications.sql import REQUEST_OF_NOTIFICATION
 # $1 user.
 DIGEST_PREFERENCE = """
 SELECT p.address, p.period, p.opted_in, p.next_digest_at, p.confirmed_at, p.confirmation_sent_at,
-       p.suspended_at, p.suspended_reason, p.locale, p.time_zone,
+       p.suspended_at, p.suspended_reason, p.locale, p.time_zone, p.opted_out_at,
        (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
         ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
        (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
@@ -27,8 +27,10 @@ FROM email_digest_preferences p WHERE p.user_id = $1
 # $7 time zone.
 SET_DIGEST_PREFERENCE = """
 INSERT INTO email_digest_preferences AS p
-    (user_id, address, period, opted_in, opted_in_at, next_digest_at, locale, time_zone)
-VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5), $6, $7)
+    (user_id, address, period, opted_in, opted_in_at, next_digest_at, locale, time_zone,
+     opted_out_at)
+VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5), $6, $7,
+        CASE WHEN $4 THEN NULL ELSE now() END)
 ON CONFLICT (user_id) DO UPDATE SET
     address = EXCLUDED.address,
     locale = COALESCE(EXCLUDED.locale, p.locale),
@@ -36,6 +38,8 @@ ON CONFLICT (user_id) DO UPDATE SET
     confirmed_at = CASE WHEN p.address = EXCLUDED.address THEN p.confirmed_at END,
     period = EXCLUDED.period,
     opted_in = EXCLUDED.opted_in,
+    opted_out_at = CASE WHEN EXCLUDED.opted_in THEN NULL
+                        WHEN p.opted_in THEN now() ELSE p.opted_out_at END,
     opted_in_at = CASE WHEN p.opted_in OR NOT EXCLUDED.opted_in THEN p.opted_in_at ELSE now() END,
     next_digest_at = CASE WHEN p.opted_in AND p.period = EXCLUDED.period THEN p.next_digest_at
                           ELSE EXCLUDED.next_digest_at END,
@@ -108,7 +112,10 @@ FROM email_digest_preferences WHERE user_id = $1 FOR UPDATE
 """
 
 UNSUBSCRIBE_DIGEST = """
-UPDATE email_digest_preferences SET opted_in = false, updated_at = now() WHERE user_id = $1
+UPDATE email_digest_preferences
+SET opted_in = false, updated_at = now(),
+    opted_out_at = CASE WHEN opted_in THEN now() ELSE opted_out_at END
+WHERE user_id = $1
 """
 
 # A digest not yet handed to the SMTP server is not sent once its student opted out or left.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -83,6 +84,12 @@ async def test_the_unsubscribe_link_asks_on_get_and_unsubscribes_on_post(
         later = await client.get(link, headers={"Accept": "text/html"})
         assert "<p>This address is already unsubscribed.</p>" in later.text
         preference = (await client.get(PREFS, headers=auth(server, student))).json()
+        # The preferences page can say when it was turned off: at the first POST, not later.
+        turned_off = await conn.fetchval(
+            "SELECT opted_out_at FROM email_digest_preferences WHERE user_id = $1", student
+        )
+        assert turned_off is not None
+        assert datetime.fromisoformat(preference["opted_out_at"]) == turned_off
     assert (preference["email"], preference["opted_in"]) == (address, False)
 
     await notify(conn, student)

@@ -95,6 +95,7 @@ async def test_preferences_are_read_set_and_deleted_per_student(server: RunningS
             "suspended_reason": None,
             "locale": None,
             "time_zone": None,
+            "opted_out_at": None,
             "confirmation_error": None,
         }
         response = await client.put(
@@ -213,3 +214,20 @@ async def test_the_students_time_zone_is_kept_until_another_is_said(
         said = await client.put(PREFS, json={**body, "time_zone": "Asia/Tokyo"}, headers=headers)
         assert said.json()["time_zone"] == "Asia/Tokyo"
         assert (await client.get(PREFS, headers=headers)).json()["time_zone"] == "Asia/Tokyo"
+
+
+async def test_when_the_digest_was_turned_off_is_said_until_it_is_on_again(
+    server: RunningServer,
+) -> None:
+    student = uuid.uuid4()
+    headers = auth(server, student)
+    body = {"email": f"off-{student.hex[:8]}@example.com", "period": "daily"}
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        on = (await client.put(PREFS, json=body, headers=headers)).json()
+        assert on["opted_out_at"] is None
+        off = (await client.put(PREFS, json={**body, "opted_in": False}, headers=headers)).json()
+        assert off["opted_out_at"] is not None
+        again = (await client.put(PREFS, json={**body, "opted_in": False}, headers=headers)).json()
+        assert again["opted_out_at"] == off["opted_out_at"]  # when it went off, not the latest save
+        back = (await client.put(PREFS, json=body, headers=headers)).json()
+        assert back["opted_out_at"] is None
