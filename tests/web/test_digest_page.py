@@ -125,12 +125,14 @@ async def test_saving_sends_the_browsers_time_zone(
         await context.close()
 
 
-SHOTS = Path("/tmp/pt-digest-off-shots")
-
-
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 async def test_after_the_unsubscribe_link_the_page_says_it_is_off_and_how_to_turn_it_on(
-    size: str, browser: Browser, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+    size: str,
+    browser: Browser,
+    server: RunningServer,
+    conn: asyncpg.Connection,
+    tabs: Tabs,
+    tmp_path: Path,
 ) -> None:
     viewport = PHONE_844 if size == "phone" else DESKTOP_1366
     context = await browser.new_context(
@@ -138,14 +140,14 @@ async def test_after_the_unsubscribe_link_the_page_says_it_is_off_and_how_to_tur
     )
     context.set_default_timeout(TIMEOUT_MS)
     try:
-        await _off_by_link_then_on(context, size, server, conn, tabs)
+        await _off_by_link_then_on(context, tmp_path / size, server, conn, tabs)
     finally:
         await context.close()
 
 
 async def _off_by_link_then_on(
     context: BrowserContext,
-    size: str,
+    shots: Path,
     server: RunningServer,
     conn: asyncpg.Connection,
     tabs: Tabs,
@@ -180,10 +182,11 @@ async def _off_by_link_then_on(
     await expect(state).to_contain_text("Save turns it back on.")
     await expect(page.locator("#prefs-email-stop")).to_be_hidden()  # no "Turn off" while off
     await expect(page.get_by_label("Email address")).to_have_value(address)
-    SHOTS.mkdir(exist_ok=True)
-    for scheme in ("light", "dark"):
+    for scheme in ("light", "dark"):  # to look at: <basetemp>/test_after_*/<size>-<scheme>.png
         await page.emulate_media(color_scheme=scheme)
-        await page.locator("#prefs-email").screenshot(path=SHOTS / f"{size}-{scheme}.png")
+        await page.locator("#prefs-email").screenshot(
+            path=shots.with_name(f"{shots.name}-{scheme}.png")
+        )
 
     # When it went off is not known (turned off before it was recorded): it says it is off.
     await conn.execute(
