@@ -454,11 +454,14 @@ CREATE TABLE public.email_digest_preferences (
     suspended_at timestamp with time zone,
     suspended_reason text,
     locale text,
+    time_zone text,
+    opted_out_at timestamp with time zone,
     CONSTRAINT email_digest_preferences_address_check CHECK ((((length(address) >= 3) AND (length(address) <= 320)) AND (address ~~ '%_@_%'::text))),
     CONSTRAINT email_digest_preferences_hard_bounces_check CHECK ((hard_bounces >= 0)),
     CONSTRAINT email_digest_preferences_locale_check CHECK (((length(locale) <= 35) AND (locale ~ '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$'::text))),
     CONSTRAINT email_digest_preferences_period_check CHECK ((period = ANY (ARRAY['hourly'::text, 'daily'::text, 'weekly'::text]))),
-    CONSTRAINT email_digest_preferences_suspended_reason_check CHECK ((length(suspended_reason) <= 300))
+    CONSTRAINT email_digest_preferences_suspended_reason_check CHECK ((length(suspended_reason) <= 300)),
+    CONSTRAINT email_digest_preferences_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64)))
 );
 
 CREATE TABLE public.email_digests (

@@ -21,6 +21,13 @@ export interface DigestPreference {
   suspended: boolean;
   /** Why, e.g. "recipient refused: 550 5.1.1 No such user"; null when not suspended. */
   suspended_reason: string | null;
+  /** The student's language as stored (a BCP 47 tag), if known. */
+  locale?: string | null;
+  /** The student's time zone as stored (an IANA name): the digest's dates are in it. */
+  time_zone?: string | null;
+  /** ISO time the digest was turned off (unsubscribe link, or saved off); null while on or
+   * when not known. */
+  opted_out_at?: string | null;
   /** Why the confirmation email just asked for was not sent (answers to set/resend only). */
   confirmation_error?: string | null;
 }
@@ -48,7 +55,7 @@ export class DigestError extends Error {
 export function digestPreference(options?: DigestOptions): Promise<DigestPreference>;
 /** Opt in (`optedIn` defaults to true); a new address is mailed a confirmation link. */
 export function setDigest(
-  preference: { email: string; period: DigestPeriod; optedIn?: boolean },
+  preference: { email: string; period: DigestPeriod; optedIn?: boolean; timeZone?: string },
   options?: DigestOptions,
 ): Promise<DigestPreference>;
 /** Mail the confirmation link again (429 within 10 minutes, 409 when nothing to confirm). */

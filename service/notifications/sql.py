@@ -3,6 +3,19 @@ delivered, seen and opened, and the admin's delivery analytics."""
 
 from db.fragments import NOTIFICATION_COLUMNS, UNREAD
 
+# A notification's content request, when its payload names one of the student's own
+# (`content_id` a UUID): what the student asked and the request's title, joined as `r` to the
+# notification `n` (the digest and the push read it). A `content_id` that is no UUID (another
+# type's) names none and is never cast.
+REQUEST_OF_NOTIFICATION = """
+LEFT JOIN LATERAL (
+    SELECT r.question, r.title FROM content_requests r
+    WHERE r.student_id = n.user_id
+      AND r.id = (CASE WHEN n.payload->>'content_id'
+                       ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                  THEN n.payload->>'content_id' END)::uuid
+) r ON true"""
+
 
 def history_page(
     *, unread_only: bool, include_dismissed: bool, by_type: bool, archived: bool = False

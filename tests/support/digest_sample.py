@@ -107,7 +107,11 @@ def items(config: EmailSettings) -> list[message.Item]:
 
 
 def digest(
-    config: EmailSettings | None = None, *, total: int = 5, lang: str | None = None
+    config: EmailSettings | None = None,
+    *,
+    total: int = 5,
+    lang: str | None = None,
+    time_zone: str | None = None,
 ) -> EmailMessage:
     """The built email of the five (of `total` unseen)."""
     config = config or settings()
@@ -120,4 +124,5 @@ def digest(
         message_uuid=uuid.UUID(int=99),
         date=NOW,
         lang=lang,
+        time_zone=time_zone,
     )

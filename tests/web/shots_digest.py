@@ -23,6 +23,8 @@ from fastapi.responses import HTMLResponse
 from playwright.async_api import Route, async_playwright
 
 from service.channels.email import message, pages
+from service.channels.email.open_links import OpenLinks
+from service.channels.email.signed_links import ConfirmLinks, UnsubscribeLinks
 from service.requests import media
 from tests.support import digest_sample as sample
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
@@ -32,17 +34,21 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 WIDTHS = (600, 390)
 SCHEMES = ("light", "dark")
 CONFIRM_URL = f"{sample.PUBLIC_URL}/api/v1/digest/confirm?token=eyJ1Ijoi.c2lnbmF0dXJl"
-HOSTILE = "This link was altered or has expired. <b>Nothing</b> was changed."
+KEY = b"a key for the screenshots that is long enough to sign with"
+# The refusals as the links say them (signed_links.py): a link a mail program broke.
+BROKEN_UNSUBSCRIBE = str(UnsubscribeLinks(KEY, base_url="", max_age_seconds=1).broken())
+EXPIRED_CONFIRM = str(ConfirmLinks(KEY, base_url="", max_age_seconds=1).expired())
+BROKEN_OPEN = str(OpenLinks(KEY, base_url="", max_age_seconds=1).broken())
 LANDING: dict[str, Callable[[], HTMLResponse]] = {
     "unsubscribe-confirm": lambda: pages.confirm("student@example.com", "/api/v1/digest/u"),
     "unsubscribe-done": lambda: pages.done("The digest to s•••@example.com is off."),
-    "unsubscribe-refused": lambda: pages.refused(HOSTILE, 400),
+    "unsubscribe-refused": lambda: pages.refused(BROKEN_UNSUBSCRIBE, 400),
     "confirm-address": lambda: pages.confirm_address("student@example.com", "/api/v1/c"),
     "address-confirmed": lambda: pages.address_confirmed(
         "Digests will go to s•••@example.com, daily."
     ),
-    "confirm-refused": lambda: pages.confirm_refused(HOSTILE, 410),
-    "open-refused": lambda: pages.open_refused(HOSTILE, 400),
+    "confirm-refused": lambda: pages.confirm_refused(EXPIRED_CONFIRM, 400),
+    "open-refused": lambda: pages.open_refused(BROKEN_OPEN, 400),
 }
 
 
@@ -74,7 +80,10 @@ def documents() -> dict[str, str]:
         message_uuid=sample.IDS[0],
         date=sample.NOW,
     )
-    made = {"digest": html_of(sample.digest(total=7)), "confirm-mail": html_of(confirm)}
+    made = {
+        "digest": html_of(sample.digest(total=7, time_zone="Europe/Berlin")),
+        "confirm-mail": html_of(confirm),
+    }
     for name, page in LANDING.items():
         made[f"landing-{name}"] = bytes(page().body).decode()
     return made

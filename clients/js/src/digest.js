@@ -2,8 +2,9 @@
 //
 // - `digestPreference()`: the preference (defaults when none was set). `available: false` when
 //   the server sends no email (SMTP_HOST unset).
-// - `setDigest({email, period, optedIn})`: opt in (or keep the address, sending nothing, with
-//   `optedIn: false`). A new address is mailed a confirmation link and gets digests only once
+// - `setDigest({email, period, optedIn, timeZone})`: opt in (or keep the address, sending
+//   nothing, with `optedIn: false`); `timeZone` (an IANA name) dates the digest's rows, the
+//   stored one kept when omitted. A new address is mailed a confirmation link and gets digests only once
 //   `confirmed`. `confirmation_error` says why that email was not sent.
 // - `resendDigestConfirmation()`: mail the link again; at most once per 10 minutes.
 // - `stopDigest()`: stop the digest and forget the address.
@@ -47,8 +48,10 @@ export function digestPreference(options = {}) {
   return call(options, 'GET');
 }
 
-export function setDigest({ email, period, optedIn = true }, options = {}) {
-  return call(options, 'PUT', '', { email, period, opted_in: optedIn });
+export function setDigest({ email, period, optedIn = true, timeZone }, options = {}) {
+  const body = { email, period, opted_in: optedIn };
+  if (timeZone) body.time_zone = timeZone;
+  return call(options, 'PUT', '', body);
 }
 
 export function resendDigestConfirmation(options = {}) {

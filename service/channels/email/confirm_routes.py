@@ -36,7 +36,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Forged, altered or expired link: nothing changed."},
     410: {"model": ErrorOut, "description": "The link's address is no longer the student's."},
 }
-GONE = "this link is for an address that is no longer the one for digests; nothing changed"
+GONE = "This link is for an address that is no longer the one for digests. Nothing was changed."
 
 
 class ConfirmedOut(BaseModel):
@@ -67,7 +67,7 @@ async def confirm_page(
     except LinkRefused as refused:
         return _refusal(request, refused.detail, refused.status)
     if row["confirmed"]:
-        return _answer(request, True, "this address is already confirmed")
+        return _answer(request, True, "This address is already confirmed.")
     if wants_html(request):
         return pages.confirm_address(
             row["address"], f"{CONFIRM_PATH}?{urlencode({'token': token})}"
@@ -89,4 +89,4 @@ async def confirm(
         except LinkRefused as refused:
             return _refusal(request, refused.detail, refused.status)
         await connection.execute(sql.CONFIRM_DIGEST_ADDRESS, owner.user_id)
-    return _answer(request, True, f"{pages.masked(row['address'])} will get the email digest")
+    return _answer(request, True, f"{pages.masked(row['address'])} will get the email digest.")

@@ -12,6 +12,9 @@ Guarantees:
   template draws a placeholder by action instead (never a broken image).
 - Every text a student or the pipeline wrote is folded to one line and shortened (`one_line`):
   control characters and line breaks become spaces.
+- When a notification came is said as a date and time (`when`), never relative to the moment
+  of sending ("2 hours ago" would be wrong by the time it is read): in the student's time zone
+  (stored with the preference, an IANA name), or in UTC, labelled "UTC", when none is known.
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
 
 from ...notifications.links import absolute, subject_of
 from ...notifications.settings import NotificationSettings
-from ...notifications.text import detail_lines, heading, text_lines
+from ...notifications.text import about, detail_lines, heading, text_lines
 
 MAX_TEXT = 200  # characters of a notification's text shown
+MAX_TIME_ZONE = 64  # characters of an IANA time zone name (the column's CHECK too)
 _FOLD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 Action = Literal["watch", "retry", "answer", "open"]
@@ -120,7 +126,7 @@ def item_from_row(
     payload: Mapping[str, Any] = row["payload"]
     label = row["label"]
     asked = _filled(row.get("question"))
-    title = _filled(payload.get("title")) or _filled(row.get("request_title")) or asked
+    title = _filled(about(payload, row.get("request_title"), row.get("question")))
     details = tuple(one_line(line) for line in detail_lines(label, payload))
     return Item(
         label=heading(label, payload),
@@ -135,19 +141,26 @@ def item_from_row(
     )
 
 
-def ago(then: datetime, now: datetime) -> str:
-    """How long before `now` `then` was, in words ("2 hours ago")."""
-    seconds = max(0, int((now - then).total_seconds()))
-    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            if unit == "day" and count == 1:
-                return "yesterday"
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
-def when(then: datetime) -> str:
-    """`then` as a date and time in UTC ("Mon 7 Dec 2026, 09:56 UTC")."""
-    moment = then.astimezone(UTC)
-    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} UTC"
+def time_zone_name(name: str) -> str:
+    """`name` when it is an IANA time zone this server knows (zoneinfo), else ValueError."""
+    if name not in _known_zones():
+        raise ValueError(f"unknown time zone {name[:MAX_TIME_ZONE]!r}: give an IANA name")
+    return name
+
+
+def zone_of(name: str | None) -> ZoneInfo | None:
+    """The stored time zone `name` as a zone; None (UTC) when unset or no longer known."""
+    return ZoneInfo(name) if name is not None and name in _known_zones() else None
+
+
+def when(then: datetime, zone: ZoneInfo | None = None) -> str:
+    """`then` as a date and time in `zone` ("Mon 7 Dec, 13:47"); in UTC, labelled so, when
+    `zone` is None ("Mon 7 Dec, 13:47 UTC"). Absolute, so a digest read days later is right."""
+    moment = then.astimezone(zone or UTC)
+    said = f"{moment:%a} {moment.day} {moment:%b}, {moment:%H:%M}"
+    return said if zone is not None else f"{said} UTC"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .signed_links import OPEN_PATH, InvalidLink, SignedLinks
+from .signed_links import OPEN_PATH, SignedLinks
 
 ENCRYPTION_LABEL = b"vividly notifications: email digest open links, encryption, v2"
 _NOTIFICATION_BYTES = 8
@@ -46,7 +46,7 @@ class OpenLinks(SignedLinks):
     SALT = "vividly.email-digest.open.v1"  # of the readable links mailed before v2
     PATH = OPEN_PATH
     NAME = "digest link"
-    EXPIRED = "open the notification in the app"
+    INSTEAD = "Open the notification in Vividly instead."
 
     def _fernet(self) -> Fernet:
         key = hmac.new(self._key, ENCRYPTION_LABEL, hashlib.sha256).digest()
@@ -75,14 +75,14 @@ class OpenLinks(SignedLinks):
             plain = fernet.decrypt(sealed)
             made = fernet.extract_timestamp(sealed)
         except (InvalidToken, UnicodeEncodeError) as error:
-            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)") from error
+            raise self.broken() from error
         now = self._clock()
         if now - made > self._max_age:
-            raise InvalidLink(f"this {self.NAME} has expired: {self.EXPIRED}")
+            raise self.expired()
         if made > now + MAX_CLOCK_SKEW:  # sealed by this key on a clock far ahead: never live
-            raise InvalidLink(f"this {self.NAME} is not valid (it is dated in the future)")
+            raise self.not_valid(" (it is dated in the future)")
         if len(plain) != 16 + _NOTIFICATION_BYTES:  # sealed by this key, but never issued
-            raise InvalidLink(f"this {self.NAME} is not valid")
+            raise self.not_valid()
         notification = int.from_bytes(plain[16:], "big", signed=True)
         return Opening(uuid.UUID(bytes=plain[:16]), notification)
 
@@ -94,7 +94,7 @@ class OpenLinks(SignedLinks):
                 raise TypeError(notification)
             return Opening(uuid.UUID(user), notification)
         except (TypeError, ValueError) as error:  # signed by us, but not a link: never issued
-            raise InvalidLink(f"this {self.NAME} is not valid") from error
+            raise self.not_valid() from error
 
     def legacy_token(self, user_id: uuid.UUID, notification_id: int) -> str:
         """A readable token as links mailed before v2 carried (for the tests of the fallback)."""

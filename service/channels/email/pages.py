@@ -89,5 +89,5 @@ def confirm_refused(detail: str, status: int) -> HTMLResponse:
 
 
 def open_refused(detail: str, status: int) -> HTMLResponse:
-    paragraphs = [detail, "The notification is in the app."]
-    return _page("This digest link does not work", paragraphs, status)
+    """`detail` ends by saying to open the notification in Vividly: the page's button does."""
+    return _page("This digest link does not work", [detail], status)

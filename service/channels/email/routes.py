@@ -36,12 +36,18 @@ from .answers import (
     wants_html,
 )
 from .confirmation import send_confirmation
+from .digest_items import MAX_TIME_ZONE, time_zone_name
 from .signed_links import UNSUBSCRIBE_PATH, UnsubscribeLinks
 
 router = APIRouter(prefix="/api/v1/digest", tags=["email digest"])
 
 Period = Literal["hourly", "daily", "weekly"]
 Locale = Annotated[str, Field(max_length=MAX_TAG, pattern=LANGUAGE_TAG)]
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_TIME_ZONE),
+    AfterValidator(time_zone_name),
+]
 EmailAddress = Annotated[
     str,
     Field(max_length=MAX_ADDRESS, json_schema_extra={"format": "email"}),
@@ -63,6 +69,13 @@ class DigestPreferenceIn(BaseModel):
         examples=["pt-BR"],
         description="The student's language (a BCP 47 tag); the browser's Accept-Language "
         "when omitted. The digest marks the student's own words with it.",
+    )
+    time_zone: TimeZone | None = Field(
+        default=None,
+        examples=["Europe/Lisbon"],
+        description="The student's time zone (an IANA name the server knows; 422 otherwise); "
+        "the stored one is kept when omitted. The digest shows dates and times in it (UTC "
+        "when none is known).",
     )
 
 
@@ -103,6 +116,14 @@ class DigestPreferenceOut(BaseModel):
     locale: str | None = Field(
         default=None, description="The student's language as stored (a BCP 47 tag), if known."
     )
+    time_zone: str | None = Field(
+        default=None, description="The student's time zone as stored (an IANA name), if known."
+    )
+    opted_out_at: datetime | None = Field(
+        default=None,
+        description="When the digest was turned off (the email's unsubscribe link, or saved "
+        "off); null while it is on, or when not known.",
+    )
 
 
 class UnsubscribedOut(BaseModel):
@@ -127,6 +148,8 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
             "suspended": False,
             "suspended_reason": None,
             "locale": None,
+            "time_zone": None,
+            "opted_out_at": None,
         }
     return {
         "available": available,
@@ -143,6 +166,8 @@ async def _preference(pool: Pool, settings: EmailAppSettings, user: CurrentUser)
         "suspended": row["suspended_at"] is not None,
         "suspended_reason": row["suspended_reason"],
         "locale": row["locale"],
+        "time_zone": row["time_zone"],
+        "opted_out_at": None if row["opted_in"] else row["opted_out_at"],
     }
 
 
@@ -186,6 +211,7 @@ async def put_preference(
             body.opted_in,
             settings.digest_period_seconds[body.period],
             body.locale or preferred_language(request.headers.get("accept-language")),
+            body.time_zone,
         )
         if not body.opted_in:
             await connection.execute(sql.CANCEL_OPEN_DIGESTS, user.id, "opted out")
@@ -240,7 +266,7 @@ LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Forged, altered or expired link: nothing changed."},
     410: {"model": ErrorOut, "description": "The address no longer gets digests."},
 }
-GONE = "this link is for an address that no longer gets the digest; nothing changed"
+GONE = "This link is for an address that no longer gets the digest. Nothing was changed."
 
 
 def _refusal(request: Request, detail: str, status: int) -> Response:
@@ -272,7 +298,7 @@ async def unsubscribe_page(
     except LinkRefused as refused:
         return _refusal(request, refused.detail, refused.status)
     if not row["opted_in"]:
-        detail = "this address is already unsubscribed"
+        detail = "This address is already unsubscribed."
         if wants_html(request):
             return pages.done(detail)
         return JSONResponse({"unsubscribed": True, "detail": detail})
@@ -302,7 +328,7 @@ async def unsubscribe(
         await connection.execute(
             sql.CANCEL_OPEN_DIGESTS, unsubscriber.user_id, "unsubscribed by link"
         )
-    detail = f"{pages.masked(row['address'])} gets no more email digests"
+    detail = f"{pages.masked(row['address'])} gets no more email digests."
     if wants_html(request):
         return pages.done(detail)
     return JSONResponse({"unsubscribed": True, "detail": detail})

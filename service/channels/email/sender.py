@@ -205,6 +205,7 @@ class DigestSender:
             message_uuid=claim["message_uuid"],
             date=datetime.now(UTC),
             lang=recipient["locale"],
+            time_zone=recipient["time_zone"],
         )
         if asyncio.get_running_loop().time() > claimed_at + LEASE_MARGIN - RECORD_WINDOW:
             # Too slow getting here (the database?): sending now could outlast the lease.

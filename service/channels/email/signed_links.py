@@ -82,7 +82,23 @@ class SignedLinks:
     SALT = "vividly.email-digest.unsubscribe.v1"
     PATH = UNSUBSCRIBE_PATH
     NAME = "unsubscribe link"
-    EXPIRED = "unsubscribe from a newer digest, or in the app's preferences"
+    # What to do instead when the link does not work: the last sentence of each refusal.
+    INSTEAD = "Unsubscribe from a newer digest, or in Vividly's notification preferences."
+
+    # The refusals, each said once here; they are sentences (the landing pages show them).
+    def broken(self) -> InvalidLink:
+        """Truncated or altered: most likely by a mail program, not by the student."""
+        return InvalidLink(
+            "This link is incomplete or was changed — mail programs sometimes break long "
+            f"links. {self.INSTEAD}"
+        )
+
+    def expired(self) -> InvalidLink:
+        return InvalidLink(f"This {self.NAME} has expired. {self.INSTEAD}")
+
+    def not_valid(self, why: str = "") -> InvalidLink:
+        """Sealed by this key but never issued (or dated in the future: `why`)."""
+        return InvalidLink(f"This {self.NAME} is not valid{why}. {self.INSTEAD}")
 
     def __init__(
         self,
@@ -135,16 +151,14 @@ class SignedLinks:
 
     def _loads(self, token: str) -> Any:
         """The value `token` signs; InvalidLink when it is not a live link of this kind and key."""
-        if not token:
-            raise InvalidLink(f"this {self.NAME} is incomplete (it has no token)")
-        if len(token) > MAX_TOKEN:
-            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)")
+        if not token or len(token) > MAX_TOKEN:
+            raise self.broken()
         try:
             return self._serializer.loads(token, max_age=int(self._max_age))
         except SignatureExpired as error:
-            raise InvalidLink(f"this {self.NAME} has expired: {self.EXPIRED}") from error
+            raise self.expired() from error
         except BadData as error:
-            raise InvalidLink(f"this {self.NAME} is not valid (it was altered)") from error
+            raise self.broken() from error
 
 
 class UnsubscribeLinks(SignedLinks):
@@ -179,7 +193,7 @@ class UnsubscribeLinks(SignedLinks):
                 raise ValueError(version)
             return Unsubscriber(uuid.UUID(user), str(fingerprint))
         except (TypeError, ValueError) as error:  # signed by us, but not a link: never issued
-            raise InvalidLink(f"this {self.NAME} is not valid: {self.EXPIRED}") from error
+            raise self.not_valid() from error
 
 
 class ConfirmLinks(UnsubscribeLinks):
@@ -188,7 +202,7 @@ class ConfirmLinks(UnsubscribeLinks):
     SALT = "vividly.email-digest.confirm.v1"
     PATH = CONFIRM_PATH
     NAME = "confirmation link"
-    EXPIRED = "ask for a new one in the app's preferences"
+    INSTEAD = "Ask for a new one in Vividly's notification preferences."
     ACCEPTS_LEGACY = False  # a week-long link: mailed before exact fingerprints, ask anew
 
     @staticmethod

@@ -3,12 +3,13 @@
 from db.fragments import UNREAD
 
 from ...notifications.deliveries import CHANNEL as STREAM
+from ...notifications.sql import REQUEST_OF_NOTIFICATION
 
 # A student's preference with how their latest digest went; no row when they never set one.
 # $1 user.
 DIGEST_PREFERENCE = """
 SELECT p.address, p.period, p.opted_in, p.next_digest_at, p.confirmed_at, p.confirmation_sent_at,
-       p.suspended_at, p.suspended_reason, p.locale,
+       p.suspended_at, p.suspended_reason, p.locale, p.time_zone, p.opted_out_at,
        (SELECT d.sent_at FROM email_digests d WHERE d.user_id = $1 AND d.state = 'sent'
         ORDER BY d.id DESC LIMIT 1) AS last_sent_at,
        (SELECT CASE WHEN d.state <> 'sent' THEN d.last_error END FROM email_digests d
@@ -21,17 +22,24 @@ FROM email_digest_preferences p WHERE p.user_id = $1
 # are always at least one period apart; a new address alone changes neither, but it must be
 # confirmed again (`confirmed_at` cleared). The limits on confirmation emails are not here but in
 # their own log (CONFIRMATION_WAIT), which no change of preference touches.
-# $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds.
+# The language and time zone are kept when not given again.
+# $1 user, $2 address, $3 period, $4 opted in, $5 the period's length in seconds, $6 locale,
+# $7 time zone.
 SET_DIGEST_PREFERENCE = """
 INSERT INTO email_digest_preferences AS p
-    (user_id, address, period, opted_in, opted_in_at, next_digest_at, locale)
-VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5), $6)
+    (user_id, address, period, opted_in, opted_in_at, next_digest_at, locale, time_zone,
+     opted_out_at)
+VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5), $6, $7,
+        CASE WHEN $4 THEN NULL ELSE now() END)
 ON CONFLICT (user_id) DO UPDATE SET
     address = EXCLUDED.address,
     locale = COALESCE(EXCLUDED.locale, p.locale),
+    time_zone = COALESCE(EXCLUDED.time_zone, p.time_zone),
     confirmed_at = CASE WHEN p.address = EXCLUDED.address THEN p.confirmed_at END,
     period = EXCLUDED.period,
     opted_in = EXCLUDED.opted_in,
+    opted_out_at = CASE WHEN EXCLUDED.opted_in THEN NULL
+                        WHEN p.opted_in THEN now() ELSE p.opted_out_at END,
     opted_in_at = CASE WHEN p.opted_in OR NOT EXCLUDED.opted_in THEN p.opted_in_at ELSE now() END,
     next_digest_at = CASE WHEN p.opted_in AND p.period = EXCLUDED.period THEN p.next_digest_at
                           ELSE EXCLUDED.next_digest_at END,
@@ -104,7 +112,10 @@ FROM email_digest_preferences WHERE user_id = $1 FOR UPDATE
 """
 
 UNSUBSCRIBE_DIGEST = """
-UPDATE email_digest_preferences SET opted_in = false, updated_at = now() WHERE user_id = $1
+UPDATE email_digest_preferences
+SET opted_in = false, updated_at = now(),
+    opted_out_at = CASE WHEN opted_in THEN now() ELSE opted_out_at END
+WHERE user_id = $1
 """
 
 # A digest not yet handed to the SMTP server is not sent once its student opted out or left.
@@ -190,21 +201,9 @@ RETURNING id, user_id, message_uuid, attempts, created_at
 """
 
 DIGEST_RECIPIENT = """
-SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed, locale
+SELECT address, opted_in, period, confirmed_at IS NOT NULL AS confirmed, locale, time_zone
 FROM email_digest_preferences WHERE user_id = $1
 """
-
-# A notification's content request, when its payload names one of the student's own
-# (`content_id` a UUID): what the student asked and the request's title. A `content_id` that is
-# no UUID (another type's) names none and is never cast.
-REQUEST_OF_NOTIFICATION = """
-LEFT JOIN LATERAL (
-    SELECT r.question, r.title FROM content_requests r
-    WHERE r.student_id = n.user_id
-      AND r.id = (CASE WHEN n.payload->>'content_id'
-                       ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                  THEN n.payload->>'content_id' END)::uuid
-) r ON true"""
 
 # What a digest lists now (newest first): its notifications still eligible, at most $2, with
 # what the student asked (their content request's question and title, when it has one) and how

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ...http.languages import is_language_tag
 from ...live.subjects import HOME_PATH, PREFERENCES_PATH
-from .digest_items import ago, one_line, when
+from .digest_items import one_line, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRODUCT: Final = "Vividly"
@@ -40,7 +40,6 @@ _ENV = Environment(
     keep_trailing_newline=True,
 )
 _ENV.filters["one_line"] = one_line
-_ENV.filters["ago"] = ago
 _ENV.filters["when"] = when
 _ENV.globals.update(product=PRODUCT)
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)

@@ -218,6 +218,8 @@ class Dispatcher:
             payload=row["payload"],
             created_at=row["created_at"],
             action=action,
+            request_title=row["request_title"],
+            asked=row["question"],
         )
         try:
             answer = await self._sender.send(

@@ -1,8 +1,10 @@
 """What a push carries: small JSON the service worker shows as it is (no lookup on arrival).
 
 `{"id", "type", "title", "body", "link", "timestamp", "lang", "icon", "badge", "image"?,
-"actions"?, "action"?}`: the title is `notifications/text.py`'s headline (what happened: "Your
-video is ready: Why is the sky blue?"), the body its detail lines (the reason or the question);
+"actions"?, "action"?}`: the title is `notifications/text.py`'s headline (what happened and what
+it is about: "Your video is ready: Why is the sky blue?", "We need a bit more detail: How do
+plants make food?", the request's title or question for a clarification), the body its lines
+(the reason, the question asked, or a ready video's length and "Tap to watch"; never empty);
 `link` is where a click goes (`notifications/links.py`: the ready video's player, or the
 request's own page, where a failure's "Try again" and a question's answer are); `lang` the
 language of the wording (`LANG`); `icon` and `badge` the app's icons (web/icons), `image` the
@@ -26,7 +28,7 @@ from typing import Any
 
 from ...live.events import rfc3339
 from ...notifications.links import absolute, notification_link
-from ...notifications.text import detail_lines, headline
+from ...notifications.text import body_lines, headline, with_about
 from .settings import PushSettings
 
 MAX_BODY_CHARS = 500
@@ -47,8 +49,8 @@ BUTTONS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def text(type_name: str, label: str | None, payload: Mapping[str, Any]) -> tuple[str, str]:
-    """(title, body) of a notification."""
-    body = "\n".join(detail_lines(label or type_name, payload))
+    """(title, body) of a notification (`payload` with what it is about: `with_about`)."""
+    body = "\n".join(body_lines(label or type_name, payload))
     if len(body) > MAX_BODY_CHARS:
         body = body[: MAX_BODY_CHARS - 1] + "…"
     title = headline(label or type_name, payload)
@@ -66,9 +68,13 @@ def render(
     payload: Mapping[str, Any],
     created_at: datetime,
     action: str | None = None,
+    request_title: str | None = None,
+    asked: str | None = None,
 ) -> bytes:
-    """The push's plaintext (UTF-8 JSON), at most MAX_PLAINTEXT bytes."""
-    title, body = text(type_name, label, payload)
+    """The push's plaintext (UTF-8 JSON), at most MAX_PLAINTEXT bytes; `request_title` and
+    `asked` are its content request's title and question, when it has one (what a
+    clarification is about)."""
+    title, body = text(type_name, label, with_about(payload, request_title, asked))
     message: dict[str, Any] = {
         "id": notification_id,
         "type": type_name,

@@ -2,6 +2,8 @@
 
 from db.fragments import UNREAD
 
+from ...notifications.sql import REQUEST_OF_NOTIFICATION
+
 # Subscribe a browser: the same endpoint is one row whoever sends it. Moved to another user, it
 # starts afresh (created_at = now, so none of the new user's older notifications and none of the
 # old user's at all are pushed to it: its delivery rows go). Renewed by the same user (new keys),
@@ -101,8 +103,9 @@ RETURNING d.notification_id, d.subscription_id, d.attempts
 # No row: the claim is no longer this attempt's (the subscription was moved or removed, which
 # deletes its rows). `wanted` is the push condition's "still to be sent"; `ttl_left` the seconds
 # a push service should still keep it. $1 notification, $2 subscription, $3 attempt, $4 TTL.
-PUSH_LOAD = """
+PUSH_LOAD = f"""
 SELECT s.endpoint, s.p256dh, s.auth, n.user_id, n.type, n.payload, n.created_at, t.label,
+       r.title AS request_title, r.question,
        (s.user_id = n.user_id AND vividly_unread_v1(n.read_at, n.dismissed_at)
         AND n.seen_at IS NULL
         AND n.created_at >= now() - make_interval(secs => $4::float8)) AS wanted,
@@ -111,7 +114,7 @@ SELECT s.endpoint, s.p256dh, s.auth, n.user_id, n.type, n.payload, n.created_at,
 FROM push_deliveries d
 JOIN push_subscriptions s ON s.id = d.subscription_id
 JOIN notifications n ON n.id = d.notification_id
-LEFT JOIN notification_types t ON t.name = n.type
+LEFT JOIN notification_types t ON t.name = n.type{REQUEST_OF_NOTIFICATION}
 WHERE d.notification_id = $1 AND d.subscription_id = $2 AND d.state = 'sending'
   AND d.attempts = $3
 """

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -57,8 +59,8 @@ async def test_each_row_shows_the_students_question_and_its_action(
     assert 'You asked: "How do bees find flowers <again>?"' in text
     assert "secret" not in text
     actions = re.findall(r"^  (Watch|Try again|Answer|Open): https://", text, re.MULTILINE)
-    assert actions == ["Open", "Answer", "Try again"]  # newest first; no request page: Open
-    assert message["Subject"] == "Your video is ready, and 2 more"  # its label: no request
+    assert actions == ["Open", "Answer", "Try again"]  # newest first; a non-UUID id leads home
+    assert message["Subject"] == "A question about 'Photosynthesis', and 2 more"  # it leads
     html = message.get_body(("html",))
     assert html is not None
     assert 'src="https://notify.example/media/thumbnails/t.png"' in html.get_content()
@@ -80,4 +82,29 @@ async def test_the_students_locale_marks_their_own_text(
     assert html is not None
     content = html.get_content()
     assert '<html lang="en">' in content  # the chrome is English
-    assert re.search(r'<p class="title"[^>]* lang="pt-BR"[^>]*>Por que o céu é azul\?', content)
+    assert re.search(
+        r'<a class="title-link"[^>]* lang="pt-BR"[^>]*>Por que o céu é azul\?', content
+    )
+
+
+async def test_the_students_time_zone_dates_each_row(
+    database_url: str, mailbox: Mailbox, pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    student = uuid.uuid4()
+    address = f"tz-{student.hex[:8]}@example.com"
+    await subscribe(conn, student, address)
+    await conn.execute(
+        "UPDATE email_digest_preferences SET time_zone = 'Asia/Kolkata' WHERE user_id = $1",
+        student,
+    )
+    await notify(conn, student, title="Tides")
+    created: datetime = await conn.fetchval(
+        "SELECT created_at FROM notifications WHERE user_id = $1", student
+    )
+    await sender(pool, digest_settings(database_url, mailbox)).run_once()
+    [message] = mailbox.to(address)
+    local = created.astimezone(ZoneInfo("Asia/Kolkata"))
+    expected = f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    assert f"\n  {expected}\r\n" in plain(message)
+    assert "ago" not in plain(message)
+    assert "UTC" not in plain(message)

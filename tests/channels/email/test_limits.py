@@ -150,5 +150,5 @@ def test_unsubscribe_and_confirm_fingerprints_are_exact(server_settings: Setting
     assert links.is_for(links.verify(legacy), "x@strasse.de")
     assert not links.is_for(links.verify(legacy), "x@straße.de")
     old_confirm = confirm._serializer.dumps([str(user), confirm.legacy_fingerprint("x@a.de")])
-    with pytest.raises(Exception, match="ask for a new one"):
+    with pytest.raises(Exception, match="Ask for a new one"):
         confirm.verify(old_confirm)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -79,7 +80,16 @@ async def test_the_unsubscribe_link_asks_on_get_and_unsubscribes_on_post(
         assert await conn.fetchval(opted_in, student) is False
         again = await client.post(link)
         assert again.status_code == 200  # idempotent
+        # Opened again in a browser: a sentence, capitalised.
+        later = await client.get(link, headers={"Accept": "text/html"})
+        assert "<p>This address is already unsubscribed.</p>" in later.text
         preference = (await client.get(PREFS, headers=auth(server, student))).json()
+        # The preferences page can say when it was turned off: at the first POST, not later.
+        turned_off = await conn.fetchval(
+            "SELECT opted_out_at FROM email_digest_preferences WHERE user_id = $1", student
+        )
+        assert turned_off is not None
+        assert datetime.fromisoformat(preference["opted_out_at"]) == turned_off
     assert (preference["email"], preference["opted_in"]) == (address, False)
 
     await notify(conn, student)
@@ -133,7 +143,7 @@ async def test_forged_altered_or_expired_links_are_refused_and_change_nothing(
         for method in ("GET", "POST"):  # no token at all
             bare = await client.request(method, UNSUBSCRIBE, headers={"Accept": "text/html"})
             assert bare.status_code == 400
-            assert "no token" in bare.text
+            assert "This link is incomplete or was changed" in bare.text
             assert "text/html" in bare.headers["content-type"]
     assert await conn.fetchval(
         "SELECT opted_in FROM email_digest_preferences WHERE user_id = $1", student

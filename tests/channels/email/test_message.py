@@ -119,10 +119,10 @@ def test_each_row_says_what_when_and_what_the_student_asked() -> None:
     # Not for the sky (its title says it), the clarification (its question is its title), nor
     # the long title (no request found).
     assert html.count("You asked:") == 2
-    # When: relative to the digest's date, the absolute time in a title and in the text.
-    assert '<span title="Mon 7 Dec 2026, 10:00 UTC">2 hours ago</span>' in html
-    assert "yesterday (Sun 6 Dec 2026, 11:00 UTC)" in text
-    assert "3 days ago (Fri 4 Dec 2026, 08:00 UTC)" in text
+    # When: a date and time, in UTC (labelled) as no time zone is known.
+    assert '<time datetime="2026-12-07T10:00:00+00:00">Mon 7 Dec, 10:00 UTC</time>' in html
+    assert "\n  Sun 6 Dec, 11:00 UTC\n" in text
+    assert "\n  Fri 4 Dec, 08:00 UTC\n" in text
     assert sample.LONG_TITLE in html  # whole (under the cap), wrapped by the layout
     assert sample.RTL_TITLE in html
 
@@ -145,24 +145,29 @@ def test_a_preheader_sums_up_the_rest() -> None:
     assert body.index('class="preheader"') < body.index('class="brand"')
     assert "display: none" in first.group(1)
     summary = first.group(2)
+    # After the subject's question: the failure, then the newest ready video, cut after a word.
     assert summary.startswith(
-        "Also: We couldn't make your video on 'How volcanoes erupt' · A question about "
-        "'How do plants make food from light?' · 4 more"
+        "Also: We couldn't make your video on 'How volcanoes erupt' · Your video on 'Why is "
+        "the sky blue?' is ready · 4 more\u034f"  # then the padding
     )
 
 
 @pytest.mark.parametrize(
-    ("first", "total", "subject"),
+    ("first", "last", "total", "subject"),
     [
-        (0, 5, "Your video on 'Why is the sky blue?' is ready, and 4 more"),
-        (0, 1, "Your video on 'Why is the sky blue?' is ready"),
-        (1, 2, "We couldn't make your video on 'How volcanoes erupt', and 1 more"),
-        (2, 1, "A question about 'How do plants make food from light?'"),
+        (0, 5, 5, "A question about 'How do plants make food from light?', and 4 more"),
+        (0, 1, 1, "Your video on 'Why is the sky blue?' is ready"),
+        (0, 2, 2, "We couldn't make your video on 'How volcanoes erupt', and 1 more"),
+        (3, 5, 2, f"Your video on '{sample.LONG_TITLE[:59]}…' is ready, and 1 more"),
+        (2, 3, 1, "A question about 'How do plants make food from light?'"),
     ],
 )
-def test_the_subject_says_what_is_inside(first: int, total: int, subject: str) -> None:
+def test_the_subject_leads_with_what_needs_the_student(
+    first: int, last: int, total: int, subject: str
+) -> None:
+    # A question waiting for an answer, then a failed video, then a ready one, newest first.
     config = sample.settings()
-    newest = sample.items(config)[first:]
+    newest = sample.items(config)[first:last]
     built = message.build(
         config,
         to="s@example.com",
@@ -247,7 +252,7 @@ def test_student_text_is_escaped_in_both_parts() -> None:
 def test_the_students_language_marks_their_text_only() -> None:
     _, html = parts(sample.digest(lang="ar"))
     assert '<html lang="en">' in html
-    titles = parsed(html).with_class("title")
+    titles = parsed(html).with_class("title-link")
     assert {(a.get("lang"), a.get("dir")) for a in titles} == {("ar", "auto")}
     assert re.search(r'<p class="kicker[^"]*"(?![^>]*lang=)', html)  # chrome: the page's en
     _, unknown = parts(sample.digest(lang='en" onload="x'))
@@ -290,3 +295,75 @@ def test_a_mail_without_parsing_trouble() -> None:
     assert isinstance(back, EmailMessage)
     _, html = parts(back)
     assert sample.RTL_TITLE in html
+
+
+def test_times_are_the_date_and_time_in_the_students_time_zone() -> None:
+    # Read hours later, "2 hours ago" computed at sending would be wrong: a date and time is not.
+    text, html = parts(sample.digest(time_zone="Asia/Kolkata"))
+    for part in (text, html):
+        assert not re.search(r"\bago\b|just now|yesterday", part)
+        assert "Mon 7 Dec, 15:30" in part  # 10:00 UTC in India (+05:30), no "UTC" label
+        assert "Sat 5 Dec, 17:30" in part  # the two-day-old one, Sat 5 Dec 12:00 UTC
+        assert "UTC" not in part
+    # A date line crossed: 11:00 UTC on Sunday is already Monday in Auckland (+13:00).
+    text, html = parts(sample.digest(time_zone="Pacific/Auckland"))
+    assert "Mon 7 Dec, 00:00" in text
+    assert "Mon 7 Dec, 00:00" in html
+
+
+def test_an_unknown_stored_time_zone_is_utc_labelled_so() -> None:
+    text, html = parts(sample.digest(time_zone="Mars/Olympus_Mons"))
+    assert "Mon 7 Dec, 10:00 UTC" in text
+    assert "Mon 7 Dec, 10:00 UTC" in html
+
+
+def test_the_preheader_is_cut_after_a_whole_word() -> None:
+    said = message.cut_words("Also: " + "crystalline " * 30, message.MAX_PREHEADER)
+    assert len(said) <= message.MAX_PREHEADER
+    assert said.endswith(" crystalline…")
+    long = sample.items(sample.settings())[3]  # its headline's title is cut at 60 already
+    items = [sample.items(sample.settings())[2], long, long, long]
+    summary = message.preheader(items, 4)
+    assert len(summary) <= message.MAX_PREHEADER
+    assert summary.endswith("…")
+    words = summary.removesuffix("…").split()
+    assert set(words) <= {"Also:", "·", *long.headline.split()}  # whole words only
+
+
+def test_each_rows_thumbnail_and_title_open_it_like_its_button() -> None:
+    _, html = parts(sample.digest())
+    rows = re.split(r'<table [^>]*class="row[ "]', html)[1:]
+    assert len(rows) == 5
+    for n, row in enumerate(rows, 1):
+        tags = {
+            name: re.search(rf'<a class="{name}"[^>]*>', row)
+            for name in ("thumb-link", "title-link", "button")
+        }
+        hrefs = set()
+        for name, tag in tags.items():
+            assert tag is not None, (name, row)
+            href = re.search(r' href="([^"]+)"', tag.group(0))
+            assert href is not None
+            hrefs.add(href.group(1))
+        assert hrefs == {sample.OPEN.format(n=n)}
+        # One link for a screen reader: the thumbnail's is hidden and out of the tab order.
+        thumb = tags["thumb-link"]
+        assert thumb is not None
+        assert 'aria-hidden="true"' in thumb.group(0)
+        assert 'tabindex="-1"' in thumb.group(0)
+
+
+def test_the_confirmation_preheader_says_the_two_clicks_it_takes() -> None:
+    built = message.confirmation(
+        sample.settings(),
+        to="s@example.com",
+        confirm_url="https://notify.example/api/v1/digest/confirm?token=c",
+        message_uuid=uuid.uuid4(),
+        date=sample.NOW,
+    )
+    _, html = parts(built)
+    found = re.search(r'<div class="preheader"[^>]*>([^<\u034f]*)', html)
+    assert found is not None
+    said = found.group(1)
+    assert "One click" not in said
+    assert said.startswith("Press the button, then Confirm on the page it opens")

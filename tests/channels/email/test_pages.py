@@ -4,6 +4,7 @@ Content-Security-Policy allows no inline style), a link back to the app, escaped
 from __future__ import annotations
 
 import html
+import uuid
 from collections.abc import Callable
 
 import httpx
@@ -11,6 +12,8 @@ import pytest
 from fastapi.responses import HTMLResponse
 
 from service.channels.email import pages
+from service.channels.email.open_links import OpenLinks
+from service.channels.email.signed_links import ConfirmLinks, InvalidLink, UnsubscribeLinks
 from service.http.headers import CONTENT_SECURITY_POLICY
 from tests.support.digest import parse_html
 from tests.support.server import RunningServer
@@ -77,3 +80,48 @@ async def test_the_stylesheet_is_served_under_the_pages_policy(server: RunningSe
         assert page.status_code == 400
         assert "style-src 'self'" in page.headers["content-security-policy"]
         assert '<link rel="stylesheet" href="/static/css/landing.css">' in page.text
+
+
+KEY = b"a test key that is long enough to sign with 0123"
+BROKEN = (
+    "This link is incomplete or was changed — mail programs sometimes break long links. "
+    "Open the notification in Vividly instead."
+)
+
+
+def test_a_broken_link_blames_the_mail_program_not_the_student() -> None:
+    opens = OpenLinks(KEY, base_url="https://notify.example", max_age_seconds=3600)
+    token = opens.token(uuid.uuid4(), 7)
+    for damaged in (token[:40], token[:-3] + "abc", "", "x" * 5000):
+        with pytest.raises(InvalidLink) as refused:
+            opens.verify(damaged)
+        assert str(refused.value) == BROKEN
+    unsubscribes = UnsubscribeLinks(KEY, base_url="https://notify.example", max_age_seconds=60)
+    with pytest.raises(InvalidLink) as refused:
+        unsubscribes.verify(unsubscribes.token(uuid.uuid4(), "a@example.com")[:-6])
+    assert str(refused.value).startswith("This link is incomplete or was changed — mail programs")
+
+
+def test_every_refusal_is_a_capitalised_sentence() -> None:
+    old = OpenLinks(KEY, base_url="x", max_age_seconds=60, clock=lambda: 1_000_000_000.0)
+    opens = OpenLinks(KEY, base_url="x", max_age_seconds=60)
+    future = OpenLinks(KEY, base_url="x", max_age_seconds=60, clock=lambda: 4_000_000_000.0)
+    said = []
+    for kind in (OpenLinks, UnsubscribeLinks, ConfirmLinks):
+        links = kind(KEY, base_url="x", max_age_seconds=60)
+        said += [str(links.broken()), str(links.expired()), str(links.not_valid())]
+    for token in (old.token(uuid.uuid4(), 1), future.token(uuid.uuid4(), 1)):
+        with pytest.raises(InvalidLink) as refused:
+            opens.verify(token)
+        said.append(str(refused.value))
+    for sentence in said:
+        assert sentence[0].isupper(), sentence
+        assert sentence.endswith("."), sentence
+        assert "the app" not in sentence, sentence  # Vividly, by name
+
+
+def test_the_open_refusal_page_says_where_the_notification_is() -> None:
+    document = bytes(pages.open_refused(BROKEN, 400).body).decode()
+    assert "The notification is in the app." not in document
+    assert f"<p>{html.escape(BROKEN)}</p>" in document
+    assert 'href="/">Open Vividly</a>' in document

@@ -48,6 +48,11 @@ from tests.support.waiting import until
         {"email": "ok@example.com", "period": "daily", "locale": "not a tag"},
         {"email": "ok@example.com", "period": "daily", "locale": "en-" + "x" * 40},
         {"email": "ok@example.com", "period": "daily", "locale": "de\r\nX: y"},
+        {"email": "ok@example.com", "period": "daily", "time_zone": "Mars/Olympus_Mons"},
+        {"email": "ok@example.com", "period": "daily", "time_zone": "../../etc/passwd"},
+        {"email": "ok@example.com", "period": "daily", "time_zone": ""},
+        {"email": "ok@example.com", "period": "daily", "time_zone": "Europe/" + "x" * 80},
+        {"email": "ok@example.com", "period": "daily", "time_zone": 3},
     ],
 )
 async def test_a_bad_preference_is_a_422_and_changes_nothing(
@@ -89,6 +94,8 @@ async def test_preferences_are_read_set_and_deleted_per_student(server: RunningS
             "suspended": False,
             "suspended_reason": None,
             "locale": None,
+            "time_zone": None,
+            "opted_out_at": None,
             "confirmation_error": None,
         }
         response = await client.put(
@@ -188,3 +195,39 @@ async def test_the_students_language_is_what_they_said_else_their_browsers(
         said = await client.put(PREFS, json={**body, "locale": "uk"}, headers=browser)
         assert said.json()["locale"] == "uk"
         assert (await client.get(PREFS, headers=headers)).json()["locale"] == "uk"
+
+
+async def test_the_students_time_zone_is_kept_until_another_is_said(
+    server: RunningServer,
+) -> None:
+    student = uuid.uuid4()
+    headers = auth(server, student)
+    body = {"email": f"tz-{student.hex[:8]}@example.com", "period": "daily"}
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        first = await client.put(
+            PREFS, json={**body, "time_zone": "Europe/Lisbon"}, headers=headers
+        )
+        assert first.status_code == 200
+        assert first.json()["time_zone"] == "Europe/Lisbon"
+        kept = await client.put(PREFS, json=body, headers=headers)
+        assert kept.json()["time_zone"] == "Europe/Lisbon"
+        said = await client.put(PREFS, json={**body, "time_zone": "Asia/Tokyo"}, headers=headers)
+        assert said.json()["time_zone"] == "Asia/Tokyo"
+        assert (await client.get(PREFS, headers=headers)).json()["time_zone"] == "Asia/Tokyo"
+
+
+async def test_when_the_digest_was_turned_off_is_said_until_it_is_on_again(
+    server: RunningServer,
+) -> None:
+    student = uuid.uuid4()
+    headers = auth(server, student)
+    body = {"email": f"off-{student.hex[:8]}@example.com", "period": "daily"}
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        on = (await client.put(PREFS, json=body, headers=headers)).json()
+        assert on["opted_out_at"] is None
+        off = (await client.put(PREFS, json={**body, "opted_in": False}, headers=headers)).json()
+        assert off["opted_out_at"] is not None
+        again = (await client.put(PREFS, json={**body, "opted_in": False}, headers=headers)).json()
+        assert again["opted_out_at"] == off["opted_out_at"]  # when it went off, not the latest save
+        back = (await client.put(PREFS, json=body, headers=headers)).json()
+        assert back["opted_out_at"] is None

@@ -75,8 +75,8 @@ async def test_the_digest_lists_what_was_missed_with_links_escaped_and_unsubscri
     await recorded(conn, student)
     assert message["To"] == address
     assert message["From"] == "Vividly <digest@example.com>"
-    # What is inside, newest first: the pushed one (its title is the default "Photosynthesis").
-    assert message["Subject"] == "Your video on 'Photosynthesis' is ready, and 2 more"
+    # What needs the student first: the clarifying question (no title: its heading).
+    assert message["Subject"] == "We need a bit more detail, and 2 more"
     assert message["Message-ID"].endswith("@example.com>")
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -97,7 +97,10 @@ async def test_the_digest_lists_what_was_missed_with_links_escaped_and_unsubscri
     assert "\nFake: line" not in text
     page = parse_html(html)
     app = "https://notify.example/"
-    assert page.hrefs == [*open_links(text), app, f"{app}preferences", unsubscribe_url]
+    # Each row's thumbnail, title (when it has one) and button share its open link.
+    once = list(dict.fromkeys(page.hrefs))
+    assert once == [*open_links(text), app, f"{app}preferences", unsubscribe_url]
+    assert all(page.hrefs.count(link) >= 2 for link in open_links(text))
     assert "script" not in page.tags
     assert "b" not in page.tags
     # Escaped as text (the inliner writes the quotes of a text node as they are: no markup).

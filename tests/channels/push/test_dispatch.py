@@ -35,7 +35,7 @@ async def test_no_stream_is_pushed_once_encrypted_and_signed(
     assert message["id"] == notification_id
     assert message["type"] == "video_complete"
     assert message["title"] == "Your video is ready: Photosynthesis"  # the label, what it is about
-    assert message["body"] == ""  # the title says it all
+    assert message["body"] == "Tap to watch"  # never blank (no duration in this payload)
     content_id = await conn.fetchval(
         "SELECT payload->>'content_id' FROM notifications WHERE id = $1", notification_id
     )
@@ -273,3 +273,27 @@ async def test_counts_for_metrics(
         await until(lambda: _async(dispatcher.counts.pushes["sent"] == 1), "the push is sent")
     assert dispatcher.counts.pushes["retried"] == 1
     assert dispatcher.counts.first_delivered["push"] == 1
+
+
+async def test_a_clarifications_push_names_the_students_request(
+    conn: asyncpg.Connection, pool: asyncpg.Pool, push_settings: Settings, standin: StandIn
+) -> None:
+    user = uuid.uuid4()
+    browser = await subscribe(conn, user, standin)
+    request = await conn.fetchval(
+        "INSERT INTO content_requests (student_id, question) VALUES ($1, $2) RETURNING id",
+        user,
+        "How do tides work?",
+    )
+    notification_id = await notify(conn, user)
+    await conn.execute(
+        "UPDATE notifications SET type = 'clarification_needed', payload = $2 WHERE id = $1",
+        notification_id,
+        {"content_id": str(request), "question": "For which age?"},
+    )
+    async with dispatching(pool, push_settings):
+        [received] = await standin.wait_for(browser.path, 1)
+    message = json.loads(browser.decrypt(received.body))
+    assert message["type"] == "clarification_needed"
+    assert message["title"].endswith(": How do tides work?")  # what the question is about
+    assert message["body"] == "For which age?"

@@ -95,7 +95,7 @@ def _rich(type_name: str, payload: dict[str, object]) -> tuple[bytes, dict[str, 
                 "thumbnail_url": "/media/thumbnails/t.svg",
             },
             "Your video is ready: Why is the sky blue?",
-            "",
+            "Tap to watch",  # never blank
             {"action": "watch", "title": "Watch now"},
         ),
         (
@@ -156,3 +156,41 @@ def test_an_unknown_type_gets_no_buttons_and_a_huge_thumbnail_is_left_out() -> N
     assert "actions" not in shown
     assert "image" not in shown  # left out before any text is cut
     assert shown["title"] == ("Course news: " + "x" * 400)[: message.MAX_TITLE_CHARS - 1] + "…"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "body"),
+    [(125, "2 min 5 s · Tap to watch"), (120, "2 min · Tap to watch"), (42, "42 s · Tap to watch")],
+)
+def test_a_ready_videos_push_says_how_long_it_is(seconds: int, body: str) -> None:
+    payload = {"title": "Tides", "video_url": "/media/videos/v.webm", "duration_seconds": seconds}
+    _, shown = _rich("video_complete", payload)
+    assert shown["title"] == "Your video is ready: Tides"
+    assert shown["body"] == body
+
+
+def test_a_clarifications_push_names_what_it_is_about() -> None:
+    data = message.render(
+        SETTINGS,
+        notification_id=7,
+        type_name="clarification_needed",
+        label=LABELS["clarification_needed"],
+        payload={"content_id": CONTENT, "question": "Which sky: Earth's or Mars'?"},
+        created_at=datetime(2026, 11, 27, tzinfo=UTC),
+        asked="Why is the sky blue?",  # the student's request, read beside it
+    )
+    shown = json.loads(data)
+    assert shown["title"] == "We need a bit more detail: Why is the sky blue?"
+    assert shown["body"] == "Which sky: Earth's or Mars'?"
+    # Its request's title, when it has one, before what the student asked.
+    data = message.render(
+        SETTINGS,
+        notification_id=7,
+        type_name="clarification_needed",
+        label=LABELS["clarification_needed"],
+        payload={"content_id": CONTENT, "question": "Which sky?"},
+        created_at=datetime(2026, 11, 27, tzinfo=UTC),
+        request_title="Sky colours",
+        asked="Why is the sky blue?",
+    )
+    assert json.loads(data)["title"] == "We need a bit more detail: Sky colours"

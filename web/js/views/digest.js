@@ -1,7 +1,9 @@
 // "By email" in the preferences: the student's email digest (the client package's digest.js).
 // Address and period, saved with a double opt-in: until the mailed link is followed the section
 // says to check the inbox and offers to send it again. Shows why the last digest was not sent,
-// and "Turn off" forgets the address. A server that sends no email (SMTP_HOST unset) gets one
+// and "Turn off" forgets the address. Turned off with the address kept (the email's unsubscribe
+// link, or saved off), it says so, and when if the server knows, and that Save turns it back on;
+// "Turn off" is not offered while it is off. A server that sends no email (SMTP_HOST unset) gets one
 // line saying so. Server text reaches the page only as textContent.
 import { byId } from '../dom.js';
 import {
@@ -12,6 +14,36 @@ import {
 } from '/client/digest.js';
 
 const PERIOD_TEXT = { hourly: 'An hourly', daily: 'A daily', weekly: 'A weekly' };
+
+// The browser's IANA time zone, which the digest dates its rows in; undefined if it names none.
+function timeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// When the digest was turned off, in the student's own time ("Mon 7 Dec, 13:47").
+function turnedOff(iso) {
+  const moment = new Date(iso);
+  if (Number.isNaN(moment.getTime())) return null;
+  const date = moment.toLocaleDateString(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+  });
+  const time = moment.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return `${date}, ${time}`;
+}
+
+function offText(preference) {
+  const when = preference.opted_out_at ? turnedOff(preference.opted_out_at) : null;
+  const off = when
+    ? `The email digest to ${preference.email} was turned off on ${when}.`
+    : 'The digest is off.';
+  return `${off} Save turns it back on.`;
+}
 
 function minutes(seconds) {
   const count = Math.max(1, Math.ceil(seconds / 60));
@@ -58,8 +90,9 @@ export function createDigestPrefs() {
           ? 'suspended'
           : 'confirmed';
     resend.hidden = !waiting;
-    stop.hidden = !preference.email;
-    if (!on) state.textContent = 'No email digest.';
+    stop.hidden = !on; // nothing to turn off while it is off
+    if (!preference.email) state.textContent = 'No email digest.';
+    else if (!on) state.textContent = offText(preference);
     else if (waiting) {
       state.textContent = `Check your inbox at ${preference.email} and follow the link to confirm: digests start once the address is confirmed.`;
     } else if (suspended) {
@@ -109,7 +142,8 @@ export function createDigestPrefs() {
       error.textContent = 'Enter an email address.';
       return;
     }
-    act(async () => show(await setDigest({ email: address.value.trim(), period: period.value })));
+    const preference = { email: address.value.trim(), period: period.value, timeZone: timeZone() };
+    act(async () => show(await setDigest(preference)));
   });
   resend.addEventListener('click', () =>
     act(async () => {
