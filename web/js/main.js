@@ -44,7 +44,7 @@ const subjectView = createSubjectView({
   onBack: () => router.leave(),
   onTitle: (text) => header.setTitle(text),
 });
-let session = null; // {client, list, desktop, user} while logged in
+let session = null; // {client, list, desktop, me} while logged in (`me`: /me's answer)
 // A video about to be shown with its data in hand (a notification's payload, a request's row):
 // it plays at once, without reading its request first. {id, item}
 let inHand = null;
@@ -190,7 +190,7 @@ async function show(route) {
   panel.close();
   if (!route.id) {
     requests.hide();
-    subjectView.missing(null, session.user);
+    subjectView.missing(null, session.me);
     return;
   }
   if (route.name === 'request') {
@@ -198,7 +198,7 @@ async function show(route) {
     try {
       await requests.show(route.id, route.action);
     } catch (error) {
-      if (mine === turn && session) subjectView.missing(error, session.user);
+      if (mine === turn && session) subjectView.missing(error, session.me);
     }
     return;
   }
@@ -216,7 +216,7 @@ async function showVideo(id, mine) {
     try {
       item = requests.get(id) || (await content.get(id));
     } catch (error) {
-      if (mine === turn && session) subjectView.missing(error, session.user);
+      if (mine === turn && session) subjectView.missing(error, session.me);
       return;
     }
   }
@@ -249,7 +249,7 @@ function startSession(me) {
     onClick: openSubject,
     user: me.user_id,
   });
-  session = { client, list, desktop, user: me.user_id };
+  session = { client, list, desktop, me };
   const mine = () => session?.client === client;
   client.addEventListener('status', (event) => {
     if (!mine()) return;
@@ -265,7 +265,7 @@ function startSession(me) {
 
   login.hide();
   app.hidden = false;
-  header.setUser(me.user_id);
+  header.setUser(me);
   header.setStatus(client.status);
   panel.setList(list);
   desktop.start();
@@ -295,7 +295,7 @@ function endSession(message = '') {
   toasted.clear();
   requests.clear();
   subjectView.home(); // the address stays: signing in again shows it
-  header.setUser('');
+  header.setUser(null);
   header.setCount(0);
   app.hidden = true;
   login.show(message);

@@ -2,6 +2,7 @@
 // (`request`: "All requests" leads back, "Ask a question" and the other rows are hidden), or
 // why a request's page shows none (`missing`: "This request is not in your account").
 import { byId } from '../dom.js';
+import { displayName } from './header.js';
 
 const TITLES = { home: 'Vividly', request: 'Your request · Vividly', missing: 'Request not found · Vividly' };
 
@@ -41,14 +42,15 @@ export function createSubjectView({ onBack, onTitle }) {
     request: () => set('request'),
     /**
      * No request to show: `error` is the API's (404: not this student's, or no UUID at all:
-     * null), `user` who is signed in (a link for another account is the usual reason).
+     * null), `me` who is signed in (/me's answer: a link for another account is the usual
+     * reason).
      */
-    missing(error, user) {
+    missing(error, me) {
       set('missing');
       const lost = !error || error.status === 404 || error.status === 422;
       missingTitle.textContent = lost ? 'This request is not in your account' : 'This request could not be opened';
       missingText.textContent = lost
-        ? `You are signed in as ${user}. The link may be for another account, or for a request that no longer exists.`
+        ? `You are signed in as ${displayName(me)}. The link may be for another account, or for a request that no longer exists.`
         : `${error.message || 'The server did not answer'}. Reload the page to try again.`;
       missingTitle.focus();
     },
