@@ -80,3 +80,41 @@ async def test_a_name_claim_is_text_never_html(
     await expect(tab.page.locator("#whoami")).to_have_text(name)
     await expect(tab.page.locator("#subject-missing-text")).to_contain_text(name)
     await expect(tab.page.locator("#injected")).to_have_count(0)
+
+
+async def test_sign_in_with_another_account_keeps_the_address(
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    owner = f"student-{uuid.uuid4().hex[:8]}"
+    request_id = await complete(conn, dev_user_id(owner), title="Why is the sky blue?")
+    tab = await new_tab(context)
+    tabs.append(tab)
+    page = tab.page
+    path = f"/videos/{request_id}"
+    await page.goto(path)
+    await sign_in(page, "amelia")  # the wrong student
+    await expect(page.locator("#subject-missing")).to_be_visible()
+    await page.get_by_role("button", name="Sign in with another account").click()
+    await expect(page.locator("#login")).to_be_visible()
+    await expect(page).to_have_url(server.base_url + path)  # kept
+    assert (await context.request.get("/api/v1/session")).ok
+    assert not (await (await context.request.get("/api/v1/session")).json())["signed_in"]
+    await page.keyboard.type(owner)  # the last name is selected: typing replaces it
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.locator("#player-title")).to_have_text("Why is the sky blue?")
+    await expect(page).to_have_url(server.base_url + path)
+    await expect(page.locator("#whoami")).to_have_text(owner)
+
+
+async def test_the_missing_page_offers_another_account_and_log_out_still_goes_home(
+    context: BrowserContext, server: RunningServer, tabs: Tabs
+) -> None:
+    tab = await tabs.open(context, uuid.uuid4())
+    await tab.page.goto("/requests/not-a-uuid")
+    await expect(
+        tab.page.get_by_role("button", name="Sign in with another account")
+    ).to_be_visible()
+    # An ordinary Log out still starts the next student at home.
+    await tab.page.click("#logout")
+    await expect(tab.page.locator("#login")).to_be_visible()
+    await expect(tab.page).to_have_url(server.base_url + "/")

@@ -43,6 +43,7 @@ const player = createPlayer({
 const subjectView = createSubjectView({
   onBack: () => router.leave(),
   onTitle: (text) => header.setTitle(text),
+  onSwitch: () => logOut({ keepAddress: true }),
 });
 let session = null; // {client, list, desktop, me} while logged in (`me`: /me's answer)
 // A video about to be shown with its data in hand (a notification's payload, a request's row):
@@ -350,7 +351,9 @@ if (navigator.serviceWorker) {
     if (port) port.postMessage({ handled: Boolean(handled) });
   });
 }
-byId('logout').addEventListener('click', async () => {
+/** Log out. Whoever signs in next starts at home, not on this student's page, unless
+ * `keepAddress` ("Sign in with another account": the page was meant for them). */
+async function logOut({ keepAddress = false } = {}) {
   // Before the session ends: this browser must stop receiving this user's pushes (the next
   // person to log in here would otherwise see them).
   await disablePush().catch(() => {});
@@ -360,8 +363,10 @@ byId('logout').addEventListener('click', async () => {
     // Without dev login there is nothing to clear server-side; forget the session anyway.
   }
   endSession();
-  router.reset(); // whoever signs in next starts at home, not on this student's request
-});
+  if (!keepAddress) router.reset();
+  else byId('login-user').select(); // the last student's name, replaced by typing another
+}
+byId('logout').addEventListener('click', () => logOut());
 
 setInterval(() => refreshTimes(), 60000);
 

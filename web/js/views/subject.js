@@ -8,9 +8,10 @@ const TITLES = { home: 'Vividly', request: 'Your request · Vividly', missing: '
 
 /**
  * onBack(): "All requests" was followed (a plain click: a new tab or window opens `/` itself);
- * onTitle(text): the document's title for the view.
+ * onTitle(text): the document's title for the view; onSwitch(): "Sign in with another account"
+ * (the page's address stays, so the right student lands on it).
  */
-export function createSubjectView({ onBack, onTitle }) {
+export function createSubjectView({ onBack, onTitle, onSwitch }) {
   const main = byId('content');
   const nav = byId('subject-nav');
   const back = byId('subject-back');
@@ -20,6 +21,8 @@ export function createSubjectView({ onBack, onTitle }) {
   const missing = byId('subject-missing');
   const missingTitle = byId('subject-missing-title');
   const missingText = byId('subject-missing-text');
+  const switchAccount = byId('subject-switch');
+  switchAccount.addEventListener('click', () => onSwitch());
 
   back.addEventListener('click', (event) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
@@ -52,6 +55,7 @@ export function createSubjectView({ onBack, onTitle }) {
       missingText.textContent = lost
         ? `You are signed in as ${displayName(me)}. The link may be for another account, or for a request that no longer exists.`
         : `${error.message || 'The server did not answer'}. Reload the page to try again.`;
+      switchAccount.hidden = !lost;
       missingTitle.focus();
     },
   };
