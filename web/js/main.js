@@ -299,7 +299,7 @@ function endSession(message = '') {
   header.setUser(null);
   header.setCount(0);
   app.hidden = true;
-  login.show(message);
+  login.show(message, router.current());
 }
 
 const login = createLogin({
@@ -362,9 +362,9 @@ async function logOut({ keepAddress = false } = {}) {
   } catch {
     // Without dev login there is nothing to clear server-side; forget the session anyway.
   }
+  if (!keepAddress) router.reset(); // first: the sign-in form names no page then
   endSession();
-  if (!keepAddress) router.reset();
-  else byId('login-user').select(); // the last student's name, replaced by typing another
+  if (keepAddress) byId('login-user').select(); // the last name, replaced by typing another
 }
 byId('logout').addEventListener('click', () => logOut());
 
@@ -374,10 +374,10 @@ setInterval(() => refreshTimes(), 60000);
 async function boot() {
   try {
     const state = await call('GET', '/session');
-    if (!state.signed_in) login.show();
+    if (!state.signed_in) login.show('', router.current());
     else startSession(await call('GET', '/me'));
   } catch (error) {
-    if (error.status === 401) login.show();
+    if (error.status === 401) login.show('', router.current());
     else login.show(`Cannot reach the server (${error.message}). Reload to try again.`);
   }
 }
