@@ -191,7 +191,7 @@ async function show(route) {
   panel.close();
   if (!route.id) {
     requests.hide();
-    subjectView.missing(null, session.me);
+    subjectView.missing(null, session.me, route.name);
     return;
   }
   if (route.name === 'request') {
@@ -217,7 +217,7 @@ async function showVideo(id, mine) {
     try {
       item = requests.get(id) || (await content.get(id));
     } catch (error) {
-      if (mine === turn && session) subjectView.missing(error, session.me);
+      if (mine === turn && session) subjectView.missing(error, session.me, 'video');
       return;
     }
   }
@@ -227,6 +227,7 @@ async function showVideo(id, mine) {
     return;
   }
   player.open(item);
+  subjectView.video(item);
   for (const n of unreadAbout(id)) if (kindOf(n.type).click === 'watch') markRead(n);
 }
 
