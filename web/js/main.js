@@ -318,13 +318,17 @@ const login = createLogin({
 createAccountMenu();
 const pushToggle = createPushToggle({ onError: reportError });
 const digestPrefs = createDigestPrefs();
-/** The preferences dialog (the page `/preferences`), scrolled to the section `at` if given. */
+/** The preferences dialog (the page `/preferences`), scrolled to the section `at` if given,
+ * its legend focused (not the dialog's close button). */
 function openPreferences({ at = null } = {}) {
   if (byId('prefs').open) return;
   preferences.open();
   pushToggle.refresh();
   digestPrefs.refresh();
-  if (at) byId(at).scrollIntoView({ block: 'start' });
+  if (at) {
+    byId(at).scrollIntoView({ block: 'start' });
+    byId(at).querySelector('legend').focus({ preventScroll: true });
+  }
 }
 byId('prefs-button').addEventListener('click', () => router.go('/preferences'));
 // Closed (its button, Escape, signing out): the address leaves `/preferences`.
