@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Literal
 
 import asyncpg
 import pytest
@@ -17,7 +18,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from service.http.auth import COOKIE_NAME, mint_token
 from service.http.routes.dev import dev_user_id
 from tests.support.browser import Tabs, new_tab
-from tests.support.page import shot
+from tests.support.page import Trouble, shot
 from tests.support.server import RunningServer, complete, running_server, settings_for
 
 NOT_YOURS = "This request is not in your account"
@@ -36,22 +37,42 @@ async def sign_in(page: Page, name: str) -> None:
     await expect(page.locator("#app")).to_be_visible()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("device", ["phone", "desktop"])
 async def test_the_header_and_the_missing_page_name_the_student(
-    desktop: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+    phone: BrowserContext,
+    desktop: BrowserContext,
+    server: RunningServer,
+    conn: asyncpg.Connection,
+    tabs: Tabs,
+    device: str,
+    scheme: Literal["light", "dark"],
 ) -> None:
     amelia = dev_user_id("amelia")
     foreign = await complete(conn, uuid.uuid4())
-    tab = await new_tab(desktop)
+    tab = await new_tab(phone if device == "phone" else desktop)
     tabs.append(tab)
     page = tab.page
+    await page.emulate_media(color_scheme=scheme)
+    trouble = Trouble()
+    trouble.watch(page)
     await page.goto(f"/requests/{foreign}")
     await sign_in(page, "amelia")
-    await expect(page.locator("#whoami")).to_have_text("amelia")
+    if device == "desktop":  # a phone's header has no room for it
+        await expect(page.locator("#whoami")).to_have_text("amelia")
     await expect(page.get_by_role("heading", name=NOT_YOURS)).to_be_focused()
     text = page.locator("#subject-missing-text")
     await expect(text).to_contain_text("You are signed in as amelia.")
     assert str(amelia) not in await page.locator("#app").inner_text()
-    await shot(page, "after-i23-signed-in-as-desktop.png")
+    switch = page.get_by_role("button", name="Sign in with another account")
+    rect = await switch.bounding_box()
+    assert rect is not None
+    if device == "phone":
+        assert rect["height"] >= 44  # a finger's target
+    # The foreign request's 404 aside (its console line names no URL: each 404's own line does).
+    expected = ("/api/v1/content-requests/", "status of 404 (Not Found)")
+    assert [t for t in trouble if not any(part in t for part in expected)] == []
+    await shot(page, f"after-i23-signed-in-as-{device}{'-dark' if scheme == 'dark' else ''}.png")
 
 
 async def test_a_student_without_a_name_is_the_start_of_their_id(
