@@ -13,9 +13,11 @@ ENV UV_PYTHON_DOWNLOADS=never \
     UV_COMPILE_BYTECODE=1
 WORKDIR /app
 RUN python -m venv /opt/uv && /opt/uv/bin/pip install --quiet uv==0.13.8
-# The locked dependencies first: this layer stays cached while only the code changes.
-COPY pyproject.toml uv.lock README.md ./
+# The locked dependencies first: this layer stays cached while only the code (or the README,
+# which the project's build reads) changes.
+COPY pyproject.toml uv.lock ./
 RUN /opt/uv/bin/uv sync --frozen --no-install-project
+COPY README.md ./
 COPY service service
 COPY db db
 COPY migrations migrations

@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # The machine's PostgreSQL, used as a second target for the database tests when reachable.
 SYSTEM_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint browser nginx promtool seed-app clean
+.PHONY: run test lint browser nginx promtool seed-app clean podman stack stack-down test-stack
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -23,6 +23,7 @@ lint: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/mypy --strict deploy/podman/stack.py
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
 browser:
@@ -42,6 +43,41 @@ promtool:
 	@PATH="$$PATH:/usr/sbin" command -v promtool >/dev/null 2>&1 || { \
 		echo "== installing Debian's prometheus for promtool (alert rules test)"; \
 		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null; }
+
+# The container stack (README "Operations", deploy/podman/): Debian's podman, runc (crun refuses
+# this machine's hybrid cgroups), netavark and aardvark-dns (a fixed address outside the
+# network's ip_range, container names in DNS) and mmdebstrap (base images from Debian's
+# packages). podman-compose is not used (deploy/podman/stack.py says why).
+PODMAN_PACKAGES := podman runc netavark aardvark-dns mmdebstrap
+podman:
+	@command -v podman >/dev/null && command -v runc >/dev/null \
+		&& command -v mmdebstrap >/dev/null && test -x /usr/lib/podman/netavark \
+		&& test -x /usr/lib/podman/aardvark-dns || { \
+		echo "== installing Debian's podman, runc, netavark, aardvark-dns and mmdebstrap"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			$(PODMAN_PACKAGES) >/dev/null; }
+
+# `make stack`: docker-compose.yml (postgres, migrate, 3 api replicas, worker, nginx) on
+# http://127.0.0.1:8000 under this machine's podman, built from the Dockerfile on base images
+# made from Debian's packages (kept between runs); `make stack-down` removes it (README
+# "Operations", deploy/podman/).
+export CONTAINERS_CONF := $(CURDIR)/deploy/podman/containers.conf
+stack: podman .venv/.synced
+	deploy/podman/base-images.sh
+	.venv/bin/python deploy/podman/stack.py up
+
+stack-down: .venv/.synced
+	@command -v podman >/dev/null || { echo "== no podman: no stack to remove"; exit 0; }; \
+		.venv/bin/python deploy/podman/stack.py down
+
+# tests/stack against a stack of its own: up, the tests, down (whatever they gave). Where podman
+# cannot run containers the tests are skipped and say why.
+test-stack: podman .venv/.synced
+	@if .venv/bin/python deploy/podman/stack.py check; then \
+		$(MAKE) --no-print-directory stack || exit 1; \
+		.venv/bin/pytest -m stack tests/stack; status=$$?; \
+		$(MAKE) --no-print-directory stack-down; exit $$status; \
+	else .venv/bin/pytest -m stack tests/stack; fi
 
 # The customer's React NotificationCenter (../shared/seed-frontend) built against clients/js for
 # tests/web/test_react_seed.py; npm packages from the lockfile, reinstalled when it changes.
@@ -73,6 +109,8 @@ test: lint browser nginx promtool seed-app
 		echo "== the version-sensitive database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \
 		TEST_DATABASE_URL="$(SYSTEM_PG_URL)" .venv/bin/pytest -m "db and not browser" $(PG_VERSION_TESTS); \
 	else echo "== system PostgreSQL not reachable at $(SYSTEM_PG_URL): embedded only"; fi
+	@echo "== the container stack: build, start, tests/stack through the proxy, remove"
+	$(MAKE) --no-print-directory test-stack
 
 clean:
 	rm -rf .venv .tools clients/js/node_modules tests/web/seed_app/dist

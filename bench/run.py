@@ -12,7 +12,12 @@ import time
 import uuid
 from typing import Any
 
-from . import long_runs, observe, rolling, scenarios, writers
+import asyncpg
+
+from db.urls import asyncpg_dsn
+from service.live.channel_mode import ChannelMode, set_mode
+
+from . import long_runs, notify_cost, observe, rolling, scenarios, writers
 from .harness import (
     OUT,
     Server,
@@ -278,6 +283,7 @@ SCENARIOS = {
     "day": long_runs.day,
     "fleet": fleet,
     "rolling": rolling_deploy,
+    "notify-cost": notify_cost.notify_cost,
 }
 DEFAULT = ["streams", "throughput", "storm", "polling"]
 
@@ -320,13 +326,49 @@ def main() -> None:
         "--fleet-processes", type=int, nargs="+", default=[1, 2, 4, 8], help="Fleet sizes."
     )
     parser.add_argument("--writers", type=int, default=8, help="Connections completing requests.")
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        help="Run the service with this many shard channels (default: per-user channels).",
+    )
+    parser.add_argument(
+        "--notify-channels",
+        type=int,
+        nargs="+",
+        default=[1000, 10_000, 50_000, 100_000],
+        help="notify-cost: users followed (per-user channels LISTENed) in all.",
+    )
+    parser.add_argument(
+        "--notify-listeners", type=int, nargs="+", default=[1, 4, 8], help="notify-cost: K."
+    )
+    parser.add_argument(
+        "--notify-modes", nargs="+", default=["per-user", "shards"], choices=["per-user", "shards"]
+    )
+    parser.add_argument("--notify-count", type=int, default=3000, help="notify-cost: N per run.")
+    parser.add_argument("--notify-shards", type=int, default=64, help="notify-cost: S.")
+    parser.add_argument(
+        "--notify-via",
+        default="pg_notify",
+        choices=["pg_notify", "function"],
+        help="notify-cost: the writer calls pg_notify, or the triggers' vividly_notify_user_v1.",
+    )
     args = parser.parse_args()
     raise_fd_limit()
     OUT.mkdir(exist_ok=True)
     url = fresh_database()
-    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "channels": "per-user" if args.shards is None else f"shards ({args.shards})",
+    }
 
     async def run_all() -> None:
+        if args.shards is not None:
+            connection = await asyncpg.connect(asyncpg_dsn(url))
+            try:
+                await set_mode(connection, ChannelMode(args.shards))
+            finally:
+                await connection.close()
         for name in args.scenarios:
             print(f"== {name}", flush=True)
             results[name] = await SCENARIOS[name](url, args)

@@ -1,6 +1,7 @@
 """A lean SSE client for driving thousands of streams from one process.
 
-One asyncio Protocol per stream, no task per stream: it parses HTTP/1.1 chunked framing and SSE
+One asyncio Protocol per stream, no task per stream: it parses HTTP/1.1 chunked framing (a
+stream) or a Content-Length body (a refusal: `event: unavailable` and its `retry:`) and SSE
 events incrementally and records what it receives with a monotonic timestamp. Reconnects (when
 enabled) send the last id it saw as Last-Event-ID, as a browser would. With `port_source`,
 each (re)connect asks it for the port to dial, as a load balancer would pick a replica.
@@ -67,6 +68,7 @@ class SSEClient(asyncio.Protocol):
         self._body = b""
         self._headers_done = False
         self._chunk_left = 0
+        self._length: int | None = None  # a body framed by Content-Length (a refusal), not chunks
         self._stopped = False
 
     # -- connecting ---------------------------------------------------------------------------
@@ -92,6 +94,7 @@ class SSEClient(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self._raw, self._body, self._headers_done, self._chunk_left = b"", b"", False, 0
+        self._length = None
         self.connected_at = None
         self.ready.clear()
         self._transport.write(self.request())
@@ -140,7 +143,24 @@ class SSEClient(asyncio.Protocol):
                 assert self._transport is not None
                 self._transport.close()
                 return
-        self._dechunk(data)
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    self._length = int(value)
+        if self._length is not None:
+            self._whole(data)
+        else:
+            self._dechunk(data)
+
+    def _whole(self, data: bytes) -> None:
+        """A body of known length (the server's `event: unavailable` refusal): its events, then
+        the end of the response, after which the stream reconnects as after any other end."""
+        assert self._length is not None
+        self._body += data
+        self._length -= len(data)
+        self._events()
+        if self._length <= 0 and self._transport is not None:
+            self._transport.close()
 
     def _dechunk(self, data: bytes) -> None:
         raw = self._raw + data

@@ -48,15 +48,15 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION public.vividly_content_request_progress_v1() RETURNS trigger
+CREATE FUNCTION public.vividly_content_request_progress_v2() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM pg_notify(
-        'notifications:' || NEW.student_id,
-        json_build_object(
+    PERFORM vividly_notify_user_v1(
+        NEW.student_id,
+        jsonb_build_object(
             'event', 'progress', 'content_id', NEW.id, 'status', NEW.status, 'stage', NEW.stage
-        )::text
+        )
     );
     RETURN NULL;
 END
@@ -111,9 +111,8 @@ BEGIN
     ON CONFLICT (content_request_id, content_request_round) DO NOTHING
     RETURNING id INTO new_id;
     IF new_id IS NOT NULL THEN
-        PERFORM pg_notify(
-            'notifications:' || p_user_id,
-            json_build_object('event', 'notification', 'id', new_id)::text
+        PERFORM vividly_notify_user_v1(
+            p_user_id, jsonb_build_object('event', 'notification', 'id', new_id)
         );
     END IF;
     RETURN new_id;
@@ -164,7 +163,57 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION public.vividly_read_state_notify_v3() RETURNS trigger
+CREATE FUNCTION public.vividly_notify_channel_v1(p_user_id uuid, p_shards integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF p_shards IS NULL THEN
+        RETURN 'notifications:' || p_user_id;
+    END IF;
+    RETURN 'notifications:shard:'
+        || (hashtextextended(p_user_id::text, 0) % p_shards + p_shards) % p_shards;
+END
+$$;
+
+CREATE FUNCTION public.vividly_notify_channels_changed_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(vividly_notify_channels_lock_key_v1());
+    PERFORM pg_notify('notifications:mode', json_build_object('shards', NEW.shards)::text);
+    RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION public.vividly_notify_channels_lock_key_v1() RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT hashtextextended('vividly.notify_channels', 0)
+$$;
+
+CREATE FUNCTION public.vividly_notify_user_v1(p_user_id uuid, p_message jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    shard_count integer;
+BEGIN
+    -- Held to commit: a change of mode waits until this NOTIFY is in the queue. Taken before
+    -- the mode is read, in a statement of its own: the read's snapshot sees a change that
+    -- committed while this waited.
+    PERFORM pg_advisory_xact_lock_shared(vividly_notify_channels_lock_key_v1());
+    SELECT shards INTO shard_count FROM notify_channels;
+    IF shard_count IS NULL THEN
+        PERFORM pg_notify(vividly_notify_channel_v1(p_user_id, NULL), p_message::text);
+    ELSE
+        PERFORM pg_notify(
+            vividly_notify_channel_v1(p_user_id, shard_count),
+            (p_message || jsonb_build_object('user', p_user_id))::text
+        );
+    END IF;
+END
+$$;
+
+CREATE FUNCTION public.vividly_read_state_notify_v4() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -192,13 +241,13 @@ BEGIN
         PERFORM vividly_user_lock_v1(change.user_id);
         SELECT count(*) INTO unread FROM notifications
         WHERE user_id = change.user_id AND vividly_unread_v1(read_at, dismissed_at);
-        PERFORM pg_notify(
-            'notifications:' || change.user_id,
-            json_build_object(
+        PERFORM vividly_notify_user_v1(
+            change.user_id,
+            jsonb_build_object(
                 'event', 'read_state', 'state', change.state,
                 'ids', change.ids, 'changed', change.changed, 'up_to_id', change.up_to_id,
                 'unread_count', unread
-            )::text
+            )
         );
     END LOOP;
     RETURN NULL;
@@ -498,6 +547,13 @@ ALTER TABLE public.notifications ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
     CACHE 1
 );
 
+CREATE TABLE public.notify_channels (
+    id boolean DEFAULT true NOT NULL,
+    shards integer,
+    CONSTRAINT notify_channels_one_row CHECK (id),
+    CONSTRAINT notify_channels_shards CHECK (((shards >= 1) AND (shards <= 1024)))
+);
+
 CREATE TABLE public.push_deliveries (
     notification_id bigint NOT NULL,
     subscription_id bigint NOT NULL,
@@ -575,6 +631,9 @@ ALTER TABLE ONLY public.notifications
 ALTER TABLE public.notifications
     ADD CONSTRAINT notifications_snoozed_is_archived CHECK (((snoozed_until IS NULL) OR (dismissed_at IS NOT NULL))) NOT VALID;
 
+ALTER TABLE ONLY public.notify_channels
+    ADD CONSTRAINT notify_channels_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.push_deliveries
     ADD CONSTRAINT push_deliveries_pkey PRIMARY KEY (notification_id, subscription_id);
 
@@ -642,7 +701,7 @@ CREATE TRIGGER content_requests_pending_insert AFTER INSERT ON public.content_re
 
 CREATE TRIGGER content_requests_pending_update AFTER UPDATE OF status ON public.content_requests FOR EACH ROW WHEN (((new.status = 'pending'::public.content_request_status) AND (old.status IS DISTINCT FROM 'pending'::public.content_request_status))) EXECUTE FUNCTION public.vividly_content_request_pending_v1();
 
-CREATE TRIGGER content_requests_progress AFTER UPDATE ON public.content_requests FOR EACH ROW WHEN (((new.stage IS DISTINCT FROM old.stage) AND (new.status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status])))) EXECUTE FUNCTION public.vividly_content_request_progress_v1();
+CREATE TRIGGER content_requests_progress AFTER UPDATE ON public.content_requests FOR EACH ROW WHEN (((new.stage IS DISTINCT FROM old.stage) AND (new.status = ANY (ARRAY['pending'::public.content_request_status, 'processing'::public.content_request_status])))) EXECUTE FUNCTION public.vividly_content_request_progress_v2();
 
 CREATE TRIGGER content_requests_stage_clear BEFORE INSERT OR UPDATE ON public.content_requests FOR EACH ROW WHEN (((new.stage IS NOT NULL) AND (new.status <> 'processing'::public.content_request_status))) EXECUTE FUNCTION public.vividly_content_request_stage_clear_v1();
 
@@ -650,7 +709,9 @@ CREATE TRIGGER content_requests_touch BEFORE UPDATE ON public.content_requests F
 
 CREATE TRIGGER notifications_copy BEFORE INSERT ON public.notifications FOR EACH ROW EXECUTE FUNCTION public.vividly_notification_copy_v1();
 
-CREATE TRIGGER notifications_read_state AFTER UPDATE ON public.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.vividly_read_state_notify_v3();
+CREATE TRIGGER notifications_read_state AFTER UPDATE ON public.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.vividly_read_state_notify_v4();
+
+CREATE TRIGGER notify_channels_changed BEFORE UPDATE ON public.notify_channels FOR EACH ROW EXECUTE FUNCTION public.vividly_notify_channels_changed_v1();
 
 ALTER TABLE ONLY public.copy_experiments
     ADD CONSTRAINT copy_experiments_type_fkey FOREIGN KEY (type) REFERENCES public.notification_types(name);

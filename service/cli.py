@@ -30,6 +30,8 @@ from .channels.push import keys as push_keys
 from .http import exposure
 from .http.auth import mint_token
 from .http.server import Server, server_config
+from .live import channel_mode
+from .live.channel_mode import MAX_SHARDS, ChannelMode
 from .ops import retention
 from .requests import media
 from .requests import metrics as worker_metrics
@@ -260,6 +262,59 @@ def prune(days: float) -> None:
         click.echo("retention is running in another process: nothing deleted")
     else:
         click.echo(f"deleted {deleted} notifications")
+
+
+@main.group("channels")
+def notify_channels() -> None:
+    """The channels users' NOTIFYs go out on: per-user (the default) or shards.
+
+    One setting in the database, read by the triggers and every listener; changing it switches
+    running servers without losing anything (docs/deployment.md, "Channel mode").
+    """
+
+
+def _channels(change: ChannelMode | None) -> None:
+    settings = resolve_database(load_settings())
+    assert settings.database_url is not None
+
+    async def run(url: str) -> ChannelMode:
+        connection = await connect(url)
+        try:
+            if change is None:
+                return await channel_mode.read_mode(connection)
+            return await channel_mode.set_mode(connection, change)
+        finally:
+            await connection.close()
+
+    with _database_errors():
+        mode = asyncio.run(run(settings.database_url))
+    click.echo(f"channels: {mode}")
+
+
+@notify_channels.command("show")
+def channels_show() -> None:
+    """Print the channel mode in use."""
+    _channels(None)
+
+
+@notify_channels.command("per-user")
+def channels_per_user() -> None:
+    """One channel per user (the default; best on PostgreSQL 19 and later)."""
+    _channels(ChannelMode())
+
+
+@notify_channels.command("shards")
+@click.option(
+    "--count",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1, MAX_SHARDS),
+    help="Shard channels; every listener LISTENs all of them.",
+)
+def channels_shards(count: int) -> None:
+    """A fixed number of shard channels, the user in the payload (PostgreSQL 18 and earlier
+    with many streams per listener)."""
+    _channels(ChannelMode(count))
 
 
 @main.command()

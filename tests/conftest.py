@@ -21,6 +21,7 @@ import pytest
 from db import migrate
 from db.pool import connect
 from db.urls import asyncpg_dsn, database_name, with_database
+from service.live.channel_mode import PER_USER, ChannelMode, set_mode
 from service.settings import Settings
 from tests.support.mailbox import Mailbox, smtp_server
 from tests.support.server import RunningServer, running_server, settings_for
@@ -75,9 +76,26 @@ def template_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def database_url(server_url: str, template_url: str) -> Iterator[str]:
-    """A migrated database of this test module's own."""
+def channel_mode() -> ChannelMode:
+    """The channel mode of this module's database: per-user, the default. A module (or folder)
+    that proves both overrides it with `tests.support.channel_modes.channel_mode`."""
+    return PER_USER
+
+
+async def _set_mode(url: str, mode: ChannelMode) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await set_mode(connection, mode)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="module")
+def database_url(server_url: str, template_url: str, channel_mode: ChannelMode) -> Iterator[str]:
+    """A migrated database of this test module's own, in the module's channel mode."""
     url = create_database(server_url, template=database_name(template_url))
+    if channel_mode != PER_USER:
+        asyncio.run(_set_mode(url, channel_mode))
     yield url
     drop_database(server_url, url)
 

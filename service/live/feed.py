@@ -9,7 +9,8 @@ read for. Guarantees:
   their rows after the cursor have been read *after* that. Wake-ups of a user who is not ready
   are ignored (the read that makes them ready sees those rows). After `Lost` nobody is ready;
   the next `Listening` catches everyone up from their cursor and resends their unread count
-  (read-state NOTIFYs of the outage are gone).
+  (read-state NOTIFYs of the outage are gone). A `Listening` naming users already ready (the
+  listener switched channel modes) reads them again the same way.
 - A cursor below the retention watermark cannot be replayed: the user's streams get `reset`
   with the newest id, never a silent gap.
 - A failed read is retried (`RETRY_SECONDS`) from the same cursor: nothing is skipped.

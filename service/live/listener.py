@@ -8,6 +8,13 @@ Knows nothing of rows or cursors (that is `feed.py`). Guarantees:
   NOTIFYed to us; what committed before is the caller's to read from the table.
 - Items are handed on in the order they happened: `Heard` (a NOTIFY, in commit order),
   `Listening`, `Lost` (the connection is gone; everything acknowledged on it is void).
+- The channel mode (`channel_mode.py`) is the database's: read right after LISTENing its control
+  channel on every connection, and again each time that channel is NOTIFYed. In shard mode the
+  shard channels are LISTENed once per connection and a `listen` needs no round trip. Only
+  NOTIFYs for acknowledged users are handed on: in shard mode this drops other processes'
+  users. On a change of mode the new channels are LISTENed before the old ones are UNLISTENed,
+  then one `Listening` names every acknowledged user: the feed reads them all again from the
+  table, which covers whatever the switch did not wake.
 - Connection loss is noticed by the termination callback or, for a silent peer, by a
   `SELECT 1` heartbeat with a timeout. The task reconnects with jittered exponential backoff
   and LISTENs every wanted channel again in batched round trips, then acknowledges them all.
@@ -42,13 +49,14 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import asyncpg
-import orjson
 
 from db.pool import set_keepalives
 from db.urls import asyncpg_dsn
 
+from . import channel_mode
+from .channel_mode import CONTROL_CHANNEL, PER_USER, ChannelMode
 from .probes import Probes
-from .topics import ListenerConnection, statements, user_of
+from .topics import ListenerConnection, channel_statements
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +147,8 @@ class Listener:
         self._listening: set[uuid.UUID] = set()  # on the current connection
         self._to_listen: set[uuid.UUID] = set()  # asked for, not yet acknowledged
         self._to_unlisten: set[uuid.UUID] = set()
+        self._mode = PER_USER  # of the current connection
+        self._mode_changed = False  # the control channel was NOTIFYed: read the mode again
         self._items: asyncio.Queue[Item] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._lost_generation = 0
@@ -147,6 +157,7 @@ class Listener:
         self.connected = asyncio.Event()
         self.reconnects = 0
         self.notifications_received = 0
+        self.mode_switches = 0
 
     # -- what the feed calls -----------------------------------------------------------------
 
@@ -176,8 +187,13 @@ class Listener:
 
     @property
     def channel_count(self) -> int:
-        """Channels LISTENed on the current connection."""
-        return len(self._listening)
+        """Channels LISTENed on the current connection (besides the probe and control ones)."""
+        return len(self._mode.fixed_channels()) + len(self._mode.user_channels(self._listening))
+
+    @property
+    def mode(self) -> ChannelMode:
+        """The channel mode of the current connection (of the last one while reconnecting)."""
+        return self._mode
 
     def receiving_problem(self) -> str | None:
         """Why this listener is not known to receive NOTIFYs right now; None when it is."""
@@ -287,11 +303,19 @@ class Listener:
         generation = self._generation
         connection.on_notification = self._on_notification
         connection.add_termination_listener(lambda _connection: self._terminated(generation))
-        await connection.execute(f'LISTEN "{self.probe_channel}"', timeout=self._timeout)
+        await connection.execute(
+            f'LISTEN "{self.probe_channel}"; LISTEN "{CONTROL_CHANNEL}"', timeout=self._timeout
+        )
+        # Read after the control channel is LISTENed: a change committed later is heard.
+        self._mode_changed = False
+        async with asyncio.timeout(self._timeout):
+            self._mode = await channel_mode.read_mode(connection)
+        for statement in channel_statements("LISTEN", self._mode.fixed_channels()):
+            await connection.execute(statement, timeout=self._timeout)
         # A new connection listens to nothing: every wanted channel again, all acknowledged.
         self._to_listen = set(self._wanted)
         self._to_unlisten.clear()
-        logger.info("listener connected")
+        logger.info("listener connected, channels: %s", self._mode)
         return connection
 
     def _terminated(self, generation: int) -> None:
@@ -303,14 +327,17 @@ class Listener:
         if channel == self.probe_channel:
             self.probes.echo(payload)
             return
+        if channel == CONTROL_CHANNEL:
+            self._mode_changed = True
+            self._wake.set()
+            return
         try:
-            user = user_of(channel)
-            message = orjson.loads(payload)
-            if not isinstance(message, dict):
-                raise ValueError("not an object")
-        except ValueError:
+            user, message = channel_mode.heard(channel, payload)
+        except (ValueError, KeyError):
             logger.warning("ignoring malformed NOTIFY on %r", channel)
             return
+        if user not in self._listening:
+            return  # another process's user (shard mode), or one no longer followed
         self.notifications_received += 1
         self._items.put_nowait(Heard(user, message, time.monotonic()))
 
@@ -321,6 +348,8 @@ class Listener:
         while True:
             # Cleared before the round trips: a `listen` during them wakes the next turn.
             self._wake.clear()
+            if self._mode_changed:
+                await self._follow_mode(connection)
             await self._sync_channels(connection)
             self.connected.set()
             if time.monotonic() - last_check >= self._heartbeat:
@@ -361,13 +390,37 @@ class Listener:
         # Its own task: the writers' pool may be slow or down, and this task must not wait.
         self._probe_task = asyncio.create_task(send(), name="vividly-listener-probe")
 
+    async def _follow_mode(self, connection: ListenerConnection) -> None:
+        self._mode_changed = False
+        async with asyncio.timeout(self._timeout):
+            mode = await channel_mode.read_mode(connection)
+        if mode == self._mode:
+            return
+        users = list(self._listening)
+        new = mode.channels(users)
+        kept = set(new)
+        gone = [channel for channel in self._mode.channels(users) if channel not in kept]
+        # The new channels first: from here on both modes' NOTIFYs are heard.
+        for statement in channel_statements("LISTEN", new):
+            await connection.execute(statement, timeout=self._timeout)
+        # Every NOTIFY of the old mode is in the queue before the control message that woke
+        # this, so it has been handed on: the old channels can go.
+        for statement in channel_statements("UNLISTEN", gone):
+            await connection.execute(statement, timeout=self._timeout)
+        logger.info("listener channels: %s, was %s", mode, self._mode)
+        self._mode = mode
+        self.mode_switches += 1
+        if users:
+            # What committed between the change and the new LISTENs woke nobody: read it.
+            self._items.put_nowait(Listening(tuple(users)))
+
     async def _sync_channels(self, connection: ListenerConnection) -> None:
         # Only channels whose state changed are looked at: the cost does not grow with the
         # number already LISTENed.
         asked = [user for user in self._to_listen if user in self._wanted]
         self._to_listen.clear()
         new = [user for user in asked if user not in self._listening]
-        for statement in statements("LISTEN", new):
+        for statement in channel_statements("LISTEN", self._mode.user_channels(new)):
             await connection.execute(statement, timeout=self._timeout)
         self._listening.update(new)
         if asked:
@@ -378,5 +431,5 @@ class Listener:
         gone = [user for user in gone if user in self._listening]
         # Out of `_listening` before the round trip: a `listen` meanwhile LISTENs again.
         self._listening.difference_update(gone)
-        for statement in statements("UNLISTEN", gone):
+        for statement in channel_statements("UNLISTEN", self._mode.user_channels(gone)):
             await connection.execute(statement, timeout=self._timeout)

@@ -1,6 +1,7 @@
 """The live core's SQL: "these users' rows after these ids, in id order" and unread counts.
 
-The one read path of live delivery, catch-up and replay (`store.PostgresFeedStore`)."""
+The one read path of live delivery, catch-up and replay (`store.PostgresFeedStore`), and the
+channel mode the triggers and the listener agree on (`channel_mode.py`)."""
 
 from db.fragments import NOTIFICATION_COLUMNS, UNREAD
 
@@ -41,3 +42,11 @@ SELECT u.user_id,
        AS unread_count
 FROM unnest($1::uuid[]) AS u (user_id)
 """
+
+# The channel mode (`channel_mode.py`, migration 0022): NULL for per-user channels, else the number
+# of shard channels. No row (it was deleted) reads as NULL, as the triggers read it.
+CHANNEL_MODE = "SELECT (SELECT shards FROM notify_channels)"
+
+# A change of mode: the row's trigger waits for the notifying transactions in flight and
+# NOTIFYs the listeners' control channel. $1 the number of shards, NULL for per-user.
+SET_CHANNEL_MODE = "UPDATE notify_channels SET shards = $1 RETURNING shards"

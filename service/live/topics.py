@@ -45,6 +45,11 @@ def user_of(channel: str) -> uuid.UUID:
 
 
 def statements(verb: str, users: Iterable[uuid.UUID]) -> list[str]:
-    """`LISTEN`/`UNLISTEN` of many channels, a few hundred per simple-query round trip."""
-    names = [f'{verb} "{channel_of(user)}"' for user in users]
+    """`LISTEN`/`UNLISTEN` of many users' channels, a few hundred per simple-query round trip."""
+    return channel_statements(verb, (channel_of(user) for user in users))
+
+
+def channel_statements(verb: str, channels: Iterable[str]) -> list[str]:
+    """`LISTEN`/`UNLISTEN` of many channels (names this package made), batched likewise."""
+    names = [f'{verb} "{channel}"' for channel in channels]
     return ["; ".join(names[i : i + LISTEN_BATCH]) for i in range(0, len(names), LISTEN_BATCH)]

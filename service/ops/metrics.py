@@ -60,6 +60,11 @@ class _ServiceCollector(Collector):
             value=self._listener.channel_count,
         )  # fmt: skip
         yield GaugeMetricFamily(
+            "vividly_listen_shards",
+            "Shard channels of the channel mode the listener follows (0: per-user channels).",
+            value=self._listener.mode.shards or 0,
+        )
+        yield GaugeMetricFamily(
             "vividly_listener_connected", "1 when the listener connection is up.",
             value=1 if self._listener.connected.is_set() else 0,
         )  # fmt: skip

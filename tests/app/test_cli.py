@@ -183,3 +183,21 @@ def test_serve_migrates_an_external_database_only_when_asked(
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_channels_command_sets_and_shows_the_mode_in_the_database(database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url}
+
+    def channels(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*COMMAND, "channels", *args], env=env, capture_output=True, text=True
+        )
+
+    assert channels("show").stdout == "channels: per-user\n"
+    assert channels("shards", "--count", "64").stdout == "channels: shards (64)\n"
+    assert channels("show").stdout == "channels: shards (64)\n"
+    refused = channels("shards", "--count", "0")
+    assert refused.returncode == 2
+    assert "--count" in refused.stderr
+    assert channels("per-user").stdout == "channels: per-user\n"
+    assert channels("show").stdout == "channels: per-user\n"

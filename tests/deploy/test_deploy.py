@@ -1,10 +1,11 @@
-"""The container files, checked without a container engine (none runs here).
+"""The container files, checked without a container engine.
 
 `docker-compose.yml` is validated against the Compose specification (the `compose-spec`
 package); each command it runs is a real `vividly-notify` command with valid options; each
 variable it or the Dockerfile sets is a setting; the Dockerfile installs what `make` installs;
 `deploy/nginx.conf` passes Debian's `nginx -t` and routes what the compose file and the app
-define. Building the image and starting the stack are not tested here (README "Operations").
+define. Building the image and running the stack through the proxy is tests/stack/ (`make stack`,
+a stage of `make test` of its own).
 """
 
 from __future__ import annotations
@@ -201,15 +202,16 @@ def location(pattern: str) -> str:
     return str(body)
 
 
-def test_metrics_are_not_served_through_the_proxy() -> None:
+def test_metrics_and_readiness_are_not_served_through_the_proxy() -> None:
     # Behind a TLS terminator every client looks private: no address-based allow list.
     assert not re.search(r"^\s*allow ", NGINX, re.MULTILINE)
-    metrics = location(r"~ \^/metrics\(/\|\$\)")
-    assert metrics.strip() == "return 404;"
-    pattern = re.compile(r"^/metrics(/|$)")
-    for path in ("/metrics", "/metrics/", "/metrics/x"):
+    ops = location(r"~ \^/\(metrics\|readyz\)\(/\|\$\)")
+    assert ops.strip() == "return 404;"
+    pattern = re.compile(r"^/(metrics|readyz)(/|$)")
+    for path in ("/metrics", "/metrics/", "/metrics/x", "/readyz", "/readyz/"):
         assert pattern.match(path), path
     assert not pattern.match("/metricsx")
+    assert not pattern.match("/readyzx")
 
 
 def test_ops_endpoints_need_the_metrics_token(app_services: dict[str, Any]) -> None:

@@ -131,7 +131,7 @@ async def test_the_stream_through_the_proxy_is_neither_stored_nor_transformed(
         assert first.event == "connected"
 
 
-async def test_ops_details_need_the_token_through_the_proxy(
+async def test_ops_endpoints_need_the_token_and_stay_behind_the_proxy(
     server: RunningServer, service_proxy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     operator = {"Authorization": f"Bearer {TOKEN}"}
@@ -140,22 +140,25 @@ async def test_ops_details_need_the_token_through_the_proxy(
         return None  # the probe NOTIFY never arrives: /readyz has a problem to tell
 
     monkeypatch.setattr(server.listener, "_probe", lost)
-    async with httpx.AsyncClient(base_url=service_proxy) as client:
-        assert (await client.get("/metrics", headers=operator)).status_code == 404
+    async with httpx.AsyncClient(base_url=server.base_url) as direct:
 
         async def unready() -> bool:
-            return (await client.get("/readyz")).status_code == 503
+            return (await direct.get("/readyz")).status_code == 503
 
         await until(unready, "/readyz is 503", timeout=10)
-        anonymous = await client.get("/readyz")
-        detailed = await client.get("/readyz", headers=operator)
+        anonymous = await direct.get("/readyz")
+        detailed = await direct.get("/readyz", headers=operator)
+        assert (await direct.get("/metrics")).status_code == 401
+        assert (await direct.get("/metrics", headers=operator)).status_code == 200
     assert anonymous.json() == {"status": "unavailable"}
     assert detailed.status_code == 503
     [problem] = detailed.json()["problems"]
     assert problem.startswith("listener: connected, but has not heard its own NOTIFY")
-    async with httpx.AsyncClient(base_url=server.base_url) as direct:
-        assert (await direct.get("/metrics")).status_code == 401
-        assert (await direct.get("/metrics", headers=operator)).status_code == 200
+    # Through the proxy neither exists: both are asked of each replica, inside the network.
+    async with httpx.AsyncClient(base_url=service_proxy) as client:
+        for path in ("/metrics", "/readyz", "/readyz/", "/metrics/x"):
+            assert (await client.get(path, headers=operator)).status_code == 404
+            assert (await client.get(path)).status_code == 404
 
 
 async def test_a_reload_ends_the_old_workers_streams(server: RunningServer, tmp_path: Path) -> None:

@@ -14,8 +14,12 @@ import httpx
 import pytest
 
 from service.live.events import rfc3339
+from tests.support.channel_modes import channel_mode
+from tests.support.listen import mode_channel
 from tests.support.server import RunningServer, complete, open_stream, running_server, settings_for
 from tests.support.waiting import until
+
+__all__ = ["channel_mode"]  # every test here runs in both channel modes
 
 
 async def test_headers_retry_and_connected_come_first(server: RunningServer) -> None:
@@ -126,7 +130,7 @@ async def test_a_notification_type_named_like_a_control_message_is_a_notificatio
                 user,
             )
             wake_up = json.dumps({"event": "notification", "id": id_})
-            await conn.execute("SELECT pg_notify($1, $2)", f"notifications:{user}", wake_up)
+            await conn.execute("SELECT vividly_notify_user_v1($1, $2::text::jsonb)", user, wake_up)
         event = await stream.next()
     assert event.event == "message"  # unnamed: the browser's onmessage, a notification
     assert event.json()["type"] == "connected"
@@ -259,7 +263,73 @@ async def test_closed_streams_free_their_slot_and_channel(server: RunningServer)
             assert stream.response.status_code == 200
             await stream.next_data()
         await until(lambda: server.hub.stream_count(user) == 0, "the stream's slot is free")
-    await until(lambda: server.listener.channel_count == 0, "the channel is UNLISTENed")
+    fixed = len(server.listener.mode.fixed_channels())  # the shards stay
+    await until(lambda: server.listener.channel_count == fixed, "the channel is UNLISTENed")
+
+
+async def users_on_one_channel(conn: asyncpg.Connection, count: int) -> list[uuid.UUID]:
+    """`count` users whose NOTIFYs share a channel in shard mode (any users per-user)."""
+    users = [uuid.uuid4()]
+    channel = await mode_channel(conn, users[0])
+    per_user = channel.removeprefix("notifications:") == str(users[0])
+    while len(users) < count:
+        user = uuid.uuid4()
+        if per_user or await mode_channel(conn, user) == channel:
+            users.append(user)
+    return users
+
+
+async def test_on_a_shared_channel_each_stream_gets_only_its_users_notifications(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    alice, bob, carol = await users_on_one_channel(conn, 3)
+    received = server.listener.notifications_received
+    async with (
+        open_stream(server.base_url, server.token(alice)) as alice_stream,
+        open_stream(server.base_url, server.token(bob)) as bob_stream,
+    ):
+        await alice_stream.next_data()
+        await bob_stream.next_data()
+        await complete(conn, carol)  # on their channel, but nobody here follows carol
+        await complete(conn, bob)
+        await complete(conn, alice)
+        assert [n["user_id"] for n in await alice_stream.notifications(1)] == [str(alice)]
+        assert [n["user_id"] for n in await bob_stream.notifications(1)] == [str(bob)]
+        await alice_stream.silent()
+        await bob_stream.silent()
+    # Carol's NOTIFY was dropped by the listener itself, not handed to the feed.
+    assert server.listener.notifications_received - received == 2
+
+
+async def test_read_state_and_progress_reach_the_stream_without_the_routing(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    user = uuid.uuid4()
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        await stream.next_data()
+        request_id = await complete(conn, user)
+        [notification] = await stream.notifications(1)
+        await conn.execute(
+            "UPDATE notifications SET read_at = now() WHERE id = $1", notification["id"]
+        )
+        read = await stream.next()
+        second = await conn.fetchval(
+            "INSERT INTO content_requests (student_id, title, status)"
+            " VALUES ($1, 'x', 'processing') RETURNING id",
+            user,
+        )
+        await conn.execute("UPDATE content_requests SET stage = 'tts' WHERE id = $1", second)
+        progress = await stream.next()
+    assert (read.event, read.json()) == (
+        "read_state",
+        {"state": "read", "ids": [notification["id"]], "changed": 1,
+         "up_to_id": notification["id"], "unread_count": 0},
+    )  # fmt: skip
+    assert (progress.event, progress.json()) == (
+        "progress",
+        {"content_id": str(second), "status": "processing", "stage": "tts"},
+    )
+    assert request_id != second
 
 
 @pytest.mark.parametrize(

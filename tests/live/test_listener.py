@@ -4,10 +4,11 @@ through a running server, every committed notification arriving once across them
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ from db.pool import connect
 from db.urls import asyncpg_dsn
 from service.http.routes import stream as stream_route
 from service.live import topics as channels
+from service.live.channel_mode import PER_USER, ChannelMode, set_mode
 from service.live.listener import (
     APPLICATION_NAME,
     LOST,
@@ -27,6 +29,7 @@ from service.live.listener import (
     Lost,
     open_listener_connection,
 )
+from tests.support.listen import mode_channel, notify_user
 from tests.support.server import RunningServer, complete, open_stream, running_server, settings_for
 from tests.support.tls_postgres import server_programs, tls_postgres
 from tests.support.waiting import until
@@ -93,10 +96,10 @@ async def test_listen_is_acknowledged_and_notifies_are_handed_on(
     user, other = uuid.uuid4(), uuid.uuid4()
     listener.listen(user)
     assert await next_item(listener, Listening) == Listening((user,))
-    await conn.execute(f"SELECT pg_notify('notifications:{other}', '{{\"n\": 0}}')")
-    await conn.execute(f"SELECT pg_notify('notifications:{user}', '{{\"n\": 1}}')")
+    await notify_user(conn, other, '{"n": 0}')
+    await notify_user(conn, user, '{"n": 1}')
     assert await next_item(listener, Heard) == Heard(user, {"n": 1})  # the other was not heard
-    assert listener.channel_count == 1
+    assert listener.channel_count == len(listener.mode.channels([user]))
 
 
 async def test_unlisten_before_the_round_trip_listens_to_nothing(
@@ -107,10 +110,10 @@ async def test_unlisten_before_the_round_trip_listens_to_nothing(
     listener.unlisten(gone)
     listener.listen(kept)
     assert await next_item(listener, Listening) == Listening((kept,))
-    await conn.execute(f"SELECT pg_notify('notifications:{gone}', '{{\"n\": 0}}')")
-    await conn.execute(f"SELECT pg_notify('notifications:{kept}', '{{\"n\": 1}}')")
+    await notify_user(conn, gone, '{"n": 0}')
+    await notify_user(conn, kept, '{"n": 1}')
     assert await next_item(listener, Heard) == Heard(kept, {"n": 1})
-    assert listener.channel_count == 1
+    assert listener.channel_count == len(listener.mode.channels([kept]))
 
 
 async def test_after_a_lost_connection_every_wanted_channel_is_acknowledged_again(
@@ -120,13 +123,14 @@ async def test_after_a_lost_connection_every_wanted_channel_is_acknowledged_agai
     for user in users:
         listener.listen(user)
     listener.unlisten(users[2])
-    await until(lambda: listener.channel_count == 2, "two channels are LISTENed")
+    expected = len(listener.mode.channels(users[:2]))
+    await until(lambda: listener.channel_count == expected, "two users' channels are LISTENed")
     await conn.fetchval("SELECT pg_terminate_backend($1)", await listener_pid(conn))
     assert await next_item(listener, Lost) is LOST
     again = await next_item(listener, Listening)
     assert isinstance(again, Listening)
     assert set(again.users) == set(users[:2])
-    await conn.execute(f"SELECT pg_notify('notifications:{users[0]}', '{{\"n\": 2}}')")
+    await notify_user(conn, users[0], '{"n": 2}')
     assert await next_item(listener, Heard) == Heard(users[0], {"n": 2})
     assert listener.reconnects == 1
 
@@ -147,6 +151,90 @@ async def test_terminated_backend_while_commits_continue(
         await stream.silent(0.5)
     assert server.listener.reconnects > reconnects
     await expect_all_once(server, conn, user, [n["id"] for n in got])
+
+
+async def commit_round_robin(url: str, users: list[uuid.UUID], rounds: int, pause: float) -> None:
+    writer = await connect(url)
+    try:
+        for _ in range(rounds):
+            for user in users:
+                await complete(writer, user)
+            await asyncio.sleep(pause)
+    finally:
+        await writer.close()
+
+
+def uses(server: RunningServer, mode: ChannelMode) -> Callable[[], bool]:
+    return lambda: server.listener.mode == mode
+
+
+async def test_switching_modes_with_streams_open_loses_and_repeats_nothing(
+    server: RunningServer, database_url: str, conn: asyncpg.Connection, channel_mode: ChannelMode
+) -> None:
+    users = [uuid.uuid4() for _ in range(4)]
+    # From this module's mode to the other, to another shard count (shards 0-4 stay LISTENed
+    # when coming from 8), and back.
+    other = ChannelMode(16) if channel_mode.shards is None else PER_USER
+    switches = server.listener.mode_switches
+    async with contextlib.AsyncExitStack() as opened:
+        streams = [
+            await opened.enter_async_context(
+                open_stream(server.base_url, server.token(user), last_event_id=0)
+            )
+            for user in users
+        ]
+        for stream in streams:
+            await stream.next_data()
+        writing = asyncio.create_task(commit_round_robin(database_url, users, 25, 0.02))
+        try:
+            for mode in (other, ChannelMode(5), channel_mode):
+                await asyncio.sleep(0.2)
+                await set_mode(conn, mode)
+                await until(uses(server, mode), f"the listener uses {mode}")
+        finally:
+            await writing
+            await set_mode(conn, channel_mode)
+        for user, stream in zip(users, streams, strict=True):
+            got = await stream.notifications(25, timeout=15)
+            await stream.silent(0.5)
+            await expect_all_once(server, conn, user, [n["id"] for n in got])
+    assert server.listener.mode_switches == switches + 3
+
+
+async def test_a_notification_committed_before_the_new_channels_are_listened_arrives(
+    server: RunningServer,
+    conn: asyncpg.Connection,
+    channel_mode: ChannelMode,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Committed after the change of mode, so sent on a new channel, before the listener
+    # LISTENs it: no NOTIFY reaches the listener; the feed's read after the switch finds it.
+    user = uuid.uuid4()
+    other = ChannelMode(16) if channel_mode.shards is None else PER_USER
+    held, release = asyncio.Event(), asyncio.Event()
+    original = channels.ListenerConnection.execute
+
+    async def held_listen(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        if query.startswith("LISTEN") and not release.is_set():
+            held.set()
+            await release.wait()
+        return await original(self, query, *args, **kwargs)
+
+    async with open_stream(server.base_url, server.token(user)) as stream:
+        await stream.next_data()
+        monkeypatch.setattr(channels.ListenerConnection, "execute", held_listen)
+        try:
+            await set_mode(conn, other)
+            await asyncio.wait_for(held.wait(), 5)
+            await complete(conn, user)
+            release.set()
+            await until(lambda: server.listener.mode == other, "the listener switched")
+            assert len(await stream.notifications(1)) == 1
+        finally:
+            release.set()
+            monkeypatch.undo()
+            await set_mode(conn, channel_mode)
+            await until(lambda: server.listener.mode == channel_mode, "the listener is back")
 
 
 async def test_silent_backend_is_noticed_by_the_heartbeat(
@@ -190,8 +278,16 @@ async def test_a_malformed_notify_does_not_stop_delivery(
     reconnects = server.listener.reconnects
     async with open_stream(server.base_url, server.token(user)) as stream:
         await stream.next_data()
-        for payload in ("[1]", "not json", '{"event": "notification", "id": "x"}'):
-            await conn.execute(f"SELECT pg_notify('notifications:{user}', $1)", payload)
+        channel = await mode_channel(conn, user)
+        user_field = f', "user": "{user}"' if server.listener.mode.shards else ""
+        for payload in (
+            "[1]",
+            "not json",
+            '{"event": "notification", "id": "x"' + user_field + "}",
+            '{"event": "notification", "user": "not-a-uuid"}',
+            "{}",
+        ):
+            await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
         await conn.execute("NOTIFY \"notifications:not-a-uuid\", '{}'")
         await complete(conn, user)
         assert len(await stream.notifications(1)) == 1
@@ -219,12 +315,18 @@ async def test_a_stream_abandoned_while_the_listener_is_down_leaves_no_channel(
     reconnect.set()
     await asyncio.wait_for(listener.connected.wait(), 10)
     await until(lambda: server.hub.source.followed == 0, "nobody is followed")  # type: ignore[attr-defined]
-    await until(lambda: listener.channel_count == 0, "no channel is LISTENed")
+    fixed = len(listener.mode.fixed_channels())
+    await until(lambda: listener.channel_count == fixed, "no user's channel is LISTENed")
 
 
 async def test_a_stream_opened_during_unlisten_still_gets_everything(
-    database_url: str, conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    conn: asyncpg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    channel_mode: ChannelMode,
 ) -> None:
+    if channel_mode.shards is not None:
+        pytest.skip("shard mode LISTENs no user's channel: nothing is UNLISTENed")
     unlistening = asyncio.Event()
     original = channels.ListenerConnection.execute
 

@@ -22,6 +22,7 @@ async def test_metrics_follow_open_streams(database_url: str) -> None:
         before = (await client.get("/metrics")).text
         assert value(before, "vividly_streams_open") == 0
         assert value(before, "vividly_listener_connected") == 1
+        assert value(before, "vividly_listen_shards") == 0  # per-user channels
         assert value(before, "process_resident_memory_bytes") > 0
         # The stream delivery recorder (notifications/deliveries.py): nothing pending, lost,
         # failed.

@@ -52,3 +52,18 @@ async def assert_nothing_more(
     except TimeoutError:
         raise AssertionError("the marker NOTIFY never arrived: is the queue listening?") from None
     assert got == marker, f"unexpected NOTIFY {got}"
+
+
+async def notify_user(conn: asyncpg.Connection, user_id: uuid.UUID, message: str) -> None:
+    """Commit a NOTIFY of `message` (a JSON object) for `user_id` the way the triggers send
+    one: on the channel of the database's channel mode (`vividly_notify_user_v1`)."""
+    # Through text: the service's connections encode a jsonb parameter themselves.
+    await conn.execute("SELECT vividly_notify_user_v1($1, $2::text::jsonb)", user_id, message)
+
+
+async def mode_channel(conn: asyncpg.Connection, user_id: uuid.UUID) -> str:
+    """The channel the triggers NOTIFY for `user_id` in the database's channel mode now."""
+    name: str = await conn.fetchval(
+        "SELECT vividly_notify_channel_v1($1, (SELECT shards FROM notify_channels))", user_id
+    )
+    return name

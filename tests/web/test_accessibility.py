@@ -140,6 +140,7 @@ async def test_no_serious_or_critical_violation(
         await expect(page.locator("#prefs-types input").first).to_be_enabled()
         found += await blocking_violations(page, "the preferences dialog")
         await page.keyboard.press("Escape")
+        await expect(page).to_have_url(f"{server.base_url}/")  # closed: back from /preferences
 
         broken = await conn.fetchval(
             "SELECT id FROM content_requests WHERE student_id = $1 AND status = 'failed'", user

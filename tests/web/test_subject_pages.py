@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 import asyncpg
+import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
@@ -24,6 +25,7 @@ from tests.support.browser import Tabs, new_tab, notification_ids
 from tests.support.page import Trouble, shot
 from tests.support.ports import free_port
 from tests.support.server import RunningServer, complete, running_server, settings_for
+from tests.support.waiting import until
 
 NOT_YOURS = "This request is not in your account"
 
@@ -104,10 +106,11 @@ async def test_a_digest_link_lands_on_the_subjects_own_page(
     page = tab.page
 
     await page.goto(open_link(server, user, notification_id))  # the 303, followed
-    await expect(page).to_have_url(server.base_url + page_path)
     if not signed_in:
-        await sign_in(page, name)  # the form shows on that address; the address is kept
-        await expect(page).to_have_url(server.base_url + page_path)
+        # The form shows on that address, kept whole (the notification to mark included).
+        await expect(page).to_have_url(f"{server.base_url}{page_path}?n={notification_id}")
+        await sign_in(page, name)
+    await expect(page).to_have_url(server.base_url + page_path)
     if subject == "ready-video":
         await player_shows(page, "Why is the sky blue?")
         await expect(page).to_have_title("Why is the sky blue? · Vividly")  # the tab names it
@@ -118,8 +121,40 @@ async def test_a_digest_link_lands_on_the_subjects_own_page(
         await expect(row).to_contain_text("We could not make this video.")
         await expect(page.locator("#ask-card")).to_be_hidden()
         await expect(page.get_by_role("link", name="All requests")).to_be_visible()
-    read = await conn.fetchval("SELECT read_at FROM notifications WHERE id = $1", notification_id)
-    assert read is not None  # the open link marked it read
+    state = "SELECT read_at, opened_at FROM notifications WHERE id = $1"
+    await until(
+        lambda: _all_set(conn, state, notification_id), "the page marked it read and opened"
+    )
+    await expect(page).to_have_url(server.base_url + page_path)  # `?n=` done with
+
+
+async def _all_set(conn: asyncpg.Connection, query: str, *args: object) -> bool:
+    row = await conn.fetchrow(query, *args)
+    return row is not None and all(value is not None for value in row.values())
+
+
+async def test_following_a_digest_link_changes_nothing_until_its_owner_sees_the_page(
+    context: BrowserContext, server: RunningServer, conn: asyncpg.Connection, tabs: Tabs
+) -> None:
+    owner = uuid.uuid4()
+    request_id = await complete(conn, owner, title="Why is the sky blue?")
+    [notification_id] = await notification_ids(conn, owner)
+    link = open_link(server, owner, notification_id)
+    state = "SELECT read_at, opened_at, seen_at FROM notifications WHERE id = $1"
+    # A mail scanner fetching every link of the digest (no cookie), GET and HEAD:
+    async with httpx.AsyncClient() as scanner:
+        for method in ("GET", "HEAD"):
+            answer = await scanner.request(method, link)
+            assert answer.status_code == 303
+            expected = f"{server.base_url}/videos/{request_id}?n={notification_id}"
+            assert answer.headers["location"] == expected
+    # Another student who opens it in the app: told it is not theirs, nothing marked.
+    other = (await tabs.open(context, uuid.uuid4())).page
+    await other.goto(link)
+    await expect(other.locator("#subject-missing")).to_be_visible()
+    await other.wait_for_timeout(500)  # time for a wrong report to land, were one sent
+    assert not any((await conn.fetchrow(state, notification_id)).values())
+    assert await conn.fetchval("SELECT count(*) FROM notifications WHERE user_id = $1", owner) == 1
 
 
 async def test_a_request_page_shows_it_alone_and_leads_back_to_every_request(

@@ -200,15 +200,26 @@ async function show(route) {
       await requests.show(route.id, route.action);
     } catch (error) {
       if (mine === turn && session) subjectView.missing(error, session.me);
+      return;
     }
+    if (mine === turn) acknowledge(route.notification);
     return;
   }
-  await showVideo(route.id, mine);
+  if (await showVideo(route.id, mine, route.notification)) acknowledge(route.notification);
+}
+
+/** A digest link's notification (`?n=`), its page now shown to its owner: read and opened
+ * (the link itself changed nothing: open_routes.py). */
+function acknowledge(id) {
+  if (!session || !id) return;
+  session.list.markRead(id);
+  session.client.reportOpened(id);
+  router.settle();
 }
 
 /** `/videos/<id>`: the home page with the request's video in the player; a request with no
- * video (failed, or still in the making) is shown on its own page instead. */
-async function showVideo(id, mine) {
+ * video (failed, or still in the making) is shown on its own page instead. True when playing. */
+async function showVideo(id, mine, notification = null) {
   subjectView.home();
   requests.hide();
   let item = inHand && inHand.id === id ? inHand.item : null;
@@ -218,17 +229,19 @@ async function showVideo(id, mine) {
       item = requests.get(id) || (await content.get(id));
     } catch (error) {
       if (mine === turn && session) subjectView.missing(error, session.me, 'video');
-      return;
+      return false;
     }
   }
-  if (mine !== turn || !session) return;
+  if (mine !== turn || !session) return false;
   if (!item.video_url) {
-    router.go(`/requests/${encodeURIComponent(id)}`, { replace: true });
-    return;
+    const from = notification ? `?n=${notification}` : '';
+    router.go(`/requests/${encodeURIComponent(id)}${from}`, { replace: true });
+    return false;
   }
   player.open(item);
   subjectView.video(item);
   for (const n of unreadAbout(id)) if (kindOf(n.type).click === 'watch') markRead(n);
+  return true;
 }
 
 // --- session -------------------------------------------------------------------------------

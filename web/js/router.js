@@ -1,6 +1,7 @@
 // The app's pages by path: `/` (home), `/videos/<id>` (that request's video in the player),
 // `/requests/<id>` (that request on its own, `?action=retry|answer` naming the control to
-// focus) and `/preferences` (home with the notification preferences open: the digest's link). The server serves index.html at each (service/live/subjects.py says which a
+// focus, `?n=<id>` the notification a digest link came from) and `/preferences` (home with the
+// notification preferences open: the digest's link). The server serves index.html at each (service/live/subjects.py says which a
 // notification leads to, as its `link`); this module only reads and changes the address.
 //
 // `go(path)` pushes an entry and `leave()` returns to `/`: back through the entry `go` pushed
@@ -37,10 +38,14 @@ export function routeOf(address) {
     // a broken escape: no id
   }
   const action = url.searchParams.get('action');
+  const notification = Number(url.searchParams.get('n'));
   return {
     name: PAGES[match[1]],
     id: id && UUID.test(id) ? id.toLowerCase() : null,
     action: ACTIONS.has(action) ? action : null,
+    // The notification a digest link came from (service/channels/email/open_routes.py): the
+    // page marks it read and opened once shown to its owner.
+    notification: Number.isSafeInteger(notification) && notification > 0 ? notification : null,
   };
 }
 
@@ -75,6 +80,13 @@ export function createRouter(onChange) {
         window.history.replaceState(null, '', '/');
         changed();
       }
+    },
+    /** The address without its `n=` (done with), showing nothing anew. */
+    settle() {
+      const url = new URL(window.location.href);
+      if (!url.searchParams.has('n')) return;
+      url.searchParams.delete('n');
+      window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}`);
     },
     /** The address becomes `/` without showing anything (logging out). */
     reset() {

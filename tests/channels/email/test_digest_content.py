@@ -57,8 +57,8 @@ async def test_each_row_shows_the_students_question_and_its_action(
     assert 'You asked: "How do bees find flowers <again>?"' in text
     assert "secret" not in text
     actions = re.findall(r"^  (Watch|Try again|Answer|Open): https://", text, re.MULTILINE)
-    assert actions == ["Watch", "Answer", "Try again"]  # newest first
-    assert message["Subject"] == "Your video on 'Photosynthesis' is ready, and 2 more"
+    assert actions == ["Open", "Answer", "Try again"]  # newest first; no request page: Open
+    assert message["Subject"] == "Your video is ready, and 2 more"  # its label: no request
     html = message.get_body(("html",))
     assert html is not None
     assert 'src="https://notify.example/media/thumbnails/t.png"' in html.get_content()
