@@ -62,7 +62,7 @@ async def test_the_header_and_the_missing_page_name_the_student(
         await expect(page.locator("#whoami")).to_have_text("amelia")
     await expect(page.get_by_role("heading", name=NOT_YOURS)).to_be_focused()
     text = page.locator("#subject-missing-text")
-    await expect(text).to_contain_text("You are signed in as amelia.")
+    await expect(text).to_contain_text("You are signed in as amelia: the link")
     assert str(amelia) not in await page.locator("#app").inner_text()
     switch = page.get_by_role("button", name="Sign in with another account")
     rect = await switch.bounding_box()
@@ -85,7 +85,7 @@ async def test_a_student_without_a_name_is_the_start_of_their_id(
     await tab.page.goto("/requests/not-a-uuid")
     await expect(tab.page.locator("#whoami")).to_have_text(f"{str(user)[:8]}…")
     await expect(tab.page.locator("#subject-missing-text")).to_contain_text(
-        f"You are signed in as {str(user)[:8]}…."
+        f"You are signed in as {str(user)[:8]}…: the link"
     )
 
 

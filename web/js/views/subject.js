@@ -61,7 +61,7 @@ export function createSubjectView({ onBack, onTitle, onSwitch }) {
       const lost = !error || error.status === 404 || error.status === 422;
       missingTitle.textContent = lost ? words.lost : words.failed;
       missingText.textContent = lost
-        ? `You are signed in as ${displayName(me)}. The link may be for another account, or for a request that no longer exists.`
+        ? `You are signed in as ${displayName(me)}: the link may be for another account, or for a request that no longer exists.`
         : `${error.message || 'The server did not answer'}. Reload the page to try again.`;
       switchAccount.hidden = !lost;
       missingTitle.focus();
