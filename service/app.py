@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.pool import create_pool
@@ -30,6 +31,7 @@ from .http.cors import CrossOrigin
 from .http.failures import ServerErrors
 from .http.headers import SecurityHeaders
 from .http.metrics import HttpMetrics, RouteMetrics
+from .http.not_found import not_found
 from .http.routes import admin, dev, docs, install, notifications, ops, session, stream
 from .live.feed import Feed
 from .live.hub import Hub
@@ -292,6 +294,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         body = json.dumps({"detail": detail}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
+    app.add_exception_handler(HTTPException, not_found)  # a browser's 404 is a page
     app.add_middleware(ServerErrors)  # innermost: its 500 gets the headers below
     app.add_middleware(
         CrossOrigin,

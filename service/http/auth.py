@@ -4,7 +4,9 @@ Browsers' EventSource cannot send headers, so a token is accepted as `Authorizat
 or in the HttpOnly cookie `access_token`. `exp` and `sub` are required; `sub` is the user's
 UUID; `aud`/`iss` are checked when configured. A `roles` claim (a list of strings) or `role`
 claim (a string) gives the user roles (`ADMIN_ROLE` reads /api/v1/admin); anything else there is
-no role. Only the configured algorithm is accepted, so
+no role. The standard `name` claim (OpenID Connect's) is the user's display name: plain text,
+control characters dropped, whitespace collapsed, at most `NAME_CHARS` characters; anything
+else (absent, not a string, blank) is no name. Only the configured algorithm is accepted, so
 `alg: none` and algorithm confusion fail like any bad signature. Whatever a token holds (an
 `exp`, `iat` or `nbf` out of any date's range, infinities), it is valid or an `AuthError`.
 Several keys may verify at once (a rotation): which, and in what order, is `jwt_keys.py`'s.
@@ -12,6 +14,8 @@ Several keys may verify at once (a rotation): which, and in what order, is `jwt_
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from .settings import HttpSettings
 
 COOKIE_NAME = "access_token"
 NO_ROLES: frozenset[str] = frozenset()
+NAME_CHARS = 64  # of a display name: a header's width, not an essay
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,7 @@ class User:
     id: uuid.UUID
     expires_at: datetime
     roles: frozenset[str] = frozenset()
+    name: str | None = None
 
 
 class AuthError(Exception):
@@ -93,7 +99,25 @@ def decode_token(token: str, settings: HttpSettings) -> User:
         expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
     except (OverflowError, ValueError, OSError) as error:
         raise AuthError("invalid token: exp is out of range") from error
-    return User(id=user_id, expires_at=expires_at, roles=_roles(claims))
+    return User(
+        id=user_id,
+        expires_at=expires_at,
+        roles=_roles(claims),
+        name=display_name(claims.get("name")),
+    )
+
+
+def display_name(value: object) -> str | None:
+    """`value` (a token's `name` claim) as a display name (the rule above), or None."""
+    if not isinstance(value, str):
+        return None
+    # Runs of whitespace (line breaks too) become one space; then control, format (bidi
+    # overrides), surrogate and private-use characters go.
+    text = re.sub(r"\s+", " ", value)
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C")).strip()
+    if not text:
+        return None
+    return text if len(text) <= NAME_CHARS else text[: NAME_CHARS - 1].rstrip() + "…"
 
 
 def _roles(claims: dict[str, object]) -> frozenset[str]:
@@ -140,12 +164,16 @@ def mint_token(
     ttl: timedelta = timedelta(hours=1),
     private_key: str | None = None,
     roles: Sequence[str] = (),
+    name: str | None = None,
 ) -> str:
-    """A signed token for `user_id` (HS256 with JWT_SECRET, or RS256 with `private_key`)."""
+    """A signed token for `user_id` (HS256 with JWT_SECRET, or RS256 with `private_key`),
+    with the `name` claim when a display name is given."""
     now = datetime.now(UTC)
     claims: dict[str, object] = {"sub": str(user_id), "iat": now, "exp": now + ttl}
     if roles:
         claims["roles"] = list(roles)
+    if name:
+        claims["name"] = name
     if settings.jwt_audience:
         claims["aud"] = settings.jwt_audience
     if settings.jwt_issuer:

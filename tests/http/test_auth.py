@@ -128,6 +128,36 @@ async def test_dev_login_takes_a_name_as_the_same_user_each_time(server: Running
     assert uuid.UUID(bob.json()["user_id"]) != users[0]
 
 
+async def test_me_names_the_student_a_dev_login_names(server: RunningServer) -> None:
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        await client.post("/api/v1/dev/login", json={"user_id": "Amelia"})
+        assert (await client.get("/api/v1/me")).json()["name"] == "Amelia"  # as typed
+        await client.post("/api/v1/dev/login", json={"user_id": str(uuid.uuid4())})
+        assert (await client.get("/api/v1/me")).json()["name"] is None  # a UUID names no one
+
+
+@pytest.mark.parametrize(
+    ("claim", "shown"),
+    [
+        ("Amelia Earhart", "Amelia Earhart"),
+        ("<b>Amelia</b>", "<b>Amelia</b>"),  # text: the page shows it as text
+        ("  Amelia\n\tE.\u202e ", "Amelia E."),  # control and bidi characters go
+        ("a" * 200, "a" * 63 + "…"),  # bounded
+        ("   ", None),
+        (42, None),
+        (["Amelia"], None),
+    ],
+)
+async def test_me_names_the_student_a_tokens_name_claim_names(
+    server: RunningServer, claim: object, shown: str | None
+) -> None:
+    token = _hs256({"sub": str(uuid.uuid4()), "exp": _later(), "name": claim})
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.json()["name"] == shown
+
+
 @pytest.mark.parametrize("user_id", ["two words", "", "x" * 65, "-alice", "zoë", 42, None])
 async def test_dev_login_rejects_a_bad_user_id_saying_what_is_accepted(
     server: RunningServer, user_id: object

@@ -45,7 +45,7 @@ async def test_a_name_signs_in_and_a_bad_id_says_what_is_accepted(
     await page.click("#login-form button[type=submit]")
     await expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
     me = await (await desktop.request.get("/api/v1/me")).json()
-    await expect(page.locator("#whoami")).to_have_text(me["user_id"])
+    await expect(page.locator("#whoami")).to_have_text("alice")  # the name signed in with
 
     # Alice, from elsewhere, is the same student.
     async with httpx.AsyncClient(base_url=server.base_url) as other:

@@ -9,6 +9,7 @@ back to it as it would in production.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Literal
@@ -113,6 +114,8 @@ async def test_a_digest_link_lands_on_the_subjects_own_page(
     await expect(page).to_have_url(server.base_url + page_path)
     if subject == "ready-video":
         await player_shows(page, "Why is the sky blue?")
+        # The tab names the video (the unread count before it while the page marks it read).
+        await expect(page).to_have_title(re.compile(r"^(\(1\) )?Why is the sky blue\? · Vividly$"))
     else:
         row = page.locator(f'#requests-list li[data-id="{request_id}"]')
         await expect(row.get_by_role("button", name="Try again")).to_be_visible()
@@ -198,7 +201,10 @@ async def test_a_page_for_a_request_not_in_the_account_says_so(
     page = tab.page
     await page.goto(path.format(foreign=foreign))
     await expect(page.locator("#subject-missing")).to_be_visible()
-    await expect(page.get_by_role("heading", name=NOT_YOURS)).to_be_focused()
+    video = path.startswith("/videos/")  # said in the address's own words
+    heading = "This video is not in your account" if video else NOT_YOURS
+    await expect(page.get_by_role("heading", name=heading)).to_be_focused()
+    await expect(page).to_have_title(f"{'Video' if video else 'Request'} not found · Vividly")
     await expect(page.locator("#player")).to_be_hidden()
     await expect(page.locator("#requests-card")).to_be_hidden()
     if path == "/requests/not-a-uuid":

@@ -43,8 +43,9 @@ const player = createPlayer({
 const subjectView = createSubjectView({
   onBack: () => router.leave(),
   onTitle: (text) => header.setTitle(text),
+  onSwitch: () => logOut({ keepAddress: true }),
 });
-let session = null; // {client, list, desktop, user} while logged in
+let session = null; // {client, list, desktop, me} while logged in (`me`: /me's answer)
 // A video about to be shown with its data in hand (a notification's payload, a request's row):
 // it plays at once, without reading its request first. {id, item}
 let inHand = null;
@@ -190,7 +191,7 @@ async function show(route) {
   panel.close();
   if (!route.id) {
     requests.hide();
-    subjectView.missing(null, session.user);
+    subjectView.missing(null, session.me, route.name);
     return;
   }
   if (route.name === 'request') {
@@ -198,7 +199,7 @@ async function show(route) {
     try {
       await requests.show(route.id, route.action);
     } catch (error) {
-      if (mine === turn && session) subjectView.missing(error, session.user);
+      if (mine === turn && session) subjectView.missing(error, session.me);
       return;
     }
     if (mine === turn) acknowledge(route.notification);
@@ -227,7 +228,7 @@ async function showVideo(id, mine, notification = null) {
     try {
       item = requests.get(id) || (await content.get(id));
     } catch (error) {
-      if (mine === turn && session) subjectView.missing(error, session.user);
+      if (mine === turn && session) subjectView.missing(error, session.me, 'video');
       return false;
     }
   }
@@ -238,6 +239,7 @@ async function showVideo(id, mine, notification = null) {
     return false;
   }
   player.open(item);
+  subjectView.video(item);
   for (const n of unreadAbout(id)) if (kindOf(n.type).click === 'watch') markRead(n);
   return true;
 }
@@ -262,7 +264,7 @@ function startSession(me) {
     onClick: openSubject,
     user: me.user_id,
   });
-  session = { client, list, desktop, user: me.user_id };
+  session = { client, list, desktop, me };
   const mine = () => session?.client === client;
   client.addEventListener('status', (event) => {
     if (!mine()) return;
@@ -278,7 +280,7 @@ function startSession(me) {
 
   login.hide();
   app.hidden = false;
-  header.setUser(me.user_id);
+  header.setUser(me);
   header.setStatus(client.status);
   panel.setList(list);
   desktop.start();
@@ -308,10 +310,10 @@ function endSession(message = '') {
   toasted.clear();
   requests.clear();
   subjectView.home(); // the address stays: signing in again shows it
-  header.setUser('');
+  header.setUser(null);
   header.setCount(0);
   app.hidden = true;
-  login.show(message);
+  login.show(message, router.current());
 }
 
 const login = createLogin({
@@ -329,13 +331,17 @@ const login = createLogin({
 createAccountMenu();
 const pushToggle = createPushToggle({ onError: reportError });
 const digestPrefs = createDigestPrefs();
-/** The preferences dialog (the page `/preferences`), scrolled to the section `at` if given. */
+/** The preferences dialog (the page `/preferences`), scrolled to the section `at` if given,
+ * its legend focused (not the dialog's close button). */
 function openPreferences({ at = null } = {}) {
   if (byId('prefs').open) return;
   preferences.open();
   pushToggle.refresh();
   digestPrefs.refresh();
-  if (at) byId(at).scrollIntoView({ block: 'start' });
+  if (at) {
+    byId(at).scrollIntoView({ block: 'start' });
+    byId(at).querySelector('legend').focus({ preventScroll: true });
+  }
 }
 byId('prefs-button').addEventListener('click', () => router.go('/preferences'));
 // Closed (its button, Escape, signing out): the address leaves `/preferences`.
@@ -363,7 +369,9 @@ if (navigator.serviceWorker) {
     if (port) port.postMessage({ handled: Boolean(handled) });
   });
 }
-byId('logout').addEventListener('click', async () => {
+/** Log out. Whoever signs in next starts at home, not on this student's page, unless
+ * `keepAddress` ("Sign in with another account": the page was meant for them). */
+async function logOut({ keepAddress = false } = {}) {
   // Before the session ends: this browser must stop receiving this user's pushes (the next
   // person to log in here would otherwise see them).
   await disablePush().catch(() => {});
@@ -372,9 +380,11 @@ byId('logout').addEventListener('click', async () => {
   } catch {
     // Without dev login there is nothing to clear server-side; forget the session anyway.
   }
+  if (!keepAddress) router.reset(); // first: the sign-in form names no page then
   endSession();
-  router.reset(); // whoever signs in next starts at home, not on this student's request
-});
+  if (keepAddress) byId('login-user').select(); // the last name, replaced by typing another
+}
+byId('logout').addEventListener('click', () => logOut());
 
 setInterval(() => refreshTimes(), 60000);
 
@@ -382,10 +392,10 @@ setInterval(() => refreshTimes(), 60000);
 async function boot() {
   try {
     const state = await call('GET', '/session');
-    if (!state.signed_in) login.show();
+    if (!state.signed_in) login.show('', router.current());
     else startSession(await call('GET', '/me'));
   } catch (error) {
-    if (error.status === 401) login.show();
+    if (error.status === 401) login.show('', router.current());
     else login.show(`Cannot reach the server (${error.message}). Reload to try again.`);
   }
 }

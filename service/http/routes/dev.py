@@ -3,7 +3,8 @@
 A user id is a UUID (a token's `sub` always is), or a name such as `alice`: letters, digits and
 `. _ - @`, up to 64, case-insensitive, standing for the same UUID (version 5, `DEV_NAMES`) on
 every server and every time, so "alice" in two browsers is one student. Anything else is a 422
-whose message says what is accepted.
+whose message says what is accepted. A name given is also the token's `name` claim (the
+student's display name, as it was typed); a UUID gives none.
 
 Mounted only when DEV_LOGIN is on (by default: with the embedded database). Unless
 DEV_LOGIN=force, it answers only requests made to a loopback Host (`localhost`, 127.0.0.0/8,
@@ -18,11 +19,19 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainValidator,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ..auth import mint_token
@@ -116,6 +125,22 @@ class DevLogin(BaseModel):
         "same UUID (the answer's `user_id`)."
     )
     admin: bool = Field(default=False, description="Hold ADMIN_ROLE too (reads /admin).")
+    _name: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_name(cls, data: Any, handler: ModelWrapValidatorHandler[DevLogin]) -> DevLogin:
+        # The name as typed ("Amelia"), when `user_id` was a name rather than a UUID.
+        login = handler(data)
+        given = data.get("user_id") if isinstance(data, dict) else None
+        if isinstance(given, str) and uuid.uuid5(DEV_NAMES, given.lower()) == login.user_id:
+            login._name = given
+        return login
+
+    @property
+    def name(self) -> str | None:
+        """The name the user id was given as, None for a UUID."""
+        return self._name
 
 
 class DevSession(BaseModel):
@@ -133,7 +158,7 @@ async def dev_login(body: DevLogin, request: Request, settings: AppSettings) -> 
         if refusal is not None:
             raise HTTPException(403, detail=f"{refusal} (an admin login, even with force)")
     roles = [settings.admin_role] if body.admin else []
-    token = mint_token(body.user_id, settings, ttl=SESSION, roles=roles)
+    token = mint_token(body.user_id, settings, ttl=SESSION, roles=roles, name=body.name)
     expires_at = datetime.now(UTC) + SESSION
     response = JSONResponse(
         DevSession(user_id=body.user_id, expires_at=expires_at, access_token=token).model_dump(

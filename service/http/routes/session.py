@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..auth import AuthError, decode_token, token_from
 from ..cookies import clear_token_cookie, set_token_cookie
@@ -30,12 +30,16 @@ router = APIRouter(prefix="/api/v1", tags=["session"])
 class Me(BaseModel):
     user_id: uuid.UUID
     expires_at: datetime
+    name: str | None = Field(
+        description="The display name: the token's `name` claim (plain text, at most 64 "
+        "characters), null when it has none."
+    )
 
 
 @router.get("/me", response_model=Me, responses={401: {"model": ErrorOut}})
 async def me(user: CurrentUser) -> Me:
-    """The authenticated user and when the token expires."""
-    return Me(user_id=user.id, expires_at=user.expires_at)
+    """The authenticated user, their display name and when the token expires."""
+    return Me(user_id=user.id, expires_at=user.expires_at, name=user.name)
 
 
 class SessionState(BaseModel):

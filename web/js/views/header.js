@@ -2,6 +2,14 @@
 import { statusText } from '/client/status.js';
 import { byId, el } from '../dom.js';
 
+/** How a student is named on the page: /me's `name` (plain text, shown as text), else the
+ * start of their id ("a1b2c3d4…": a UUID in full is noise). */
+export function displayName(me) {
+  if (me.name) return me.name;
+  const id = String(me.user_id || '');
+  return id.length > 9 ? `${id.slice(0, 8)}…` : id;
+}
+
 // States in which the connection waits for its next try, or for the student (`paused`): then a
 // button beside the status tries at once ("Retry now") or takes the stream back ("Resume").
 const RETRY = { reconnecting: 'Retry now', unavailable: 'Retry now', too_many_places: 'Retry now', paused: 'Resume' };
@@ -48,9 +56,10 @@ export function createHeader({ onRetry } = {}) {
       }
       retry.hidden = action === null;
     },
-    setUser(userId) {
-      whoami.textContent = userId || '';
-      whoami.title = userId ? `Signed in as ${userId}` : '';
+    /** Who is signed in: `me` is /me's answer (null: nobody). */
+    setUser(me) {
+      whoami.textContent = me ? displayName(me) : '';
+      whoami.title = me ? `Signed in as ${displayName(me)} (${me.user_id})` : '';
     },
   };
 }

@@ -3,6 +3,12 @@
 import { byId } from '../dom.js';
 
 const REMEMBER = 'vividly.lastUserId';
+// Why the form shows on a page's own address (router.js's route names): what signing in opens.
+const REASONS = {
+  video: 'Sign in to see your video',
+  request: 'Sign in to see your request',
+  preferences: 'Sign in to see your preferences',
+};
 
 function randomUuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -21,6 +27,7 @@ export function createLogin({ onSubmit }) {
   const input = byId('login-user');
   const random = byId('login-random');
   const message = byId('login-message');
+  const reason = byId('login-reason');
   const error = byId('login-error');
   const submit = form.querySelector('button[type="submit"]');
 
@@ -49,7 +56,11 @@ export function createLogin({ onSubmit }) {
   });
 
   return {
-    show(text = '') {
+    /** `text`: a message (why the session ended); `route`: the page the address names. */
+    show(text = '', route = null) {
+      const why = route && Object.hasOwn(REASONS, route.name) ? REASONS[route.name] : '';
+      reason.textContent = why;
+      reason.hidden = !why;
       message.textContent = text;
       message.hidden = !text;
       error.textContent = '';
