@@ -288,14 +288,15 @@ async def test_preferences_are_saved(
 async def test_an_expired_session_returns_to_the_login_form(
     context: BrowserContext, server: RunningServer, tabs: Tabs
 ) -> None:
-    token = server.token(uuid.uuid4(), ttl=timedelta(seconds=2))
+    # Long enough for the page to start on a loaded machine (2 s was not, at a load of 9).
+    token = server.token(uuid.uuid4(), ttl=timedelta(seconds=6))
     await context.add_cookies([{"name": "access_token", "value": token, "url": server.base_url}])
     tab = await new_tab(context)
     tabs.append(tab)
     await tab.page.goto("/")
     await expect(tab.page.locator("#app")).to_be_visible()
     # The stream ends with `auth_expired` when the token does.
-    await expect(tab.page.locator("#login")).to_be_visible(timeout=5000)
+    await expect(tab.page.locator("#login")).to_be_visible(timeout=12000)
     await expect(tab.page.locator("#login-message")).to_contain_text("session has ended")
 
 
