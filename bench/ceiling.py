@@ -19,6 +19,7 @@ machine's disk. It needs superuser (commit_delay is a superuser setting) and fsy
     python -m bench.ceiling                     # a fresh embedded Postgres (pgserver, PG 16)
     python -m bench.ceiling --server URL        # another server (superuser; creates a database)
     python -m bench.ceiling --delays 0,2000 --clients 16 --seconds 20
+    python -m bench.ceiling --delays 0 --clients 1,8,32   # the capacity table's ceiling
 
 On a target instance before launch (no superuser needed, no simulation: its real commit
 latency), run the shipped scripts with any pgbench (docs/deployment.md, "Measure the ceiling").
@@ -49,7 +50,8 @@ def pgbench(url: str, script: str, *, clients: int, seconds: int, delay_us: int)
     result = subprocess.run(
         [
             str(bundled_program("pgbench")), "-n", "-M", "prepared", "-c", str(clients),
-            "-j", "2", "-T", str(seconds), "-f", str(SCRIPTS / f"{script}.sql"), asyncpg_dsn(url),
+            "-j", str(min(2, clients)), "-T", str(seconds),
+            "-f", str(SCRIPTS / f"{script}.sql"), asyncpg_dsn(url),
         ],
         env={**os.environ, "PGOPTIONS": options},
         capture_output=True, text=True, check=False,
@@ -80,7 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", help="a Postgres URL (superuser); default: embedded")
     parser.add_argument("--delays", default="0,500,1000,2000,5000,10000", help="µs, commas")
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", default="16", help="writers (pgbench clients), commas")
     parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
     server = args.server
@@ -96,21 +98,25 @@ def main() -> None:
              "-f", str(SCRIPTS / "setup.sql"), asyncpg_dsn(url)],
             check=True, capture_output=True,
         )  # fmt: skip
-        print(f"clients={args.clients} seconds={args.seconds} (pgbench -M prepared -j 2)")
-        print("commit_delay µs | plain tps | plain ms | notify tps | notify ms | 1/(delay) per s")
-        for delay in (int(part) for part in args.delays.split(",")):
-            plain = figures(
-                pgbench(url, "plain", clients=args.clients, seconds=args.seconds, delay_us=delay)
-            )
-            notify = figures(
-                pgbench(url, "notify", clients=args.clients, seconds=args.seconds, delay_us=delay)
-            )
-            bound = f"{1e6 / delay:,.0f}" if delay else "-"
-            print(
-                f"{delay:>15,} | {plain[0]:>9,.0f} | {plain[1]:>8.2f} | {notify[0]:>10,.0f} |"
-                f" {notify[1]:>9.2f} | {bound}",
-                flush=True,
-            )
+        print(f"seconds={args.seconds} (pgbench -M prepared -j min(2, clients))")
+        print(
+            "clients | commit_delay µs | plain tps | plain ms | notify tps | notify ms"
+            " | 1/(delay) per s"
+        )
+        for clients in (int(part) for part in args.clients.split(",")):
+            for delay in (int(part) for part in args.delays.split(",")):
+                plain = figures(
+                    pgbench(url, "plain", clients=clients, seconds=args.seconds, delay_us=delay)
+                )
+                notify = figures(
+                    pgbench(url, "notify", clients=clients, seconds=args.seconds, delay_us=delay)
+                )
+                bound = f"{1e6 / delay:,.0f}" if delay else "-"
+                print(
+                    f"{clients:>7} | {delay:>15,} | {plain[0]:>9,.0f} | {plain[1]:>8.2f} |"
+                    f" {notify[0]:>10,.0f} | {notify[1]:>9.2f} | {bound}",
+                    flush=True,
+                )
     finally:
         asyncio.run(_admin(server, f'DROP DATABASE "{name}" WITH (FORCE)'))
 

@@ -14,6 +14,7 @@ import asyncpg
 
 from db.urls import asyncpg_dsn
 
+from .client_fleet import Recorded
 from .harness import Server, tokens
 from .scenarios import Fleet
 from .sse_client import SSEClient
@@ -83,7 +84,7 @@ async def churn(
 
 
 def delivery_of(
-    fleet: Fleet, committed: dict[uuid.UUID, tuple[uuid.UUID, float]]
+    fleet: Fleet | Recorded, committed: dict[uuid.UUID, tuple[uuid.UUID, float]]
 ) -> dict[str, Any]:
     """Of `committed` (request -> user, commit time): what each user's client got, once."""
     lost = duplicated = 0

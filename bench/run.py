@@ -17,13 +17,13 @@ import asyncpg
 from db.urls import asyncpg_dsn
 from service.live.channel_mode import ChannelMode, set_mode
 
+from . import fleet as fleet_runs
 from . import long_runs, notify_cost, observe, rolling, scenarios, writers
 from .harness import (
     OUT,
     Server,
     fresh_database,
     gc_pauses,
-    postgres_cpu_seconds,
     raise_fd_limit,
 )
 
@@ -102,53 +102,8 @@ async def throughput(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def storm(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Restart the server under N reconnecting clients while completions continue."""
-    server = Server.start(url)
-    fleet, _ = await scenarios.connect_fleet(
-        server, args.streams, reconnect=True, browser_like=args.browser_retry
-    )
-    stop = asyncio.Event()
-    writing = asyncio.create_task(writers.drive_background(url, fleet.users, args.storm_rate, stop))
-    await asyncio.sleep(2)
-    restart_at = time.monotonic()
-    exit_seconds = server.stop()
-    server = Server.start(url, port=server.port)
-    ready_at = time.monotonic()
-    try:
-        # Everyone back: every client connected after the restart.
-        async with asyncio.timeout(120):
-            while any(c.connected_at is None or c.connected_at < restart_at for c in fleet.clients):
-                await asyncio.sleep(0.05)
-        reconnected_at = max(c.connected_at or 0 for c in fleet.clients)
-        await asyncio.sleep(3)
-        stop.set()
-        committed = await writing
-        await asyncio.sleep(3)
-        delivery = observe.delivery_of(fleet, committed)
-        lost, duplicated = delivery["lost"], delivery["duplicated"]
-        caught_up = reconnected_at
-        for request_id, (user, commit_at) in committed.items():
-            arrival = delivery["firsts"][user].get(str(request_id))
-            if arrival is not None and commit_at < ready_at:
-                caught_up = max(caught_up, arrival)  # missed during the restart, replayed after
-        await scenarios.close_fleet(fleet)
-        ready_to_caught_up = caught_up - ready_at
-        return {
-            "clients": args.streams,
-            "clients_retry": "server retry: + up to 50 %" if args.browser_retry else "0.25-0.75 s",
-            "completions_per_s_during": args.storm_rate,
-            "notifications_committed": len(committed),
-            "old_server_exit_s": round(exit_seconds, 2),
-            "server_down_to_ready_s": round(ready_at - restart_at, 2),
-            "all_reconnected_after_s": round(reconnected_at - restart_at, 2),
-            "all_caught_up_after_s": round(caught_up - restart_at, 2),
-            "caught_up_after_ready_s": round(ready_to_caught_up, 2),
-            "lost": lost,
-            "duplicated": duplicated,
-        }
-    finally:
-        stop.set()
-        server.stop()
+    """Restart every server at once under `--streams` reconnecting clients (bench/fleet.py)."""
+    return await fleet_runs.storm_run(url, args.storm_processes, args)
 
 
 async def polling(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -214,48 +169,13 @@ async def polling(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def fleet(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """`--streams` split over 1, 2, 4, 8 server processes on one database, `--rate`
-    completions/s for `--seconds`: delivery, latency, and Postgres CPU per 1,000 notifications
-    (every listening process reads the whole NOTIFY queue)."""
+    """`--streams` split over each of `--fleet-processes` server counts on one database,
+    `--rate` completions/s for `--seconds` (bench/fleet.py); the largest's figures last."""
     runs = []
     for processes in args.fleet_processes:
-        servers = [Server.start(url) for _ in range(processes)]
-        try:
-            fleets = [
-                (await scenarios.connect_fleet(server, args.streams // processes))[0]
-                for server in servers
-            ]
-            everyone = scenarios.Fleet(
-                [user for part in fleets for user in part.users],
-                [client for part in fleets for client in part.clients],
-            )
-            count = int(args.rate * args.seconds)
-            requests = await scenarios.make_requests(url, everyone.users, count)
-            cpu_before = await postgres_cpu_seconds(url)
-            commit_ms: list[float] = []
-            with scenarios.OwnPauses() as harness:
-                issued = await scenarios.drive_open_loop(
-                    url, requests, args.rate, commit_ms=commit_ms
-                )
-                cpu = await postgres_cpu_seconds(url) - cpu_before
-                delivery = await scenarios.collect(everyone, requests, issued)
-            runs.append(
-                {
-                    "processes": processes,
-                    "streams_each": args.streams // processes,
-                    **delivery,
-                    "update_commit_p99_ms": round(scenarios.percentile(commit_ms, 0.99), 1),
-                    "update_commit_max_ms": round(max(commit_ms), 1),
-                    "postgres_cpu_s_per_1000": round(cpu / len(issued) * 1000, 3),
-                    "harness_gc": harness.summary(),
-                }
-            )
-            print(runs[-1], flush=True)
-            await scenarios.close_fleet(everyone)
-        finally:
-            for server in servers:
-                server.stop()
-    return {"rate_per_s": args.rate, "seconds": args.seconds, "runs": runs}
+        runs.append(await fleet_runs.fleet_run(url, processes, args))
+        print({k: v for k, v in runs[-1].items() if k != "delivery"}, flush=True)
+    return {"rate_per_s": args.rate, "seconds": args.seconds, "runs": runs, "summary": runs[-1]}
 
 
 async def rolling_deploy(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -298,6 +218,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--idle-seconds", type=float, default=30, help="Idle streams, GC watched.")
     parser.add_argument("--storm-rate", type=float, default=200)
+    parser.add_argument(
+        "--storm-processes", type=int, default=1, help="Servers restarted together in a storm."
+    )
     parser.add_argument(
         "--browser-retry",
         action="store_true",
@@ -383,6 +306,10 @@ def main() -> None:
     path = OUT / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(results, indent=2))
     print(f"saved {path}")
+    # The last line: the last scenario's figures as one JSON object (its summary, when it has one).
+    last = results[args.scenarios[-1]]
+    summary = last.get("summary", last) if isinstance(last, dict) else last
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("delivery", "missing")}))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import asyncpg
 
 from db.urls import asyncpg_dsn
 
+from .client_fleet import Recorded
 from .harness import Server, token_source, tokens
 from .sse_client import SSEClient
 
@@ -173,7 +174,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def collect(
-    fleet: Fleet,
+    fleet: Fleet | Recorded,
     requests: list[tuple[uuid.UUID, uuid.UUID]],
     issued: dict[uuid.UUID, float],
     *,

@@ -50,7 +50,7 @@ from .requests import media
 from .requests import routes as content_requests
 from .requests.worker import create_worker
 from .runtime.logs import RequestContext
-from .runtime.pauses import FreezePolicy, install_pause_histogram
+from .runtime.pauses import FreezePolicy, freeze_start_up, install_pause_histogram
 from .runtime.supervisor import Supervisor
 from .settings import Settings
 
@@ -257,7 +257,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
             backlog = BacklogMetrics(
                 registry, push=settings.push_enabled, digest=settings.smtp_host is not None
             )
-            yield {
+            state: State = {
                 "settings": settings,
                 "pool": pool,
                 "hub": hub,
@@ -273,6 +273,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
                 "reach": reach,
                 "analytics_gate": AnalyticsGate(timeout=settings.analytics_timeout_seconds),
             }
+            if settings.gc_freeze_seconds:
+                freeze_start_up()  # last: uvicorn accepts connections once this returns
+            yield state
 
     # /docs and /redoc with their scripts served from the fastapi-offline wheel, not a CDN
     # (/redoc is routes/docs.py's: the wheel's page would still fetch a logo from one).

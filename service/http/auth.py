@@ -50,9 +50,12 @@ class AuthError(Exception):
 def _claims(token: str, settings: HttpSettings) -> dict[str, Any]:
     # Each key in turn until one matches the signature; any other failure is the token's.
     try:
-        keys = key_ring(settings).candidates(jwt.get_unverified_header(token).get("kid"))
+        ring = key_ring(settings)
     except (OSError, ValueError) as error:  # the JWKS file, unreadable since start-up
         raise AuthError("server misconfigured: no key verifies tokens") from error
+    # The header is read for its `kid` only where a key has a name (a JWKS): decoding a token
+    # twice was a tenth of a stream's connect (issue 25).
+    keys = ring.candidates(jwt.get_unverified_header(token).get("kid") if ring.named else None)
     if not keys:
         needed = (
             "JWT_PUBLIC_KEY or JWT_JWKS_FILE" if settings.jwt_algorithm == "RS256" else "JWT_SECRET"

@@ -11,7 +11,10 @@ what was created since the last tick, so the pause stays short) and moves every 
 the permanent generation (`gc.freeze()`), which later collections skip. At 1,000 notifications/s
 to 10,000 streams a tick took 13-21 ms of CPU every 1 s, and 1.2-3.4 ms every 0.25 s (less in
 total, too: survivors are walked fewer times by the automatic young collections before being
-frozen); hence the default of 0.25 s.
+frozen). While streams connect, every one of them survives until the tick: at ~1,700 connects/s
+the longest tick was 13 ms at 0.25 s and 6 ms at 0.1 s (issue 25); hence the default of 0.1 s.
+Start-up's own objects are collected and frozen once before the first connection
+(`freeze_start_up`), not by the first tick.
 
 Guarantees and limits:
 - Garbage without reference cycles is freed by reference counting, frozen or not: a stream's
@@ -22,7 +25,8 @@ Guarantees and limits:
   runs one, a long pause, counted like the others. `vividly_gc_frozen_objects` shows whether
   frozen objects grow without streams growing; the soak in bench/ checks that they do not.
 - Every collection's pause, whoever started it, is observed in `vividly_gc_pause_seconds`
-  (`install_pause_histogram`, once per process).
+  (`install_pause_histogram`, once per process); the longest so far is
+  `vividly_gc_pause_max_seconds`.
 """
 
 from __future__ import annotations
@@ -51,13 +55,16 @@ PAUSES = Histogram(
 )
 
 _started: list[float] = []  # a collection in progress: when it started
+_slowest = [0.0]  # the longest pause since the process started
 
 
 def _observe(phase: str, info: dict[str, Any]) -> None:
     if phase == "start":
         _started.append(time.perf_counter())
     elif _started:
-        PAUSES.labels(str(info["generation"])).observe(time.perf_counter() - _started.pop())
+        pause = time.perf_counter() - _started.pop()
+        PAUSES.labels(str(info["generation"])).observe(pause)
+        _slowest[0] = max(_slowest[0], pause)
 
 
 def install_pause_histogram() -> None:
@@ -67,15 +74,31 @@ def install_pause_histogram() -> None:
 
 
 class GcCollector(Collector):
-    """`vividly_gc_pause_seconds` and `vividly_gc_frozen_objects` for a registry."""
+    """`vividly_gc_pause_seconds`, `vividly_gc_pause_max_seconds` and
+    `vividly_gc_frozen_objects` for a registry."""
 
     def collect(self) -> Iterator[Metric]:
         yield from PAUSES.collect()
+        yield GaugeMetricFamily(
+            "vividly_gc_pause_max_seconds",
+            "The longest garbage collector pause since the process started.",
+            value=_slowest[0],
+        )
         yield GaugeMetricFamily(
             "vividly_gc_frozen_objects",
             "Objects in the permanent generation (skipped by collections).",
             value=gc.get_freeze_count(),
         )
+
+
+def freeze_start_up() -> None:
+    """Collect once and freeze what start-up made (modules, settings, pools), before the first
+    connection is accepted: the first tick would otherwise walk all of it (a 140 ms pause,
+    bench/RESULTS.md) just as the first streams connect. Not counted as the longest pause:
+    nothing is being served yet."""
+    gc.collect()
+    gc.freeze()
+    _slowest[0] = 0.0
 
 
 class FreezePolicy:

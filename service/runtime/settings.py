@@ -54,7 +54,7 @@ class CoreSettings(BaseSettings):
     )
     log_level: str = Field(default="info", description="uvicorn and service log level.")
     gc_freeze_seconds: float = Field(
-        default=0.25,
+        default=0.1,
         ge=0,
         description="Freeze what survived into the permanent GC generation this often, so full "
         "collections skip idle streams (service/runtime/pauses.py). 0: off.",

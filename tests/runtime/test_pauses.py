@@ -104,4 +104,5 @@ async def test_server_freezes_and_exports_pauses(server: RunningServer) -> None:
         await until(frozen, "the server's policy froze survivors")
         text = (await client.get("/metrics")).text
     assert value(text, "vividly_gc_pause_seconds_count") >= 1
+    assert value(text, "vividly_gc_pause_max_seconds") > 0  # a pause was timed: the longest
     assert 'vividly_gc_pause_seconds_bucket{generation="2",le="0.02"}' in text

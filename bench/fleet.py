@@ -1,0 +1,184 @@
+"""Many `serve` processes on one database, clients from many processes (`client_fleet.py`).
+
+`fleet_run`: `streams` split over `processes` servers; `rate` completions/s to random students
+for `seconds`. `storm_run`: every server restarted at once under reconnecting, browser-like
+clients while completions continue. Each returns its figures and a flat `summary` (the JSON
+line `bench.run` prints last).
+
+Server CPU is read from /proc (user + system of each `serve` process), Postgres CPU from its
+processes (`postgres_cpu_seconds`), memory as RSS; the longest collection pause from each
+server's `vividly_gc_pause_max_seconds` (every pause since it started, connects included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import observe, scenarios, writers
+from .client_fleet import ClientFleet, Recorded
+from .harness import Server, postgres_cpu_seconds
+
+
+def cpu_seconds(server: Server) -> float:
+    """User + system CPU the server process used so far."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def gc_max_ms(servers: list[Server]) -> float:
+    """The longest collection pause of any of `servers` since it started."""
+    scraped = await asyncio.gather(*(server.metrics() for server in servers))
+    return round(max(m.get("vividly_gc_pause_max_seconds", 0.0) for m in scraped) * 1000, 1)
+
+
+async def start_servers(url: str, processes: int, ports: list[int] | None = None) -> list[Server]:
+    """`processes` servers started together (each as its own process), ready."""
+    wanted = ports or [0] * processes
+    return list(
+        await asyncio.gather(
+            *(asyncio.to_thread(Server.start, url, port=port or None) for port in wanted)
+        )
+    )
+
+
+async def warm_up(servers: list[Server]) -> None:
+    """Imports, allocator and pool warmed with a few streams per server."""
+    for server in servers:
+        warm, _ = await scenarios.connect_fleet(server, 200)
+        await scenarios.close_fleet(warm)
+    await asyncio.sleep(1)
+
+
+async def wait_delivered(clients: ClientFleet, expected: int, settle: float) -> None:
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        if sum(r["count"] for r in await clients.command("received")) >= expected:
+            return
+        await asyncio.sleep(0.25)
+
+
+async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One fleet of `processes` servers; see the module docstring."""
+    servers = await start_servers(url, processes)
+    clients: ClientFleet | None = None
+    try:
+        await warm_up(servers)
+        rss_before = [server.rss_kib() for server in servers]
+        cpu_before = sum(cpu_seconds(server) for server in servers)
+        users = [uuid.uuid4() for _ in range(args.streams)]
+        ports = [servers[i % processes].port for i in range(args.streams)]
+        clients = ClientFleet(users, ports)
+        connect_s = await clients.connect()
+        connect_cpu = sum(cpu_seconds(server) for server in servers) - cpu_before
+        await asyncio.sleep(2)
+        rss_after = [server.rss_kib() for server in servers]
+        count = int(args.rate * args.seconds)
+        requests = await scenarios.make_requests(url, users, count)
+        postgres_before = await postgres_cpu_seconds(url)
+        servers_before = sum(cpu_seconds(server) for server in servers)
+        commit_ms: list[float] = []
+        started = time.monotonic()
+        issued = await scenarios.drive_open_loop(url, requests, args.rate, commit_ms=commit_ms)
+        wall = time.monotonic() - started
+        postgres_cpu = await postgres_cpu_seconds(url) - postgres_before
+        servers_cpu = sum(cpu_seconds(server) for server in servers) - servers_before
+        await wait_delivered(clients, len(issued), settle=10)
+        records = await clients.records()
+        delivery = await scenarios.collect(Recorded(users, records), requests, issued, settle=0)
+        summary = {
+            "processes": processes,
+            "streams": args.streams,
+            "connected": args.streams,  # connect() raises unless every stream connected
+            "rate": args.rate,
+            "achieved_rate": round(len(issued) / wall, 1),
+            "lost": delivery["lost"],
+            "dups": delivery["duplicated"],
+            "p50_ms": delivery["p50_ms"],
+            "p99_ms": delivery["p99_ms"],
+            "max_ms": delivery["max_ms"],
+            "commit_p50_ms": round(scenarios.percentile(commit_ms, 0.50), 1),
+            "commit_p99_ms": round(scenarios.percentile(commit_ms, 0.99), 1),
+            "commit_max_ms": round(max(commit_ms), 1),
+            "connect_s": round(connect_s, 1),
+            "kib_per_stream": round(sum(rss_after) - sum(rss_before), 1) / args.streams,
+            "connect_cpu_us_per_stream": round(connect_cpu / args.streams * 1e6),
+            "gc_max_ms": await gc_max_ms(servers),
+            "postgres_cpu_s_per_1000": round(postgres_cpu / len(issued) * 1000, 3),
+            "servers_cpu_s_per_1000": round(servers_cpu / len(issued) * 1000, 3),
+        }
+        summary["kib_per_stream"] = round(summary["kib_per_stream"], 2)
+        return {**summary, "delivery": delivery}
+    finally:
+        if clients is not None:
+            await clients.close()
+        for server in servers:
+            server.stop()
+
+
+async def storm_run(url: str, processes: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Every server restarted at once under `args.streams` reconnecting clients."""
+    servers = await start_servers(url, processes)
+    ports = [server.port for server in servers]
+    clients: ClientFleet | None = None
+    stop = asyncio.Event()
+    writing: asyncio.Task[dict[uuid.UUID, tuple[uuid.UUID, float]]] | None = None
+    try:
+        users = [uuid.uuid4() for _ in range(args.streams)]
+        clients = ClientFleet(
+            users,
+            [ports[i % processes] for i in range(args.streams)],
+            reconnect=True,
+            browser_like=args.browser_retry,
+        )
+        await clients.connect()
+        writing = asyncio.create_task(writers.drive_background(url, users, args.storm_rate, stop))
+        await asyncio.sleep(2)
+        restart_at = time.monotonic()
+        exits = await asyncio.gather(*(asyncio.to_thread(server.stop) for server in servers))
+        servers = await start_servers(url, processes, ports)
+        ready_at = time.monotonic()
+        async with asyncio.timeout(180):
+            while await clients.connected_since(restart_at) < args.streams:
+                await asyncio.sleep(0.25)
+        replies = await clients.command("count", since=restart_at)
+        reconnected_at = max(reply["last_at"] for reply in replies)
+        await asyncio.sleep(3)
+        stop.set()
+        committed = await writing
+        await asyncio.sleep(3)
+        records = await clients.records()
+        delivery = observe.delivery_of(Recorded(users, records), committed)
+        caught_up = reconnected_at
+        for request_id, (user, commit_at) in committed.items():
+            arrival = delivery["firsts"][user].get(str(request_id))
+            if arrival is not None and commit_at < ready_at:
+                caught_up = max(caught_up, arrival)  # missed during the restart, replayed after
+        summary = {
+            "processes": processes,
+            "clients": args.streams,
+            "clients_retry": "server retry: + up to 50 %" if args.browser_retry else "0.25-0.75 s",
+            "completions_per_s_during": args.storm_rate,
+            "committed": len(committed),
+            "servers_exit_s": round(max(exits), 2),
+            "down_to_ready_s": round(ready_at - restart_at, 2),
+            "reconnected_after_ready_s": round(reconnected_at - ready_at, 2),
+            "caught_up_after_ready_s": round(caught_up - ready_at, 2),
+            "lost": delivery["lost"],
+            "dups": delivery["duplicated"],
+            "gc_max_ms": await gc_max_ms(servers),
+        }
+        return {**summary, "missing": delivery["missing"]}
+    finally:
+        stop.set()
+        if writing is not None and not writing.done():
+            await writing
+        if clients is not None:
+            await clients.close()
+        for server in servers:
+            server.stop()
