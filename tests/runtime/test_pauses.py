@@ -9,7 +9,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from service.runtime.pauses import PAUSES, FreezePolicy, install_pause_histogram
+from service.runtime.pauses import (
+    PAUSES,
+    FreezePolicy,
+    GcCollector,
+    freeze_start_up,
+    install_pause_histogram,
+)
 from service.settings import Settings
 from tests.support.metrics import value
 from tests.support.server import RunningServer, settings_for
@@ -96,13 +102,36 @@ def server_settings(database_url: str) -> Settings:
 
 async def test_server_freezes_and_exports_pauses(server: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=server.base_url) as client:
+        first = (await client.get("/metrics")).text
+        full = 'vividly_gc_pause_seconds_count{generation="2"}'
 
-        async def frozen() -> bool:
+        async def ticked() -> bool:
             text = (await client.get("/metrics")).text
-            return value(text, "vividly_gc_frozen_objects") > 0
+            return value(text, full) >= value(first, full) + 2
 
-        await until(frozen, "the server's policy froze survivors")
+        await until(ticked, "the server's policy ticked (a full collection of what is new)")
         text = (await client.get("/metrics")).text
+    assert value(text, "vividly_gc_frozen_objects") > 0
     assert value(text, "vividly_gc_pause_seconds_count") >= 1
     assert value(text, "vividly_gc_pause_max_seconds") > 0  # a pause was timed: the longest
     assert 'vividly_gc_pause_seconds_bucket{generation="2",le="0.02"}' in text
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_start_up_is_frozen_before_serving_and_not_counted_as_a_pause() -> None:
+    install_pause_histogram()
+    made_at_start_up = [Node() for _ in range(1000)]
+    garbage = cycle()
+
+    freeze_start_up()
+
+    assert garbage() is None
+    assert not in_generations(made_at_start_up[0])
+    assert slowest_pause() == 0.0  # the start-up's own collection served nobody
+    gc.collect()
+    assert slowest_pause() > 0.0
+
+
+def slowest_pause() -> float:
+    (family,) = (f for f in GcCollector().collect() if f.name == "vividly_gc_pause_max_seconds")
+    return float(family.samples[0].value)
