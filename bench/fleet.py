@@ -22,7 +22,7 @@ from typing import Any
 
 from . import observe, scenarios, writers
 from .client_fleet import ClientFleet, Recorded
-from .harness import Server, postgres_cpu_seconds
+from .harness import Server, gc_pauses, postgres_cpu_seconds
 
 
 def cpu_seconds(server: Server) -> float:
@@ -32,9 +32,19 @@ def cpu_seconds(server: Server) -> float:
 
 
 async def gc_max_ms(servers: list[Server]) -> float:
-    """The longest collection pause of any of `servers` since it started."""
+    """The longest collection pause of any of `servers` since it started serving.
+
+    A server without `vividly_gc_pause_max_seconds` (code before issue 25, under
+    BENCH_SERVER_DIR) gives the upper bound of its histogram's slowest bucket instead."""
     scraped = await asyncio.gather(*(server.metrics() for server in servers))
-    return round(max(m.get("vividly_gc_pause_max_seconds", 0.0) for m in scraped) * 1000, 1)
+    longest = 0.0
+    for metrics in scraped:
+        if "vividly_gc_pause_max_seconds" in metrics:
+            longest = max(longest, metrics["vividly_gc_pause_max_seconds"])
+        else:
+            bounds = [g["slowest_le_s"] for g in gc_pauses({}, metrics).values()]
+            longest = max([longest, *bounds])
+    return round(longest * 1000, 1)
 
 
 async def start_servers(url: str, processes: int, ports: list[int] | None = None) -> list[Server]:

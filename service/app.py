@@ -57,7 +57,7 @@ from .settings import Settings
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 logger = logging.getLogger(__name__)
 ECHO_CHARS = 64  # of a bad input, echoed back in a 422
-WAKE_RESOLUTION = 0.01  # seconds: how late at most a stream's keepalive or deadline may come
+WAKE_RESOLUTION = 0.05  # seconds: how late at most a stream's keepalive or deadline may come
 
 
 def _short_input(problem: dict[str, Any]) -> dict[str, Any]:

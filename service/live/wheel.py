@@ -6,9 +6,11 @@ idle stream cost (bench/RESULTS.md). Here a stream asks to be woken at a time; `
 at that time, never early and at most `resolution` seconds late, whatever the number of
 streams. A slot holds only a reference: a stream that ended is dropped when its slot is due.
 
-The resolution is fine (10 ms in the app) on purpose: a slot's sleepers all wake in one turn of
+The resolution is fine (50 ms in the app) on purpose: a slot's sleepers all wake in one turn of
 the event loop, and 0.25 s slots gathered the keepalives of ~800 of 10,000 streams into one
 burst, which the 60 s benchmark saw as a p99 of 19-21 ms instead of 5-6 ms (bench/RESULTS.md).
+It is not finer because a busy wheel turns at every slot: at 10 ms an idle process with 12,500
+streams spent 4.6 % of a core, at 50 ms 2.5 % (issue 25; eight processes share two cores there).
 A turn visits only the slots that fell due since the last one, so a fine wheel costs nothing
 while nothing is due.
 """
