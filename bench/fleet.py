@@ -25,10 +25,16 @@ from .client_fleet import ClientFleet, Recorded
 from .harness import Server, gc_pauses, postgres_cpu_seconds
 
 
+def cpu_split(server: Server) -> tuple[float, float]:
+    """User and system CPU seconds the server process used so far."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rpartition(")")[2].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
 def cpu_seconds(server: Server) -> float:
     """User + system CPU the server process used so far."""
-    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_split(server))
 
 
 async def gc_max_ms(servers: list[Server]) -> float:
@@ -71,6 +77,37 @@ async def wait_delivered(clients: ClientFleet, expected: int, settle: float) -> 
         if sum(r["count"] for r in await clients.command("received")) >= expected:
             return
         await asyncio.sleep(0.25)
+
+
+async def connect_cost(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One server, `--streams` idle streams opened from one client process: the server's CPU
+    per connect (user, system), memory per stream, and its longest collection pause."""
+    (server,) = await start_servers(url, 1)
+    clients: ClientFleet | None = None
+    try:
+        await warm_up([server])
+        rss_before = server.rss_kib()
+        user_before, system_before = cpu_split(server)
+        users = [uuid.uuid4() for _ in range(args.streams)]
+        clients = ClientFleet(users, [server.port] * args.streams, per_process=args.streams)
+        connect_s = await clients.connect()
+        user_after, system_after = cpu_split(server)
+        await asyncio.sleep(2)
+        user_us = (user_after - user_before) / args.streams * 1e6
+        system_us = (system_after - system_before) / args.streams * 1e6
+        return {
+            "streams": args.streams,
+            "connect_s": round(connect_s, 2),
+            "connect_cpu_us_per_stream": round(user_us + system_us),
+            "user_us": round(user_us),
+            "system_us": round(system_us),
+            "kib_per_stream": round((server.rss_kib() - rss_before) / args.streams, 2),
+            "gc_max_ms": await gc_max_ms([server]),
+        }
+    finally:
+        if clients is not None:
+            await clients.close()
+        server.stop()
 
 
 async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[str, Any]:

@@ -204,6 +204,7 @@ SCENARIOS = {
     "fleet": fleet,
     "rolling": rolling_deploy,
     "notify-cost": notify_cost.notify_cost,
+    "connect": fleet_runs.connect_cost,
 }
 DEFAULT = ["streams", "throughput", "storm", "polling"]
 
