@@ -93,6 +93,10 @@ seed-app: clients/js/node_modules/.installed
 # The second pass is what can differ between Postgres versions: the migrations and their SQL
 # (triggers, functions, NOTIFY), query plans, the listener, the worker's claims, and the
 # read-state and stream paths they drive. All of it runs on the embedded 16 first.
+# Per-user channel mode only (TEST_CHANNEL_MODES), except the listener's tests, which keep both:
+# shard mode differs on the server only in the listener's LISTENs and the mode switch; the rest
+# of it (test_stream.py's shard pass) is our own fan-out in Python, the same on any version, and
+# ran in both modes on the 16 (tests/support/channel_modes.py).
 PG_VERSION_TESTS := tests/migrations tests/live/test_listener.py tests/http/test_stream.py \
 	tests/notifications/test_history_plan.py tests/notifications/test_api.py \
 	tests/notifications/test_deliveries.py tests/notifications/test_analytics.py \
@@ -107,7 +111,8 @@ test: lint browser nginx promtool seed-app
 	.venv/bin/pytest
 	@if .venv/bin/python -m tests.support.reachable "$(SYSTEM_PG_URL)"; then \
 		echo "== the version-sensitive database tests again on the system PostgreSQL ($(SYSTEM_PG_URL))"; \
-		TEST_DATABASE_URL="$(SYSTEM_PG_URL)" .venv/bin/pytest -m "db and not browser" $(PG_VERSION_TESTS); \
+		TEST_DATABASE_URL="$(SYSTEM_PG_URL)" TEST_CHANNEL_MODES=per-user \
+			.venv/bin/pytest -m "db and not browser" $(PG_VERSION_TESTS); \
 	else echo "== system PostgreSQL not reachable at $(SYSTEM_PG_URL): embedded only"; fi
 	@echo "== the container stack: build, start, tests/stack through the proxy, remove"
 	$(MAKE) --no-print-directory test-stack

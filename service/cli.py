@@ -18,28 +18,23 @@ from typing import Any, TextIO, TypeVar
 import asyncpg
 import click
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
 
-from db import migrate as migrations
 from db.embedded import start_embedded_postgres
 from db.pool import connect, create_pool
 from db.urls import unverified_tls
 
-from .app import create_app
 from .channels.push import keys as push_keys
 from .http import exposure
 from .http.auth import mint_token
-from .http.server import Server, server_config
 from .live import channel_mode
 from .live.channel_mode import MAX_SHARDS, ChannelMode
-from .ops import retention
-from .requests import media
-from .requests import metrics as worker_metrics
-from .requests.worker import create_worker
 from .runtime import logs
 from .settings import Settings
 
 T = TypeVar("T")
+
+# The app, the server, the worker and the migrations (SQLAlchemy) are imported by the commands
+# that use them: together 1.8 s of start-up that `token`, `channels` or `--help` have no use for.
 
 
 def load_settings() -> Settings:
@@ -90,11 +85,12 @@ def main() -> None:
 
 
 @contextlib.contextmanager
-def _database_errors() -> Iterator[None]:
-    """A database that cannot be reached or refuses stops the command with why, no traceback."""
+def _database_errors(*more: type[Exception]) -> Iterator[None]:
+    """A database that cannot be reached or refuses stops the command with why, no traceback
+    (`more`: the errors of another driver, SQLAlchemy's for the migrations)."""
     try:
         yield
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DBAPIError) as error:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, *more) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         if isinstance(error, ssl.SSLError):
             reason += (
@@ -112,8 +108,12 @@ def _warn_unverified(*urls: str | None) -> None:
 
 
 def _migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError  # alembic's driver: only the migrations raise it
+
+    from db import migrate as migrations
+
     assert settings.database_url is not None
-    with _database_errors():
+    with _database_errors(DBAPIError):
         migrations.upgrade(
             settings.database_url,
             lock_timeout=settings.migration_lock_timeout_seconds,
@@ -174,6 +174,9 @@ def worker() -> None:
 
 
 async def _work(url: str, settings: Settings) -> None:
+    from .requests import metrics as worker_metrics
+    from .requests.worker import create_worker
+
     pool = await create_pool(url, min_size=1, max_size=3)
     metrics_server = None
     try:
@@ -218,6 +221,9 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool, migrate: bo
         _migrate(settings)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
+    from .app import create_app
+    from .http.server import Server, server_config
+
     app = create_app(settings, with_worker=with_worker)
     config = server_config(
         app,
@@ -240,6 +246,9 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool, migrate: bo
 )
 def prune(days: float) -> None:
     """Delete read or archived notifications older than --days (unread ones stay)."""
+    from .ops import retention
+    from .requests import media
+
     settings = resolve_database(load_settings())
     assert settings.database_url is not None
 

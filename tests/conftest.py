@@ -23,6 +23,7 @@ from db.pool import connect
 from db.urls import asyncpg_dsn, database_name, with_database
 from service.live.channel_mode import PER_USER, ChannelMode, set_mode
 from service.settings import Settings
+from tests.support import channel_modes
 from tests.support.mailbox import Mailbox, smtp_server
 from tests.support.server import RunningServer, running_server, settings_for
 
@@ -134,7 +135,7 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Every test that touches the server is a database test: `pytest -m db` reruns exactly
     # those against another Postgres (the Makefile does, with the system PostgreSQL 15).
     # Browser tests prove the page and the client, not the database: they run once.
@@ -143,6 +144,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
         if "/tests/web/" in str(item.path):
             item.add_marker(pytest.mark.browser)
+    # TEST_CHANNEL_MODES narrows the modules that run in both channel modes (the Makefile's
+    # second pass; tests/support/channel_modes.py says which and why).
+    left_out = [item for item in items if channel_modes.deselected(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 def _mailbox_fixture(scope: Literal["function", "module"], name: str) -> Any:

@@ -34,6 +34,10 @@ from tests.support.server import RunningServer, complete, open_stream, running_s
 from tests.support.tls_postgres import server_programs, tls_postgres
 from tests.support.waiting import until
 
+# Both channel modes even where TEST_CHANNEL_MODES narrows them (the Makefile's second pass):
+# the shard channels' LISTENs and the mode switch are what the server does differently per mode.
+EVERY_CHANNEL_MODE = True
+
 FIND_LISTENER = """
 SELECT pid FROM pg_stat_activity
 WHERE application_name = $1 AND datname = current_database()

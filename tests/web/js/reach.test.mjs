@@ -114,6 +114,7 @@ test('pagehide sends what is pending at once, as a keepalive request, even when 
     win.dispatchEvent(new Event('pagehide')); // stopped: no longer listening
     await tick(0);
     assert.equal(sent.length, 1);
+    reporter.stop(); // [9]'s 10 s timer: Node would otherwise wait for it before exiting
   } finally {
     delete globalThis.addEventListener;
     delete globalThis.removeEventListener;
