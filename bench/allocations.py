@@ -25,7 +25,7 @@ PROBE = Path(__file__).resolve().parent / "probe"
 
 
 async def measure(url: str, streams: int, target: str) -> None:
-    server = Server.start(url, PYTHONPATH=str(PROBE), ALLOCATION_PROBE=target)
+    server = Server.start(url, env={"PYTHONPATH": str(PROBE), "ALLOCATION_PROBE": target})
     try:
         warm, _seconds = await scenarios.connect_fleet(server, 200)
         await asyncio.sleep(2)

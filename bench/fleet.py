@@ -53,14 +53,22 @@ async def gc_max_ms(servers: list[Server]) -> float:
     return round(longest * 1000, 1)
 
 
-async def start_servers(url: str, processes: int, ports: list[int] | None = None) -> list[Server]:
+async def start_servers(
+    url: str, processes: int, ports: list[int] | None = None, *, ready_within: float = 60
+) -> list[Server]:
     """`processes` servers started together (each as its own process), ready."""
     wanted = ports or [0] * processes
-    return list(
-        await asyncio.gather(
-            *(asyncio.to_thread(Server.start, url, port=port or None) for port in wanted)
-        )
-    )
+    starting = [
+        asyncio.to_thread(Server.start, url, port=port or None, ready_within=ready_within)
+        for port in wanted
+    ]
+    started = await asyncio.gather(*starting, return_exceptions=True)
+    servers = [server for server in started if isinstance(server, Server)]
+    if len(servers) < len(started):
+        for server in servers:
+            server.stop()
+        raise RuntimeError(f"{len(started) - len(servers)} of {len(started)} servers did not start")
+    return servers
 
 
 async def warm_up(servers: list[Server]) -> None:
@@ -188,7 +196,8 @@ async def storm_run(url: str, processes: int, args: argparse.Namespace) -> dict[
         await asyncio.sleep(2)
         restart_at = time.monotonic()
         exits = await asyncio.gather(*(asyncio.to_thread(server.stop) for server in servers))
-        servers = await start_servers(url, processes, ports)
+        # Under the reconnecting clients' attempts the start is slower: more time to be ready.
+        servers = await start_servers(url, processes, ports, ready_within=240)
         ready_at = time.monotonic()
         async with asyncio.timeout(180):
             while await clients.connected_since(restart_at) < args.streams:

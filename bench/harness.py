@@ -82,7 +82,14 @@ class Server:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, database_url: str, port: int | None = None, **env: str) -> Server:
+    def start(
+        cls,
+        database_url: str,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        *,
+        ready_within: float = 60,
+    ) -> Server:
         port = port or free_port()
         environment = {
             **os.environ,
@@ -93,7 +100,7 @@ class Server:
             "POOL_MAX_SIZE": "20",
             # Extra server environment for experiments (e.g. a probe on PYTHONPATH).
             **json.loads(os.environ.get("BENCH_SERVER_ENV", "{}")),
-            **env,
+            **(env or {}),
         }
         log = (OUT / f"server-{port}.log").open("ab")
         process = subprocess.Popen(
@@ -105,7 +112,11 @@ class Server:
             stderr=log,
         )
         server = cls(f"http://127.0.0.1:{port}", port, process)
-        server.wait_ready()
+        try:
+            server.wait_ready(ready_within)
+        except RuntimeError:
+            process.kill()
+            raise
         return server
 
     def wait_ready(self, timeout: float = 60) -> None:

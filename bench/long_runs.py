@@ -58,8 +58,10 @@ async def day(url: str, args: argparse.Namespace) -> dict[str, Any]:
     completions throughout. RSS, frozen GC objects, channels and tasks over time."""
     server = Server.start(
         url,
-        KEEPALIVE_SECONDS=str(args.day_keepalive),
-        STREAM_MAX_AGE_SECONDS=str(args.day_max_age),
+        env={
+            "KEEPALIVE_SECONDS": str(args.day_keepalive),
+            "STREAM_MAX_AGE_SECONDS": str(args.day_max_age),
+        },
     )
     try:
         await asyncio.sleep(2)  # past the first GC freeze: the idle process's frozen objects

@@ -95,7 +95,7 @@ async def rolling(
     }
 
     def start(port: int | None = None) -> Server:
-        return Server.start(url, port, **env)
+        return Server.start(url, port, env)
 
     servers = [await asyncio.to_thread(start) for _ in range(replicas)]
     for server in servers:

@@ -104,6 +104,8 @@ class SSEClient(asyncio.Protocol):
         self._stopped = True
         if self._transport is not None:
             self._transport.close()
+        elif not self.closed.done():
+            self.closed.set_result(None)  # between connections: nothing left to close
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -118,6 +120,9 @@ class SSEClient(asyncio.Protocol):
         return self.retry_seconds * random.uniform(1.0, 1.5)
 
     def _redial(self) -> None:
+        if self._stopped:
+            return
+
         async def dial() -> None:
             try:
                 await self.connect()
