@@ -102,6 +102,11 @@ class ClientFleet:
         last: float = max(reply["last_at"] for reply in replies)
         return last - started
 
+    @property
+    def pids(self) -> list[int]:
+        """The children's process ids."""
+        return [child.pid for child in self._children]
+
     async def command(self, command: str, **arguments: Any) -> list[dict[str, Any]]:
         """Send `command` to every child; their replies."""
         for child in self._children:
