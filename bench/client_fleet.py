@@ -15,6 +15,7 @@ off until it is told to close: its own pauses must not show as ours in the laten
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import sys
@@ -144,7 +145,8 @@ class ClientFleet:
     async def close(self) -> None:
         for child in self._children:
             if child.returncode is None and child.stdin is not None:
-                await self._send(child, {"command": "close"})
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # it died
+                    await self._send(child, {"command": "close"})
         for child in self._children:
             try:
                 await asyncio.wait_for(child.wait(), 60)

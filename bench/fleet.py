@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import time
 import uuid
@@ -82,19 +83,35 @@ async def start_servers(
 
 
 async def all_listening(ports: list[int]) -> float:
-    """When every one of `ports` on the loopback first accepted a TCP connection."""
-    waiting = set(ports)
-    while waiting:
-        for port in list(waiting):
-            try:
+    """When every one of `ports` on the loopback accepted a TCP connection (probed together,
+    each attempt cut short: a flooded accept queue must not hold the others' probes up)."""
+
+    async def accepts(port: int) -> bool:
+        try:
+            async with asyncio.timeout(0.2):
                 _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                continue
-            writer.close()
-            waiting.discard(port)
+        except (OSError, TimeoutError):
+            return False
+        writer.close()
+        return True
+
+    waiting = list(ports)
+    while waiting:
+        answers = await asyncio.gather(*(accepts(port) for port in waiting))
+        waiting = [port for port, up in zip(waiting, answers, strict=True) if not up]
         if waiting:
             await asyncio.sleep(0.05)
     return time.monotonic()
+
+
+async def stop_all(servers: list[Server], clients: ClientFleet | None) -> None:
+    """Stop the load generator and every server, whatever fails on the way."""
+    if clients is not None:
+        with contextlib.suppress(OSError, RuntimeError):  # a child that died already
+            await clients.close()
+    await asyncio.gather(
+        *(asyncio.to_thread(server.stop) for server in servers), return_exceptions=True
+    )
 
 
 async def warm_up(servers: list[Server]) -> None:
@@ -139,9 +156,7 @@ async def connect_cost(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "gc_max_ms": await gc_max_ms([server]),
         }
     finally:
-        if clients is not None:
-            await clients.close()
-        server.stop()
+        await stop_all([server], clients)
 
 
 async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -199,10 +214,7 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
         summary["kib_per_stream"] = round(summary["kib_per_stream"], 2)
         return {**summary, "delivery": delivery}
     finally:
-        if clients is not None:
-            await clients.close()
-        for server in servers:
-            server.stop()
+        await stop_all(servers, clients)
 
 
 async def storm_run(url: str, processes: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -266,7 +278,4 @@ async def storm_run(url: str, processes: int, args: argparse.Namespace) -> dict[
         stop.set()
         if writing is not None and not writing.done():
             await writing
-        if clients is not None:
-            await clients.close()
-        for server in servers:
-            server.stop()
+        await stop_all(servers, clients)

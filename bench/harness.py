@@ -149,11 +149,15 @@ class Server:
         return values
 
     def stop(self, timeout: float = 30) -> float:
-        """SIGTERM and wait; return how long the exit took."""
+        """SIGTERM and wait (SIGKILL after `timeout`); return how long the exit took."""
         started = time.monotonic()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         return time.monotonic() - started
 
 

@@ -170,7 +170,7 @@ async def polling(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 async def fleet(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """`--streams` split over each of `--fleet-processes` server counts on one database,
-    `--rate` completions/s for `--seconds` (bench/fleet.py); the largest's figures last."""
+    `--rate` completions/s for `--seconds` (bench/fleet.py); the last size's figures last."""
     runs = []
     for processes in args.fleet_processes:
         runs.append(await fleet_runs.fleet_run(url, processes, args))

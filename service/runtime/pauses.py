@@ -81,7 +81,7 @@ class GcCollector(Collector):
         yield from PAUSES.collect()
         yield GaugeMetricFamily(
             "vividly_gc_pause_max_seconds",
-            "The longest garbage collector pause since the process started.",
+            "The longest garbage collector pause since start-up finished (the histogram: all).",
             value=_slowest[0],
         )
         yield GaugeMetricFamily(

@@ -31,7 +31,8 @@ async def test_streams_opened_together_reach_their_maximum_age_apart(database_ur
         await asyncio.gather(
             *(one(server.base_url, server.token(uuid.uuid4())) for _ in range(count))
         )
-    assert all(max_age * 0.5 - 0.05 <= age <= max_age + 0.1 for age in ages), ages
+    # Up to the wake-up wheel's 50 ms late (service/live/wheel.py), plus a loaded machine's delay.
+    assert all(max_age * 0.5 - 0.05 <= age <= max_age + 0.15 for age in ages), ages
     # Ten uniform draws over half a second: almost surely more than 0.15 s apart.
     assert max(ages) - min(ages) >= 0.15, ages
 
