@@ -46,14 +46,16 @@ promtool:
 
 # The container stack (README "Operations", deploy/podman/): Debian's podman, runc (crun refuses
 # this machine's hybrid cgroups), netavark and aardvark-dns (a fixed address outside the
-# network's ip_range, container names in DNS) and mmdebstrap (base images from Debian's
-# packages). podman-compose is not used (deploy/podman/stack.py says why).
-PODMAN_PACKAGES := podman runc netavark aardvark-dns mmdebstrap
+# network's ip_range, container names in DNS), iptables (netavark's firewall: without it every
+# container start fails with "netavark: No such file or directory"; Debian's netavark does not
+# depend on it) and mmdebstrap (base images from Debian's packages). podman-compose is not used
+# (deploy/podman/stack.py says why).
+PODMAN_PACKAGES := podman runc netavark aardvark-dns iptables mmdebstrap
 podman:
 	@command -v podman >/dev/null && command -v runc >/dev/null \
 		&& command -v mmdebstrap >/dev/null && test -x /usr/lib/podman/netavark \
-		&& test -x /usr/lib/podman/aardvark-dns || { \
-		echo "== installing Debian's podman, runc, netavark, aardvark-dns and mmdebstrap"; \
+		&& test -x /usr/lib/podman/aardvark-dns && command -v iptables >/dev/null || { \
+		echo "== installing Debian's podman, runc, netavark, aardvark-dns, iptables and mmdebstrap"; \
 		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 			$(PODMAN_PACKAGES) >/dev/null; }
 
