@@ -64,6 +64,17 @@ async def gc_max_ms(servers: list[Server]) -> float:
     return round(longest * 1000, 1)
 
 
+async def gc_max_cpu_ms(servers: list[Server]) -> float | None:
+    """The most CPU one collection of any of `servers` took (None: code without the gauge)."""
+    scraped = await asyncio.gather(*(server.metrics() for server in servers))
+    values = [
+        m["vividly_gc_pause_max_cpu_seconds"]
+        for m in scraped
+        if "vividly_gc_pause_max_cpu_seconds" in m
+    ]
+    return round(max(values) * 1000, 1) if values else None
+
+
 async def start_servers(
     url: str, processes: int, ports: list[int] | None = None, *, ready_within: float = 60
 ) -> list[Server]:
@@ -207,6 +218,7 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
             "kib_per_stream": round(sum(rss_after) - sum(rss_before), 1) / args.streams,
             "connect_cpu_us_per_stream": round(connect_cpu / args.streams * 1e6),
             "gc_max_ms": await gc_max_ms(servers),
+            "gc_max_cpu_ms": await gc_max_cpu_ms(servers),
             "postgres_cpu_s_per_1000": round(postgres_cpu / len(issued) * 1000, 3),
             "servers_cpu_s_per_1000": round(servers_cpu / len(issued) * 1000, 3),
             "clients_cpu_s_per_1000": round(load_cpu / len(issued) * 1000, 3),

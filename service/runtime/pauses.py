@@ -26,7 +26,8 @@ Guarantees and limits:
   frozen objects grow without streams growing; the soak in bench/ checks that they do not.
 - Every collection's pause, whoever started it, is observed in `vividly_gc_pause_seconds`
   (`install_pause_histogram`, once per process); the longest so far is
-  `vividly_gc_pause_max_seconds`.
+  `vividly_gc_pause_max_seconds`, and the most CPU one collection took
+  `vividly_gc_pause_max_cpu_seconds` (a pause far longer than that was a wait for a core).
 """
 
 from __future__ import annotations
@@ -54,17 +55,20 @@ PAUSES = Histogram(
     registry=None,
 )
 
-_started: list[float] = []  # a collection in progress: when it started
-_slowest = [0.0]  # the longest pause since the process started
+_started: list[tuple[float, float]] = []  # a collection in progress: wall and CPU clocks
+_slowest = [0.0]  # the longest pause since start-up finished
+_busiest = [0.0]  # the most CPU one collection took since then
 
 
 def _observe(phase: str, info: dict[str, Any]) -> None:
     if phase == "start":
-        _started.append(time.perf_counter())
+        _started.append((time.perf_counter(), time.thread_time()))
     elif _started:
-        pause = time.perf_counter() - _started.pop()
+        wall, cpu = _started.pop()
+        pause = time.perf_counter() - wall
         PAUSES.labels(str(info["generation"])).observe(pause)
         _slowest[0] = max(_slowest[0], pause)
+        _busiest[0] = max(_busiest[0], time.thread_time() - cpu)
 
 
 def install_pause_histogram() -> None:
@@ -85,6 +89,12 @@ class GcCollector(Collector):
             value=_slowest[0],
         )
         yield GaugeMetricFamily(
+            "vividly_gc_pause_max_cpu_seconds",
+            "The most CPU one collection took since start-up finished: far below the longest "
+            "pause, the process was waiting for a core, not for the collector.",
+            value=_busiest[0],
+        )
+        yield GaugeMetricFamily(
             "vividly_gc_frozen_objects",
             "Objects in the permanent generation (skipped by collections).",
             value=gc.get_freeze_count(),
@@ -98,7 +108,7 @@ def freeze_start_up() -> None:
     nothing is being served yet."""
     gc.collect()
     gc.freeze()
-    _slowest[0] = 0.0
+    _slowest[0] = _busiest[0] = 0.0
 
 
 class FreezePolicy:
