@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from .fleet import process_cpu
 from .harness import free_port, raise_fd_limit
 from .sse_client import SSEClient
 
@@ -80,11 +79,6 @@ async def serve_protocol(port: int) -> None:
     await asyncio.Event().wait()
 
 
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def measure(kind: str, streams: int) -> dict[str, Any]:
     port = free_port()
     command = [sys.executable, "-m", "bench.connect_floor", f"serve-{kind}", str(port)]
@@ -108,9 +102,9 @@ async def measure(kind: str, streams: int) -> dict[str, Any]:
                 await client.connect()
                 await client.ready.wait()
 
-        before, started = _cpu(server.pid), time.monotonic()
+        before, started = sum(process_cpu(server.pid)), time.monotonic()
         await asyncio.gather(*(open_one(client) for client in clients))
-        cpu, seconds = _cpu(server.pid) - before, time.monotonic() - started
+        cpu, seconds = sum(process_cpu(server.pid)) - before, time.monotonic() - started
         for client in clients:
             client.close()
         await asyncio.sleep(1)

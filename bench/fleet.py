@@ -48,31 +48,28 @@ def clients_cpu(clients: ClientFleet) -> float:
     return sum(sum(process_cpu(pid)) for pid in clients.pids)
 
 
-async def gc_max_ms(servers: list[Server]) -> float:
-    """The longest collection pause of any of `servers` since it started serving.
+async def gc_maxima(servers: list[Server]) -> dict[str, float | None]:
+    """From one scrape of each of `servers`: the longest collection pause since it started
+    serving (`gc_max_ms`) and the most CPU one collection took (`gc_max_cpu_ms`).
 
-    A server without `vividly_gc_pause_max_seconds` (code before issue 25, under
-    BENCH_SERVER_DIR) gives the upper bound of its histogram's slowest bucket instead."""
+    A server without the gauges (code before issue 25, under BENCH_SERVER_DIR) gives the upper
+    bound of its histogram's slowest bucket as its pause, and no CPU figure."""
     scraped = await asyncio.gather(*(server.metrics() for server in servers))
     longest = 0.0
+    busiest: float | None = None
     for metrics in scraped:
         if "vividly_gc_pause_max_seconds" in metrics:
             longest = max(longest, metrics["vividly_gc_pause_max_seconds"])
         else:
             bounds = [g["slowest_le_s"] for g in gc_pauses({}, metrics).values()]
             longest = max([longest, *bounds])
-    return round(longest * 1000, 1)
-
-
-async def gc_max_cpu_ms(servers: list[Server]) -> float | None:
-    """The most CPU one collection of any of `servers` took (None: code without the gauge)."""
-    scraped = await asyncio.gather(*(server.metrics() for server in servers))
-    values = [
-        m["vividly_gc_pause_max_cpu_seconds"]
-        for m in scraped
-        if "vividly_gc_pause_max_cpu_seconds" in m
-    ]
-    return round(max(values) * 1000, 1) if values else None
+        cpu = metrics.get("vividly_gc_pause_max_cpu_seconds")
+        if cpu is not None:
+            busiest = max(busiest or 0.0, cpu)
+    return {
+        "gc_max_ms": round(longest * 1000, 1),
+        "gc_max_cpu_ms": None if busiest is None else round(busiest * 1000, 1),
+    }
 
 
 async def start_servers(
@@ -164,7 +161,7 @@ async def connect_cost(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "user_us": round(user_us),
             "system_us": round(system_us),
             "kib_per_stream": round((server.rss_kib() - rss_before) / args.streams, 2),
-            "gc_max_ms": await gc_max_ms([server]),
+            **await gc_maxima([server]),
         }
     finally:
         await stop_all([server], clients)
@@ -217,8 +214,7 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
             "connect_s": round(connect_s, 1),
             "kib_per_stream": round(sum(rss_after) - sum(rss_before), 1) / args.streams,
             "connect_cpu_us_per_stream": round(connect_cpu / args.streams * 1e6),
-            "gc_max_ms": await gc_max_ms(servers),
-            "gc_max_cpu_ms": await gc_max_cpu_ms(servers),
+            **await gc_maxima(servers),
             "postgres_cpu_s_per_1000": round(postgres_cpu / len(issued) * 1000, 3),
             "servers_cpu_s_per_1000": round(servers_cpu / len(issued) * 1000, 3),
             "clients_cpu_s_per_1000": round(load_cpu / len(issued) * 1000, 3),
@@ -283,7 +279,7 @@ async def storm_run(url: str, processes: int, args: argparse.Namespace) -> dict[
             "caught_up_after_listening_s": round(caught_up - ready_at, 2),
             "lost": delivery["lost"],
             "dups": delivery["duplicated"],
-            "gc_max_ms": await gc_max_ms(servers),
+            **await gc_maxima(servers),
         }
         return {**summary, "missing": delivery["missing"]}
     finally:
