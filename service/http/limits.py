@@ -71,6 +71,19 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._start_head_timer()
 
+    def take_over(
+        self, transport: asyncio.Transport, received: bytes, head_deadline: float
+    ) -> None:
+        """Serve a connection another protocol opened (`stream_protocol.py`), as if from its
+        start: `received` is every byte read so far, and the head is due at `head_deadline`
+        (the loop's clock) as it was for the other protocol."""
+        self.connection_made(transport)
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_at(head_deadline, self._head_timed_out)
+        transport.set_protocol(self)
+        if received:
+            self.data_received(received)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
         super().connection_lost(exc)

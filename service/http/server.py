@@ -20,14 +20,18 @@ from fastapi import FastAPI
 
 from .limits import limited_protocol
 from .settings import HttpSettings
+from .stream_protocol import stream_protocol
 
 FORCE_EXIT_POLL = 0.1  # seconds
 
 
 def server_config(app: FastAPI, settings: HttpSettings, **options: Any) -> uvicorn.Config:
     """uvicorn's configuration for `app`: the settings' limits, plus `options` (host, port...)."""
-    http = limited_protocol(
-        settings.max_header_bytes, settings.head_timeout_seconds, settings.max_body_bytes
+    http = stream_protocol(
+        limited_protocol(
+            settings.max_header_bytes, settings.head_timeout_seconds, settings.max_body_bytes
+        ),
+        settings.cors_origins,
     )
     # ASGI 3 said outright: the app's `__call__` is a plain method returning an awaitable
     # (service/app.py), which uvicorn's detection would take for ASGI 2.

@@ -18,8 +18,9 @@ Guarantees:
 - A stream ended by a drain (`service/drain.py`) gets its own `retry:` before it ends; one
   displaced by the user's newest stream (`Hub`) gets `event: displaced` with a long `retry:`.
 
-One coroutine (the request's own) writes; one small task waits for the client's disconnect.
-StreamingResponse and the SSE libraries cost 3-5 tasks and 34-57 KiB per idle stream (bench/).
+One coroutine writes. Served on the socket (`stream_protocol.py`), that is all; served through
+ASGI, one small task also waits for the client's disconnect. StreamingResponse and the SSE
+libraries cost 3-5 tasks and 34-57 KiB per idle stream (bench/).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import logging
 import random
 import time
 from datetime import datetime
+from typing import Protocol
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -55,6 +57,43 @@ HEADERS = [
 ]
 
 
+class Sink(Protocol):
+    """Where a stream's bytes go: the ASGI server's `send`, or the socket (`stream_protocol`).
+
+    Every method raises OSError when the client is gone, and TimeoutError when it has not
+    taken the bytes within the send timeout.
+    """
+
+    async def open(self, first: bytes) -> None:
+        """Start the 200 response (`HEADERS`) with `first` as its first bytes."""
+
+    async def write(self, data: bytes) -> None:
+        """Send `data` as more of the response."""
+
+    async def end(self) -> None:
+        """Finish the response."""
+
+
+class _AsgiSink:
+    __slots__ = ("_send", "_timeout")
+
+    def __init__(self, send: Send, timeout: float) -> None:
+        self._send = send
+        self._timeout = timeout
+
+    async def open(self, first: bytes) -> None:
+        await self._send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        await self.write(first)
+
+    async def write(self, data: bytes) -> None:
+        async with asyncio.timeout(self._timeout):
+            await self._send({"type": "http.response.body", "body": data, "more_body": True})
+
+    async def end(self) -> None:
+        async with asyncio.timeout(self._timeout):
+            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 class EventStream:
     """The ASGI response of `GET /api/v1/notifications/stream` for one entered subscription."""
 
@@ -64,8 +103,8 @@ class EventStream:
         "_deliveries",
         "_feed",
         "_metrics",
-        "_send",
         "_settings",
+        "_sink",
         "_subscription",
         "_token_deadline",
     )
@@ -89,38 +128,50 @@ class EventStream:
         max_age = settings.stream_max_age_seconds
         max_age -= max_age * random.uniform(0, settings.stream_max_age_jitter)
         self._deadline = min(self._token_deadline, now + max_age)
-        self._send: Send | None = None
+        self._sink: Sink | None = None
         self._metrics: EventMetrics | None = None
         self._deliveries: DeliveryRecorder | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self._send = send
+        """Run as an ASGI response (a cross-origin request, or a connection that began with
+        another request); `stream_protocol.py` runs the others on the socket itself."""
         state = scope.get("state", {})
-        self._metrics = state.get("event_metrics")
-        self._deliveries = state.get("deliveries")
-        subscription = self._subscription
-        logs.bind_user(subscription.user_id)
         watcher = asyncio.create_task(self._watch_disconnect(receive))
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-            await self._write(self._connected_frame())
+            sink = _AsgiSink(send, self._settings.send_timeout_seconds)
+            await self.run(sink, state.get("event_metrics"), state.get("deliveries"))
+        finally:
+            watcher.cancel()
+
+    async def run(
+        self,
+        sink: Sink,
+        metrics: EventMetrics | None = None,
+        deliveries: DeliveryRecorder | None = None,
+    ) -> None:
+        """Write the stream to `sink` until it ends; the caller tells the subscription when the
+        client disconnects (`Subscription.close("disconnected")`)."""
+        self._sink = sink
+        self._metrics = metrics
+        self._deliveries = deliveries
+        subscription = self._subscription
+        logs.bind_user(subscription.user_id)
+        try:
+            await sink.open(self._connected_frame())
             if self._cursor is not None:
                 await self._replay(self._cursor)
             await self._live()
             if subscription.closed_reason == "displaced":
-                await self._write(events.displaced_frame(subscription.retry_ms or 0))
+                await sink.write(events.displaced_frame(subscription.retry_ms or 0))
             elif subscription.retry_ms is not None and subscription.closed_reason != "disconnected":
-                await self._write(events.retry_frame(subscription.retry_ms))
+                await sink.write(events.retry_frame(subscription.retry_ms))
             if subscription.closed_reason != "disconnected":
-                async with asyncio.timeout(self._settings.send_timeout_seconds):
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await sink.end()
         except (OSError, TimeoutError) as error:
             # The client is gone or stuck: returning without finishing makes the server drop
             # the connection; a stuck client that comes back replays with Last-Event-ID.
             subscription.close("send_timeout" if isinstance(error, TimeoutError) else "gone")
             logs.response_abandoned()
-        finally:
-            watcher.cancel()
         if subscription.closed_reason in SLOW_CLIENT:
             logs.stream_dropped(subscription.user_id, subscription.closed_reason)
 
@@ -144,9 +195,8 @@ class EventStream:
         self._subscription.close("disconnected")
 
     async def _write(self, data: bytes) -> None:
-        assert self._send is not None
-        async with asyncio.timeout(self._settings.send_timeout_seconds):
-            await self._send({"type": "http.response.body", "body": data, "more_body": True})
+        assert self._sink is not None
+        await self._sink.write(data)
 
     async def _replay(self, cursor: int) -> None:
         # A pool connection is held per query only, never while a page is being sent.

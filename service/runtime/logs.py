@@ -22,6 +22,7 @@ import logging
 import re
 import sys
 import uuid
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -63,10 +64,16 @@ class RequestContext:
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] == "http":
-            given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-            request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-            _request.set({"request_id": request_id})
+            start_request(scope["headers"])
         return self.app(scope, receive, send)
+
+
+def start_request(headers: Iterable[tuple[bytes, bytes]]) -> None:
+    """Give the request with these (lower-cased) headers its `request_id`, in the current
+    context: the client's `X-Request-ID` when it is a sane one, else a new one."""
+    given = dict(headers).get(b"x-request-id", b"").decode("latin-1")
+    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    _request.set({"request_id": request_id})
 
 
 def request_id() -> str | None:

@@ -123,16 +123,23 @@ class StreamEndpoint:
                 )
                 await stream(scope, receive, send)
         except Unavailable as error:
-            # Not a 503: EventSource gives up for good on any non-200 answer. Also the answer
-            # when this process is at MAX_STREAMS or its listener is deaf (the hub is suspended):
-            # the browser retries after `retry:`, through the load balancer, likely elsewhere.
-            if isinstance(error, AtCapacity | Suspended):
-                body = events.unavailable_frame(settings.sse_retry_ms, f"{error}; retrying shortly")
-            else:
-                body = events.unavailable_frame(settings.sse_retry_ms)
-            response = Response(body, media_type="text/event-stream")
-            response.headers["cache-control"] = "no-store, no-transform"
-            await headers.SecurityHeaders(response)(scope, receive, send)
+            await headers.SecurityHeaders(unavailable(error, settings))(scope, receive, send)
+
+
+def unavailable(error: Unavailable, settings: HttpSettings) -> Response:
+    """The answer to a stream the hub did not admit: `event: unavailable`, then the end.
+
+    Not a 503: EventSource gives up for good on any non-200 answer. Also the answer when this
+    process is at MAX_STREAMS or its listener is deaf (the hub is suspended): the browser
+    retries after `retry:`, through the load balancer, likely elsewhere.
+    """
+    if isinstance(error, AtCapacity | Suspended):
+        body = events.unavailable_frame(settings.sse_retry_ms, f"{error}; retrying shortly")
+    else:
+        body = events.unavailable_frame(settings.sse_retry_ms)
+    response = Response(body, media_type="text/event-stream")
+    response.headers["cache-control"] = "no-store, no-transform"
+    return response
 
 
 def _has_body(scope: Scope) -> bool:

@@ -1,0 +1,417 @@
+"""The connection protocol: plain stream requests served on the socket, the rest by uvicorn.
+
+Guarantees:
+- A connection whose first request is `GET /api/v1/notifications/stream` over HTTP/1.1, with no
+  body, no upgrade and nothing pipelined after it, no `Origin` or one of CORS_ORIGINS (its head
+  then carries the CORS headers `cors.CrossOrigin` gives it), and a valid token and cursor, is
+  served here: `EventStream` writes straight to
+  the transport from one task, the head and `connected` in one write, chunked as uvicorn
+  would. The stream hears of a disconnect from `connection_lost`; no task waits for it. When the
+  stream ends the connection is closed (aborted, if its client stopped reading).
+- Everything else goes to uvicorn's protocol (`limits.LimitedHttpToolsProtocol`) with every
+  byte received so far, on the same connection, before anything was answered: another path or
+  method, another origin, a refusal (400, 401, 422: the app answers and counts it), a
+  head that is malformed, larger than `max_header_bytes` or not complete by its deadline
+  (uvicorn's 400, 431, 408; the deadline is not restarted by the hand-over).
+- A stream the hub does not admit gets the app's own `unavailable` answer
+  (`routes/stream.unavailable`, with the security headers) and the connection is closed.
+- uvicorn's shutdown sees these connections and their tasks as its own, and waits for them.
+
+Why: a connect through uvicorn pays for its protocol, request cycle, scope, ASGI task, two
+writes and a watcher task, ~90 µs and ~1.5 KiB per stream before any of ours
+(bench/RESULTS.md, "A stream protocol of our own").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import httptools
+import uvicorn
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE
+
+from ..live.hub import Hub, Subscription, Unavailable
+from ..runtime import logs
+from . import headers
+from .auth import AuthError, decode_token, token_from
+from .cors import CrossOrigin
+from .limits import LimitedHttpToolsProtocol
+from .routes.stream import STREAM_PATH, SUBSCRIBE_TIMEOUT, InvalidCursor, parse_cursor, unavailable
+from .settings import HttpSettings
+from .stream import HEADERS, EventStream
+
+_PATH = STREAM_PATH.encode()
+_REQUEST_START = b"GET " + _PATH
+_AFTER_PATH = frozenset(b" ?")
+# Requests carrying these go to uvicorn: a body, 100-continue, an upgrade.
+_NOT_HERE = frozenset({b"content-length", b"transfer-encoding", b"expect", b"upgrade"})
+_END = b"0\r\n\r\n"
+_access = logging.getLogger("uvicorn.access")
+_Admitted = tuple[uuid.UUID, datetime, int | None]  # the user, the token's expiry, the cursor
+
+
+class StreamProtocol(asyncio.Protocol):
+    """One connection: a stream served here, or handed to `uvicorn_protocol` (see above)."""
+
+    uvicorn_protocol: type[LimitedHttpToolsProtocol] = LimitedHttpToolsProtocol
+    origins: frozenset[bytes] = frozenset()  # CORS_ORIGINS
+    # The stream's head for each allowed origin (its CORS headers added), made once each.
+    stream_heads: dict[bytes, list[tuple[bytes, bytes]]]
+
+    __slots__ = (
+        "_app_state",
+        "_buffer",
+        "_config",
+        "_drained",
+        "_head_deadline",
+        "_head_timer",
+        "_headers",
+        "_loop",
+        "_lost",
+        "_origin",
+        "_parser",
+        "_paused",
+        "_pipelined",
+        "_server_state",
+        "_subscription",
+        "_task",
+        "_url",
+        "_url_done",
+        "transport",
+    )
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: Any,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self._config = config
+        self._server_state = server_state
+        self._app_state = app_state
+        self._loop = _loop or asyncio.get_event_loop()
+        self._buffer = b""
+        self._parser: httptools.HttpRequestParser | None = None
+        self._url = b""
+        self._url_done = False
+        self._pipelined = False
+        self._origin: bytes | None = None
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_deadline = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
+        self._paused = False
+        self._drained: asyncio.Future[None] | None = None
+        self._lost = False
+        self.transport: asyncio.Transport | None = None
+
+    # The connection
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self._server_state.connections.add(self)
+        self._head_deadline = self._loop.time() + self.uvicorn_protocol.head_timeout
+        self._head_timer = self._loop.call_at(self._head_deadline, self._head_timed_out)
+
+    def data_received(self, data: bytes) -> None:
+        if self._task is not None:
+            if self._subscription is None:  # waiting for admission: uvicorn may need it
+                self._buffer += data
+            return  # a stream reads nothing; what its client sends is dropped
+        self._buffer += data
+        buffer = self._buffer
+        if not buffer.startswith(_REQUEST_START):
+            if not _REQUEST_START.startswith(buffer):
+                self._hand_over()
+            return
+        if len(buffer) > len(_REQUEST_START) and buffer[len(_REQUEST_START)] not in _AFTER_PATH:
+            self._hand_over()
+            return
+        if self._parser is None:
+            self._parser = httptools.HttpRequestParser(self)
+            data = buffer
+        try:
+            self._parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            self._hand_over()
+            return
+        if self._url_done:
+            self._start()
+        elif len(buffer) > self.uvicorn_protocol.max_header_bytes:
+            self._hand_over()  # uvicorn answers 431
+
+    def eof_received(self) -> bool | None:
+        return None  # the transport closes itself; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server_state.connections.discard(self)
+        self._cancel_head_timer()
+        self._lost = True
+        self._resume()
+        if self._subscription is not None:
+            self._subscription.close("disconnected")
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._resume()
+
+    def shutdown(self) -> None:
+        """uvicorn's shutdown, after the hub closed every stream: close what carries none."""
+        if self._task is None and self.transport is not None:
+            self.transport.close()
+
+    # The head, as httptools parses it
+
+    def on_url(self, url: bytes) -> None:
+        if not self._url_done:
+            self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._url_done:
+            self._headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        self._url_done = True
+
+    def on_message_begin(self) -> None:
+        if self._url_done:  # a second request in the same bytes
+            self._pipelined = True
+
+    # Serving
+
+    def _start(self) -> None:
+        self._cancel_head_timer()
+        parser = self._parser
+        assert parser is not None
+        admitted = self._admissible(parser)
+        self._parser = None
+        if admitted is None:
+            self._hand_over()
+            return
+        user_id, expires_at, cursor = admitted
+        self._task = task = self._loop.create_task(self._serve(user_id, expires_at, cursor))
+        tasks = self._server_state.tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def _admissible(self, parser: httptools.HttpRequestParser) -> _Admitted | None:
+        """(user, token expiry, cursor) when this request is served here; None to hand it over."""
+        if (
+            self._pipelined  # uvicorn serves both
+            or parser.get_method() != b"GET"
+            or parser.get_http_version() != "1.1"
+            or parser.should_upgrade()
+        ):
+            return None
+        url = httptools.parse_url(self._url)
+        if url.path != _PATH:
+            return None
+        size = len(self._url)
+        for name, value in self._headers:
+            if name in _NOT_HERE:
+                return None
+            if name == b"origin":
+                if value not in self.origins or self._origin is not None:
+                    return None  # CrossOrigin's answer for other origins: uvicorn's path
+                self._origin = value
+            size += len(name) + len(value) + 4
+        if size > self.uvicorn_protocol.max_header_bytes:
+            return None
+        settings: HttpSettings = self._app_state["settings"]
+        scope: Scope = {"type": "http", "headers": self._headers, "query_string": url.query or b""}
+        connection = HTTPConnection(scope)
+        try:
+            user = decode_token(token_from(connection), settings)
+            cursor = parse_cursor(connection)
+        except (AuthError, InvalidCursor):
+            return None  # the app answers, and counts the refusal
+        except Exception:  # a fault of ours: the app's path answers it (and logs it)
+            return None
+        return user.id, user.expires_at, cursor
+
+    async def _serve(self, user_id: uuid.UUID, expires_at: datetime, cursor: int | None) -> None:
+        state = self._app_state
+        settings: HttpSettings = state["settings"]
+        hub: Hub = state["hub"]
+        logs.start_request(self._headers)
+        subscription = hub.subscription(
+            user_id, queue_size=settings.stream_queue_size, timeout=SUBSCRIBE_TIMEOUT
+        )
+        try:
+            async with subscription:
+                self._subscription = subscription
+                if self._lost:
+                    subscription.close("disconnected")
+                logs.bind_user(user_id)
+                if self._origin is not None:
+                    await self._cross_origin(self._origin)
+                self._log_access(200)
+                self._buffer, self._headers, self._url = b"", [], b""
+                stream = EventStream(
+                    feed=state["feed"],
+                    subscription=subscription,
+                    settings=settings,
+                    cursor=cursor,
+                    token_expires_at=expires_at,
+                )
+                await stream.run(self, state.get("event_metrics"), state.get("deliveries"))
+        except Unavailable as error:
+            if not self._lost:
+                await self._answer(unavailable(error, settings))
+        finally:
+            self._server_state.total_requests += 1
+            self._subscription = None
+            transport = self.transport
+            if transport is not None and not transport.is_closing():
+                if subscription.closed_reason == "send_timeout":
+                    transport.abort()  # its client is not reading: drop what is buffered
+                else:
+                    transport.close()
+
+    def _hand_over(self) -> None:
+        """Give the connection, and every byte received, to uvicorn's protocol."""
+        self._cancel_head_timer()
+        self._server_state.connections.discard(self)
+        transport = self.transport
+        received, self._buffer, self._parser = self._buffer, b"", None
+        if transport is None or transport.is_closing():
+            return
+        protocol = self.uvicorn_protocol(
+            config=self._config,
+            server_state=self._server_state,
+            app_state=self._app_state,
+            _loop=self._loop,
+        )
+        protocol.take_over(transport, received, self._head_deadline)
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        self._hand_over()  # uvicorn's protocol finds its deadline passed: 408
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    # The stream's sink (`stream.Sink`)
+
+    async def open(self, first: bytes) -> None:
+        self._check()
+        head = [b"HTTP/1.1 200 OK\r\n"]
+        own = HEADERS if self._origin is None else self.stream_heads[self._origin]
+        for name, value in [*self._server_state.default_headers, *own]:
+            head += (name, b": ", value, b"\r\n")
+        head.append(b"transfer-encoding: chunked\r\n\r\n")
+        head += _chunk(first)
+        self._write(b"".join(head))
+
+    async def write(self, data: bytes) -> None:
+        if self._paused:
+            await self._drain()
+        self._check()
+        self._write(b"".join(_chunk(data)))
+
+    async def end(self) -> None:
+        if self._paused:
+            await self._drain()
+        self._check()
+        self._write(_END)
+
+    def _check(self) -> None:
+        if self._lost or self.transport is None or self.transport.is_closing():
+            raise ConnectionResetError("the client is gone")
+
+    def _write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(data)
+
+    async def _drain(self) -> None:
+        settings: HttpSettings = self._app_state["settings"]
+        if self._drained is None or self._drained.done():
+            self._drained = self._loop.create_future()
+        async with asyncio.timeout(settings.send_timeout_seconds):
+            await self._drained
+
+    def _resume(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    async def _cross_origin(self, origin: bytes) -> None:
+        """Make (once per origin) the head `CrossOrigin` gives a stream from `origin`."""
+        if origin not in self.stream_heads:
+            start, *_ = await self._through_asgi(_StreamStart(), origin)
+            self.stream_heads[origin] = list(start["headers"])
+
+    async def _answer(self, response: Response) -> None:
+        """Write `response` as the app would have (security headers, CORS), as the
+        connection's last answer."""
+        start, *bodies = await self._through_asgi(headers.SecurityHeaders(response), self._origin)
+        lines = [STATUS_LINE[start["status"]]]
+        for name, value in [*self._server_state.default_headers, *start["headers"]]:
+            lines += (name, b": ", value, b"\r\n")
+        lines.append(b"connection: close\r\n\r\n")
+        lines += (message.get("body", b"") for message in bodies)
+        self._write(b"".join(lines))
+
+    async def _through_asgi(self, app: ASGIApp, origin: bytes | None) -> list[Message]:
+        """The messages `app` sends for this request, through CrossOrigin when it has an
+        `Origin`: the one place the CORS rules live (`cors.py`)."""
+        messages: list[Message] = []
+
+        async def collect(message: Message) -> None:
+            messages.append(message)
+
+        async def nothing() -> Message:
+            return {"type": "http.disconnect"}
+
+        scope: Scope = {"type": "http", "path": STREAM_PATH, "method": "GET", "headers": []}
+        if origin is not None:
+            scope["headers"] = [(b"origin", origin)]
+            app = CrossOrigin(app, origins=[o.decode("latin-1") for o in self.origins])
+        await app(scope, nothing, collect)
+        return messages
+
+    def _log_access(self, status: int) -> None:
+        if _access.hasHandlers() and self.transport is not None:
+            peer = self.transport.get_extra_info("peername")
+            client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
+            path = self._url.decode("latin-1")
+            _access.info('%s - "%s %s HTTP/%s" %d', client, "GET", path, "1.1", status)
+
+
+def _chunk(data: bytes) -> tuple[bytes, bytes, bytes]:
+    return (b"%x\r\n" % len(data), data, b"\r\n")
+
+
+class _StreamStart:
+    """An ASGI app that only starts a stream's answer (to see the headers CORS adds)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+
+
+def stream_protocol(
+    uvicorn_protocol: type[LimitedHttpToolsProtocol], origins: Sequence[str] = ()
+) -> type[StreamProtocol]:
+    """The protocol class for uvicorn's `http=`, for CORS_ORIGINS `origins`, handing what it
+    does not serve to `uvicorn_protocol` (`limits.limited_protocol`, with the settings' limits)."""
+    attributes = {
+        "uvicorn_protocol": uvicorn_protocol,
+        "origins": frozenset(origin.encode("latin-1") for origin in origins),
+        "stream_heads": {},
+        "__slots__": (),
+    }
+    return type("StreamProtocol", (StreamProtocol,), attributes)
