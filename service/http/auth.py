@@ -26,6 +26,7 @@ import jwt
 from starlette.requests import HTTPConnection
 
 from .jwt_keys import key_ring
+from .plain_hs256 import plain_hs256_claims
 from .settings import HttpSettings
 
 COOKIE_NAME = "access_token"
@@ -53,6 +54,14 @@ def _claims(token: str, settings: HttpSettings) -> dict[str, Any]:
         ring = key_ring(settings)
     except (OSError, ValueError) as error:  # the JWKS file, unreadable since start-up
         raise AuthError("server misconfigured: no key verifies tokens") from error
+    if (
+        settings.jwt_algorithm == "HS256"
+        and settings.jwt_audience is None
+        and settings.jwt_issuer is None
+    ):
+        plain = plain_hs256_claims(token, ring.unnamed)  # the common token, without PyJWT
+        if plain is not None:
+            return plain
     # The header is read for its `kid` only where a key has a name (a JWKS): decoding a token
     # twice was a tenth of a stream's connect (issue 25).
     keys = ring.candidates(jwt.get_unverified_header(token).get("kid") if ring.named else None)

@@ -64,8 +64,9 @@ class _PreparedHmac(HMACAlgorithm):
 
 
 # PyJWT's algorithms are process-wide: verifying and minting use this one from import on.
+HS256 = _PreparedHmac(HMACAlgorithm.SHA256)
 jwt.unregister_algorithm("HS256")
-jwt.register_algorithm("HS256", _PreparedHmac(HMACAlgorithm.SHA256))
+jwt.register_algorithm("HS256", HS256)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,102 @@
+"""The common HS256 token verified in a few microseconds; PyJWT decides everything else.
+
+A stream's connect spent a quarter of its CPU in PyJWT (bench/RESULTS.md, "A stream protocol
+of our own"). `plain_hs256_claims` accepts only the token shape this service and most issuers
+mint, and only when PyJWT, called as `auth.py` calls it, would accept it with the same claims:
+
+- HS256 configured, with no audience or issuer to check;
+- three segments of unpadded, canonical base64url (PyJWT's own rule: re-encoding gives the
+  segment back);
+- a header of `alg: HS256` and at most `typ: JWT`;
+- a signature that one of the ring's secrets makes (PyJWT's key preparation, so a secret PyJWT
+  refuses or warns about is left to it);
+- a payload object with a string `sub`, integer `exp`, `iat` and `nbf` (the last two optional),
+  `exp` more than a second ahead and `iat`/`nbf` not ahead, and no `aud`, `iss` or `jti`.
+
+Anything else (including every invalid token) returns None, and the caller asks PyJWT, whose
+answer and error messages stand. `tests/http/test_plain_hs256.py` checks the narrower-than
+rule against PyJWT over many altered tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from .jwt_keys import HS256
+
+_SEGMENT = re.compile(rb"[A-Za-z0-9_-]+")
+_HEADERS = ({"alg": "HS256", "typ": "JWT"}, {"alg": "HS256"})
+_LEFT_TO_PYJWT = ("aud", "iss", "jti")
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+_EXPIRY_MARGIN = 1.0  # seconds: closer to `exp` than this, PyJWT decides
+
+
+def plain_hs256_claims(token: str, secrets: Sequence[Any]) -> dict[str, Any] | None:
+    """The claims of `token` when it has the plain shape above and verifies; None otherwise."""
+    if not token.isascii():
+        return None
+    raw = token.encode("ascii")
+    segments = raw.split(b".")
+    if len(segments) != 3:
+        return None
+    decoded = [_segment(segment) for segment in segments]
+    header, payload, signature = decoded
+    if header is None or payload is None or signature is None:
+        return None
+    try:
+        if orjson.loads(header) not in _HEADERS:
+            return None
+    except orjson.JSONDecodeError:
+        return None
+    signing_input = raw[: len(segments[0]) + 1 + len(segments[1])]
+    if not any(_signed_by(secret, signing_input, signature) for secret in secrets):
+        return None
+    try:
+        claims = orjson.loads(payload)  # stricter than json (no NaN, 64-bit integers): fine
+    except orjson.JSONDecodeError:
+        return None
+    return claims if _plain_claims(claims) else None
+
+
+def _segment(segment: bytes) -> bytes | None:
+    if len(segment) % 4 == 1 or not _SEGMENT.fullmatch(segment):
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=") != segment:
+        return None
+    return decoded
+
+
+def _signed_by(secret: Any, signing_input: bytes, signature: bytes) -> bool:
+    try:
+        key = HS256.prepare_key(secret)
+    except Exception:  # PyJWT refuses this secret: let it say so
+        return False
+    if HS256.check_key_length(key) is not None:
+        return False  # PyJWT warns about this secret: let it
+    return hmac.compare_digest(hmac.digest(key, signing_input, "sha256"), signature)
+
+
+def _plain_claims(claims: object) -> bool:
+    if not isinstance(claims, dict) or any(name in claims for name in _LEFT_TO_PYJWT):
+        return False
+    if type(claims.get("sub")) is not str or "exp" not in claims:
+        return False
+    for name in _TIME_CLAIMS:
+        if name in claims and type(claims[name]) is not int:
+            return False
+    now = time.time()
+    if claims["exp"] <= now + _EXPIRY_MARGIN:
+        return False
+    return bool(claims.get("iat", 0) <= now and claims.get("nbf", 0) <= now)

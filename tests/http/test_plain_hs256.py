@@ -1,0 +1,157 @@
+"""The plain HS256 path (service/http/plain_hs256.py) accepts only what PyJWT accepts, with the
+same claims, and does accept the tokens this service mints."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+
+from service.http.plain_hs256 import plain_hs256_claims
+
+SECRET = "plain-hs256-test-secret-0123456789abcdef"
+OTHER = "another-secret-of-enough-length-0123456789"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(claims: dict[str, Any], header: dict[str, Any] | None = None, key: str = SECRET) -> str:
+    return jwt.encode(claims, key, algorithm="HS256", headers=header)
+
+
+def pyjwt(text: str, keys: list[str]) -> dict[str, Any] | None:
+    """What `auth._claims` gets from PyJWT for this configuration (HS256, no aud/iss)."""
+    for key in keys:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                text,
+                key,
+                algorithms=["HS256"],
+                options={"require": ["exp", "sub"], "verify_aud": False, "verify_iss": False},
+            )
+        except jwt.InvalidSignatureError:
+            continue
+        except (jwt.InvalidTokenError, OverflowError, ValueError, TypeError):
+            return None
+        return claims
+    return None
+
+
+def agrees(text: str, keys: list[str] | None = None) -> dict[str, Any] | None:
+    """The plain path's answer, checked: whatever it accepts PyJWT accepts, identically."""
+    keys = keys if keys is not None else [SECRET]
+    plain = plain_hs256_claims(text, keys)
+    if plain is not None:
+        assert pyjwt(text, keys) == plain, text
+    return plain
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def base(**changes: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {"sub": str(uuid.uuid4()), "iat": now(), "exp": now() + 600}
+    claims.update(changes)
+    return {name: value for name, value in claims.items() if value is not ...}
+
+
+def test_the_tokens_this_service_mints_take_the_plain_path() -> None:
+    for claims in (
+        base(),
+        base(iat=...),
+        base(nbf=now() - 5, roles=["admin"], name="Ada"),
+        base(role="admin", extra={"nested": [1, 2]}),
+    ):
+        assert agrees(token(claims)) == claims
+    assert agrees(token(base(), key=OTHER), [SECRET, OTHER]) is not None  # a rotated key
+
+
+@pytest.mark.parametrize(
+    ("claims", "header", "key"),
+    [
+        (base(exp=now() - 1), None, SECRET),  # expired
+        (base(exp=now()), None, SECRET),  # expiring this second: PyJWT decides
+        (base(exp=float(now() + 600)), None, SECRET),
+        (base(exp="9999999999"), None, SECRET),
+        (base(exp=...), None, SECRET),
+        (base(exp=True), None, SECRET),
+        (base(exp=10**30), None, SECRET),  # past 64 bits: PyJWT decides (auth.py refuses it)
+        (base(sub=42), None, SECRET),
+        (base(sub=None), None, SECRET),
+        (base(sub=...), None, SECRET),
+        (base(iat=now() + 60), None, SECRET),
+        (base(iat=1.5), None, SECRET),
+        (base(nbf=now() + 60), None, SECRET),
+        (base(aud="someone"), None, SECRET),
+        (base(iss="someone"), None, SECRET),
+        (base(jti=7), None, SECRET),
+        (base(), {"kid": "k1"}, SECRET),
+        (base(), {"typ": "at+jwt"}, SECRET),
+        (base(), {"crit": ["b64"], "b64": False}, SECRET),
+        (base(), None, OTHER),  # not one of ours
+        (base(), None, "short"),  # a secret PyJWT warns about
+    ],
+)
+def test_anything_unusual_is_left_to_pyjwt(
+    claims: dict[str, Any], header: dict[str, Any] | None, key: str
+) -> None:
+    with pytest.warns(jwt.warnings.InsecureKeyLengthWarning) if key == "short" else _nothing():
+        text = token(claims, header, key)
+    keys = ["short"] if key == "short" else [SECRET]
+    assert agrees(text, keys) is None
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def test_other_algorithms_and_forged_shapes_are_left_to_pyjwt() -> None:
+    claims = base()
+    body = b64(json.dumps(claims).encode())
+    for header in ({"alg": "none"}, {"alg": "HS512"}, {"alg": "RS256"}, {"alg": "HS256", "x": 1}):
+        head = b64(json.dumps(header).encode())
+        assert agrees(f"{head}.{body}.") is None
+        assert agrees(f"{head}.{body}.{b64(b'x' * 32)}") is None
+    good = token(claims)
+    head, payload, signature = good.split(".")
+    for text in (
+        f"{head}.{payload}.{signature}=",  # padded
+        f"{head}=.{payload}.{signature}",
+        f"{head}.{payload}.{signature}.",  # a fourth segment
+        f"{head}.{payload}",
+        f"{head}.{payload}.{signature[:-1]}",
+        f"{head}.{payload}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
+        f"{head}.{payload}.{signature}\u00e9",
+        f" {good}",
+        f"{head}.{payload}.{signature.replace('-', '+').replace('_', '/')}",
+    ):
+        assert agrees(text) is None, text
+
+
+def test_no_altered_token_is_accepted_that_pyjwt_refuses() -> None:
+    randomness = random.Random(25)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.="
+    originals = [token(base()), token(base(nbf=now() - 1, roles=["a"]))]
+    accepted = 0
+    for _ in range(3000):
+        chars = list(randomness.choice(originals))
+        for _ in range(randomness.randint(1, 3)):
+            chars[randomness.randrange(len(chars))] = randomness.choice(alphabet)
+        if agrees("".join(chars)) is not None:
+            accepted += 1
+    # A change the base64 cannot see (the spare bits of a last character) leaves a token PyJWT
+    # refuses as non-canonical, and so must this path: nothing altered gets through.
+    assert accepted <= 3000 * 0.01
