@@ -8,8 +8,8 @@ mint, and only when PyJWT, called as `auth.py` calls it, would accept it with th
 - three segments of unpadded, canonical base64url (PyJWT's own rule: re-encoding gives the
   segment back);
 - a header of `alg: HS256` and at most `typ: JWT`;
-- a signature that one of the ring's secrets makes (PyJWT's key preparation, so a secret PyJWT
-  refuses or warns about is left to it);
+- a signature that one of the ring's secrets makes, every one of which PyJWT's key preparation
+  takes without a refusal or a warning (else PyJWT decides, trying them in its order);
 - a payload object with a string `sub`, integer `exp`, `iat` and `nbf` (the last two optional),
   `exp` more than a second ahead and `iat`/`nbf` not ahead, and no `aud`, `iss` or `jti`.
 
@@ -57,7 +57,14 @@ def plain_hs256_claims(token: str, secrets: Sequence[Any]) -> dict[str, Any] | N
     except orjson.JSONDecodeError:
         return None
     signing_input = raw[: len(segments[0]) + 1 + len(segments[1])]
-    if not any(_signed_by(secret, signing_input, signature) for secret in secrets):
+    keys = [_usable_key(secret) for secret in secrets]
+    if None in keys:
+        return None  # PyJWT refuses or warns about a secret of the ring: let it, in its order
+    if not any(
+        key is not None
+        and hmac.compare_digest(hmac.digest(key, signing_input, "sha256"), signature)
+        for key in keys
+    ):
         return None
     try:
         claims = orjson.loads(payload)  # stricter than json (no NaN, 64-bit integers): fine
@@ -78,14 +85,14 @@ def _segment(segment: bytes) -> bytes | None:
     return decoded
 
 
-def _signed_by(secret: Any, signing_input: bytes, signature: bytes) -> bool:
+def _usable_key(secret: Any) -> bytes | None:
     try:
-        key = HS256.prepare_key(secret)
-    except Exception:  # PyJWT refuses this secret: let it say so
-        return False
+        key = HS256.prepare_key(secret)  # cached per secret (jwt_keys.py)
+    except Exception:  # PyJWT refuses this secret
+        return None
     if HS256.check_key_length(key) is not None:
-        return False  # PyJWT warns about this secret: let it
-    return hmac.compare_digest(hmac.digest(key, signing_input, "sha256"), signature)
+        return None  # PyJWT warns about this secret
+    return key
 
 
 def _plain_claims(claims: object) -> bool:

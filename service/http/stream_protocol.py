@@ -7,7 +7,8 @@ Guarantees:
   served here: `EventStream` writes straight to
   the transport from one task, the head and `connected` in one write, chunked as uvicorn
   would. The stream hears of a disconnect from `connection_lost`; no task waits for it. When the
-  stream ends the connection is closed (aborted, if its client stopped reading).
+  stream ends the connection is closed: aborted if its client is not reading (the transport
+  pushes back), else once what is buffered is sent, within the send timeout.
 - Everything else goes to uvicorn's protocol (`limits.LimitedHttpToolsProtocol`) with every
   byte received so far, on the same connection, before anything was answered: another path or
   method, another origin, a refusal (400, 401, 422: the app answers and counts it), a
@@ -17,9 +18,9 @@ Guarantees:
   (`routes/stream.unavailable`, with the security headers) and the connection is closed.
 - uvicorn's shutdown sees these connections and their tasks as its own, and waits for them.
 
-Why: a connect through uvicorn pays for its protocol, request cycle, scope, ASGI task, two
-writes and a watcher task, ~90 µs and ~1.5 KiB per stream before any of ours
-(bench/RESULTS.md, "A stream protocol of our own").
+Why: through uvicorn a stream pays for its protocol object, parser, flow control, request cycle,
+scope, ASGI task, two writes and a watcher task. Served here it holds 4.5 KiB instead of 15.5 and
+its connect costs 0.60-0.68 of the CPU (bench/RESULTS.md, "a stream protocol of our own").
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import uvicorn
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from ..live.hub import Hub, Subscription, Unavailable
@@ -55,6 +57,7 @@ _AFTER_PATH = frozenset(b" ?")
 _NOT_HERE = frozenset({b"content-length", b"transfer-encoding", b"expect", b"upgrade"})
 _END = b"0\r\n\r\n"
 _access = logging.getLogger("uvicorn.access")
+logger = logging.getLogger(__name__)
 _Admitted = tuple[uuid.UUID, datetime, int | None]  # the user, the token's expiry, the cursor
 
 
@@ -63,6 +66,7 @@ class StreamProtocol(asyncio.Protocol):
 
     uvicorn_protocol: type[LimitedHttpToolsProtocol] = LimitedHttpToolsProtocol
     origins: frozenset[bytes] = frozenset()  # CORS_ORIGINS
+    proxy_headers: ProxyHeadersMiddleware | None = None  # made once, for the access log
     # The stream's head for each allowed origin (its CORS headers added), made once each.
     stream_heads: dict[bytes, list[tuple[bytes, bytes]]]
 
@@ -125,8 +129,6 @@ class StreamProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self._task is not None:
-            if self._subscription is None:  # waiting for admission: uvicorn may need it
-                self._buffer += data
             return  # a stream reads nothing; what its client sends is dropped
         self._buffer += data
         buffer = self._buffer
@@ -202,6 +204,7 @@ class StreamProtocol(asyncio.Protocol):
             self._hand_over()
             return
         user_id, expires_at, cursor = admitted
+        self._buffer = b""  # nothing is handed over from here on
         self._task = task = self._loop.create_task(self._serve(user_id, expires_at, cursor))
         tasks = self._server_state.tasks
         tasks.add(task)
@@ -258,7 +261,7 @@ class StreamProtocol(asyncio.Protocol):
                 logs.bind_user(user_id)
                 if self._origin is not None:
                     await self._cross_origin(self._origin)
-                self._log_access(200)
+                await self._log_access(200)
                 self._buffer, self._headers, self._url = b"", [], b""
                 stream = EventStream(
                     feed=state["feed"],
@@ -271,15 +274,25 @@ class StreamProtocol(asyncio.Protocol):
         except Unavailable as error:
             if not self._lost:
                 await self._answer(unavailable(error, settings))
+        except Exception:  # a fault of ours: said now, not when the task is collected
+            logger.exception("the stream failed")
         finally:
             self._server_state.total_requests += 1
             self._subscription = None
-            transport = self.transport
-            if transport is not None and not transport.is_closing():
-                if subscription.closed_reason == "send_timeout":
-                    transport.abort()  # its client is not reading: drop what is buffered
-                else:
-                    transport.close()
+            self._end(settings.send_timeout_seconds)
+
+    def _end(self, grace: float) -> None:
+        """Close the connection: at once if its client is not reading (the transport pushes
+        back), else once what is buffered is sent, or after `grace` seconds at most."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self._paused:
+            transport.abort()
+            return
+        if transport.get_write_buffer_size():
+            self._loop.call_later(grace, transport.abort)
+        transport.close()
 
     def _hand_over(self) -> None:
         """Give the connection, and every byte received, to uvicorn's protocol."""
@@ -319,6 +332,8 @@ class StreamProtocol(asyncio.Protocol):
         self._write(b"".join(head))
 
     async def write(self, data: bytes) -> None:
+        if not data:
+            return  # an empty chunk would end the response
         if self._paused:
             await self._drain()
         self._check()
@@ -374,22 +389,47 @@ class StreamProtocol(asyncio.Protocol):
         async def collect(message: Message) -> None:
             messages.append(message)
 
-        async def nothing() -> Message:
-            return {"type": "http.disconnect"}
-
         scope: Scope = {"type": "http", "path": STREAM_PATH, "method": "GET", "headers": []}
         if origin is not None:
             scope["headers"] = [(b"origin", origin)]
             app = CrossOrigin(app, origins=[o.decode("latin-1") for o in self.origins])
-        await app(scope, nothing, collect)
+        await app(scope, _disconnected, collect)
         return messages
 
-    def _log_access(self, status: int) -> None:
-        if _access.hasHandlers() and self.transport is not None:
-            peer = self.transport.get_extra_info("peername")
-            client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
-            path = self._url.decode("latin-1")
-            _access.info('%s - "%s %s HTTP/%s" %d', client, "GET", path, "1.1", status)
+    async def _log_access(self, status: int) -> None:
+        """uvicorn's access line, with the client its proxy-headers middleware would name."""
+        if not _access.hasHandlers() or self.transport is None:
+            return
+        peer = self.transport.get_extra_info("peername")
+        scope: Scope = {
+            "type": "http",
+            "headers": self._headers,
+            "client": tuple(peer[:2]) if isinstance(peer, tuple) else None,
+        }
+        if self._config.proxy_headers:
+            cls = type(self)
+            if cls.proxy_headers is None:
+                cls.proxy_headers = ProxyHeadersMiddleware(
+                    _nothing,  # type: ignore[arg-type]
+                    trusted_hosts=self._config.forwarded_allow_ips,
+                )
+            await cls.proxy_headers(scope, _disconnected, _ignore)  # type: ignore[arg-type]
+        client = scope["client"]
+        where = f"{client[0]}:{client[1]}" if client else ""
+        path = self._url.decode("latin-1")
+        _access.info('%s - "%s %s HTTP/%s" %d', where, "GET", path, "1.1", status)
+
+
+async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:
+    return None
+
+
+async def _disconnected() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def _ignore(message: Message) -> None:
+    return None
 
 
 def _chunk(data: bytes) -> tuple[bytes, bytes, bytes]:
@@ -412,6 +452,7 @@ def stream_protocol(
         "uvicorn_protocol": uvicorn_protocol,
         "origins": frozenset(origin.encode("latin-1") for origin in origins),
         "stream_heads": {},
+        "proxy_headers": None,
         "__slots__": (),
     }
     return type("StreamProtocol", (StreamProtocol,), attributes)

@@ -8,6 +8,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -73,39 +74,49 @@ def test_the_tokens_this_service_mints_take_the_plain_path() -> None:
     ):
         assert agrees(token(claims)) == claims
     assert agrees(token(base(), key=OTHER), [SECRET, OTHER]) is not None  # a rotated key
+    # A secret PyJWT refuses, ahead of the one that signed: PyJWT decides (and raises).
+    refused = (
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"
+    )
+    assert plain_hs256_claims(token(base()), [refused, SECRET]) is None
 
 
 @pytest.mark.parametrize(
     ("claims", "header", "key"),
     [
-        (base(exp=now() - 1), None, SECRET),  # expired
-        (base(exp=now()), None, SECRET),  # expiring this second: PyJWT decides
-        (base(exp=float(now() + 600)), None, SECRET),
-        (base(exp="9999999999"), None, SECRET),
-        (base(exp=...), None, SECRET),
-        (base(exp=True), None, SECRET),
-        (base(exp=10**30), None, SECRET),  # past 64 bits: PyJWT decides (auth.py refuses it)
-        (base(sub=42), None, SECRET),
-        (base(sub=None), None, SECRET),
-        (base(sub=...), None, SECRET),
-        (base(iat=now() + 60), None, SECRET),
-        (base(iat=1.5), None, SECRET),
-        (base(nbf=now() + 60), None, SECRET),
-        (base(aud="someone"), None, SECRET),
-        (base(iss="someone"), None, SECRET),
-        (base(jti=7), None, SECRET),
-        (base(), {"kid": "k1"}, SECRET),
-        (base(), {"typ": "at+jwt"}, SECRET),
-        (base(), {"crit": ["b64"], "b64": False}, SECRET),
-        (base(), None, OTHER),  # not one of ours
-        (base(), None, "short"),  # a secret PyJWT warns about
+        (lambda: base(exp=now() - 1), None, SECRET),  # expired
+        (lambda: base(exp=now()), None, SECRET),  # expiring this second: PyJWT decides
+        (lambda: base(exp=float(now() + 600)), None, SECRET),
+        (lambda: base(exp="9999999999"), None, SECRET),
+        (lambda: base(exp=...), None, SECRET),
+        (lambda: base(exp=True), None, SECRET),
+        (
+            lambda: base(exp=10**30),
+            None,
+            SECRET,
+        ),  # past 64 bits: PyJWT decides (auth.py refuses it)
+        (lambda: base(sub=42), None, SECRET),
+        (lambda: base(sub=None), None, SECRET),
+        (lambda: base(sub=...), None, SECRET),
+        (lambda: base(iat=now() + 60), None, SECRET),
+        (lambda: base(iat=1.5), None, SECRET),
+        (lambda: base(nbf=now() + 60), None, SECRET),
+        (lambda: base(aud="someone"), None, SECRET),
+        (lambda: base(iss="someone"), None, SECRET),
+        (lambda: base(jti=7), None, SECRET),
+        (lambda: base(), {"kid": "k1"}, SECRET),
+        (lambda: base(), {"typ": "at+jwt"}, SECRET),
+        (lambda: base(), {"crit": ["b64"], "b64": False}, SECRET),
+        (lambda: base(), None, OTHER),  # not one of ours
+        (lambda: base(), None, "short"),  # a secret PyJWT warns about
     ],
 )
 def test_anything_unusual_is_left_to_pyjwt(
-    claims: dict[str, Any], header: dict[str, Any] | None, key: str
+    claims: Callable[[], dict[str, Any]], header: dict[str, Any] | None, key: str
 ) -> None:
+    # Made now, not at collection: a token made minutes earlier would be refused as expired.
     with pytest.warns(jwt.warnings.InsecureKeyLengthWarning) if key == "short" else _nothing():
-        text = token(claims, header, key)
+        text = token(claims(), header, key)
     keys = ["short"] if key == "short" else [SECRET]
     assert agrees(text, keys) is None
 

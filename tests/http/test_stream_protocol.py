@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -75,16 +76,19 @@ class Raw:
         self._task.cancel()
 
 
-async def served(server: RunningServer, data: bytes) -> tuple[Raw, str]:
-    """Send `data` on a new connection; once the answer began, who answers it: "here" (this
-    protocol) or "uvicorn" (handed over)."""
+async def served(server: RunningServer, *pieces: bytes) -> tuple[Raw, str]:
+    """Send `pieces` (a pause between them) on a new connection; once the answer began, who
+    answers it: "here" (this protocol) or "uvicorn" (handed over)."""
     connections = server.server.server_state.connections
     before = set(connections)
     raw = await Raw.open(server)
     await until(lambda: set(connections) - before, "the connection accepted")
     [connection] = set(connections) - before
     assert isinstance(connection, StreamProtocol)
-    await raw.send(data)
+    for number, piece in enumerate(pieces):
+        if number:
+            await asyncio.sleep(0.05)
+        await raw.send(piece)
     await raw.head()
     return raw, "here" if connection._task is not None else "uvicorn"
 
@@ -134,15 +138,11 @@ async def test_a_head_in_pieces_is_served_here_or_handed_over_whole(
     cors_server: RunningServer,
 ) -> None:
     token = cors_server.token(uuid.uuid4())
-    raw = await Raw.open(cors_server)
     whole = request(token)
-    for piece in (whole[:9], whole[9:40], whole[40:]):
-        await raw.send(piece)
-        await asyncio.sleep(0.05)
+    raw, by = await served(cors_server, whole[:9], whole[9:40], whole[40:])
     status, _, rest = await raw.head()
-    assert status == b"HTTP/1.1 200 OK"
+    assert (by, status) == ("here", b"HTTP/1.1 200 OK")
     assert b"event: connected" in rest
-    assert any(getattr(c, "_task", None) for c in cors_server.server.server_state.connections)
     await raw.close()
 
     # Looked like the stream for its first 20 bytes: uvicorn gets all of them.
@@ -232,3 +232,27 @@ async def test_a_stream_not_admitted_gets_unavailable_and_the_connection_closes(
             await second.close()
         assert server.hub.refused_by_reason["global_limit"] == 2
         await first.close()
+
+
+async def test_the_access_line_is_uvicorns_with_the_forwarded_client(
+    cors_server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = cors_server.token(uuid.uuid4())
+    forwarded = "X-Forwarded-For: 203.0.113.7"  # from 127.0.0.1: FORWARDED_ALLOW_IPS' default
+    access = logging.getLogger("uvicorn.access")
+    level = access.level
+    access.setLevel(logging.INFO)
+    answers = []
+    try:
+        with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+            for extra in ([], ["Content-Length: 0"]):
+                answers.append(await served(cors_server, request(token, forwarded, *extra)))
+            await until(lambda: len(caplog.records) >= 2, "two access lines")
+    finally:
+        access.setLevel(level)
+        for raw, _by in answers:
+            await raw.close()
+    assert [by for _raw, by in answers] == ["here", "uvicorn"]
+    fast_line, slow_line = (record.args for record in caplog.records[:2])
+    assert fast_line == slow_line
+    assert fast_line == ("203.0.113.7:0", "GET", PATH.decode(), "1.1", 200)
