@@ -95,7 +95,8 @@ class _AsgiSink:
 
 
 class EventStream:
-    """The ASGI response of `GET /api/v1/notifications/stream` for one entered subscription."""
+    """`GET /api/v1/notifications/stream` for one entered subscription: `run` writes it to a
+    `Sink`; called as an ASGI app it is the response through uvicorn."""
 
     __slots__ = (
         "_cursor",
