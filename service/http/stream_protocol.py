@@ -43,10 +43,10 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 from ..live.hub import Hub, Subscription, Unavailable
 from ..runtime import logs
 from . import headers
-from .auth import AuthError, decode_token, token_from
+from .auth import decode_token, token_from
 from .cors import CrossOrigin
 from .limits import LimitedHttpToolsProtocol
-from .routes.stream import STREAM_PATH, SUBSCRIBE_TIMEOUT, InvalidCursor, parse_cursor, unavailable
+from .routes.stream import STREAM_PATH, SUBSCRIBE_TIMEOUT, parse_cursor, unavailable
 from .settings import HttpSettings
 from .stream import HEADERS, EventStream
 
@@ -239,10 +239,8 @@ class StreamProtocol(asyncio.Protocol):
         try:
             user = decode_token(token_from(connection), settings)
             cursor = parse_cursor(connection)
-        except (AuthError, InvalidCursor):
-            return None  # the app answers, and counts the refusal
-        except Exception:  # a fault of ours: the app's path answers it (and logs it)
-            return None
+        except Exception:  # AuthError, InvalidCursor, or a fault of ours: the app's path
+            return None  # answers it (and counts the refusal, or logs the fault)
         return user.id, user.expires_at, cursor
 
     async def _serve(self, user_id: uuid.UUID, expires_at: datetime, cursor: int | None) -> None:
