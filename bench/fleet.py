@@ -6,7 +6,7 @@ clients while completions continue. Each returns its figures and a flat `summary
 line `bench.run` prints last).
 
 Server CPU is read from /proc (user + system of each `serve` process), Postgres CPU from its
-processes (`postgres_cpu_seconds`), memory as RSS; the longest collection pause from each
+processes by role (`postgres_cpu_by_role`), memory as RSS; the longest collection pause from each
 server's `vividly_gc_pause_max_seconds` (every pause since it started, connects included).
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from . import observe, scenarios, writers
 from .client_fleet import ClientFleet, Recorded
-from .harness import Server, gc_pauses, postgres_cpu_seconds
+from .harness import Server, gc_pauses, postgres_cpu_by_role
 
 
 def cpu_split(server: Server) -> tuple[float, float]:
@@ -184,14 +184,19 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
         rss_after = [server.rss_kib() for server in servers]
         count = int(args.rate * args.seconds)
         requests = await scenarios.make_requests(url, users, count)
-        postgres_before = await postgres_cpu_seconds(url)
+        postgres_before = await postgres_cpu_by_role(url)
         servers_before = sum(cpu_seconds(server) for server in servers)
         clients_before = clients_cpu(clients)
         commit_ms: list[float] = []
         started = time.monotonic()
         issued = await scenarios.drive_open_loop(url, requests, args.rate, commit_ms=commit_ms)
         wall = time.monotonic() - started
-        postgres_cpu = await postgres_cpu_seconds(url) - postgres_before
+        postgres_after = await postgres_cpu_by_role(url)
+        postgres_roles = {
+            role: seconds - postgres_before.get(role, 0.0)
+            for role, seconds in sorted(postgres_after.items())
+        }
+        postgres_cpu = sum(postgres_roles.values())
         servers_cpu = sum(cpu_seconds(server) for server in servers) - servers_before
         load_cpu = clients_cpu(clients) - clients_before
         await wait_delivered(clients, len(issued), settle=10)
@@ -216,6 +221,11 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
             "connect_cpu_us_per_stream": round(connect_cpu / args.streams * 1e6),
             **await gc_maxima(servers),
             "postgres_cpu_s_per_1000": round(postgres_cpu / len(issued) * 1000, 3),
+            "postgres_cpu_s_per_1000_by_role": {
+                role: round(seconds / len(issued) * 1000, 3)
+                for role, seconds in postgres_roles.items()
+                if seconds
+            },
             "servers_cpu_s_per_1000": round(servers_cpu / len(issued) * 1000, 3),
             "clients_cpu_s_per_1000": round(load_cpu / len(issued) * 1000, 3),
         }

@@ -27,6 +27,7 @@ from db import migrate
 from db.embedded import start_embedded_postgres
 from db.urls import asyncpg_dsn, with_database
 from service.http.auth import mint_token
+from service.live.listener import APPLICATION_NAME as LISTENER_NAME
 from service.settings import Settings
 
 SECRET = "bench-secret-bench-secret-bench-secret"
@@ -205,21 +206,31 @@ def gc_pauses(before: dict[str, float], after: dict[str, float]) -> dict[str, An
     return result
 
 
-async def postgres_cpu_seconds(database_url: str) -> float:
-    """CPU time used so far by the Postgres server of `database_url`: the postmaster, its live
-    children, and (the postmaster's cutime/cstime) the children that exited, e.g. backends of
-    connections closed meanwhile.
-
-    Read from /proc: the server must run on this machine (the embedded one does).
+async def postgres_cpu_by_role(database_url: str) -> dict[str, float]:
+    """CPU seconds used so far by the Postgres server of `database_url`, by what each of its
+    processes is (the difference of two readings says who spent a window's CPU). Read from
+    /proc: the server must run on this machine (the embedded one does).
+    - `listeners`: the listeners' backends (LISTEN, NOTIFY delivery);
+    - `queries`: every other client backend: the servers' pools (the feed's reads, the
+      first-delivery UPDATEs) and the harness's own few;
+    - the background processes by `backend_type` (`walwriter`, `autovacuum worker`, ...);
+    - `exited`: children that ended (the postmaster's cutime/cstime): in `fleet`, the writers'
+      backends (the completions' UPDATE, its trigger's INSERT and NOTIFY, the commit), which
+      end with the window;
+    - `postmaster`, and `other` for children Postgres does not list.
     """
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         data_directory = await connection.fetchval("SHOW data_directory")
+        activity = await connection.fetch(
+            "SELECT pid, backend_type, application_name FROM pg_stat_activity"
+        )
     finally:
         await connection.close()
+    roles = {row["pid"]: _role(row["backend_type"], row["application_name"]) for row in activity}
     postmaster = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    by_role: dict[str, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             # After the command's closing parenthesis: state, ppid, ... utime (12), stime (13).
@@ -228,7 +239,17 @@ async def postgres_cpu_seconds(database_url: str) -> float:
             continue  # the process ended meanwhile
         pid = int(stat.parent.name)
         if pid == postmaster:
-            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+            by_role["postmaster"] = (int(fields[11]) + int(fields[12])) / ticks
+            by_role["exited"] = (int(fields[13]) + int(fields[14])) / ticks
         elif int(fields[1]) == postmaster:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+            role = roles.get(pid, "other")
+            by_role[role] = by_role.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return by_role
+
+
+def _role(backend_type: str | None, application_name: str | None) -> str:
+    if backend_type != "client backend":
+        return backend_type or "other"
+    if application_name == LISTENER_NAME:
+        return "listeners"
+    return "queries"

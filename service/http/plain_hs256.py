@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import re
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -37,9 +37,10 @@ _HEADERS = ({"alg": "HS256", "typ": "JWT"}, {"alg": "HS256"})
 _LEFT_TO_PYJWT = ("aud", "iss", "jti")
 _TIME_CLAIMS = ("exp", "iat", "nbf")
 _EXPIRY_MARGIN = 1.0  # seconds: closer to `exp` than this, PyJWT decides
+_HEADERS_KEPT = 64
 
 
-def plain_hs256_claims(token: str, secrets: Sequence[Any]) -> dict[str, Any] | None:
+def plain_hs256_claims(token: str, secrets: tuple[Any, ...]) -> dict[str, Any] | None:
     """The claims of `token` when it has the plain shape above and verifies; None otherwise."""
     if not token.isascii():
         return None
@@ -47,30 +48,30 @@ def plain_hs256_claims(token: str, secrets: Sequence[Any]) -> dict[str, Any] | N
     segments = raw.split(b".")
     if len(segments) != 3:
         return None
-    decoded = [_segment(segment) for segment in segments]
-    header, payload, signature = decoded
-    if header is None or payload is None or signature is None:
+    header, payload, signature = segments
+    keys = _signing_keys(secrets)
+    if not keys or not _plain_header(header):
         return None
-    try:
-        if orjson.loads(header) not in _HEADERS:
-            return None
-    except orjson.JSONDecodeError:
-        return None
-    signing_input = raw[: len(segments[0]) + 1 + len(segments[1])]
-    keys = [_usable_key(secret) for secret in secrets]
-    if None in keys:
-        return None  # PyJWT refuses or warns about a secret of the ring: let it, in its order
+    signing_input = raw[: len(header) + 1 + len(payload)]
+    # The canonical encoding of the right signature, compared with the segment as sent: the
+    # same as decoding the segment canonically and comparing the bytes, without the decode.
     if not any(
-        key is not None
-        and hmac.compare_digest(hmac.digest(key, signing_input, "sha256"), signature)
+        hmac.compare_digest(_encode(hmac.digest(key, signing_input, "sha256")), signature)
         for key in keys
     ):
         return None
+    decoded = _segment(payload)
+    if decoded is None:
+        return None
     try:
-        claims = orjson.loads(payload)  # stricter than json (no NaN, 64-bit integers): fine
+        claims = orjson.loads(decoded)  # stricter than json (no NaN, 64-bit integers): fine
     except orjson.JSONDecodeError:
         return None
     return claims if _plain_claims(claims) else None
+
+
+def _encode(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def _segment(segment: bytes) -> bytes | None:
@@ -80,19 +81,41 @@ def _segment(segment: bytes) -> bytes | None:
         decoded = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
     except (binascii.Error, ValueError):
         return None
-    if base64.urlsafe_b64encode(decoded).rstrip(b"=") != segment:
+    if _encode(decoded) != segment:
         return None
     return decoded
 
 
-def _usable_key(secret: Any) -> bytes | None:
-    try:
-        key = HS256.prepare_key(secret)  # cached per secret (jwt_keys.py)
-    except Exception:  # PyJWT refuses this secret
-        return None
-    if HS256.check_key_length(key) is not None:
-        return None  # PyJWT warns about this secret
-    return key
+_plain_headers: dict[bytes, bool] = {}  # header segments already judged (issuers mint a few)
+
+
+def _plain_header(segment: bytes) -> bool:
+    plain = _plain_headers.get(segment)
+    if plain is None:
+        decoded = _segment(segment)
+        try:
+            plain = decoded is not None and orjson.loads(decoded) in _HEADERS
+        except orjson.JSONDecodeError:
+            plain = False
+        if len(_plain_headers) < _HEADERS_KEPT:  # never grows with what clients send
+            _plain_headers[segment] = plain
+    return plain
+
+
+@functools.lru_cache(maxsize=8)
+def _signing_keys(secrets: tuple[Any, ...]) -> tuple[bytes, ...]:
+    """The ring's secrets as HMAC keys; none when PyJWT refuses or warns about any of them
+    (then PyJWT decides, trying them in its order)."""
+    keys = []
+    for secret in secrets:
+        try:
+            key = HS256.prepare_key(secret)
+        except Exception:  # PyJWT refuses this secret
+            return ()
+        if HS256.check_key_length(key) is not None:
+            return ()  # PyJWT warns about this secret
+        keys.append(key)
+    return tuple(keys)
 
 
 def _plain_claims(claims: object) -> bool:

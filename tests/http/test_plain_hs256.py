@@ -4,6 +4,7 @@ same claims, and does accept the tokens this service mints."""
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import random
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import jwt
 import pytest
 
+from service.http import plain_hs256
 from service.http.plain_hs256 import plain_hs256_claims
 
 SECRET = "plain-hs256-test-secret-0123456789abcdef"
@@ -49,7 +51,7 @@ def pyjwt(text: str, keys: list[str]) -> dict[str, Any] | None:
 def agrees(text: str, keys: list[str] | None = None) -> dict[str, Any] | None:
     """The plain path's answer, checked: whatever it accepts PyJWT accepts, identically."""
     keys = keys if keys is not None else [SECRET]
-    plain = plain_hs256_claims(text, keys)
+    plain = plain_hs256_claims(text, tuple(keys))
     if plain is not None:
         assert pyjwt(text, keys) == plain, text
     return plain
@@ -78,7 +80,7 @@ def test_the_tokens_this_service_mints_take_the_plain_path() -> None:
     refused = (
         "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"
     )
-    assert plain_hs256_claims(token(base()), [refused, SECRET]) is None
+    assert plain_hs256_claims(token(base()), (refused, SECRET)) is None
 
 
 @pytest.mark.parametrize(
@@ -147,9 +149,11 @@ def test_other_algorithms_and_forged_shapes_are_left_to_pyjwt() -> None:
         f"{head}.{payload}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
         f"{head}.{payload}.{signature}\u00e9",
         f" {good}",
-        f"{head}.{payload}.{signature.replace('-', '+').replace('_', '/')}",
     ):
         assert agrees(text) is None, text
+    standard = signature.replace("-", "+").replace("_", "/")  # base64, not base64url
+    if standard != signature:  # a signature with neither character is both
+        assert agrees(f"{head}.{payload}.{standard}") is None
 
 
 def test_no_altered_token_is_accepted_that_pyjwt_refuses() -> None:
@@ -166,3 +170,21 @@ def test_no_altered_token_is_accepted_that_pyjwt_refuses() -> None:
     # A change the base64 cannot see (the spare bits of a last character) leaves a token PyJWT
     # refuses as non-canonical, and so must this path: nothing altered gets through.
     assert accepted <= 3000 * 0.01
+
+
+def test_what_clients_send_as_headers_does_not_grow_the_process() -> None:
+    # Every header segment is judged once and remembered, but only a few: a client sending
+    # endless variants (here, whitespace) gets the same answers and no memory.
+    claims = base()
+    for spaces in range(200):
+        header = json.dumps({"alg": "HS256"}, separators=(",", ":" + " " * spaces))
+        text = jwt_token(header, claims)
+        assert agrees(text) == claims
+    assert len(plain_hs256._plain_headers) <= plain_hs256._HEADERS_KEPT
+
+
+def jwt_token(header: str, claims: dict[str, Any]) -> str:
+    """`claims` signed with SECRET under this exact header text."""
+    signing_input = f"{b64(header.encode())}.{b64(json.dumps(claims).encode())}"
+    signature = hmac.digest(SECRET.encode(), signing_input.encode(), "sha256")
+    return f"{signing_input}.{b64(signature)}"
