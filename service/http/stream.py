@@ -70,6 +70,10 @@ class Sink(Protocol):
     async def write(self, data: bytes) -> None:
         """Send `data` as more of the response."""
 
+    def write_now(self, data: bytes) -> bool:
+        """Send `data` at once when the client is taking bytes; False (nothing sent) when it
+        is not, or when this sink can only send by waiting: then `write`."""
+
     async def end(self) -> None:
         """Finish the response."""
 
@@ -89,6 +93,9 @@ class _AsgiSink:
         async with asyncio.timeout(self._timeout):
             await self._send({"type": "http.response.body", "body": data, "more_body": True})
 
+    def write_now(self, data: bytes) -> bool:
+        return False  # ASGI sends only by awaiting
+
     async def end(self) -> None:
         async with asyncio.timeout(self._timeout):
             await self._send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -103,6 +110,7 @@ class EventStream:
         "_deadline",
         "_deliveries",
         "_feed",
+        "_keepalive",
         "_metrics",
         "_settings",
         "_sink",
@@ -129,6 +137,7 @@ class EventStream:
         max_age = settings.stream_max_age_seconds
         max_age -= max_age * random.uniform(0, settings.stream_max_age_jitter)
         self._deadline = min(self._token_deadline, now + max_age)
+        self._keepalive = settings.keepalive_seconds
         self._sink: Sink | None = None
         self._metrics: EventMetrics | None = None
         self._deliveries: DeliveryRecorder | None = None
@@ -242,29 +251,46 @@ class EventStream:
             if event.created_at is not None:
                 self._metrics.commit_to_write.observe(max(0.0, time.time() - event.created_at))
 
+    def due(self) -> bool:
+        """The wheel's wake-up, from its turn (`hub.Due`): a keepalive written at once when the
+        client is reading, with no task woken; False leaves it to `_live` (the deadline, or a
+        client that is not reading)."""
+        now = time.monotonic()
+        if (
+            now >= self._deadline
+            or self._sink is None
+            or not self._sink.write_now(events.KEEPALIVE)
+        ):
+            return False
+        self._subscription.wake_at(min(now + self._keepalive, self._deadline))
+        return True
+
     async def _live(self) -> None:
         subscription = self._subscription
         queue = subscription.queue
-        keepalive = self._settings.keepalive_seconds
-        subscription.wake_at(min(time.monotonic() + keepalive, self._deadline))
-        while subscription.closed_reason is None:
-            event = await queue.get()
-            if event is CLOSE:
-                return
-            if event is TICK:
-                now = time.monotonic()
-                if now >= self._deadline:
-                    await self._expire()
+        subscription.on_due = self
+        subscription.wake_at(min(time.monotonic() + self._keepalive, self._deadline))
+        try:
+            while subscription.closed_reason is None:
+                event = await queue.get()
+                if event is CLOSE:
                     return
-                await self._write(events.KEEPALIVE)
-                subscription.wake_at(min(now + keepalive, self._deadline))
-                continue
-            if event.id is not None:
-                if event.id <= subscription.last_id:
-                    continue  # already sent by the replay
-                subscription.last_id = event.id
-            await self._write(event.frame)
-            self._count_live(event)
+                if event is TICK:  # `due` declined: the deadline, or a client not reading
+                    now = time.monotonic()
+                    if now >= self._deadline:
+                        await self._expire()
+                        return
+                    await self._write(events.KEEPALIVE)
+                    subscription.wake_at(min(now + self._keepalive, self._deadline))
+                    continue
+                if event.id is not None:
+                    if event.id <= subscription.last_id:
+                        continue  # already sent by the replay
+                    subscription.last_id = event.id
+                await self._write(event.frame)
+                self._count_live(event)
+        finally:
+            subscription.on_due = None  # no cycle left for the collector
 
     async def _expire(self) -> None:
         if time.monotonic() >= self._token_deadline:

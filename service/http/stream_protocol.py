@@ -337,6 +337,12 @@ class StreamProtocol(asyncio.Protocol):
         self._check()
         self._write(b"".join(_chunk(data)))
 
+    def write_now(self, data: bytes) -> bool:
+        if self._paused or self._lost or self.transport is None or self.transport.is_closing():
+            return False
+        self._write(b"".join(_chunk(data)))
+        return True
+
     async def end(self) -> None:
         if self._paused:
             await self._drain()

@@ -256,3 +256,34 @@ async def test_the_access_line_is_uvicorns_with_the_forwarded_client(
     fast_line, slow_line = (record.args for record in caplog.records[:2])
     assert fast_line == slow_line
     assert fast_line == ("203.0.113.7:0", "GET", PATH.decode(), "1.1", 200)
+
+
+async def test_keepalives_go_out_on_both_paths_and_here_without_waking_the_stream(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[bytes] = []  # what the streams' tasks wrote, on this protocol's path
+    write = StreamProtocol.write
+
+    async def counted(self: StreamProtocol, data: bytes) -> None:
+        written.append(data)
+        await write(self, data)
+
+    monkeypatch.setattr(StreamProtocol, "write", counted)
+    settings = settings_for(database_url, keepalive_seconds=0.2)
+    async with running_server(settings) as server:
+        token = server.token(uuid.uuid4())
+        fast, fast_by = await served(server, request(token))
+        slow, slow_by = await served(server, request(token, "Content-Length: 0"))
+        try:
+            assert (fast_by, slow_by) == ("here", "uvicorn")
+            for raw in (fast, slow):
+                await until(lambda: keepalives(raw) >= 3, "keepalives")  # noqa: B023
+            # Here the wheel wrote them itself; the stream's task wrote nothing after `connected`.
+            assert b": keepalive\n\n" not in written
+        finally:
+            await fast.close()
+            await slow.close()
+
+
+def keepalives(raw: Raw) -> int:
+    return raw.received.count(b": keepalive\n\n")

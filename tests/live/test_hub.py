@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from service.live.events import Event
-from service.live.hub import CLOSE, AtCapacity, Hub, Subscription, Unavailable
+from service.live.hub import CLOSE, TICK, AtCapacity, Hub, Subscription, Unavailable
 from tests.support.hubs import FakeSource, enter, hub_of
 
 
@@ -200,3 +200,32 @@ async def test_a_full_process_still_lets_a_user_replace_their_own_oldest_stream(
     assert replacement.closed_reason is None
     with pytest.raises(AtCapacity):
         await enter(hub, carol)  # a new user on a full process is still refused
+
+
+class Keepalives:
+    """A stream's `on_due` that handles its wake-ups itself while `taking` (a reading client)."""
+
+    def __init__(self, taking: bool) -> None:
+        self.taking = taking
+        self.handled = 0
+
+    def due(self) -> bool:
+        if self.taking:
+            self.handled += 1
+        return self.taking
+
+
+async def test_a_wake_up_its_stream_handles_itself_wakes_no_task() -> None:
+    hub = hub_of()
+    plain, handled, declined = [await enter(hub, uuid.uuid4()) for _ in range(3)]
+    handler = handled.on_due = Keepalives(True)
+    declined.on_due = Keepalives(False)
+    for subscription in (plain, handled, declined):
+        subscription.wake()
+    assert handled.queue.empty()
+    assert handler.handled == 1
+    assert plain.queue.get_nowait() is TICK
+    assert declined.queue.get_nowait() is TICK
+    handled.close("ended")
+    handled.wake()  # a closed stream is not woken, nor asked
+    assert handler.handled == 1
