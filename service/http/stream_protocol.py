@@ -226,6 +226,8 @@ class StreamProtocol(asyncio.Protocol):
         for name, value in self._headers:
             if name in _NOT_HERE:
                 return None
+            if name == b"connection" and b"close" in value.lower():
+                return None  # uvicorn's path says `connection: close` in the head
             if name == b"origin":
                 if value not in self.origins or self._origin is not None:
                     return None  # CrossOrigin's answer for other origins: uvicorn's path

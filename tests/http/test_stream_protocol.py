@@ -134,6 +134,22 @@ async def test_the_stream_ends_when_its_client_goes_and_reads_nothing_sent_meanw
     await until(lambda: not cors_server.server.server_state.tasks, "its task done")
 
 
+async def test_a_stream_asked_to_close_its_connection_says_so(
+    cors_server: RunningServer,
+) -> None:
+    raw, by = await served(
+        cors_server, request(cors_server.token(uuid.uuid4()), "Connection: close")
+    )
+    try:
+        assert by == "uvicorn"
+        status, headers, rest = await raw.head()
+        assert status == b"HTTP/1.1 200 OK"
+        assert b"connection: close" in headers
+        assert b"event: connected" in rest
+    finally:
+        await raw.close()
+
+
 async def test_a_head_in_pieces_is_served_here_or_handed_over_whole(
     cors_server: RunningServer,
 ) -> None:
