@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import time
 import uuid
 
@@ -80,7 +81,7 @@ async def main(args: argparse.Namespace, url: str) -> None:
             print(
                 f"{round_number} | {way} | {result['cpu_s_per_1000']:.3f} | {result['per_s']:.0f}"
             )
-    off, on = (sorted(results[way])[len(results[way]) // 2] for way in WAYS)
+    off, on = (statistics.median(results[way]) for way in WAYS)
     print(f"median: trigger off {off:.3f}, trigger on {on:.3f} s per 1,000; on/off {on / off:.2f}")
 
 

@@ -36,15 +36,13 @@ import httptools
 import uvicorn
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from ..live.hub import Hub, Subscription, Unavailable
 from ..runtime import logs
-from . import headers
+from . import app_answers
 from .auth import decode_token, token_from
-from .cors import CrossOrigin
 from .limits import LimitedHttpToolsProtocol
 from .routes.stream import STREAM_PATH, SUBSCRIBE_TIMEOUT, parse_cursor, unavailable
 from .settings import HttpSettings
@@ -66,7 +64,7 @@ class StreamProtocol(asyncio.Protocol):
 
     uvicorn_protocol: type[LimitedHttpToolsProtocol] = LimitedHttpToolsProtocol
     origins: frozenset[bytes] = frozenset()  # CORS_ORIGINS
-    proxy_headers: ProxyHeadersMiddleware | None = None  # made once, for the access log
+    proxies: ProxyHeadersMiddleware | None = None  # made once, for the access log
     # The stream's head for each allowed origin (its CORS headers added), made once each.
     stream_heads: dict[bytes, list[tuple[bytes, bytes]]]
 
@@ -373,80 +371,28 @@ class StreamProtocol(asyncio.Protocol):
     async def _cross_origin(self, origin: bytes) -> None:
         """Make (once per origin) the head `CrossOrigin` gives a stream from `origin`."""
         if origin not in self.stream_heads:
-            start, *_ = await self._through_asgi(_StreamStart(), origin)
-            self.stream_heads[origin] = list(start["headers"])
+            self.stream_heads[origin] = await app_answers.stream_head(origin, self.origins)
 
     async def _answer(self, response: Response) -> None:
-        """Write `response` as the app would have (security headers, CORS), as the
-        connection's last answer."""
-        start, *bodies = await self._through_asgi(headers.SecurityHeaders(response), self._origin)
-        lines = [STATUS_LINE[start["status"]]]
-        for name, value in [*self._server_state.default_headers, *start["headers"]]:
-            lines += (name, b": ", value, b"\r\n")
-        lines.append(b"connection: close\r\n\r\n")
-        lines += (message.get("body", b"") for message in bodies)
-        self._write(b"".join(lines))
-
-    async def _through_asgi(self, app: ASGIApp, origin: bytes | None) -> list[Message]:
-        """The messages `app` sends for this request, through CrossOrigin when it has an
-        `Origin`: the one place the CORS rules live (`cors.py`)."""
-        messages: list[Message] = []
-
-        async def collect(message: Message) -> None:
-            messages.append(message)
-
-        scope: Scope = {"type": "http", "path": STREAM_PATH, "method": "GET", "headers": []}
-        if origin is not None:
-            scope["headers"] = [(b"origin", origin)]
-            app = CrossOrigin(app, origins=[o.decode("latin-1") for o in self.origins])
-        await app(scope, _disconnected, collect)
-        return messages
+        """Write `response` as the app would have, as the connection's last answer."""
+        server_headers = self._server_state.default_headers
+        self._write(await app_answers.answer(response, self._origin, self.origins, server_headers))
 
     async def _log_access(self, status: int) -> None:
         """uvicorn's access line, with the client its proxy-headers middleware would name."""
         if not _access.hasHandlers() or self.transport is None:
             return
+        cls = type(self)
+        if self._config.proxy_headers and cls.proxies is None:
+            cls.proxies = app_answers.proxy_rule(self._config.forwarded_allow_ips)
         peer = self.transport.get_extra_info("peername")
-        scope: Scope = {
-            "type": "http",
-            "headers": self._headers,
-            "client": tuple(peer[:2]) if isinstance(peer, tuple) else None,
-        }
-        if self._config.proxy_headers:
-            cls = type(self)
-            if cls.proxy_headers is None:
-                cls.proxy_headers = ProxyHeadersMiddleware(
-                    _nothing,  # type: ignore[arg-type]
-                    trusted_hosts=self._config.forwarded_allow_ips,
-                )
-            await cls.proxy_headers(scope, _disconnected, _ignore)  # type: ignore[arg-type]
-        client = scope["client"]
-        where = f"{client[0]}:{client[1]}" if client else ""
+        where = await app_answers.client(self._headers, peer, cls.proxies)
         path = self._url.decode("latin-1")
         _access.info('%s - "%s %s HTTP/%s" %d', where, "GET", path, "1.1", status)
 
 
-async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:
-    return None
-
-
-async def _disconnected() -> Message:
-    return {"type": "http.disconnect"}
-
-
-async def _ignore(message: Message) -> None:
-    return None
-
-
 def _chunk(data: bytes) -> tuple[bytes, bytes, bytes]:
     return (b"%x\r\n" % len(data), data, b"\r\n")
-
-
-class _StreamStart:
-    """An ASGI app that only starts a stream's answer (to see the headers CORS adds)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
 
 
 def stream_protocol(
@@ -458,7 +404,7 @@ def stream_protocol(
         "uvicorn_protocol": uvicorn_protocol,
         "origins": frozenset(origin.encode("latin-1") for origin in origins),
         "stream_heads": {},
-        "proxy_headers": None,
+        "proxies": None,
         "__slots__": (),
     }
     return type("StreamProtocol", (StreamProtocol,), attributes)
