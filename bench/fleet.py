@@ -192,9 +192,9 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
         issued = await scenarios.drive_open_loop(url, requests, args.rate, commit_ms=commit_ms)
         wall = time.monotonic() - started
         postgres_after = await postgres_cpu_by_role(url)
-        postgres_roles = {
-            role: seconds - postgres_before.get(role, 0.0)
-            for role, seconds in sorted(postgres_after.items())
+        postgres_roles = {  # a process that ended moved its CPU to `exited`: every role counts
+            role: postgres_after.get(role, 0.0) - postgres_before.get(role, 0.0)
+            for role in sorted(postgres_before.keys() | postgres_after.keys())
         }
         postgres_cpu = sum(postgres_roles.values())
         servers_cpu = sum(cpu_seconds(server) for server in servers) - servers_before

@@ -214,9 +214,10 @@ async def postgres_cpu_by_role(database_url: str) -> dict[str, float]:
     - `queries`: every other client backend: the servers' pools (the feed's reads, the
       first-delivery UPDATEs) and the harness's own few;
     - the background processes by `backend_type` (`walwriter`, `autovacuum worker`, ...);
-    - `exited`: children that ended (the postmaster's cutime/cstime): in `fleet`, the writers'
-      backends (the completions' UPDATE, its trigger's INSERT and NOTIFY, the commit), which
-      end with the window;
+    - `exited`: children that ended (the postmaster's cutime/cstime): in `fleet`, mostly the
+      writers' backends (the completions' UPDATE, its trigger's INSERT and NOTIFY, the commit),
+      which end with the window, but also any other process that ended in it (an autovacuum
+      worker), whose CPU before the window then shows as a negative amount under its own role;
     - `postmaster`, and `other` for children Postgres does not list.
     """
     connection = await asyncpg.connect(asyncpg_dsn(database_url))

@@ -60,6 +60,8 @@ def plain_hs256_claims(token: str, secrets: tuple[Any, ...]) -> dict[str, Any] |
         for key in keys
     ):
         return None
+    if header not in _plain_headers and len(_plain_headers) < _HEADERS_KEPT:
+        _plain_headers.add(header)  # only a signed one: what others send cannot fill it
     decoded = _segment(payload)
     if decoded is None:
         return None
@@ -86,20 +88,17 @@ def _segment(segment: bytes) -> bytes | None:
     return decoded
 
 
-_plain_headers: dict[bytes, bool] = {}  # header segments already judged (issuers mint a few)
+_plain_headers: set[bytes] = set()  # plain header segments of verified tokens (issuers mint few)
 
 
 def _plain_header(segment: bytes) -> bool:
-    plain = _plain_headers.get(segment)
-    if plain is None:
-        decoded = _segment(segment)
-        try:
-            plain = decoded is not None and orjson.loads(decoded) in _HEADERS
-        except orjson.JSONDecodeError:
-            plain = False
-        if len(_plain_headers) < _HEADERS_KEPT:  # never grows with what clients send
-            _plain_headers[segment] = plain
-    return plain
+    if segment in _plain_headers:
+        return True
+    decoded = _segment(segment)
+    try:
+        return decoded is not None and orjson.loads(decoded) in _HEADERS
+    except orjson.JSONDecodeError:
+        return False
 
 
 @functools.lru_cache(maxsize=8)

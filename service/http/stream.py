@@ -53,7 +53,8 @@ HEADERS = [
     # no-transform: a proxy or CDN must not compress or rewrite the stream (that buffers it).
     (b"cache-control", b"no-store, no-transform"),
     (b"x-accel-buffering", b"no"),
-    (b"connection", b"keep-alive"),
+    # No `connection: keep-alive`: HTTP/1.1's default, a contradiction next to the `close`
+    # uvicorn adds when the request asks for it, and forbidden in HTTP/2 (a proxy's next hop).
 ]
 
 

@@ -382,11 +382,13 @@ class StreamProtocol(asyncio.Protocol):
         """uvicorn's access line, with the client its proxy-headers middleware would name."""
         if not _access.hasHandlers() or self.transport is None:
             return
-        cls = type(self)
-        if self._config.proxy_headers and cls.proxies is None:
-            cls.proxies = app_answers.proxy_rule(self._config.forwarded_allow_ips)
+        cls, proxies = type(self), None
+        if self._config.proxy_headers:
+            if cls.proxies is None:
+                cls.proxies = app_answers.proxy_rule(self._config.forwarded_allow_ips)
+            proxies = cls.proxies
         peer = self.transport.get_extra_info("peername")
-        where = await app_answers.client(self._headers, peer, cls.proxies)
+        where = await app_answers.client(self._headers, peer, proxies)
         path = self._url.decode("latin-1")
         _access.info('%s - "%s %s HTTP/%s" %d', where, "GET", path, "1.1", status)
 

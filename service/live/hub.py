@@ -28,6 +28,7 @@ Guarantees:
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections import Counter
 from types import TracebackType
@@ -35,6 +36,8 @@ from typing import Final, Protocol
 
 from .events import Event
 from .wheel import Wheel
+
+logger = logging.getLogger(__name__)
 
 
 class Source(Protocol):
@@ -173,8 +176,15 @@ class Subscription:
         self._hub.wheel.wake_at(self, when)
 
     def wake(self) -> None:
-        if self.closed_reason is None and (self.on_due is None or not self.on_due.due()):
-            self.queue.put_nowait(TICK, force=True)
+        if self.closed_reason is not None:
+            return
+        if self.on_due is not None:
+            try:
+                if self.on_due.due():
+                    return
+            except Exception:  # never out of the wheel's turn: the rest of its slot must wake
+                logger.exception("a stream's wake-up failed; its task takes it")
+        self.queue.put_nowait(TICK, force=True)
 
     def close(self, reason: str, *, retry_ms: int | None = None) -> None:
         """Ask the stream to end (telling its client `retry:` first, when given). Idempotent;

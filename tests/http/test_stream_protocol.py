@@ -145,6 +145,7 @@ async def test_a_stream_asked_to_close_its_connection_says_so(
         status, headers, rest = await raw.head()
         assert status == b"HTTP/1.1 200 OK"
         assert b"connection: close" in headers
+        assert not [line for line in headers if line.startswith(b"connection: keep-alive")]
         assert b"event: connected" in rest
     finally:
         await raw.close()

@@ -229,3 +229,19 @@ async def test_a_wake_up_its_stream_handles_itself_wakes_no_task() -> None:
     handled.close("ended")
     handled.wake()  # a closed stream is not woken, nor asked
     assert handler.handled == 1
+
+
+class Failing:
+    def due(self) -> bool:
+        raise RuntimeError("a write that failed")
+
+
+async def test_a_wake_up_that_fails_goes_to_the_stream_and_never_out_of_the_wheel(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub = hub_of()
+    subscription = await enter(hub, uuid.uuid4())
+    subscription.on_due = Failing()
+    subscription.wake()  # the wheel's turn goes on to the rest of its slot
+    assert subscription.queue.get_nowait() is TICK
+    assert "a stream's wake-up failed" in caplog.text
