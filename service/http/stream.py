@@ -263,14 +263,18 @@ class EventStream:
             or not self._sink.write_now(events.KEEPALIVE)
         ):
             return False
-        self._subscription.wake_at(min(now + self._keepalive, self._deadline))
+        self._wake_for_keepalive(now)
         return True
+
+    def _wake_for_keepalive(self, now: float) -> None:
+        """Ask the wheel for the next keepalive after `now`, or the deadline if sooner."""
+        self._subscription.wake_at(min(now + self._keepalive, self._deadline))
 
     async def _live(self) -> None:
         subscription = self._subscription
         queue = subscription.queue
         subscription.on_due = self
-        subscription.wake_at(min(time.monotonic() + self._keepalive, self._deadline))
+        self._wake_for_keepalive(time.monotonic())
         try:
             while subscription.closed_reason is None:
                 event = await queue.get()
@@ -282,7 +286,7 @@ class EventStream:
                         await self._expire()
                         return
                     await self._write(events.KEEPALIVE)
-                    subscription.wake_at(min(now + self._keepalive, self._deadline))
+                    self._wake_for_keepalive(now)
                     continue
                 if event.id is not None:
                     if event.id <= subscription.last_id:

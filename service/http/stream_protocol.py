@@ -338,7 +338,7 @@ class StreamProtocol(asyncio.Protocol):
         self._write(b"".join(_chunk(data)))
 
     def write_now(self, data: bytes) -> bool:
-        if self._paused or self._lost or self.transport is None or self.transport.is_closing():
+        if self._paused or self._gone():
             return False
         self._write(b"".join(_chunk(data)))
         return True
@@ -350,8 +350,11 @@ class StreamProtocol(asyncio.Protocol):
         self._write(_END)
 
     def _check(self) -> None:
-        if self._lost or self.transport is None or self.transport.is_closing():
+        if self._gone():
             raise ConnectionResetError("the client is gone")
+
+    def _gone(self) -> bool:
+        return self._lost or self.transport is None or self.transport.is_closing()
 
     def _write(self, data: bytes) -> None:
         assert self.transport is not None
