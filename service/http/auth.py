@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, cookie_parser
 
 from .jwt_keys import key_ring
 from .plain_hs256 import plain_hs256_claims
@@ -147,7 +147,11 @@ def _roles(claims: dict[str, object]) -> frozenset[str]:
 
 def bearer_token(connection: HTTPConnection) -> str | None:
     """The token of the `Authorization: Bearer` header, None without the header."""
-    header = connection.headers.get("authorization")
+    return bearer_token_of(connection.headers.get("authorization"))
+
+
+def bearer_token_of(header: str | None) -> str | None:
+    """The token of an `Authorization` header's value (`bearer_token`'s rule)."""
     if header is None:
         return None
     scheme, _, credentials = header.partition(" ")
@@ -158,12 +162,22 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 
 def token_from(connection: HTTPConnection) -> str:
     """The raw token of a request: the Bearer header first, then the cookie."""
-    token = bearer_token(connection)
+    headers = connection.headers
+    return token_of(headers.get("authorization"), headers.getlist("cookie"))
+
+
+def token_of(authorization: str | None, cookies: Sequence[str]) -> str:
+    """`token_from`'s rule on the values of a request's first `Authorization` header and its
+    `Cookie` headers, merged as Starlette merges them (the stream protocol reads them so,
+    without a Starlette request)."""
+    token = bearer_token_of(authorization)
     if token is not None:
         return token
-    cookie = connection.cookies.get(COOKIE_NAME)
-    if cookie:
-        return cookie
+    value = None
+    for header in cookies:
+        value = cookie_parser(header).get(COOKIE_NAME, value)
+    if value:
+        return value
     raise AuthError(
         "missing token: send 'Authorization: Bearer <token>' or the access_token cookie"
     )

@@ -34,17 +34,16 @@ from typing import Any, cast
 
 import httptools
 import uvicorn
-from starlette.requests import HTTPConnection
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
-from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..live.hub import Hub, Subscription, Unavailable
 from ..runtime import logs
 from . import app_answers
-from .auth import decode_token, token_from
+from .auth import decode_token, token_of
 from .limits import LimitedHttpToolsProtocol
-from .routes.stream import STREAM_PATH, SUBSCRIBE_TIMEOUT, parse_cursor, unavailable
+from .routes.stream import STREAM_PATH, SUBSCRIBE_TIMEOUT, cursor_of, unavailable
 from .settings import HttpSettings
 from .stream import HEADERS, EventStream
 
@@ -67,6 +66,8 @@ class StreamProtocol(asyncio.Protocol):
     proxies: ProxyHeadersMiddleware | None = None  # made once, for the access log
     # The stream's head for each allowed origin (its CORS headers added), made once each.
     stream_heads: dict[bytes, list[tuple[bytes, bytes]]]
+    # The whole head in bytes for each origin (None: no Origin), with the default headers it has.
+    head_bytes: dict[bytes | None, tuple[list[tuple[bytes, bytes]], bytes]]
 
     __slots__ = (
         "_app_state",
@@ -221,6 +222,9 @@ class StreamProtocol(asyncio.Protocol):
         if url.path != _PATH:
             return None
         size = len(self._url)
+        authorization: bytes | None = None
+        cookies: list[str] = []
+        last_event_id: bytes | None = None
         for name, value in self._headers:
             if name in _NOT_HERE:
                 return None
@@ -230,15 +234,26 @@ class StreamProtocol(asyncio.Protocol):
                 if value not in self.origins or self._origin is not None:
                     return None  # CrossOrigin's answer for other origins: uvicorn's path
                 self._origin = value
+            elif name == b"authorization" and authorization is None:
+                authorization = value
+            elif name == b"cookie":
+                cookies.append(value.decode("latin-1"))
+            elif name == b"last-event-id" and last_event_id is None:
+                last_event_id = value
             size += len(name) + len(value) + 4
         if size > self.uvicorn_protocol.max_header_bytes:
             return None
         settings: HttpSettings = self._app_state["settings"]
-        scope: Scope = {"type": "http", "headers": self._headers, "query_string": url.query or b""}
-        connection = HTTPConnection(scope)
+        # What a Starlette request would read (its first header of a name, latin-1), read here.
         try:
-            user = decode_token(token_from(connection), settings)
-            cursor = parse_cursor(connection)
+            token = token_of(
+                None if authorization is None else authorization.decode("latin-1"), cookies
+            )
+            user = decode_token(token, settings)
+            cursor = cursor_of(
+                QueryParams(url.query).get("last_event_id") if url.query else None,
+                None if last_event_id is None else last_event_id.decode("latin-1"),
+            )
         except Exception:  # AuthError, InvalidCursor, or a fault of ours: the app's path
             return None  # answers it (and counts the refusal, or logs the fault)
         return user.id, user.expires_at, cursor
@@ -321,13 +336,22 @@ class StreamProtocol(asyncio.Protocol):
 
     async def open(self, first: bytes) -> None:
         self._check()
+        self._write(b"".join((self._head(), *_chunk(first))))
+
+    def _head(self) -> bytes:
+        """The stream's head as bytes, made once per origin and second (uvicorn's default
+        headers, its `date` among them, are a new list every second)."""
+        defaults = self._server_state.default_headers
+        made = self.head_bytes.get(self._origin)
+        if made is not None and made[0] is defaults:
+            return made[1]
         head = [b"HTTP/1.1 200 OK\r\n"]
         own = HEADERS if self._origin is None else self.stream_heads[self._origin]
-        for name, value in [*self._server_state.default_headers, *own]:
+        for name, value in [*defaults, *own]:
             head += (name, b": ", value, b"\r\n")
         head.append(b"transfer-encoding: chunked\r\n\r\n")
-        head += _chunk(first)
-        self._write(b"".join(head))
+        self.head_bytes[self._origin] = (defaults, b"".join(head))
+        return self.head_bytes[self._origin][1]
 
     async def write(self, data: bytes) -> None:
         if not data:
@@ -383,7 +407,9 @@ class StreamProtocol(asyncio.Protocol):
 
     async def _log_access(self, status: int) -> None:
         """uvicorn's access line, with the client its proxy-headers middleware would name."""
-        if not _access.hasHandlers() or self.transport is None:
+        if not _access.isEnabledFor(logging.INFO) or not _access.hasHandlers():
+            return  # nothing would be written: work out nothing
+        if self.transport is None:
             return
         cls, proxies = type(self), None
         if self._config.proxy_headers:
@@ -409,6 +435,7 @@ def stream_protocol(
         "uvicorn_protocol": uvicorn_protocol,
         "origins": frozenset(origin.encode("latin-1") for origin in origins),
         "stream_heads": {},
+        "head_bytes": {},
         "proxies": None,
         "__slots__": (),
     }

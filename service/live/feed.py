@@ -60,7 +60,7 @@ class Transport(Protocol):
 
 
 class NotFollowed(Exception):
-    """`ready` was awaited for a user the feed stopped following."""
+    """The feed stopped following a user `ready` was waiting for."""
 
 
 class Feed:
@@ -74,7 +74,7 @@ class Feed:
         self._ready: set[uuid.UUID] = set()
         self._behind: set[uuid.UUID] = set()  # ready, but a read failed: read again
         self._unstarted: set[uuid.UUID] = set()  # LISTENed, but the first read failed
-        self._waiting: dict[uuid.UUID, asyncio.Event] = {}
+        self._waiting: dict[uuid.UUID, list[asyncio.Future[int]]] = {}
         self._heard_at: dict[int, float] = {}  # this batch's announced ids: when, for metrics
 
     # -- following ---------------------------------------------------------------------------
@@ -96,18 +96,20 @@ class Feed:
         self._transport.unlisten(user)
         self._wake(user)
 
-    async def ready(self, user: uuid.UUID) -> int:
-        """Wait until `user` is followed and caught up; return the newest id published."""
-        while user not in self._ready:
-            if user not in self._cursors:
-                raise NotFollowed(str(user))
-            waiting = self._waiting.get(user)
-            if waiting is None:
-                waiting = self._waiting[user] = asyncio.Event()
-            await waiting.wait()
-        cursor = self._cursors[user]
-        assert cursor is not None
-        return cursor
+    def ready(self, user: uuid.UUID) -> asyncio.Future[int]:
+        """The newest id published to `user`, once they are followed and caught up: a future,
+        done at once when they already are; `NotFollowed` when the feed stops following them
+        first. A caller that stops waiting cancels it (or sets its result or exception)."""
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if user in self._ready:
+            cursor = self._cursors[user]
+            assert cursor is not None
+            waiter.set_result(cursor)
+        elif user not in self._cursors:
+            waiter.set_exception(NotFollowed(str(user)))
+        else:
+            self._waiting.setdefault(user, []).append(waiter)
+        return waiter
 
     def cursor(self, user: uuid.UUID) -> int | None:
         """The newest id published to `user` (None: not followed, or not read yet)."""
@@ -118,9 +120,15 @@ class Feed:
         return len(self._cursors)
 
     def _wake(self, user: uuid.UUID) -> None:
-        waiting = self._waiting.pop(user, None)
-        if waiting is not None:
-            waiting.set()
+        """Settle the waiters of `user`, who is now ready or no longer followed."""
+        for waiter in self._waiting.pop(user, ()):
+            if waiter.done():
+                continue  # its caller stopped waiting
+            cursor = self._cursors.get(user)
+            if user in self._ready and cursor is not None:
+                waiter.set_result(cursor)
+            else:
+                waiter.set_exception(NotFollowed(str(user)))
 
     # -- a stream's replay -------------------------------------------------------------------
 

@@ -47,8 +47,9 @@ class Source(Protocol):
         """Start delivering the user's events (idempotent)."""
         ...
 
-    async def ready(self, user: uuid.UUID) -> int:
-        """Wait until the user's events flow; return the newest id already delivered."""
+    def ready(self, user: uuid.UUID) -> asyncio.Future[int]:
+        """The newest id already delivered, once the user's events flow: a future (done at
+        once when they already flow) that the caller may cancel or settle to stop waiting."""
         ...
 
     def unfollow(self, user: uuid.UUID) -> None:
@@ -196,6 +197,11 @@ class Subscription:
         self.queue.put_nowait(CLOSE, force=True)
 
 
+def _time_out(ready: asyncio.Future[int]) -> None:
+    if not ready.done():
+        ready.set_exception(TimeoutError())
+
+
 class Hub:
     """The open subscriptions of this process, by user."""
 
@@ -278,15 +284,22 @@ class Hub:
         self._open += 1
         if self._closing is not None:
             subscription.close(self._closing)  # shutting down: end as soon as it starts
+        ready = self.source.ready(user)
+        # A timer of the loop, not `asyncio.timeout`: a third of the cost, on every connect.
+        deadline = (
+            None if ready.done() else asyncio.get_running_loop().call_later(wait, _time_out, ready)
+        )
         try:
-            async with asyncio.timeout(wait):
-                subscription.last_id = await self.source.ready(user)
+            subscription.last_id = await ready
         except TimeoutError:
             self._leave(subscription, "unavailable")
             raise Unavailable("the user's notifications are not flowing yet") from None
         except BaseException:
             self._leave(subscription, "cancelled")
             raise
+        finally:
+            if deadline is not None:
+                deadline.cancel()
         # Only a stream that is live takes a device's place: one that failed to start displaces
         # nobody.
         self._displace_oldest(user)

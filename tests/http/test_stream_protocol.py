@@ -118,6 +118,42 @@ async def test_a_stream_served_here_has_the_head_and_first_event_uvicorns_path_g
         await slow.close()
 
 
+@pytest.mark.parametrize(
+    "where",
+    ["cookies, the later one wins", "a cursor in the query wins", "a cursor in the header"],
+)
+async def test_the_token_and_cursor_are_read_where_the_app_reads_them(
+    cors_server: RunningServer, where: str
+) -> None:
+    token = cors_server.token(uuid.uuid4())
+    lines = {
+        "cookies, the later one wins": [
+            "Cookie: theme=dark; access_token=not-a-token",
+            f"Cookie: access_token={token}",
+        ],
+        "a cursor in the query wins": [f"Authorization: Bearer {token}", "Last-Event-ID: junk"],
+        "a cursor in the header": [f"Authorization: Bearer {token}", "Last-Event-ID: 0"],
+    }[where]
+    target = PATH + (b"?last_event_id=0" if "query" in where else b"")
+    head = b"\r\n".join(
+        [b"GET " + target + b" HTTP/1.1", b"Host: test"] + [x.encode() for x in lines]
+    )
+    fast, fast_by = await served(cors_server, head + b"\r\n\r\n")
+    slow, slow_by = await served(cors_server, head + b"\r\nContent-Length: 0\r\n\r\n")
+    try:
+        assert (fast_by, slow_by) == ("here", "uvicorn")
+        fast_status, fast_headers, fast_rest = await fast.head()
+        slow_status, slow_headers, slow_rest = await slow.head()
+        assert fast_status == slow_status == b"HTTP/1.1 200 OK"
+        assert fast_headers == slow_headers
+        assert fast_rest.split(b"timestamp")[0] == slow_rest.split(b"timestamp")[0]
+        # With a cursor, `connected` names no starting point: the replay is the start.
+        assert (b"id: " in fast_rest) == ("cookies" in where)
+    finally:
+        await fast.close()
+        await slow.close()
+
+
 async def test_the_stream_ends_when_its_client_goes_and_reads_nothing_sent_meanwhile(
     cors_server: RunningServer,
 ) -> None:

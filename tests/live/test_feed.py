@@ -253,6 +253,27 @@ async def test_unfollowed_users_are_unlistened_and_ignored(harness: Harness) -> 
         await harness.feed.ready(USER)
 
 
+async def test_waiters_are_told_when_the_user_is_ready_or_no_longer_followed(
+    harness: Harness,
+) -> None:
+    latest = harness.store.add(USER)
+    harness.feed.follow(USER)
+    harness.feed.follow(OTHER)
+    waiting, stopped, gone = (
+        harness.feed.ready(USER),
+        harness.feed.ready(USER),
+        harness.feed.ready(OTHER),
+    )
+    assert not any(each.done() for each in (waiting, stopped, gone))  # not LISTENed yet
+    stopped.cancel()  # its caller stopped waiting: settled by nobody else
+    harness.feed.unfollow(OTHER)
+    await harness.transport.send(Listening((USER,)))
+    assert await asyncio.wait_for(waiting, 1) == latest
+    with pytest.raises(NotFollowed):
+        gone.result()
+    assert harness.feed.ready(USER).result() == latest  # ready: done at once
+
+
 async def test_read_state_goes_out_after_the_rows_before_it(harness: Harness) -> None:
     await harness.follow()
     new = harness.store.add(USER)

@@ -15,16 +15,25 @@ class FakeSource:
         self.follows = 0
         self.unfollowed = asyncio.Event()
         self.gate: asyncio.Event | None = None
+        self._opening: asyncio.Task[None] | None = None
 
     def follow(self, user: uuid.UUID) -> None:
         assert user not in self.followed, "followed twice"
         self.followed.add(user)
         self.follows += 1
 
-    async def ready(self, user: uuid.UUID) -> int:
-        if self.gate is not None:
-            await self.gate.wait()
-        return self.latest
+    def ready(self, user: uuid.UUID) -> asyncio.Future[int]:
+        ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if self.gate is None:
+            ready.set_result(self.latest)
+        else:
+            self._opening = asyncio.create_task(self._open(self.gate, ready))
+        return ready
+
+    async def _open(self, gate: asyncio.Event, ready: asyncio.Future[int]) -> None:
+        await gate.wait()
+        if not ready.done():  # its caller may have stopped waiting
+            ready.set_result(self.latest)
 
     def unfollow(self, user: uuid.UUID) -> None:
         self.followed.remove(user)

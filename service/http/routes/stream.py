@@ -58,10 +58,16 @@ def _parse_id(location: tuple[str, str], raw: str) -> int:
 
 def parse_cursor(connection: HTTPConnection) -> int | None:
     """Where to resume: `?last_event_id=` (it wins), else `Last-Event-ID`, else None."""
-    query = connection.query_params.get("last_event_id")
+    return cursor_of(
+        connection.query_params.get("last_event_id"), connection.headers.get("last-event-id")
+    )
+
+
+def cursor_of(query: str | None, header: str | None) -> int | None:
+    """`parse_cursor`'s rule on the `last_event_id` query parameter and the first
+    `Last-Event-ID` header (as the stream protocol reads them, without a Starlette request)."""
     if query is not None:
         return _parse_id(("query", "last_event_id"), query)
-    header = connection.headers.get("last-event-id")
     if header is None or header == "":
         return None
     return _parse_id(("header", "Last-Event-ID"), header)
