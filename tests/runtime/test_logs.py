@@ -152,6 +152,21 @@ def test_a_push_action_token_in_a_path_is_redacted() -> None:
     assert logs.redact(line) == '"POST /api/v1/push/actions/[redacted]/read HTTP/1.1" 204'
 
 
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        ("ACCESS_TOKEN=abc; x", "ACCESS_TOKEN=[redacted]; x"),
+        ("acce\u017fs_token=abc", "acce\u017fs_token=[redacted]"),  # the long s matches `(?i)s`
+        ("BEARER abc", "BEARER [redacted]"),
+        ("see eyJhbGciOi.eyJzdWIi.c2ln now", "see [redacted] now"),
+        ("to=ANA%40SCHOOL.EXAMPLE", "to=[email]"),
+        ("a plain line with no secret", "a plain line with no secret"),
+    ],
+)
+def test_redaction_skips_no_spelling_its_patterns_match(line: str, redacted: str) -> None:
+    assert logs.redact(line) == redacted
+
+
 def test_email_addresses_never_reach_a_line() -> None:
     # Postfix's refusal quotes the recipient; the digest sender logs the refusal (test_digest).
     refusal = "550 5.1.1 <Ana.Lima+digest@mail.school.example>: Recipient address rejected"
