@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from pythonjsonlogger.core import RESERVED_ATTRS
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ def redact(line: str) -> str:
     return line
 
 
-class _Formatter(JsonFormatter):
+class _Formatter(OrjsonFormatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 

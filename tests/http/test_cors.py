@@ -211,11 +211,8 @@ async def test_an_allowed_origin_reads_the_unavailable_answer(
 ) -> None:
     monkeypatch.setattr(stream_route, "SUBSCRIBE_TIMEOUT", 0.2)
 
-    never = asyncio.Event()
-
-    async def never_ready(user_id: uuid.UUID) -> int:
-        await never.wait()
-        return 0
+    def never_ready(user_id: uuid.UUID) -> asyncio.Future[int]:
+        return asyncio.get_running_loop().create_future()
 
     monkeypatch.setattr(server.hub.source, "ready", never_ready)
     async with client(server, Origin=ALLOWED) as c:
