@@ -61,7 +61,10 @@ from .topics import ListenerConnection, channel_statements
 logger = logging.getLogger(__name__)
 
 APPLICATION_NAME = "vividly-listener"
-LISTEN_WINDOW = 0.002  # seconds a LISTEN waits for others to share its round trip
+# Seconds a LISTEN waits for others to share its round trip (and the feed's first read). A
+# burst of connects shares it: at 10 ms a connect cost 0.8 of its CPU at 2 ms (bench/RESULTS.md,
+# 2026-12-08); a new user's first stream waits that much longer for `connected`.
+LISTEN_WINDOW = 0.010
 PROBE_PREFIX = "vividly-probe:"
 PROBE_STALE_HEARTBEATS = 2.5  # no probe heard for this many heartbeats: not receiving
 DEFAULT_TCP_TIMEOUT = 30.0  # seconds (LISTENER_TCP_TIMEOUT_SECONDS)

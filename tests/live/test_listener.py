@@ -357,11 +357,9 @@ async def test_without_a_database_connection_the_stream_says_so_and_ends(
     server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stream_route, "SUBSCRIBE_TIMEOUT", 0.2)
-    gate = asyncio.Event()
 
-    async def never(user_id: uuid.UUID) -> int:
-        await gate.wait()
-        return 0
+    def never(user_id: uuid.UUID) -> asyncio.Future[int]:
+        return asyncio.get_running_loop().create_future()
 
     monkeypatch.setattr(server.hub.source, "ready", never)
     async with open_stream(server.base_url, server.token(uuid.uuid4())) as stream:
