@@ -108,7 +108,11 @@ class Feed:
         elif user not in self._cursors:
             waiter.set_exception(NotFollowed(str(user)))
         else:
-            self._waiting.setdefault(user, []).append(waiter)
+            # Waiters whose callers stopped waiting (timed out, cancelled) go here at the latest:
+            # one that timed out holds its caller's frame through its exception's traceback.
+            waiting = [each for each in self._waiting.get(user, ()) if not each.done()]
+            waiting.append(waiter)
+            self._waiting[user] = waiting
         return waiter
 
     def cursor(self, user: uuid.UUID) -> int | None:

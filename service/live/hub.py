@@ -284,12 +284,13 @@ class Hub:
         self._open += 1
         if self._closing is not None:
             subscription.close(self._closing)  # shutting down: end as soon as it starts
-        ready = self.source.ready(user)
-        # A timer of the loop, not `asyncio.timeout`: a third of the cost, on every connect.
-        deadline = (
-            None if ready.done() else asyncio.get_running_loop().call_later(wait, _time_out, ready)
-        )
+        deadline: asyncio.TimerHandle | None = None
         try:
+            ready = self.source.ready(user)
+            if not ready.done():
+                # A timer of the loop, not `asyncio.timeout`: a third of its cost, on every
+                # connect.
+                deadline = asyncio.get_running_loop().call_later(wait, _time_out, ready)
             subscription.last_id = await ready
         except TimeoutError:
             self._leave(subscription, "unavailable")

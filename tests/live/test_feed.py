@@ -274,6 +274,14 @@ async def test_waiters_are_told_when_the_user_is_ready_or_no_longer_followed(
     assert harness.feed.ready(USER).result() == latest  # ready: done at once
 
 
+async def test_waiters_whose_callers_stopped_waiting_are_not_kept(harness: Harness) -> None:
+    harness.feed.follow(USER)  # not LISTENed: every caller waits, then stops (a timeout)
+    for _ in range(50):
+        harness.feed.ready(USER).set_exception(TimeoutError())
+    harness.feed.ready(USER)
+    assert len(harness.feed._waiting[USER]) == 1  # only the one still waiting
+
+
 async def test_read_state_goes_out_after_the_rows_before_it(harness: Harness) -> None:
     await harness.follow()
     new = harness.store.add(USER)

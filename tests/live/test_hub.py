@@ -144,6 +144,20 @@ async def test_a_source_that_never_gets_ready_makes_entry_unavailable() -> None:
     assert hub.closed_by_reason["unavailable"] == 1
 
 
+async def test_a_source_that_fails_to_say_when_it_is_ready_leaves_no_stream_behind() -> None:
+    source = FakeSource()
+    hub = hub_of(source)
+
+    def broken(user: uuid.UUID) -> asyncio.Future[int]:
+        raise RuntimeError("a fault of the source")
+
+    source.ready = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await enter(hub, uuid.uuid4())
+    assert hub.stream_count() == 0
+    assert hub.closed_by_reason["cancelled"] == 1
+
+
 async def test_a_stream_that_subscribes_during_shutdown_ends_at_once() -> None:
     hub = hub_of()
     hub.close_all("shutdown")

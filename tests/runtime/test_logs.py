@@ -157,6 +157,7 @@ def test_a_push_action_token_in_a_path_is_redacted() -> None:
     [
         ("ACCESS_TOKEN=abc; x", "ACCESS_TOKEN=[redacted]; x"),
         ("acce\u017fs_token=abc", "acce\u017fs_token=[redacted]"),  # the long s matches `(?i)s`
+        ("access_to\u212aen=abc", "access_to\u212aen=[redacted]"),  # so does the Kelvin sign `k`
         ("BEARER abc", "BEARER [redacted]"),
         ("see eyJhbGciOi.eyJzdWIi.c2ln now", "see [redacted] now"),
         ("to=ANA%40SCHOOL.EXAMPLE", "to=[email]"),
