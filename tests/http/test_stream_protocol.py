@@ -93,29 +93,39 @@ async def served(server: RunningServer, *pieces: bytes) -> tuple[Raw, str]:
     return raw, "here" if connection._task is not None else "uvicorn"
 
 
-@pytest.mark.parametrize("origin", [None, ORIGIN])
-async def test_a_stream_served_here_has_the_head_and_first_event_uvicorns_path_gives(
-    cors_server: RunningServer, origin: str | None
-) -> None:
-    token = cors_server.token(uuid.uuid4())
-    extra = [f"Origin: {origin}"] if origin else []
-    # `Content-Length: 0` is no body to the app, but this protocol leaves it to uvicorn.
-    fast, fast_by = await served(cors_server, request(token, *extra))
-    slow, slow_by = await served(cors_server, request(token, *extra, "Content-Length: 0"))
+async def on_both_paths(server: RunningServer, head: bytes) -> tuple[list[bytes], bytes]:
+    """Send `head` (its lines, without the blank line) served here, then with `Content-Length:
+    0` (no body to the app, but this protocol leaves it to uvicorn); check both answers are the
+    same 200 head and first event (up to its timestamp). This path's header lines (no `date`)
+    and what followed its head."""
+    fast, fast_by = await served(server, head + b"\r\n\r\n")
+    slow, slow_by = await served(server, head + b"\r\nContent-Length: 0\r\n\r\n")
     try:
         assert (fast_by, slow_by) == ("here", "uvicorn")
         fast_status, fast_headers, fast_rest = await fast.head()
         slow_status, slow_headers, slow_rest = await slow.head()
         assert fast_status == slow_status == b"HTTP/1.1 200 OK"
         assert fast_headers == slow_headers
-        if origin:
-            assert f"access-control-allow-origin: {origin}".encode() in fast_headers
         # The same first event, chunked the same way (only its timestamp differs).
         assert fast_rest.split(b"timestamp")[0] == slow_rest.split(b"timestamp")[0]
-        assert b"event: connected" in fast_rest
+        return fast_headers, fast_rest
     finally:
         await fast.close()
         await slow.close()
+
+
+@pytest.mark.parametrize("origin", [None, ORIGIN])
+async def test_a_stream_served_here_has_the_head_and_first_event_uvicorns_path_gives(
+    cors_server: RunningServer, origin: str | None
+) -> None:
+    token = cors_server.token(uuid.uuid4())
+    extra = [f"Origin: {origin}"] if origin else []
+    headers, rest = await on_both_paths(
+        cors_server, request(token, *extra).removesuffix(b"\r\n\r\n")
+    )
+    if origin:
+        assert f"access-control-allow-origin: {origin}".encode() in headers
+    assert b"event: connected" in rest
 
 
 @pytest.mark.parametrize(
@@ -138,20 +148,9 @@ async def test_the_token_and_cursor_are_read_where_the_app_reads_them(
     head = b"\r\n".join(
         [b"GET " + target + b" HTTP/1.1", b"Host: test"] + [x.encode() for x in lines]
     )
-    fast, fast_by = await served(cors_server, head + b"\r\n\r\n")
-    slow, slow_by = await served(cors_server, head + b"\r\nContent-Length: 0\r\n\r\n")
-    try:
-        assert (fast_by, slow_by) == ("here", "uvicorn")
-        fast_status, fast_headers, fast_rest = await fast.head()
-        slow_status, slow_headers, slow_rest = await slow.head()
-        assert fast_status == slow_status == b"HTTP/1.1 200 OK"
-        assert fast_headers == slow_headers
-        assert fast_rest.split(b"timestamp")[0] == slow_rest.split(b"timestamp")[0]
-        # With a cursor, `connected` names no starting point: the replay is the start.
-        assert (b"id: " in fast_rest) == ("cookies" in where)
-    finally:
-        await fast.close()
-        await slow.close()
+    _headers, rest = await on_both_paths(cors_server, head)
+    # With a cursor, `connected` names no starting point: the replay is the start.
+    assert (b"id: " in rest) == ("cookies" in where)
 
 
 async def test_the_stream_ends_when_its_client_goes_and_reads_nothing_sent_meanwhile(
