@@ -23,7 +23,7 @@ from typing import Any
 
 from . import observe, scenarios, writers
 from .client_fleet import ClientFleet, Recorded
-from .harness import Server, gc_pauses, postgres_cpu_by_role
+from .harness import Server, gc_pauses, latency_bounds, postgres_cpu_by_role
 
 
 def cpu_split(server: Server) -> tuple[float, float]:
@@ -187,6 +187,7 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
         postgres_before = await postgres_cpu_by_role(url)
         servers_before = sum(cpu_seconds(server) for server in servers)
         clients_before = clients_cpu(clients)
+        scraped_before = await asyncio.gather(*(server.metrics() for server in servers))
         commit_ms: list[float] = []
         started = time.monotonic()
         issued = await scenarios.drive_open_loop(url, requests, args.rate, commit_ms=commit_ms)
@@ -200,6 +201,7 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
         servers_cpu = sum(cpu_seconds(server) for server in servers) - servers_before
         load_cpu = clients_cpu(clients) - clients_before
         await wait_delivered(clients, len(issued), settle=10)
+        scraped_after = await asyncio.gather(*(server.metrics() for server in servers))
         records = await clients.records()
         delivery = await scenarios.collect(Recorded(users, records), requests, issued, settle=0)
         summary = {
@@ -228,6 +230,15 @@ async def fleet_run(url: str, processes: int, args: argparse.Namespace) -> dict[
             },
             "servers_cpu_s_per_1000": round(servers_cpu / len(issued) * 1000, 3),
             "clients_cpu_s_per_1000": round(load_cpu / len(issued) * 1000, 3),
+            # Where the delivery's time went, from the servers' own histograms (bucket bounds):
+            # their listener hearing the NOTIFY to the event written, and the row's created_at
+            # (the database's clock) to the event written.
+            "servers_notify_to_write": latency_bounds(
+                "vividly_notify_to_write_seconds", scraped_before, scraped_after
+            ),
+            "servers_commit_to_write": latency_bounds(
+                "vividly_commit_to_write_seconds", scraped_before, scraped_after
+            ),
         }
         summary["kib_per_stream"] = round(summary["kib_per_stream"], 2)
         return {**summary, "delivery": delivery}

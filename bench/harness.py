@@ -206,6 +206,27 @@ def gc_pauses(before: dict[str, float], after: dict[str, float]) -> dict[str, An
     return result
 
 
+def latency_bounds(
+    name: str, before: list[dict[str, float]], after: list[dict[str, float]]
+) -> dict[str, float | None]:
+    """The histogram `name` (seconds) of several servers between two scrapes of each, added
+    up: for p50, p99 and the maximum, the upper bound in ms of the bucket that holds it (a
+    histogram says no more); None when nothing was observed, inf past the last bucket."""
+    prefix = name + "_bucket{le="
+    counts: dict[float, float] = {}
+    for earlier, later in zip(before, after, strict=True):
+        for key, value in later.items():
+            if key.startswith(prefix):
+                le = float(key[len(prefix) :].strip('"}'))
+                counts[le] = counts.get(le, 0.0) + value - earlier.get(key, 0.0)
+    total = counts.get(float("inf"), 0.0)
+    result: dict[str, float | None] = {}
+    for label, share in (("p50", 0.50), ("p99", 0.99), ("max", 1.0)):
+        reached = [le for le, count in counts.items() if total and count >= share * total]
+        result[f"{label}_le_ms"] = min(reached) * 1000 if reached else None
+    return result
+
+
 async def postgres_cpu_by_role(database_url: str) -> dict[str, float]:
     """CPU seconds used so far by the Postgres server of `database_url`, by what each of its
     processes is (the difference of two readings says who spent a window's CPU). Read from
