@@ -208,10 +208,11 @@ def gc_pauses(before: dict[str, float], after: dict[str, float]) -> dict[str, An
 
 def latency_bounds(
     name: str, before: list[dict[str, float]], after: list[dict[str, float]]
-) -> dict[str, float | None]:
+) -> dict[str, float | str | None]:
     """The histogram `name` (seconds) of several servers between two scrapes of each, added
     up: for p50, p99 and the maximum, the upper bound in ms of the bucket that holds it (a
-    histogram says no more); None when nothing was observed, inf past the last bucket."""
+    histogram says no more); None when nothing was observed, "+Inf" past the last bucket (a
+    string: JSON has no infinity)."""
     prefix = name + "_bucket{le="
     counts: dict[float, float] = {}
     for earlier, later in zip(before, after, strict=True):
@@ -220,10 +221,15 @@ def latency_bounds(
                 le = float(key[len(prefix) :].strip('"}'))
                 counts[le] = counts.get(le, 0.0) + value - earlier.get(key, 0.0)
     total = counts.get(float("inf"), 0.0)
-    result: dict[str, float | None] = {}
+    result: dict[str, float | str | None] = {}
     for label, share in (("p50", 0.50), ("p99", 0.99), ("max", 1.0)):
         reached = [le for le, count in counts.items() if total and count >= share * total]
-        result[f"{label}_le_ms"] = min(reached) * 1000 if reached else None
+        if not reached:
+            result[f"{label}_le_ms"] = None
+        elif min(reached) == float("inf"):
+            result[f"{label}_le_ms"] = "+Inf"
+        else:
+            result[f"{label}_le_ms"] = min(reached) * 1000
     return result
 
 

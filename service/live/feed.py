@@ -63,6 +63,25 @@ class NotFollowed(Exception):
     """The feed stopped following a user `ready` was waiting for."""
 
 
+class _Waiters:
+    """The futures `Feed.ready` gave out for one user not ready yet. Those whose callers stopped
+    waiting (timed out, cancelled) are dropped once the list doubles: a timed-out one holds its
+    caller's frame through its exception's traceback, and one token opening many streams must
+    not make each `ready` scan them all."""
+
+    __slots__ = ("_prune_at", "futures")
+
+    def __init__(self) -> None:
+        self.futures: list[asyncio.Future[int]] = []
+        self._prune_at = 8
+
+    def add(self, waiter: asyncio.Future[int]) -> None:
+        self.futures.append(waiter)
+        if len(self.futures) >= self._prune_at:
+            self.futures = [each for each in self.futures if not each.done()]
+            self._prune_at = 2 * len(self.futures) + 8
+
+
 class Feed:
     """Follows users: publishes each one's new rows, once, in order."""
 
@@ -74,7 +93,7 @@ class Feed:
         self._ready: set[uuid.UUID] = set()
         self._behind: set[uuid.UUID] = set()  # ready, but a read failed: read again
         self._unstarted: set[uuid.UUID] = set()  # LISTENed, but the first read failed
-        self._waiting: dict[uuid.UUID, list[asyncio.Future[int]]] = {}
+        self._waiting: dict[uuid.UUID, _Waiters] = {}
         self._heard_at: dict[int, float] = {}  # this batch's announced ids: when, for metrics
 
     # -- following ---------------------------------------------------------------------------
@@ -108,11 +127,10 @@ class Feed:
         elif user not in self._cursors:
             waiter.set_exception(NotFollowed(str(user)))
         else:
-            # Waiters whose callers stopped waiting (timed out, cancelled) go here at the latest:
-            # one that timed out holds its caller's frame through its exception's traceback.
-            waiting = [each for each in self._waiting.get(user, ()) if not each.done()]
-            waiting.append(waiter)
-            self._waiting[user] = waiting
+            waiters = self._waiting.get(user)
+            if waiters is None:
+                waiters = self._waiting[user] = _Waiters()
+            waiters.add(waiter)
         return waiter
 
     def cursor(self, user: uuid.UUID) -> int | None:
@@ -125,7 +143,8 @@ class Feed:
 
     def _wake(self, user: uuid.UUID) -> None:
         """Settle the waiters of `user`, who is now ready or no longer followed."""
-        for waiter in self._waiting.pop(user, ()):
+        waiters = self._waiting.pop(user, None)
+        for waiter in () if waiters is None else waiters.futures:
             if waiter.done():
                 continue  # its caller stopped waiting
             cursor = self._cursors.get(user)

@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 APPLICATION_NAME = "vividly-listener"
 # Seconds a LISTEN waits for others to share its round trip (and the feed's first read). A
 # burst of connects shares it: at 10 ms a connect cost 0.8 of its CPU at 2 ms (bench/RESULTS.md,
-# 2026-12-08); a new user's first stream waits that much longer for `connected`.
+# 2026-12-08); a new user's first stream waits up to ~8 ms longer for `connected`.
 LISTEN_WINDOW = 0.010
 PROBE_PREFIX = "vividly-probe:"
 PROBE_STALE_HEARTBEATS = 2.5  # no probe heard for this many heartbeats: not receiving
