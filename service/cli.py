@@ -231,6 +231,7 @@ def _serve(host: str | None, port: int | None, *, with_worker: bool, migrate: bo
         host=bind,
         port=settings.port if port is None else port,
         log_level=settings.log_level,
+        access_log=settings.access_log,  # false: no handler, and the stream protocol sees it
         log_config=None,  # uvicorn's records go to the JSON handler `logs.configure` set up
         backlog=settings.backlog,
     )

@@ -53,6 +53,12 @@ class CoreSettings(BaseSettings):
         "base of links in pushes and emails. Unset: http://HOST:PORT.",
     )
     log_level: str = Field(default="info", description="uvicorn and service log level.")
+    access_log: bool = Field(
+        default=True,
+        description="One INFO line per HTTP request and stream (uvicorn's access log). Under "
+        "thousands of connects a second (a reconnect storm) it is about a third of a stream's "
+        "connect CPU (bench/RESULTS.md); false drops those lines only.",
+    )
     gc_freeze_seconds: float = Field(
         default=0.1,
         ge=0,

@@ -3,6 +3,7 @@ ids and user ids, never a credential; a slow client's drop is one INFO line, not
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -33,7 +34,13 @@ def served(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
     """A real `serve` process whose stdout and stderr both go to one file."""
-    output = tmp_path_factory.mktemp("logs") / "server.log"
+    with serving(database_url, tmp_path_factory.mktemp("logs") / "server.log") as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving(database_url: str, output: Path, **extra: str) -> Iterator[tuple[str, Path]]:
+    """`serve` with `extra` environment, ready, its output in `output`."""
     port = free_port()
     env = {
         **os.environ,
@@ -43,6 +50,7 @@ def served(
         "LOG_LEVEL": "info",
         "STREAM_QUEUE_SIZE": "1",
         "SEND_TIMEOUT_SECONDS": "0.5",
+        **extra,
     }
     with output.open("wb") as sink:
         process = subprocess.Popen(
@@ -145,6 +153,22 @@ async def test_every_line_is_json_with_request_ids_and_no_credential(
     assert not [r for r in records if r["level"] == "ERROR"], [
         r["message"] for r in records if r["level"] == "ERROR"
     ]
+
+
+async def test_access_log_false_drops_access_lines_and_keeps_the_rest(
+    database_url: str, tmp_path: Path
+) -> None:
+    with serving(database_url, tmp_path / "server.log", ACCESS_LOG="false") as (base, output):
+        token = mint_token(uuid.uuid4(), settings_for(database_url), ttl=timedelta(minutes=5))
+        async with httpx.AsyncClient(base_url=base) as client:
+            history = "/api/v1/notifications/history"
+            response = await client.get(history, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200
+        async with open_stream(base, token) as stream:
+            await stream.next_data()
+    records = lines(output)
+    assert not [r for r in records if r["logger"] == "uvicorn.access"]
+    assert [r for r in records if r["level"] == "INFO" and r["logger"] != "uvicorn.access"]
 
 
 def test_a_push_action_token_in_a_path_is_redacted() -> None:
