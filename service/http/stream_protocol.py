@@ -222,9 +222,10 @@ class StreamProtocol(asyncio.Protocol):
         if url.path != _PATH:
             return None
         size = len(self._url)
-        authorization: bytes | None = None
+        # What a Starlette request would read (its first header of a name, latin-1), read here.
+        authorization: str | None = None
         cookies: list[str] = []
-        last_event_id: bytes | None = None
+        last_event_id: str | None = None
         for name, value in self._headers:
             if name in _NOT_HERE:
                 return None
@@ -235,25 +236,19 @@ class StreamProtocol(asyncio.Protocol):
                     return None  # CrossOrigin's answer for other origins: uvicorn's path
                 self._origin = value
             elif name == b"authorization" and authorization is None:
-                authorization = value
+                authorization = value.decode("latin-1")
             elif name == b"cookie":
                 cookies.append(value.decode("latin-1"))
             elif name == b"last-event-id" and last_event_id is None:
-                last_event_id = value
+                last_event_id = value.decode("latin-1")
             size += len(name) + len(value) + 4
         if size > self.uvicorn_protocol.max_header_bytes:
             return None
         settings: HttpSettings = self._app_state["settings"]
-        # What a Starlette request would read (its first header of a name, latin-1), read here.
         try:
-            token = token_of(
-                None if authorization is None else authorization.decode("latin-1"), cookies
-            )
-            user = decode_token(token, settings)
-            cursor = cursor_of(
-                QueryParams(url.query).get("last_event_id") if url.query else None,
-                None if last_event_id is None else last_event_id.decode("latin-1"),
-            )
+            user = decode_token(token_of(authorization, cookies), settings)
+            query = QueryParams(url.query).get("last_event_id") if url.query else None
+            cursor = cursor_of(query, last_event_id)
         except Exception:  # AuthError, InvalidCursor, or a fault of ours: the app's path
             return None  # answers it (and counts the refusal, or logs the fault)
         return user.id, user.expires_at, cursor
@@ -350,8 +345,8 @@ class StreamProtocol(asyncio.Protocol):
         for name, value in [*defaults, *own]:
             head += (name, b": ", value, b"\r\n")
         head.append(b"transfer-encoding: chunked\r\n\r\n")
-        self.head_bytes[self._origin] = (defaults, b"".join(head))
-        return self.head_bytes[self._origin][1]
+        made = self.head_bytes[self._origin] = (defaults, b"".join(head))
+        return made[1]
 
     async def write(self, data: bytes) -> None:
         if not data:
